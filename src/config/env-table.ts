@@ -1,0 +1,51 @@
+/**
+ * Every environment variable the server reads, the configuration path it sets, and how its text
+ * becomes a value. The README's configuration table is this list.
+ */
+
+export type EnvKind = 'string' | 'int' | 'bool' | 'list' | 'json';
+
+export interface EnvVariable {
+  name: string;
+  path: readonly string[];
+  kind: EnvKind;
+  /** Secrets may also be read from the file named by `${name}_FILE`. */
+  secret?: boolean;
+  description: string;
+}
+
+export const ENV_TABLE: readonly EnvVariable[] = [
+  { name: 'NODE_ENV', path: ['env'], kind: 'string', description: 'development, test or production' },
+  { name: 'PORT', path: ['port'], kind: 'int', description: 'TCP port to listen on' },
+  { name: 'ISSUER', path: ['issuer'], kind: 'string', description: 'public URL of this server; default http://localhost:$PORT' },
+  { name: 'TRUST_PROXY', path: ['trustProxy'], kind: 'bool', description: 'trust X-Forwarded-* from a TLS-terminating proxy' },
+  { name: 'LOG_LEVEL', path: ['logLevel'], kind: 'string', description: 'pino log level' },
+  { name: 'MONGODB_URI', path: ['mongodbUri'], kind: 'string', secret: true, description: 'MongoDB for users; unset = in-process store' },
+  { name: 'REDIS_URL', path: ['redisUrl'], kind: 'string', secret: true, description: 'Redis for sessions, grants and tokens; unset = in-process store' },
+  { name: 'IDP_REDIS_KEY_PREFIX', path: ['redisKeyPrefix'], kind: 'string', description: 'prefix of every Redis key' },
+  { name: 'IDP_COOKIE_KEYS', path: ['cookieKeys'], kind: 'list', secret: true, description: 'comma-separated cookie signing keys, newest first' },
+  { name: 'IDP_JWKS', path: ['jwks'], kind: 'json', secret: true, description: 'private JSON Web Key Set used to sign tokens' },
+  { name: 'IDP_CLIENTS_FILE', path: ['clientsFile'], kind: 'string', description: 'JSON file with an array of client metadata' },
+  { name: 'IDP_PRODUCT_NAME', path: ['productName'], kind: 'string', description: 'name shown on every page' },
+  { name: 'IDP_ARGON2_MEMORY_KIB', path: ['argon2', 'memoryCost'], kind: 'int', description: 'argon2id memory cost in KiB' },
+  { name: 'IDP_ARGON2_TIME_COST', path: ['argon2', 'timeCost'], kind: 'int', description: 'argon2id iterations' },
+  { name: 'IDP_ARGON2_PARALLELISM', path: ['argon2', 'parallelism'], kind: 'int', description: 'argon2id lanes' },
+  { name: 'IDP_PASSWORD_MIN_LENGTH', path: ['password', 'minLength'], kind: 'int', description: 'shortest password accepted (code points)' },
+  { name: 'IDP_PASSWORD_MAX_LENGTH', path: ['password', 'maxLength'], kind: 'int', description: 'longest password accepted (code points)' },
+  { name: 'IDP_SESSION_TTL', path: ['ttl', 'session'], kind: 'int', description: 'sign-in session lifetime (s)' },
+  { name: 'IDP_INTERACTION_TTL', path: ['ttl', 'interaction'], kind: 'int', description: 'time to finish a sign-in page (s)' },
+  { name: 'IDP_AUTHORIZATION_CODE_TTL', path: ['ttl', 'authorizationCode'], kind: 'int', description: 'authorization code lifetime (s)' },
+  { name: 'IDP_ACCESS_TOKEN_TTL', path: ['ttl', 'accessToken'], kind: 'int', description: 'access token lifetime (s)' },
+  { name: 'IDP_ID_TOKEN_TTL', path: ['ttl', 'idToken'], kind: 'int', description: 'ID token lifetime (s)' },
+  { name: 'IDP_REFRESH_TOKEN_TTL', path: ['ttl', 'refreshToken'], kind: 'int', description: 'refresh token lifetime (s)' },
+  { name: 'IDP_GRANT_TTL', path: ['ttl', 'grant'], kind: 'int', description: 'consent (grant) lifetime (s)' },
+  { name: 'IDP_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', description: 'time to drain requests on SIGTERM (ms)' },
+];
+
+/** The environment variable that sets a configuration path, for error messages. */
+export function envNameFor(path: readonly PropertyKey[]): string | undefined {
+  const dotted = path.map(String).join('.');
+  const exact = ENV_TABLE.find((entry) => entry.path.join('.') === dotted);
+  if (exact) return exact.name;
+  return ENV_TABLE.find((entry) => dotted.startsWith(`${entry.path.join('.')}.`))?.name;
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema: types, bounds and the messages an operator sees.
+ * Defaults for each environment live in config/*.json; secrets come only from the environment.
+ */
+
+/** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */
+export const ARGON2_MIN = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+const seconds = (what: string) =>
+  z.number({ error: `must be a number of seconds for ${what}` }).int().min(1, 'must be at least 1 second');
+
+const privateJwk = z
+  .object({
+    kty: z.enum(['RSA', 'EC', 'OKP'], { error: 'each key needs kty RSA, EC or OKP' }),
+    kid: z.string().min(1, 'each key needs a non-empty kid').optional(),
+    d: z.string({ error: 'each key must be a private key (it has no "d"); generate a set with npm run keys' }),
+  })
+  .loose();
+
+const jwksSchema = z
+  .object({ keys: z.array(privateJwk).min(1, 'must hold at least one key') })
+  .refine((jwks) => jwks.keys.some((key) => key.kty === 'RSA'), {
+    message: 'must hold an RSA key, because ID tokens are signed with RS256 by default',
+  })
+  .refine(
+    (jwks) => {
+      const kids = jwks.keys.map((key) => key.kid).filter(Boolean);
+      return new Set(kids).size === kids.length;
+    },
+    { message: 'every kid must be unique' },
+  );
+
+export const configSchema = z
+  .object({
+    env: z.enum(['development', 'test', 'production'], {
+      error: 'must be one of development, test, production',
+    }),
+    port: z
+      .number({ error: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535'),
+    issuer: z
+      .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL such as https://id.example.com' })
+      .refine((value) => {
+        const url = new URL(value);
+        return !url.search && !url.hash;
+      }, 'must not have a query or a fragment')
+      .optional(),
+    trustProxy: z.boolean({ error: 'must be true or false' }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }),
+    mongodbUri: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\/.+/, 'must be a mongodb:// or mongodb+srv:// URI')
+      .optional(),
+    redisUrl: z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL').optional(),
+    redisKeyPrefix: z.string().max(64, 'must be at most 64 characters'),
+    cookieKeys: z
+      .array(z.string().min(32, 'each cookie key must be at least 32 characters; generate them with npm run keys'))
+      .min(1, 'must hold at least one key')
+      .optional(),
+    jwks: jwksSchema.optional(),
+    clientsFile: z.string().min(1).optional(),
+    productName: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters'),
+    argon2: z.object({
+      memoryCost: z
+        .number()
+        .int()
+        .min(ARGON2_MIN.memoryCost, `must be at least ${ARGON2_MIN.memoryCost} KiB (OWASP minimum)`)
+        .max(4 * 1024 * 1024, 'must be at most 4194304 KiB'),
+      timeCost: z
+        .number()
+        .int()
+        .min(ARGON2_MIN.timeCost, `must be at least ${ARGON2_MIN.timeCost} (OWASP minimum)`)
+        .max(100, 'must be at most 100'),
+      parallelism: z.number().int().min(1, 'must be at least 1').max(16, 'must be at most 16'),
+    }),
+    password: z
+      .object({
+        minLength: z.number().int().min(8, 'must be at least 8 (NIST SP 800-63B-4 floor)').max(64, 'must be at most 64'),
+        maxLength: z
+          .number()
+          .int()
+          .min(64, 'must be at least 64, so passphrases fit (NIST SP 800-63B-4)')
+          .max(1024, 'must be at most 1024'),
+      })
+      .refine((password) => password.minLength <= password.maxLength, {
+        message: 'minLength must not exceed maxLength',
+      }),
+    ttl: z.object({
+      session: seconds('sessions'),
+      interaction: seconds('sign-in interactions'),
+      authorizationCode: seconds('authorization codes').max(600, 'must be at most 600 (RFC 9700, ASVS 10.4.3)'),
+      accessToken: seconds('access tokens'),
+      idToken: seconds('ID tokens'),
+      refreshToken: seconds('refresh tokens'),
+      grant: seconds('grants'),
+    }),
+    shutdownTimeoutMs: z.number().int().min(0).max(120_000),
+  })
+  .superRefine((config, ctx) => {
+    if (config.env !== 'production') return;
+    const required: Array<[keyof typeof config, string]> = [
+      ['mongodbUri', 'production needs MongoDB for users'],
+      ['redisUrl', 'production needs Redis for sessions and tokens'],
+      ['cookieKeys', 'production needs fixed cookie keys so restarts and instances accept each other'],
+      ['jwks', 'production needs a fixed signing key set so restarts and instances accept each other'],
+      ['issuer', 'production needs the public https URL of this server'],
+    ];
+    for (const [key, why] of required) {
+      if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required: ${why}` });
+    }
+    if (config.issuer && !isHttpsOrLoopback(config.issuer)) {
+      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production' });
+    }
+  });
+
+function isHttpsOrLoopback(issuer: string): boolean {
+  const url = new URL(issuer);
+  return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+export type ConfigInput = z.input<typeof configSchema>;
+/** Validated configuration, with the issuer always resolved. */
+export type Config = Omit<z.output<typeof configSchema>, 'issuer'> & { issuer: string };
+export type Jwks = NonNullable<Config['jwks']>;

@@ -1,0 +1,114 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { OidcAdapterFactory } from '../ports.ts';
+import { AlreadyConsumedError } from '../oidc-models.ts';
+
+interface Entry<T> {
+  value: T;
+  /** Epoch milliseconds; undefined = no expiry. */
+  expiresAt: number | undefined;
+}
+
+export interface MemoryOidcAdapterOptions {
+  /** Seconds added to every lifetime, like oidc-provider's own memory adapter (clockTolerance). */
+  clockTolerance?: number;
+  now?: () => number;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * In-process oidc-provider storage for the embedded mode and for tests. Same key model and
+ * semantics as the Redis adapter (both pass test/contract/oidc-adapter.contract.ts); state is lost
+ * on restart and not shared between processes.
+ */
+export function createMemoryOidcAdapterFactory(options: MemoryOidcAdapterOptions = {}): OidcAdapterFactory {
+  const clockTolerance = options.clockTolerance ?? 0;
+  const now = options.now ?? Date.now;
+  const records = new Map<string, Entry<AdapterPayload>>();
+  const indexes = new Map<string, Entry<string>>();
+  const grants = new Map<string, Entry<Set<string>>>();
+  let lastSweep = now();
+
+  const expiry = (expiresIn: number | undefined) =>
+    expiresIn === undefined ? undefined : now() + (expiresIn + clockTolerance) * 1000;
+  const alive = <T>(map: Map<string, Entry<T>>, key: string): T | undefined => {
+    const entry = map.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt !== undefined && entry.expiresAt <= now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  };
+  const sweep = () => {
+    if (now() - lastSweep < SWEEP_INTERVAL_MS) return;
+    lastSweep = now();
+    for (const map of [records, indexes, grants] as Array<Map<string, Entry<unknown>>>) {
+      for (const key of map.keys()) alive(map, key);
+    }
+  };
+
+  return function memoryAdapter(model: string): Adapter {
+    const recordKey = (id: string) => `${model}:${id}`;
+    const find = async (id: string) => {
+      const payload = alive(records, recordKey(id));
+      return payload ? structuredClone(payload) : undefined;
+    };
+    const findByIndex = async (indexKey: string) => {
+      const id = alive(indexes, indexKey);
+      return id === undefined ? undefined : find(id);
+    };
+    const dropIndex = (indexKey: string, id: string) => {
+      if (alive(indexes, indexKey) === id) indexes.delete(indexKey);
+    };
+
+    return {
+      async upsert(id, payload, expiresIn) {
+        sweep();
+        const key = recordKey(id);
+        const expiresAt = expiry(expiresIn);
+        records.set(key, { value: structuredClone(payload), expiresAt });
+        if (model === 'Session' && payload.uid) indexes.set(`sessionUid:${payload.uid}`, { value: id, expiresAt });
+        if (payload.userCode) indexes.set(`userCode:${payload.userCode}`, { value: id, expiresAt });
+        if (payload.grantId) {
+          const grantKey = `grant:${payload.grantId}`;
+          const members = alive(grants, grantKey) ?? new Set<string>();
+          const entry = grants.get(grantKey);
+          members.add(key);
+          if (payload.userCode) members.add(`userCode:${payload.userCode}`);
+          const longest =
+            entry?.expiresAt === undefined || expiresAt === undefined
+              ? undefined
+              : Math.max(entry.expiresAt, expiresAt);
+          grants.set(grantKey, { value: members, expiresAt: entry ? longest : expiresAt });
+        }
+      },
+      find,
+      findByUid: (uid) => findByIndex(`sessionUid:${uid}`),
+      findByUserCode: (userCode) => findByIndex(`userCode:${userCode}`),
+      async consume(id) {
+        const payload = alive(records, recordKey(id));
+        // Check and set happen in one synchronous step, so of concurrent callers exactly one wins.
+        if (!payload || payload.consumed) throw new AlreadyConsumedError(model, id);
+        payload.consumed = Math.floor(now() / 1000);
+      },
+      async destroy(id) {
+        const key = recordKey(id);
+        const payload = alive(records, key);
+        records.delete(key);
+        if (!payload) return;
+        if (model === 'Session' && payload.uid) dropIndex(`sessionUid:${payload.uid}`, id);
+        if (payload.userCode) dropIndex(`userCode:${payload.userCode}`, id);
+        if (payload.grantId) alive(grants, `grant:${payload.grantId}`)?.delete(key);
+      },
+      async revokeByGrantId(grantId) {
+        const grantKey = `grant:${grantId}`;
+        for (const member of alive(grants, grantKey) ?? []) {
+          records.delete(member);
+          indexes.delete(member);
+        }
+        grants.delete(grantKey);
+      },
+    };
+  };
+}

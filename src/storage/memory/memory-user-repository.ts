@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { DuplicateUserError, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
+
+/** Users in process memory, for the embedded mode and tests. Same uniqueness rules as MongoDB. */
+export function createMemoryUserRepository(): UserRepository {
+  const byId = new Map<string, UserRecord>();
+  const find = (predicate: (user: UserRecord) => boolean) => {
+    for (const user of byId.values()) if (predicate(user)) return structuredClone(user);
+    return undefined;
+  };
+
+  return {
+    async create(user) {
+      const fields: UniqueUserField[] = [];
+      if (find((existing) => existing.usernameKey === user.usernameKey)) fields.push('username');
+      if (find((existing) => existing.email === user.email)) fields.push('email');
+      if (fields.length > 0) throw new DuplicateUserError(fields);
+      const now = new Date();
+      const record: UserRecord = {
+        id: randomUUID(),
+        emailVerified: false,
+        active: true,
+        ...user,
+        createdAt: now,
+        updatedAt: now,
+      };
+      byId.set(record.id, record);
+      return structuredClone(record);
+    },
+    findById: async (id) => find((user) => user.id === id),
+    findByUsernameKey: async (usernameKey) => find((user) => user.usernameKey === usernameKey),
+    findByEmail: async (email) => find((user) => user.email === email),
+    async updatePasswordHash(id, passwordHash) {
+      const user = byId.get(id);
+      if (user) byId.set(id, { ...user, passwordHash, updatedAt: new Date() });
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export interface UserDocument {
+  _id: string;
+  username: string;
+  usernameKey: string;
+  email: string;
+  emailVerified: boolean;
+  passwordHash: string;
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const userSchema = new Schema<UserDocument>(
+  {
+    _id: { type: String, required: true },
+    username: { type: String, required: true },
+    // Uniqueness is the database's job: these indexes decide concurrent registrations.
+    usernameKey: { type: String, required: true, unique: true },
+    email: { type: String, required: true, unique: true },
+    emailVerified: { type: Boolean, required: true, default: false },
+    passwordHash: { type: String, required: true },
+    active: { type: Boolean, required: true, default: true },
+  },
+  { collection: 'users', timestamps: true, versionKey: false, autoIndex: false },
+);
+
+/** Registers the User model on an explicit connection (no global mongoose state). */
+export function userModel(connection: Connection): Model<UserDocument> {
+  return connection.models.User ?? connection.model<UserDocument>('User', userSchema);
+}

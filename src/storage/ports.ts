@@ -1,0 +1,57 @@
+import type { Adapter } from 'oidc-provider';
+
+/** Builds the oidc-provider adapter for one model name (oidc-provider's `adapter` factory). */
+export type OidcAdapterFactory = (modelName: string) => Adapter;
+
+export interface UserRecord {
+  /** Stable, never reassigned; the OIDC `sub`. */
+  id: string;
+  /** As the user typed it, for display and `preferred_username`. */
+  username: string;
+  /** Normalized username; unique. */
+  usernameKey: string;
+  /** Normalized email; unique. */
+  email: string;
+  emailVerified: boolean;
+  /** PHC string, e.g. $argon2id$v=19$m=19456,t=2,p=1$... */
+  passwordHash: string;
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewUser = Pick<UserRecord, 'username' | 'usernameKey' | 'email' | 'passwordHash'> &
+  Partial<Pick<UserRecord, 'emailVerified' | 'active'>>;
+
+export type UniqueUserField = 'username' | 'email';
+
+/** A unique index refused the write. `fields` names what collided when the store can tell. */
+export class DuplicateUserError extends Error {
+  readonly fields: UniqueUserField[];
+
+  constructor(fields: UniqueUserField[]) {
+    super(`a user with this ${fields.join(' and ') || 'username or email'} already exists`);
+    this.name = 'DuplicateUserError';
+    this.fields = fields;
+  }
+}
+
+export interface UserRepository {
+  /** @throws DuplicateUserError when the username key or email is taken (enforced by the store). */
+  create(user: NewUser): Promise<UserRecord>;
+  findById(id: string): Promise<UserRecord | undefined>;
+  findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined>;
+  findByEmail(email: string): Promise<UserRecord | undefined>;
+  updatePasswordHash(id: string, passwordHash: string): Promise<void>;
+}
+
+export type StoreKind = 'memory' | 'redis' | 'mongodb';
+
+export interface Stores {
+  users: UserRepository;
+  oidcAdapter: OidcAdapterFactory;
+  kinds: { users: StoreKind; oidc: StoreKind };
+  /** Resolves when every backing service answers; rejects naming the one that does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

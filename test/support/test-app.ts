@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ClientMetadata } from 'oidc-provider';
+import { createApp, type App } from '../../src/app.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/logging/create-logger.ts';
+import { CLOCK_TOLERANCE_SECONDS } from '../../src/oidc/create-provider.ts';
+import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
+import { createStores } from '../../src/storage/create-stores.ts';
+import type { Stores } from '../../src/storage/ports.ts';
+import { testConfig } from './test-config.ts';
+
+export interface RunningApp extends App {
+  url: string;
+  config: Config;
+  stores: Stores;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string | undefined>;
+  clients?: (issuer: string) => ClientMetadata[];
+  keys?: KeySet;
+  /** Real Redis/MongoDB settings from isolation(); omitted = in-process stores. */
+  backends?: { redisUrl: string; mongodbUri: string; redisKeyPrefix: string };
+}
+
+let sharedKeys: Promise<KeySet> | undefined;
+
+/** Builds the app exactly as main does and listens on a free port; the issuer is that address. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<RunningApp> {
+  const keys = options.keys ?? (await (sharedKeys ??= generateKeySet()));
+  const stores = await createStores({
+    mongodbUri: options.backends?.mongodbUri,
+    redisUrl: options.backends?.redisUrl,
+    redisKeyPrefix: options.backends?.redisKeyPrefix ?? 'idp:',
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+  });
+  // Reserve the port first: the issuer must name it before the provider is built.
+  const probe = await listenOn(undefined, 0);
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+
+  const config = testConfig({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, ...options.env });
+  const app = createApp({
+    config,
+    stores,
+    logger: createLogger(config.logLevel),
+    jwks: keys.jwks as NonNullable<Config['jwks']>,
+    cookieKeys: keys.cookieKeys,
+    clients: options.clients?.(config.issuer) ?? [],
+  });
+  const server = await listenOn(app.app.callback(), port);
+  return {
+    ...app,
+    url: config.issuer,
+    config,
+    stores,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await stores.close();
+    },
+  };
+}
+
+async function listenOn(handler: Parameters<typeof import('node:http').createServer>[1] | undefined, port: number): Promise<Server> {
+  const { createServer } = await import('node:http');
+  const server = handler ? createServer(handler) : createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
