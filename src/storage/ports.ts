@@ -13,7 +13,7 @@ export interface UserRecord {
   /** Normalized email; unique. */
   email: string;
   emailVerified: boolean;
-  /** PHC string, e.g. $argon2id$v=19$m=19456,t=2,p=1$... */
+  /** PHC string, e.g. $argon2id$v=19$m=19456,p=1,t=2$... */
   passwordHash: string;
   active: boolean;
   createdAt: Date;

@@ -4,8 +4,10 @@ import { DuplicateUserError, type UniqueUserField, type UserRecord, type UserRep
 /** Users in process memory, for the embedded mode and tests. Same uniqueness rules as MongoDB. */
 export function createMemoryUserRepository(): UserRepository {
   const byId = new Map<string, UserRecord>();
+  // Callers get copies, as from a database, so they cannot change the stored record.
+  const copy = (user: UserRecord): UserRecord => ({ ...user, createdAt: new Date(user.createdAt), updatedAt: new Date(user.updatedAt) });
   const find = (predicate: (user: UserRecord) => boolean) => {
-    for (const user of byId.values()) if (predicate(user)) return structuredClone(user);
+    for (const user of byId.values()) if (predicate(user)) return copy(user);
     return undefined;
   };
 
@@ -25,7 +27,7 @@ export function createMemoryUserRepository(): UserRepository {
         updatedAt: now,
       };
       byId.set(record.id, record);
-      return structuredClone(record);
+      return copy(record);
     },
     findById: async (id) => find((user) => user.id === id),
     findByUsernameKey: async (usernameKey) => find((user) => user.usernameKey === usernameKey),

@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { PasswordPolicy } from './password-policy.ts';
+import { normalizeEmail, normalizePassword, usernameKey } from './normalize.ts';
+import { parseRegistrationForm, type FieldErrors, type RegistrationField } from './registration-form.ts';
+
+export type RegisterResult =
+  | { ok: true; user: UserRecord }
+  | { ok: false; errors: FieldErrors<RegistrationField> };
+
+export type AuthenticateResult = { ok: true; user: UserRecord } | { ok: false; reason: 'invalid' | 'disabled' };
+
+export interface AccountService {
+  /** Validates the registration form and creates the user; a taken username/email is a field error. */
+  register(form: unknown): Promise<RegisterResult>;
+  /**
+   * Checks a login (email or username) and password. Unknown accounts cost one argon2 verify too,
+   * so timing does not tell them apart. `disabled` is only reported after a correct password.
+   */
+  authenticate(login: string, password: string): Promise<AuthenticateResult>;
+  findById(id: string): Promise<UserRecord | undefined>;
+}
+
+export const TAKEN_MESSAGES: Record<'username' | 'email', string> = {
+  username: 'This username is already taken. Choose another one.',
+  email: 'This email is already registered. Sign in instead, or use another email.',
+};
+
+export interface AccountServiceDeps {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  logger: Logger;
+}
+
+export function createAccountService({ users, hasher, policy, logger }: AccountServiceDeps): AccountService {
+  const findByLogin = (login: string) => {
+    const trimmed = login.trim();
+    if (trimmed === '' || trimmed.length > 254) return Promise.resolve(undefined);
+    return trimmed.includes('@') ? users.findByEmail(normalizeEmail(trimmed)) : users.findByUsernameKey(usernameKey(trimmed));
+  };
+
+  return {
+    async register(form) {
+      const parsed = parseRegistrationForm(form, policy);
+      if (!parsed.ok) return parsed;
+      const { username, email, password } = parsed.value;
+      try {
+        const user = await users.create({
+          username,
+          usernameKey: usernameKey(username),
+          email,
+          passwordHash: await hasher.hash(password),
+        });
+        logger.info({ event: 'account.registered', userId: user.id }, 'account registered');
+        return { ok: true, user };
+      } catch (error) {
+        if (!(error instanceof DuplicateUserError)) throw error;
+        const fields = error.fields.length > 0 ? error.fields : (['email'] as const);
+        const errors: FieldErrors<RegistrationField> = {};
+        for (const field of fields) errors[field] = TAKEN_MESSAGES[field];
+        return { ok: false, errors };
+      }
+    },
+
+    async authenticate(login, rawPassword) {
+      const password = normalizePassword(rawPassword);
+      // Bound the work an anonymous request can cause before hashing (request-size hygiene).
+      if (password.length > policy.maxLength * 4) return { ok: false, reason: 'invalid' };
+      const user = await findByLogin(login);
+      if (!user) {
+        await hasher.verifyDummy(password);
+        return { ok: false, reason: 'invalid' };
+      }
+      if (!(await hasher.verify(user.passwordHash, password))) return { ok: false, reason: 'invalid' };
+      if (!user.active) return { ok: false, reason: 'disabled' };
+      if (hasher.needsRehash(user.passwordHash)) {
+        await users.updatePasswordHash(user.id, await hasher.hash(password));
+        logger.info({ event: 'account.password_rehashed', userId: user.id }, 'password re-hashed with current parameters');
+      }
+      return { ok: true, user };
+    },
+
+    findById: (id) => users.findById(id),
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Normal forms used for lookups and hashing. Applied identically at registration and sign-in, so the
+ * same typed input always matches (NIST SP 800-63B-4 §3.1.1.2: normalize Unicode before hashing).
+ */
+
+/** NFKC, so that e.g. a full-width or composed character typed on another keyboard still matches. */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+/** Emails are compared and stored trimmed, NFKC-normalized and lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().normalize('NFKC').toLowerCase();
+}
+
+/** Usernames are unique regardless of case: "Alice" and "alice" are the same account. */
+export function usernameKey(username: string): string {
+  return username.trim().normalize('NFKC').toLowerCase();
+}
+
+/** Length as people count it: Unicode code points, not UTF-16 units (NIST SP 800-63B-4). */
+export function codePointLength(value: string): number {
+  return [...value].length;
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { PasswordPolicy } from './password-policy.ts';
+import { normalizeEmail, normalizePassword } from './normalize.ts';
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
+
+export type RegistrationField = 'username' | 'email' | 'password' | 'confirmPassword';
+export type FieldErrors<F extends string> = Partial<Record<F, string>>;
+
+export interface RegistrationInput {
+  username: string;
+  email: string;
+  password: string;
+}
+
+export type RegistrationParse =
+  | { ok: true; value: RegistrationInput }
+  | { ok: false; errors: FieldErrors<RegistrationField> };
+
+const text = z.preprocess((value) => (typeof value === 'string' ? value : ''), z.string());
+
+/**
+ * Validates the registration form. Returns one message per wrong field, so the page can show each
+ * next to its input. Email comes back normalized; the password NFKC-normalized.
+ */
+export function parseRegistrationForm(body: unknown, policy: PasswordPolicy): RegistrationParse {
+  const fields = z
+    .object({ username: text, email: text, password: text, confirmPassword: text })
+    .parse(typeof body === 'object' && body !== null ? body : {});
+
+  const errors: FieldErrors<RegistrationField> = {};
+  const username = fields.username.trim();
+  if (username === '') errors.username = 'Enter a username.';
+  else if (!USERNAME_PATTERN.test(username)) {
+    errors.username = 'Use 3 to 32 characters: letters, digits, dot (.), underscore (_) or hyphen (-).';
+  }
+
+  const email = normalizeEmail(fields.email);
+  if (email === '') errors.email = 'Enter your email address.';
+  else if (email.length > 254 || !z.email().safeParse(email).success) {
+    errors.email = 'Enter a valid email address, like name@example.com.';
+  }
+
+  const password = normalizePassword(fields.password);
+  const passwordProblem = password === '' ? 'Enter a password.' : policy.check(password);
+  if (passwordProblem) errors.password = passwordProblem;
+  else if (normalizePassword(fields.confirmPassword) !== password) {
+    errors.confirmPassword = 'The two passwords do not match.';
+  }
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { username, email, password } };
+}

@@ -1,0 +1,95 @@
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+import Koa from 'koa';
+import mount from 'koa-mount';
+import serve from 'koa-static';
+import views from 'koa-views';
+import type Provider from 'oidc-provider';
+import type { ClientMetadata } from 'oidc-provider';
+import type { Logger } from 'pino';
+import { createAccountService, type AccountService } from './accounts/account-service.ts';
+import { createPasswordHasher } from './accounts/password-hasher.ts';
+import { createPasswordPolicy } from './accounts/password-policy.ts';
+import type { Config, Jwks } from './config/schema.ts';
+import { createDemoRouter, type Demo } from './demo/demo.ts';
+import { createCsrf } from './http/csrf.ts';
+import { errorHandler, notFound } from './http/error-handler.ts';
+import { createHealthRouter } from './http/health.ts';
+import { requestContext } from './http/request-context.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { createInteractionRouter } from './interactions/router.ts';
+import { createProvider } from './oidc/create-provider.ts';
+import { createFindAccount } from './oidc/find-account.ts';
+import type { Stores } from './storage/ports.ts';
+
+export const VIEWS_DIR = fileURLToPath(new URL('../views/', import.meta.url));
+export const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+export interface AppDeps {
+  config: Config;
+  stores: Stores;
+  logger: Logger;
+  jwks: Jwks;
+  cookieKeys: string[];
+  /** Clients from configuration (and the demo client in the embedded mode). */
+  clients: ClientMetadata[];
+  /** Present only in the embedded mode. */
+  demo?: Demo;
+}
+
+export interface App {
+  app: Koa;
+  provider: Provider;
+  accounts: AccountService;
+}
+
+/** Builds the whole server from its dependencies. No I/O, no globals: tests build as many as they like. */
+export function createApp({ config, stores, logger, jwks, cookieKeys, clients, demo }: AppDeps): App {
+  const accounts = createAccountService({
+    users: stores.users,
+    hasher: createPasswordHasher(config.argon2),
+    policy: createPasswordPolicy(config.password),
+    logger: logger.child({ module: 'accounts' }),
+  });
+  const provider = createProvider({
+    config,
+    jwks,
+    cookieKeys,
+    adapter: stores.oidcAdapter,
+    findAccount: createFindAccount(accounts),
+    clients,
+    logger,
+  });
+  const csrf = createCsrf(cookieKeys);
+
+  const app = new Koa({ proxy: config.trustProxy, keys: cookieKeys });
+  app.silent = true; // errors are logged by our handler, not printed by Koa
+
+  const site = new Router();
+  site.get('/', async function home(ctx) {
+    await ctx.render('home', { title: undefined, discoveryUrl: new URL('/.well-known/openid-configuration', config.issuer) });
+  });
+  // A plain sign-out link for people: oidc-provider's end_session shows its confirmation page.
+  site.get('/logout', async function logout(ctx) {
+    ctx.redirect('/session/end');
+  });
+
+  app.use(requestContext(logger));
+  app.use(securityHeaders());
+  app.use(
+    views(VIEWS_DIR, {
+      extension: 'pug',
+      options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName },
+    }),
+  );
+  app.use(errorHandler(logger));
+  app.use(mount('/assets', serve(PUBLIC_DIR, { maxage: 3600_000, index: false })));
+  app.use(createHealthRouter(() => stores.ping()).routes());
+  app.use(site.routes());
+  app.use(createInteractionRouter({ provider, accounts, csrf, logger }).routes());
+  if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
+  app.use(mount(provider));
+  app.use(notFound);
+
+  return { app, provider, accounts };
+}

@@ -1,0 +1,89 @@
+import { createHash, randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import type { ClientMetadata } from 'oidc-provider';
+
+export interface Demo {
+  client: ClientMetadata & { client_id: string; client_secret: string };
+  user: { username: string; email: string; password: string };
+  codeVerifier: string;
+  authorizationUrl: string;
+}
+
+/**
+ * The embedded mode's ready-made relying party and user, so a developer can run a whole
+ * authorization code flow (with PKCE) against a fresh `npm start`. The secret and PKCE verifier are
+ * new at every start; nothing here exists outside the embedded mode.
+ */
+export function createDemo(issuer: string): Demo {
+  const redirectUri = new URL('/demo/callback', issuer).toString();
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const client: Demo['client'] = {
+    client_id: 'demo-client',
+    client_secret: randomBytes(24).toString('base64url'),
+    client_name: 'Demo application',
+    redirect_uris: [redirectUri],
+    post_logout_redirect_uris: [new URL('/', issuer).toString()],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+  };
+  const url = new URL('/auth', issuer);
+  url.search = new URLSearchParams({
+    client_id: client.client_id,
+    response_type: 'code',
+    scope: 'openid profile email offline_access',
+    prompt: 'consent',
+    redirect_uri: redirectUri,
+    state: randomBytes(8).toString('hex'),
+    code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  return {
+    client,
+    user: { username: 'demo', email: 'demo@example.com', password: 'demo-password-2024' },
+    codeVerifier,
+    authorizationUrl: url.toString(),
+  };
+}
+
+/** Lines printed at start in the embedded mode. */
+export function demoBanner(demo: Demo, issuer: string): string[] {
+  return [
+    'Embedded mode: users, sessions and tokens live in this process and vanish when it stops.',
+    `  Discovery:     ${new URL('/.well-known/openid-configuration', issuer)}`,
+    `  Client id:     ${demo.client.client_id}`,
+    `  Client secret: ${demo.client.client_secret}`,
+    `  Redirect URI:  ${demo.client.redirect_uris?.[0]}`,
+    `  Demo user:     ${demo.user.username} (or ${demo.user.email}) / ${demo.user.password}`,
+    `  PKCE verifier: ${demo.codeVerifier}`,
+    '  Open this URL in a browser to sign in:',
+    `  ${demo.authorizationUrl}`,
+  ];
+}
+
+/** The demo client's redirect target: shows the code and the exact token request to make with it. */
+export function createDemoRouter(demo: Demo, issuer: string): Router {
+  const router = new Router();
+  router.get('/demo/callback', async function demoCallback(ctx) {
+    ctx.set('Cache-Control', 'no-store');
+    const { code, error, error_description: errorDescription, state, iss } = ctx.query;
+    const tokenUrl = new URL('/token', issuer).toString();
+    await ctx.render('demo-callback', {
+      title: 'Demo application',
+      code: typeof code === 'string' ? code : undefined,
+      error: typeof error === 'string' ? error : undefined,
+      errorDescription: typeof errorDescription === 'string' ? errorDescription : undefined,
+      state,
+      iss,
+      curl:
+        typeof code === 'string'
+          ? [
+              `curl -s -u '${demo.client.client_id}:${demo.client.client_secret}' ${tokenUrl} \\`,
+              `  -d grant_type=authorization_code -d code='${code}' \\`,
+              `  -d redirect_uri='${demo.client.redirect_uris?.[0]}' \\`,
+              `  -d code_verifier='${demo.codeVerifier}'`,
+            ].join('\n')
+          : undefined,
+    });
+  });
+  return router;
+}

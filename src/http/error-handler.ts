@@ -1,0 +1,48 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+
+interface HttpError {
+  status?: number;
+  expose?: boolean;
+  message?: string;
+}
+
+/**
+ * Last line of defence for our own routes (oidc-provider answers its own errors). A 4xx keeps its
+ * message when it is marked `expose`; a 5xx is logged with the request id and shown as a generic
+ * page. Never a stack trace.
+ */
+export function errorHandler(logger: Logger): Middleware {
+  return async function handleErrors(ctx, next) {
+    try {
+      await next();
+    } catch (caught) {
+      const error = (typeof caught === 'object' && caught !== null ? caught : {}) as HttpError;
+      const status = typeof error.status === 'number' && error.status >= 400 && error.status < 600 ? error.status : 500;
+      const log = (ctx.state.logger as Logger | undefined) ?? logger;
+      if (status >= 500) log.error({ err: caught }, 'request failed');
+      const message = status < 500 && error.expose && error.message ? error.message : undefined;
+      ctx.status = status;
+      if (ctx.accepts('html', 'json') === 'json') {
+        ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message };
+        return;
+      }
+      await ctx.render('error', {
+        title: status >= 500 ? 'Something went wrong' : 'Request not accepted',
+        message: message ?? (status >= 500 ? 'Something went wrong on our side. Please try again in a moment.' : 'This request could not be handled.'),
+        code: status >= 500 ? 'server_error' : `http_${status}`,
+        requestId: ctx.state.requestId,
+      });
+    }
+  };
+}
+
+/** No route matched: a plain 404 page, not an empty response. */
+export const notFound: Middleware = async function notFound(ctx) {
+  ctx.status = 404;
+  if (ctx.accepts('html', 'json') === 'json') {
+    ctx.body = { error: 'not_found' };
+    return;
+  }
+  await ctx.render('error', { title: 'Page not found', message: 'There is nothing at this address.', code: 'not_found', showHomeLink: true });
+};

@@ -1,0 +1,24 @@
+import Router from '@koa/router';
+
+/**
+ * /healthz: the process is up (no I/O; for liveness and the Docker HEALTHCHECK).
+ * /readyz: MongoDB and Redis answer (for load balancers).
+ */
+export function createHealthRouter(ping: () => Promise<void>): Router {
+  const router = new Router();
+  router.get('/healthz', async function healthz(ctx) {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async function readyz(ctx) {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await ping();
+      ctx.body = { status: 'ready' };
+    } catch (error) {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', reason: error instanceof Error ? error.message : 'unknown' };
+    }
+  });
+  return router;
+}

@@ -1,0 +1,89 @@
+import type { Middleware, ParameterizedContext } from 'koa';
+import { koaBody } from 'koa-body';
+import { errors, type Provider } from 'oidc-provider';
+import type { Csrf } from '../http/csrf.ts';
+
+export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
+
+export interface InteractionState {
+  interaction: Interaction;
+  client: Client;
+  csrfToken: string;
+  [key: string]: unknown;
+}
+
+export type InteractionContext = ParameterizedContext<InteractionState, { params: Record<string, string> }>;
+export type InteractionMiddleware = Middleware<InteractionState, { params: Record<string, string> }>;
+
+/** Sign-in pages are per-person and short-lived: never cached (ASVS 14.3.2). */
+export const noStore: InteractionMiddleware = async function noStore(ctx, next) {
+  ctx.set('Cache-Control', 'no-store');
+  await next();
+};
+
+/** URL-encoded forms only, small: a sign-in form never needs more (request-size hygiene). */
+export const parseForm = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: '16kb' });
+
+/** Reads the form body as a record of strings; anything else (arrays, missing) becomes ''. */
+export function formField(ctx: InteractionContext, name: string): string {
+  const body: unknown = ctx.request.body;
+  if (typeof body !== 'object' || body === null) return '';
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * Loads the interaction behind the path-scoped interaction cookie and its client. A uid in the URL
+ * that is not the browser's own interaction is treated as an expired one.
+ */
+export function loadInteraction(provider: Provider, csrf: Csrf): InteractionMiddleware {
+  return async function loadInteractionDetails(ctx, next) {
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction uid mismatch');
+    const client = await provider.Client.find(String(interaction.params.client_id));
+    if (!client) throw new errors.SessionNotFound('client no longer exists');
+    ctx.state.interaction = interaction;
+    ctx.state.client = client;
+    ctx.state.csrfToken = csrf.issue(interaction.uid);
+    await next();
+  };
+}
+
+/**
+ * Refuses a POST whose CSRF token does not belong to this interaction, and, as defence in depth,
+ * any POST a browser marks as cross-site (Fetch Metadata, ASVS 3.5.1/3.5.3).
+ */
+export function verifyCsrf(csrf: Csrf): InteractionMiddleware {
+  return async function verifyCsrfToken(ctx, next) {
+    const crossSite = ctx.get('Sec-Fetch-Site') === 'cross-site';
+    if (crossSite || !csrf.verify(ctx.state.interaction.uid, formField(ctx, 'csrf'))) {
+      ctx.status = 403;
+      await ctx.render('error', {
+        title: 'Form expired',
+        message:
+          'This form could not be accepted because it has expired or was not sent from this page. Go back, reload the page and try again.',
+        code: 'csrf_failed',
+      });
+      return;
+    }
+    await next();
+  };
+}
+
+/** An expired, finished or foreign interaction gets a page saying so, with a way back. */
+export const handleInteractionErrors: InteractionMiddleware = async function handleInteractionErrors(ctx, next) {
+  try {
+    await next();
+  } catch (error) {
+    if (!(error instanceof errors.SessionNotFound)) throw error;
+    ctx.status = 400;
+    await ctx.render('error', {
+      title: 'Sign-in expired',
+      message:
+        'This sign-in page has expired or was already used. Go back to the application you came from and sign in again.',
+      code: 'interaction_expired',
+      showHomeLink: true,
+    });
+  }
+};

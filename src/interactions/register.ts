@@ -1,0 +1,55 @@
+import type { Provider } from 'oidc-provider';
+import type { AccountService } from '../accounts/account-service.ts';
+import type { FieldErrors, RegistrationField } from '../accounts/registration-form.ts';
+import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
+
+interface RegisterPage {
+  status?: number;
+  errors?: FieldErrors<RegistrationField>;
+  values?: { username: string; email: string };
+}
+
+async function renderRegister(ctx: InteractionContext, page: RegisterPage = {}): Promise<void> {
+  const { interaction, client } = ctx.state;
+  ctx.status = page.status ?? 200;
+  await ctx.render('register', {
+    title: 'Create your account',
+    uid: interaction.uid,
+    clientName: client.clientName ?? client.clientId,
+    errors: page.errors ?? {},
+    values: page.values ?? { username: '', email: '' },
+  });
+}
+
+/** Registration belongs to the login step; once signed in, the interaction moves on. */
+function atLoginStep(ctx: InteractionContext): boolean {
+  if (ctx.state.interaction.prompt.name === 'login') return true;
+  ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
+  return false;
+}
+
+export function showRegister(): InteractionMiddleware {
+  return async function showRegisterPage(ctx) {
+    if (atLoginStep(ctx)) await renderRegister(ctx);
+  };
+}
+
+export function submitRegister(provider: Provider, accounts: AccountService): InteractionMiddleware {
+  return async function submitRegisterForm(ctx) {
+    if (!atLoginStep(ctx)) return;
+    const result = await accounts.register(ctx.request.body);
+    if (!result.ok) {
+      // Keep what the person typed, except passwords.
+      const values = { username: formField(ctx, 'username'), email: formField(ctx, 'email') };
+      await renderRegister(ctx, { status: 400, errors: result.errors, values });
+      return;
+    }
+    // Signed in at once; the authorization continues to consent and back to the app.
+    await provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { login: { accountId: result.user.id, amr: ['pwd'], remember: false } },
+      { mergeWithLastSubmission: false },
+    );
+  };
+}

@@ -1,0 +1,51 @@
+import Router from '@koa/router';
+import type { Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/account-service.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
+import { renderLogin, submitLogin } from './login.ts';
+import {
+  handleInteractionErrors,
+  loadInteraction,
+  noStore,
+  parseForm,
+  verifyCsrf,
+  type InteractionMiddleware,
+  type InteractionState,
+} from './middleware.ts';
+import { showRegister, submitRegister } from './register.ts';
+
+export interface InteractionRouterDeps {
+  provider: Provider;
+  accounts: AccountService;
+  csrf: Csrf;
+  logger: Logger;
+}
+
+/**
+ * The pages oidc-provider sends people to (interactions.url). They live under /interaction/:uid
+ * because the interaction cookie is scoped to that path.
+ */
+export function createInteractionRouter({ provider, accounts, csrf, logger }: InteractionRouterDeps): Router<InteractionState> {
+  const router = new Router<InteractionState>({ prefix: '/interaction' });
+  const load = loadInteraction(provider, csrf);
+  const checkCsrf = verifyCsrf(csrf);
+  const log = logger.child({ module: 'interactions' });
+
+  const showPrompt: InteractionMiddleware = async function showPrompt(ctx) {
+    const { prompt } = ctx.state.interaction;
+    if (prompt.name === 'login') await renderLogin(ctx);
+    else if (prompt.name === 'consent') await renderConsent(ctx);
+    else throw new Error(`unsupported prompt ${prompt.name}`);
+  };
+
+  router.use(noStore, handleInteractionErrors);
+  router.get('/:uid', load, showPrompt);
+  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin(provider, accounts, log));
+  router.get('/:uid/register', load, showRegister());
+  router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister(provider, accounts));
+  router.post('/:uid/confirm', parseForm, load, checkCsrf, submitConsent(provider));
+  router.post('/:uid/abort', parseForm, load, checkCsrf, abortInteraction(provider));
+  return router;
+}

@@ -1,0 +1,28 @@
+import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+
+/** Fields that may hold secrets anywhere in a log line; pino replaces their values. */
+const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'passwordHash',
+  '*.passwordHash',
+  'client_secret',
+  '*.client_secret',
+  'code',
+  '*.code',
+  'token',
+  '*.token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+];
+
+/** The one logger, made in main (or a test) and passed down. JSON lines, secrets redacted. */
+export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'idp' } }, destination);
+}

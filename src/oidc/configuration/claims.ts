@@ -1,0 +1,8 @@
+/** Scope → claims. `sub` is always returned. */
+export const CLAIMS = {
+  openid: ['sub'],
+  profile: ['preferred_username'],
+  email: ['email', 'email_verified'],
+};
+
+export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];

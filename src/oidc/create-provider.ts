@@ -1,0 +1,60 @@
+import Provider, { type ClientMetadata, type Configuration, type FindAccount } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Config, Jwks } from '../config/schema.ts';
+import type { OidcAdapterFactory } from '../storage/ports.ts';
+import { CLAIMS, SCOPES } from './configuration/claims.ts';
+import { ttlConfiguration } from './configuration/ttl.ts';
+import { guardConsume } from './consume-guard.ts';
+import { logProviderEvents } from './events.ts';
+import { logoutSource, postLogoutSuccessSource, renderError } from './pages.ts';
+
+/** Seconds of clock skew tolerated in JWT checks, and added to every stored lifetime. */
+export const CLOCK_TOLERANCE_SECONDS = 15;
+
+export interface ProviderDeps {
+  config: Config;
+  jwks: Jwks;
+  cookieKeys: string[];
+  adapter: OidcAdapterFactory;
+  findAccount: FindAccount;
+  clients: ClientMetadata[];
+  logger: Logger;
+}
+
+/**
+ * Builds the oidc-provider instance. Everything here is public configuration; see
+ * https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#configuration-options
+ */
+export function createProvider({ config, jwks, cookieKeys, adapter, findAccount, clients, logger }: ProviderDeps): Provider {
+  const configuration: Configuration = {
+    adapter: guardConsume(adapter),
+    clients,
+    findAccount,
+    jwks: jwks as Configuration['jwks'],
+    cookies: { keys: cookieKeys },
+    claims: CLAIMS,
+    scopes: SCOPES,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    // Authorization code flow only: no implicit or hybrid response types (RFC 9700 §2.1.2, ASVS 10.6.1).
+    responseTypes: ['code'],
+    // PKCE (S256 only) on every authorization request, confidential clients included (RFC 9700 §2.1.1).
+    pkce: { required: () => true },
+    ttl: ttlConfiguration(config.ttl),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError,
+    features: {
+      // The library's built-in login pages are for development only (ASVS 13.4.2).
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      userinfo: { enabled: true },
+      // Until resource servers can be registered, a `resource` parameter is refused by omission.
+      resourceIndicators: { enabled: false },
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  // Behind a TLS-terminating proxy, endpoint URLs and Secure cookies depend on X-Forwarded-*.
+  provider.proxy = config.trustProxy;
+  logProviderEvents(provider, logger);
+  return provider;
+}

@@ -1,0 +1,26 @@
+import type { FindAccount } from 'oidc-provider';
+import type { AccountService } from '../accounts/account-service.ts';
+
+/**
+ * Resolves `sub` to the user's claims. Called on authorization, token exchange and userinfo, so it
+ * reads one user by id; oidc-provider masks claims outside the granted scopes.
+ * A disabled or deleted account resolves to undefined, which oidc-provider turns into
+ * invalid_grant / invalid_token.
+ */
+export function createFindAccount(accounts: AccountService): FindAccount {
+  return async function findAccount(_ctx, sub) {
+    const user = await accounts.findById(sub);
+    if (!user?.active) return undefined;
+    return {
+      accountId: user.id,
+      async claims() {
+        return {
+          sub: user.id,
+          preferred_username: user.username,
+          email: user.email,
+          email_verified: user.emailVerified,
+        };
+      },
+    };
+  };
+}

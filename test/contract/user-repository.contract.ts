@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { DuplicateUserError, type NewUser, type UserRepository } from '../../src/storage/ports.ts';
+
+export interface RepositoryUnderTest {
+  users: UserRepository;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+function newUser(overrides: Partial<NewUser> = {}): NewUser {
+  counter += 1;
+  const username = `User${counter}`;
+  return {
+    username,
+    usernameKey: username.toLowerCase(),
+    email: `user${counter}@example.com`,
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
+    ...overrides,
+  };
+}
+
+/** One suite for every user store: stable ids, lookups, and uniqueness enforced by the store itself. */
+export function describeUserRepositoryContract(name: string, open: () => Promise<RepositoryUnderTest>): void {
+  describe(`user repository contract: ${name}`, () => {
+    let underTest: RepositoryUnderTest;
+    let users: UserRepository;
+    beforeAll(async () => {
+      underTest = await open();
+      users = underTest.users;
+    });
+    afterAll(() => underTest.close());
+
+    test('creates a user with a stable id, defaults and timestamps', async () => {
+      const input = newUser();
+      const created = await users.create(input);
+      expect(created).toMatchObject({ ...input, emailVerified: false, active: true });
+      expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(created.createdAt).toBeInstanceOf(Date);
+      expect(created.updatedAt).toBeInstanceOf(Date);
+      expect(await users.findById(created.id)).toEqual(created);
+    });
+
+    test('finds by username key and by email, and not by anything else', async () => {
+      const created = await users.create(newUser());
+      expect((await users.findByUsernameKey(created.usernameKey))?.id).toBe(created.id);
+      expect((await users.findByEmail(created.email))?.id).toBe(created.id);
+      expect(await users.findByUsernameKey('nobody')).toBeUndefined();
+      expect(await users.findByEmail('nobody@example.com')).toBeUndefined();
+      expect(await users.findById('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+    });
+
+    test('refuses a second user with the same username key or email, naming the field', async () => {
+      const first = await users.create(newUser());
+      await expect(users.create(newUser({ usernameKey: first.usernameKey }))).rejects.toMatchObject({ fields: ['username'] });
+      await expect(users.create(newUser({ email: first.email }))).rejects.toMatchObject({ fields: ['email'] });
+      const both = users.create(newUser({ usernameKey: first.usernameKey, email: first.email }));
+      await expect(both).rejects.toBeInstanceOf(DuplicateUserError);
+      await expect(both).rejects.toMatchObject({ fields: ['username', 'email'] });
+    });
+
+    test('of concurrent registrations with one email, exactly one succeeds', async () => {
+      const email = `race${Date.now()}@example.com`;
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => users.create(newUser({ email }))));
+      const created = results.filter((result) => result.status === 'fulfilled');
+      const refused = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+      expect(created).toHaveLength(1);
+      expect(refused).toHaveLength(7);
+      for (const result of refused) expect(result.reason).toBeInstanceOf(DuplicateUserError);
+    });
+
+    test('updates the password hash', async () => {
+      const created = await users.create(newUser());
+      await users.updatePasswordHash(created.id, '$argon2id$new');
+      expect((await users.findById(created.id))?.passwordHash).toBe('$argon2id$new');
+    });
+  });
+}

@@ -1,0 +1,75 @@
+import { describe, expect, test } from '@jest/globals';
+import { createPasswordPolicy } from '../../../src/accounts/password-policy.ts';
+import { parseRegistrationForm } from '../../../src/accounts/registration-form.ts';
+
+const policy = createPasswordPolicy({ minLength: 15, maxLength: 128 });
+const valid = {
+  username: 'alice.smith_1',
+  email: '  Alice@Example.COM ',
+  password: 'a long enough passphrase',
+  confirmPassword: 'a long enough passphrase',
+};
+
+describe('registration form', () => {
+  test('accepts a valid form and normalizes the email', () => {
+    expect(parseRegistrationForm(valid, policy)).toEqual({
+      ok: true,
+      value: { username: 'alice.smith_1', email: 'alice@example.com', password: 'a long enough passphrase' },
+    });
+  });
+
+  test.each([
+    ['ab', /3 to 32 characters/],
+    ['a'.repeat(33), /3 to 32 characters/],
+    ['has space', /3 to 32 characters/],
+    ['at@sign', /3 to 32 characters/],
+    ['', /Enter a username/],
+  ])('refuses the username %j', (username, message) => {
+    const result = parseRegistrationForm({ ...valid, username }, policy);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors.username).toMatch(message);
+      expect(Object.keys(result.errors)).toEqual(['username']);
+    }
+  });
+
+  test.each(['plainaddress', 'no-at.example.com', 'two@@example.com', 'x@', ''])('refuses the email %j', (email) => {
+    const result = parseRegistrationForm({ ...valid, email }, policy);
+    expect(!result.ok && result.errors.email).toMatch(/email/);
+  });
+
+  test('reports every wrong field at once', () => {
+    const result = parseRegistrationForm({ username: 'x', email: 'nope', password: 'short', confirmPassword: 'other' }, policy);
+    expect(result).toEqual({
+      ok: false,
+      errors: {
+        username: expect.any(String),
+        email: expect.any(String),
+        password: 'Use at least 15 characters. A few unrelated words make a strong, memorable password.',
+      },
+    });
+  });
+
+  test('refuses mismatched confirmation, and passwords over the cap without truncating', () => {
+    const mismatch = parseRegistrationForm({ ...valid, confirmPassword: 'a long enough passphrasE' }, policy);
+    expect(!mismatch.ok && mismatch.errors.confirmPassword).toBe('The two passwords do not match.');
+    const long = 'x'.repeat(129);
+    const tooLong = parseRegistrationForm({ ...valid, password: long, confirmPassword: long }, policy);
+    expect(!tooLong.ok && tooLong.errors.password).toMatch(/at most 128 characters/);
+  });
+
+  test('counts code points, not UTF-16 units, and normalizes Unicode', () => {
+    const emoji = '😀'.repeat(15); // 15 code points, 30 UTF-16 units
+    expect(parseRegistrationForm({ ...valid, password: emoji, confirmPassword: emoji }, policy).ok).toBe(true);
+    const composed = 'caf\u00e9 au lait, s\u2019il vous pla\u00eet';
+    const decomposed = composed.normalize('NFD');
+    const result = parseRegistrationForm({ ...valid, password: decomposed, confirmPassword: composed }, policy);
+    expect(result.ok && result.value.password).toBe(composed.normalize('NFKC'));
+  });
+
+  test('non-string fields (arrays, missing) are treated as empty, not as errors of the server', () => {
+    const result = parseRegistrationForm({ username: ['a', 'b'], email: undefined }, policy);
+    expect(!result.ok && Object.keys(result.errors).sort()).toEqual(['email', 'password', 'username']);
+    expect(parseRegistrationForm('garbage', policy).ok).toBe(false);
+  });
+});
