@@ -23,7 +23,7 @@ import { createFindAccount } from './oidc/find-account.ts';
 import type { Stores } from './storage/ports.ts';
 
 export const VIEWS_DIR = fileURLToPath(new URL('../views/', import.meta.url));
-export const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+export const ASSETS_DIR = fileURLToPath(new URL('../views/assets/', import.meta.url));
 
 export interface AppDeps {
   config: Config;
@@ -83,7 +83,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, d
     }),
   );
   app.use(errorHandler(logger));
-  app.use(mount('/assets', serve(PUBLIC_DIR, { maxage: 3600_000, index: false })));
+  app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(() => stores.ping()).routes());
   app.use(site.routes());
   app.use(createInteractionRouter({ provider, accounts, csrf, logger }).routes());

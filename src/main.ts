@@ -8,7 +8,7 @@ import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/schema.ts';
 import { createDemo, demoBanner, type Demo } from './demo/demo.ts';
 import { createLogger } from './logging/create-logger.ts';
-import { CLOCK_TOLERANCE_SECONDS } from './oidc/create-provider.ts';
+import { assertClientsValid, CLOCK_TOLERANCE_SECONDS } from './oidc/create-provider.ts';
 import { generateKeySet } from './oidc/keys.ts';
 import { createStores } from './storage/create-stores.ts';
 import type { Stores } from './storage/ports.ts';
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   let app;
   try {
     app = createApp({ config, stores, logger, jwks, cookieKeys, clients, demo });
+    await assertClientsValid(app.provider, clients);
   } catch (error) {
     await stores.close();
     throw new StartupError(`invalid provider configuration: ${(error as Error).message}`);

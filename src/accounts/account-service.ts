@@ -12,6 +12,7 @@ export type RegisterResult =
 export type AuthenticateResult = { ok: true; user: UserRecord } | { ok: false; reason: 'invalid' | 'disabled' };
 
 export interface AccountService {
+  readonly passwordPolicy: PasswordPolicy;
   /** Validates the registration form and creates the user; a taken username/email is a field error. */
   register(form: unknown): Promise<RegisterResult>;
   /**
@@ -42,6 +43,7 @@ export function createAccountService({ users, hasher, policy, logger }: AccountS
   };
 
   return {
+    passwordPolicy: policy,
     async register(form) {
       const parsed = parseRegistrationForm(form, policy);
       if (!parsed.ok) return parsed;

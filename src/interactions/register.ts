@@ -9,7 +9,7 @@ interface RegisterPage {
   values?: { username: string; email: string };
 }
 
-async function renderRegister(ctx: InteractionContext, page: RegisterPage = {}): Promise<void> {
+async function renderRegister(ctx: InteractionContext, accounts: AccountService, page: RegisterPage = {}): Promise<void> {
   const { interaction, client } = ctx.state;
   ctx.status = page.status ?? 200;
   await ctx.render('register', {
@@ -17,6 +17,7 @@ async function renderRegister(ctx: InteractionContext, page: RegisterPage = {}):
     uid: interaction.uid,
     clientName: client.clientName ?? client.clientId,
     errors: page.errors ?? {},
+    passwordMinLength: accounts.passwordPolicy.minLength,
     values: page.values ?? { username: '', email: '' },
   });
 }
@@ -28,9 +29,9 @@ function atLoginStep(ctx: InteractionContext): boolean {
   return false;
 }
 
-export function showRegister(): InteractionMiddleware {
+export function showRegister(accounts: AccountService): InteractionMiddleware {
   return async function showRegisterPage(ctx) {
-    if (atLoginStep(ctx)) await renderRegister(ctx);
+    if (atLoginStep(ctx)) await renderRegister(ctx, accounts);
   };
 }
 
@@ -41,7 +42,7 @@ export function submitRegister(provider: Provider, accounts: AccountService): In
     if (!result.ok) {
       // Keep what the person typed, except passwords.
       const values = { username: formField(ctx, 'username'), email: formField(ctx, 'email') };
-      await renderRegister(ctx, { status: 400, errors: result.errors, values });
+      await renderRegister(ctx, accounts, { status: 400, errors: result.errors, values });
       return;
     }
     // Signed in at once; the authorization continues to consent and back to the app.

@@ -43,7 +43,7 @@ export function createInteractionRouter({ provider, accounts, csrf, logger }: In
   router.use(noStore, handleInteractionErrors);
   router.get('/:uid', load, showPrompt);
   router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin(provider, accounts, log));
-  router.get('/:uid/register', load, showRegister());
+  router.get('/:uid/register', load, showRegister(accounts));
   router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister(provider, accounts));
   router.post('/:uid/confirm', parseForm, load, checkCsrf, submitConsent(provider));
   router.post('/:uid/abort', parseForm, load, checkCsrf, abortInteraction(provider));

@@ -58,3 +58,19 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
   logProviderEvents(provider, logger);
   return provider;
 }
+
+/**
+ * oidc-provider validates configured clients lazily, on first use; this validates them all at start
+ * so a bad entry stops the start-up instead of failing a user's sign-in later.
+ * @throws Error naming the client and what oidc-provider refused.
+ */
+export async function assertClientsValid(provider: Provider, clients: ClientMetadata[]): Promise<void> {
+  for (const metadata of clients) {
+    try {
+      await provider.Client.validate(metadata);
+    } catch (error) {
+      const { error_description: description, message } = error as { error_description?: string; message?: string };
+      throw new Error(`client "${metadata.client_id}": ${description ?? message}`, { cause: error });
+    }
+  }
+}

@@ -5,8 +5,12 @@ import { createMemoryOidcAdapterFactory } from './memory/memory-oidc-adapter.ts'
 import { createMemoryUserRepository } from './memory/memory-user-repository.ts';
 import { connectMongo } from './mongo/connect-mongo.ts';
 import { createMongoUserRepository } from './mongo/mongo-user-repository.ts';
-import { connectRedis } from './redis/connect-redis.ts';
+import { closeRedis, connectRedis } from './redis/connect-redis.ts';
+import { withTimeout } from './with-timeout.ts';
 import { createRedisOidcAdapterFactory } from './redis/redis-oidc-adapter.ts';
+
+/** A readiness probe must answer quickly even when a store hangs. */
+const PING_TIMEOUT_MS = 2000;
 
 export interface StoreOptions {
   mongodbUri: string | undefined;
@@ -50,17 +54,16 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     oidcAdapter,
     kinds: { users: mongo ? 'mongodb' : 'memory', oidc: redis ? 'redis' : 'memory' },
     async ping() {
-      await Promise.all([
-        mongo?.db?.admin().ping().catch((error: unknown) => {
-          throw new Error('MongoDB does not answer', { cause: error });
-        }),
-        redis?.ping().catch((error: unknown) => {
-          throw new Error('Redis does not answer', { cause: error });
-        }),
-      ]);
+      const check = async (name: string, ping: Promise<unknown> | undefined) => {
+        if (!ping) return;
+        await withTimeout(ping, PING_TIMEOUT_MS).catch((error: unknown) => {
+          throw new Error(`${name} does not answer`, { cause: error });
+        });
+      };
+      await Promise.all([check('MongoDB', mongo?.db?.admin().ping()), check('Redis', redis?.ping())]);
     },
     async close() {
-      await Promise.allSettled([redis?.quit(), mongo?.close()]);
+      await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
     },
   };
 }

@@ -4,7 +4,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import { createApp, type App } from '../../src/app.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';
-import { CLOCK_TOLERANCE_SECONDS } from '../../src/oidc/create-provider.ts';
+import { assertClientsValid, CLOCK_TOLERANCE_SECONDS } from '../../src/oidc/create-provider.ts';
 import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
 import { createStores } from '../../src/storage/create-stores.ts';
 import type { Stores } from '../../src/storage/ports.ts';
@@ -42,14 +42,16 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   await new Promise((resolve) => probe.close(resolve));
 
   const config = testConfig({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, ...options.env });
+  const clients = options.clients?.(config.issuer) ?? [];
   const app = createApp({
     config,
     stores,
     logger: createLogger(config.logLevel),
     jwks: keys.jwks as NonNullable<Config['jwks']>,
     cookieKeys: keys.cookieKeys,
-    clients: options.clients?.(config.issuer) ?? [],
+    clients,
   });
+  await assertClientsValid(app.provider, clients);
   const server = await listenOn(app.app.callback(), port);
   return {
     ...app,

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { dropIsolation, isolation } from '../support/backends.ts';
+import { openAuthorization, RelyingParty, rpClient } from '../support/relying-party.ts';
+import { startRedis, type TestService } from '../support/services.ts';
+import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { UserAgent } from '../support/user-agent.ts';
+
+describe('HTTP edges: headers, health, errors', () => {
+  const scope = isolation('http-edges');
+  let ownRedis: TestService;
+  let server: RunningApp;
+  const client = rpClient();
+
+  beforeAll(async () => {
+    // A Redis of this test's own, so it can be stopped to check readiness.
+    ownRedis = await startRedis();
+    server = await startTestApp({ backends: { ...scope, redisUrl: ownRedis.url }, clients: () => [client] });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await ownRedis?.stop();
+    await dropIsolation(scope);
+  });
+
+  test('every page sends the security headers; interaction pages are never cached', async () => {
+    const rp = await RelyingParty.discover(server.url, client);
+    const loginPage = await openAuthorization(new UserAgent(), await rp.authorize());
+    const home = await fetch(server.url);
+    const missing = await fetch(new URL('/nope', server.url), { headers: { Accept: 'text/html' } });
+    await Promise.all([home.text(), missing.text()]); // an unread body would keep its socket open
+    for (const headers of [loginPage.headers, home.headers, missing.headers]) {
+      const csp = headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).toContain("base-uri 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('referrer-policy')).toBe('no-referrer');
+      expect(headers.get('x-frame-options')).toBe('DENY');
+      expect(headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(headers.get('strict-transport-security')).toBeNull(); // plain http here
+    }
+    expect(loginPage.headers.get('cache-control')).toBe('no-store');
+    expect(loginPage.html).not.toMatch(/<script(?![^>]*\bsrc=)/); // no inline script
+  });
+
+  test('HSTS is sent when the request came over HTTPS through a trusted proxy', async () => {
+    const proxied = await startTestApp({ backends: scope, env: { TRUST_PROXY: 'true' } });
+    try {
+      const response = await fetch(new URL('/healthz', proxied.url), { headers: { 'X-Forwarded-Proto': 'https' } });
+      expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+      const untrusted = await fetch(new URL('/healthz', server.url), { headers: { 'X-Forwarded-Proto': 'https' } });
+      expect(untrusted.headers.get('strict-transport-security')).toBeNull();
+      await Promise.all([response.text(), untrusted.text()]);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  test('the stylesheet is served by this server; templates are not', async () => {
+    const css = await fetch(new URL('/assets/app.css', server.url));
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toContain('text/css');
+    await css.text();
+    for (const path of ['/assets/../login.pug', '/assets/%2e%2e/login.pug', '/login.pug']) {
+      const response = await fetch(new URL(path, server.url));
+      expect(response.status).toBe(404);
+      await response.text();
+    }
+  });
+
+  test('unknown paths get a 404 page (HTML) or a JSON error, never a stack trace', async () => {
+    const html = await fetch(new URL('/no/such/page', server.url), { headers: { Accept: 'text/html' } });
+    expect(html.status).toBe(404);
+    expect(await html.text()).toContain('Page not found');
+    const json = await fetch(new URL('/no/such/page', server.url), { headers: { Accept: 'application/json' } });
+    expect(json.status).toBe(404);
+    expect(await json.json()).toEqual({ error: 'not_found' });
+  });
+
+  test('/healthz answers without I/O; /readyz reports a store that stopped answering', async () => {
+    expect(await (await fetch(new URL('/readyz', server.url))).json()).toEqual({ status: 'ready' });
+    await ownRedis.stop();
+    const health = await fetch(new URL('/healthz', server.url));
+    expect(health.status).toBe(200);
+    await health.text();
+    const ready = await fetch(new URL('/readyz', server.url));
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'unavailable', reason: 'Redis does not answer' });
+  });
+});
