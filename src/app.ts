@@ -9,6 +9,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
+import type { PasswordBlocklist } from './accounts/password-blocklist.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { createDemoRouter, type Demo } from './demo/demo.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
   cookieKeys: string[];
   /** Clients from configuration (and the demo client in the embedded mode). */
   clients: ClientMetadata[];
+  /** Common and breached passwords, loaded once by the caller (it reads a data file). */
+  blocklist: PasswordBlocklist;
   /** Present only in the embedded mode. */
   demo?: Demo;
 }
@@ -44,11 +47,11 @@ export interface App {
 }
 
 /** Builds the whole server from its dependencies. No I/O, no globals: tests build as many as they like. */
-export function createApp({ config, stores, logger, jwks, cookieKeys, clients, demo }: AppDeps): App {
+export function createApp({ config, stores, logger, jwks, cookieKeys, clients, blocklist, demo }: AppDeps): App {
   const accounts = createAccountService({
     users: stores.users,
     hasher: createPasswordHasher(config.argon2),
-    policy: createPasswordPolicy(config.password),
+    policy: createPasswordPolicy({ ...config.password, blocklist, productName: config.productName }),
     logger: logger.child({ module: 'accounts' }),
   });
   const provider = createProvider({

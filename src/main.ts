@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { loadPasswordBlocklist } from './accounts/password-blocklist.ts';
 import { createApp } from './app.ts';
 import { parseStaticClients } from './clients/static-clients.ts';
 import { loadConfig } from './config/load-config.ts';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
 
   const { jwks, cookieKeys } = await resolveKeys(config, logger);
   const clients = loadStaticClients(config);
+  const blocklist = await loadPasswordBlocklist(config.password);
   const stores = await createStores({
     mongodbUri: config.mongodbUri,
     redisUrl: config.redisUrl,
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
 
   let app;
   try {
-    app = createApp({ config, stores, logger, jwks, cookieKeys, clients, demo });
+    app = createApp({ config, stores, logger, jwks, cookieKeys, clients, blocklist, demo });
     await assertClientsValid(app.provider, clients);
   } catch (error) {
     await stores.close();

@@ -1,35 +1,62 @@
 import { codePointLength } from './normalize.ts';
+import type { PasswordBlocklist } from './password-blocklist.ts';
 
 export interface PasswordPolicyOptions {
   /** Minimum length in code points. */
   minLength: number;
   /** Hard cap in code points; bounds request size. Longer input is refused, never truncated. */
   maxLength: number;
+  blocklist: PasswordBlocklist;
+  /** The service's own name, refused as a password (a context-specific word). */
+  productName: string;
+}
+
+/** Who the password is for: their own identifiers are refused as passwords. */
+export interface PasswordContext {
+  username?: string;
+  email?: string;
 }
 
 export interface PasswordPolicy {
   readonly minLength: number;
   readonly maxLength: number;
   /** A message saying why the password cannot be used, or undefined when it can. */
-  check(password: string): string | undefined;
+  check(password: string, context?: PasswordContext): string | undefined;
 }
 
+export const PASSWORD_MESSAGES = {
+  blocklisted:
+    'This password is on a list of passwords that are common or have appeared in data breaches, so attackers try it first. Please choose another.',
+  context: 'Your password cannot be your username, your email address or the name of this service. Please choose another.',
+};
+
 /**
- * Length-only rules, no composition rules and no expiry (NIST SP 800-63B-4 §3.1.1.2,
- * OWASP ASVS 5.0 6.2.1, 6.2.5, 6.2.9).
+ * Length, a blocklist of common and breached passwords, and context words; no composition rules and
+ * no expiry (NIST SP 800-63B-4 §3.1.1.2; OWASP ASVS 5.0 6.2.1, 6.2.4, 6.2.5, 6.2.9, 6.2.11, 6.2.12).
+ * Messages say why, so the person can pick another.
  */
-export function createPasswordPolicy(options: PasswordPolicyOptions): PasswordPolicy {
+export function createPasswordPolicy({ minLength, maxLength, blocklist, productName }: PasswordPolicyOptions): PasswordPolicy {
   return {
-    ...options,
-    check(password) {
+    minLength,
+    maxLength,
+    check(password, context = {}) {
       const length = codePointLength(password);
-      if (length < options.minLength) {
-        return `Use at least ${options.minLength} characters. A few unrelated words make a strong, memorable password.`;
+      if (length < minLength) {
+        return `Use at least ${minLength} characters. A few unrelated words make a strong, memorable password.`;
       }
-      if (length > options.maxLength) {
-        return `Use at most ${options.maxLength} characters; longer passwords are not accepted.`;
-      }
+      if (length > maxLength) return `Use at most ${maxLength} characters; longer passwords are not accepted.`;
+      if (blocklist.has(password)) return PASSWORD_MESSAGES.blocklisted;
+      if (contextWords(context, productName).some((word) => word === fold(password))) return PASSWORD_MESSAGES.context;
       return undefined;
     },
   };
+}
+
+function fold(value: string): string {
+  return value.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
+}
+
+function contextWords({ username, email }: PasswordContext, productName: string): string[] {
+  const words = [productName, username, email, email?.split('@')[0]];
+  return words.filter((word): word is string => typeof word === 'string' && word.trim() !== '').map(fold);
 }

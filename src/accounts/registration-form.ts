@@ -42,7 +42,7 @@ export function parseRegistrationForm(body: unknown, policy: PasswordPolicy): Re
   }
 
   const password = normalizePassword(fields.password);
-  const passwordProblem = password === '' ? 'Enter a password.' : policy.check(password);
+  const passwordProblem = password === '' ? 'Enter a password.' : policy.check(password, { username, email });
   if (passwordProblem) errors.password = passwordProblem;
   else if (normalizePassword(fields.confirmPassword) !== password) {
     errors.confirmPassword = 'The two passwords do not match.';

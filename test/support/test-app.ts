@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClientMetadata } from 'oidc-provider';
+import { loadPasswordBlocklist, type PasswordBlocklist } from '../../src/accounts/password-blocklist.ts';
 import { createApp, type App } from '../../src/app.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';
@@ -26,6 +27,17 @@ export interface TestAppOptions {
 }
 
 let sharedKeys: Promise<KeySet> | undefined;
+const blocklists = new Map<number, Promise<PasswordBlocklist>>();
+
+/** The real shipped blocklist, loaded once per minimum length per test file. */
+export function testBlocklist(minLength = 15): Promise<PasswordBlocklist> {
+  let blocklist = blocklists.get(minLength);
+  if (!blocklist) {
+    blocklist = loadPasswordBlocklist({ minLength });
+    blocklists.set(minLength, blocklist);
+  }
+  return blocklist;
+}
 
 /** Builds the app exactly as main does and listens on a free port; the issuer is that address. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<RunningApp> {
@@ -50,6 +62,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     jwks: keys.jwks as NonNullable<Config['jwks']>,
     cookieKeys: keys.cookieKeys,
     clients,
+    blocklist: await testBlocklist(config.password.minLength),
   });
   await assertClientsValid(app.provider, clients);
   const server = await listenOn(app.app.callback(), port);

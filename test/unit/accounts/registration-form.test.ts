@@ -1,8 +1,12 @@
-import { describe, expect, test } from '@jest/globals';
-import { createPasswordPolicy } from '../../../src/accounts/password-policy.ts';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { createPasswordPolicy, type PasswordPolicy } from '../../../src/accounts/password-policy.ts';
 import { parseRegistrationForm } from '../../../src/accounts/registration-form.ts';
+import { testBlocklist } from '../../support/test-app.ts';
 
-const policy = createPasswordPolicy({ minLength: 15, maxLength: 128 });
+let policy: PasswordPolicy;
+beforeAll(async () => {
+  policy = createPasswordPolicy({ minLength: 15, maxLength: 128, blocklist: await testBlocklist(15), productName: 'Identity' });
+});
 const valid = {
   username: 'alice.smith_1',
   email: '  Alice@Example.COM ',
