@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import type { PasswordBlocklist } from './accounts/password-blocklist.ts';
+import { createLoginThrottle } from './accounts/login-throttle.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { createDemoRouter, type Demo } from './demo/demo.ts';
@@ -64,8 +65,11 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
     logger,
   });
   const csrf = createCsrf(cookieKeys);
+  const throttle = createLoginThrottle(stores.attempts, config.bruteForce);
 
-  const app = new Koa({ proxy: config.trustProxy, keys: cookieKeys });
+  // With a trusted proxy, the client IP is `proxyHops` entries from the end of X-Forwarded-For (the
+  // entries a client wrote itself come first and are ignored); without one, XFF is not read at all.
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops, keys: cookieKeys });
   app.silent = true; // errors are logged by our handler, not printed by Koa
 
   const site = new Router();
@@ -89,7 +93,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(() => stores.ping()).routes());
   app.use(site.routes());
-  app.use(createInteractionRouter({ provider, accounts, csrf, logger }).routes());
+  app.use(createInteractionRouter({ provider, accounts, throttle, csrf, logger }).routes());
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
   app.use(mount(provider));
   app.use(notFound);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
-import { normalizeEmail, normalizePassword, usernameKey } from './normalize.ts';
+import { loginKey, normalizePassword, usernameKey } from './normalize.ts';
 import { parseRegistrationForm, type FieldErrors, type RegistrationField } from './registration-form.ts';
 
 export type RegisterResult =
@@ -39,7 +39,8 @@ export function createAccountService({ users, hasher, policy, logger }: AccountS
   const findByLogin = (login: string) => {
     const trimmed = login.trim();
     if (trimmed === '' || trimmed.length > 254) return Promise.resolve(undefined);
-    return trimmed.includes('@') ? users.findByEmail(normalizeEmail(trimmed)) : users.findByUsernameKey(usernameKey(trimmed));
+    const key = loginKey(trimmed);
+    return key.includes('@') ? users.findByEmail(key) : users.findByUsernameKey(key);
   };
 
   return {

@@ -22,3 +22,9 @@ export function usernameKey(username: string): string {
 export function codePointLength(value: string): number {
   return [...value].length;
 }
+
+/** The key a sign-in identifier is looked up and throttled by: an email or a username, normalized. */
+export function loginKey(login: string): string {
+  const trimmed = login.trim();
+  return trimmed.includes('@') ? normalizeEmail(trimmed) : usernameKey(trimmed);
+}

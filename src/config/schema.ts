@@ -50,6 +50,7 @@ export const configSchema = z
       }, 'must not have a query or a fragment')
       .optional(),
     trustProxy: z.boolean({ error: 'must be true or false' }),
+    proxyHops: z.number().int().min(1, 'must be at least 1').max(10, 'must be at most 10'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
     }),
@@ -91,6 +92,18 @@ export const configSchema = z
       .refine((password) => password.minLength <= password.maxLength, {
         message: 'minLength must not exceed maxLength',
       }),
+    bruteForce: z.object({
+      account: z.object({
+        freeFailures: z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100 (NIST SP 800-63B-4 §3.2.2)'),
+        baseDelaySeconds: z.number().int().min(1, 'must be at least 1'),
+        maxDelaySeconds: z.number().int().min(1, 'must be at least 1').max(3600, 'must be at most 3600'),
+        resetSeconds: z.number().int().min(60, 'must be at least 60'),
+      }),
+      ip: z.object({
+        maxFailures: z.number().int().min(1, 'must be at least 1'),
+        windowSeconds: z.number().int().min(1, 'must be at least 1'),
+      }),
+    }),
     ttl: z.object({
       session: seconds('sessions'),
       interaction: seconds('sign-in interactions'),

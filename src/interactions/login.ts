@@ -1,6 +1,8 @@
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
+import type { LoginThrottle } from '../accounts/login-throttle.ts';
+import { loginKey } from '../accounts/normalize.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 /** One message for every failure, so a response never tells which part was wrong (ASVS 6.3.8). */
@@ -32,21 +34,50 @@ export function showLogin(): InteractionMiddleware {
   };
 }
 
-export function submitLogin(provider: Provider, accounts: AccountService, logger: Logger): InteractionMiddleware {
+export interface LoginDeps {
+  provider: Provider;
+  accounts: AccountService;
+  throttle: LoginThrottle;
+  logger: Logger;
+}
+
+/**
+ * Checks the form against the throttle and the account. A login locked by the per-account throttle
+ * still runs the full password check (same work, same timing) and answers exactly like a wrong
+ * password; only the per-IP limit, which says nothing about any account, tells the person to wait.
+ */
+export function submitLogin({ provider, accounts, throttle, logger }: LoginDeps): InteractionMiddleware {
   return async function submitLoginForm(ctx) {
     if (ctx.state.interaction.prompt.name !== 'login') {
       ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
       return;
     }
     const login = formField(ctx, 'login');
+    const key = loginKey(login);
+    const verdict = await throttle.check(key, ctx.ip);
+    if (verdict.blocked === 'ip') {
+      logger.warn({ event: 'login.throttled', scope: 'ip', ip: ctx.ip, retryAfter: verdict.retryAfterSeconds }, 'sign-in throttled');
+      ctx.set('Retry-After', String(verdict.retryAfterSeconds));
+      const error = `Too many failed sign-in attempts from your network. Try again in ${verdict.retryAfterSeconds} seconds.`;
+      await renderLogin(ctx, { status: 429, error, login });
+      return;
+    }
     const result = await accounts.authenticate(login, formField(ctx, 'password'));
+    if (verdict.blocked === 'account') {
+      await throttle.recordFailure(key, ctx.ip, { account: false });
+      logger.warn({ event: 'login.throttled', scope: 'account', ip: ctx.ip, retryAfter: verdict.retryAfterSeconds }, 'sign-in throttled');
+      await renderLogin(ctx, { status: 401, error: INVALID_LOGIN_MESSAGE, login });
+      return;
+    }
     if (!result.ok) {
+      if (result.reason === 'invalid') await throttle.recordFailure(key, ctx.ip);
       logger.warn({ event: 'login.failed', reason: result.reason, ip: ctx.ip }, 'sign-in refused');
       const error = result.reason === 'disabled' ? DISABLED_MESSAGE : INVALID_LOGIN_MESSAGE;
       await renderLogin(ctx, { status: 401, error, login });
       return;
     }
-    logger.info({ event: 'login.succeeded', userId: result.user.id }, 'signed in');
+    await throttle.recordSuccess(key);
+    logger.info({ event: 'login.succeeded', userId: result.user.id, ip: ctx.ip }, 'signed in');
     await provider.interactionFinished(
       ctx.req,
       ctx.res,

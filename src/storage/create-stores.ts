@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Stores } from './ports.ts';
+import { createMemoryAttemptCounter } from './memory/memory-attempt-counter.ts';
 import { createMemoryOidcAdapterFactory } from './memory/memory-oidc-adapter.ts';
 import { createMemoryUserRepository } from './memory/memory-user-repository.ts';
 import { connectMongo } from './mongo/connect-mongo.ts';
 import { createMongoUserRepository } from './mongo/mongo-user-repository.ts';
 import { closeRedis, connectRedis } from './redis/connect-redis.ts';
+import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
 import { withTimeout } from './with-timeout.ts';
 import { createRedisOidcAdapterFactory } from './redis/redis-oidc-adapter.ts';
 
@@ -49,9 +51,12 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     ? createRedisOidcAdapterFactory(redis, { prefix: options.redisKeyPrefix, clockTolerance: options.clockTolerance })
     : createMemoryOidcAdapterFactory({ clockTolerance: options.clockTolerance });
 
+  const attempts = redis ? createRedisAttemptCounter(redis, options.redisKeyPrefix) : createMemoryAttemptCounter();
+
   return {
     users,
     oidcAdapter,
+    attempts,
     kinds: { users: mongo ? 'mongodb' : 'memory', oidc: redis ? 'redis' : 'memory' },
     async ping() {
       const check = async (name: string, ping: Promise<unknown> | undefined) => {

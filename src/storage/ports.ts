@@ -43,6 +43,25 @@ export interface UserRepository {
   findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined>;
   findByEmail(email: string): Promise<UserRecord | undefined>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
+  setActive(id: string, active: boolean): Promise<void>;
+}
+
+/** What is known about recent failures under one key (an account or an IP address). */
+export interface AttemptRecord {
+  count: number;
+  /** Epoch ms of the first failure counted, and of the latest. */
+  first: number;
+  last: number;
+}
+
+/**
+ * Failure counters shared by every instance, for brute-force defence. Keys are opaque to the store.
+ * `sliding` expiry restarts at each failure; `fixed` expiry runs from the first failure.
+ */
+export interface AttemptCounter {
+  get(key: string): Promise<AttemptRecord | undefined>;
+  recordFailure(key: string, ttlSeconds: number, expiry: 'sliding' | 'fixed'): Promise<AttemptRecord>;
+  reset(key: string): Promise<void>;
 }
 
 export type StoreKind = 'memory' | 'redis' | 'mongodb';
@@ -50,6 +69,7 @@ export type StoreKind = 'memory' | 'redis' | 'mongodb';
 export interface Stores {
   users: UserRepository;
   oidcAdapter: OidcAdapterFactory;
+  attempts: AttemptCounter;
   kinds: { users: StoreKind; oidc: StoreKind };
   /** Resolves when every backing service answers; rejects naming the one that does not. */
   ping(): Promise<void>;

@@ -68,6 +68,14 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       for (const result of refused) expect(result.reason).toBeInstanceOf(DuplicateUserError);
     });
 
+    test('disables and enables a user', async () => {
+      const created = await users.create(newUser());
+      await users.setActive(created.id, false);
+      expect((await users.findById(created.id))?.active).toBe(false);
+      await users.setActive(created.id, true);
+      expect((await users.findById(created.id))?.active).toBe(true);
+    });
+
     test('updates the password hash', async () => {
       const created = await users.create(newUser());
       await users.updatePasswordHash(created.id, '$argon2id$new');

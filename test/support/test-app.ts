@@ -22,6 +22,8 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   clients?: (issuer: string) => ClientMetadata[];
   keys?: KeySet;
+  /** Receives every log line (JSON) the app writes, for tests about logging. */
+  logLines?: string[];
   /** Real Redis/MongoDB settings from isolation(); omitted = in-process stores. */
   backends?: { redisUrl: string; mongodbUri: string; redisKeyPrefix: string };
 }
@@ -58,7 +60,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   const app = createApp({
     config,
     stores,
-    logger: createLogger(config.logLevel),
+    logger: options.logLines ? createLogger('info', { write: (line: string) => void options.logLines?.push(line) }) : createLogger(config.logLevel),
     jwks: keys.jwks as NonNullable<Config['jwks']>,
     cookieKeys: keys.cookieKeys,
     clients,

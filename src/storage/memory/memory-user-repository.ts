@@ -36,5 +36,9 @@ export function createMemoryUserRepository(): UserRepository {
       const user = byId.get(id);
       if (user) byId.set(id, { ...user, passwordHash, updatedAt: new Date() });
     },
+    async setActive(id, active) {
+      const user = byId.get(id);
+      if (user) byId.set(id, { ...user, active, updatedAt: new Date() });
+    },
   };
 }

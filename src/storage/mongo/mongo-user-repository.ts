@@ -39,6 +39,9 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async updatePasswordHash(id, passwordHash) {
       await Users.updateOne({ _id: id }, { $set: { passwordHash } }).exec();
     },
+    async setActive(id, active) {
+      await Users.updateOne({ _id: id }, { $set: { active } }).exec();
+    },
   };
 
   /** Which unique field collided, for the message; the index already refused the write. */
