@@ -9,7 +9,7 @@ import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/schema.ts';
 import { createDemo, demoBanner, type Demo } from './demo/demo.ts';
 import { createLogger } from './logging/create-logger.ts';
-import { assertClientsValid, CLOCK_TOLERANCE_SECONDS } from './oidc/create-provider.ts';
+import { assertClientsValid } from './oidc/create-provider.ts';
 import { generateKeySet } from './oidc/keys.ts';
 import { createStores } from './storage/create-stores.ts';
 import type { Stores } from './storage/ports.ts';
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     mongodbUri: config.mongodbUri,
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
-    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    clockTolerance: config.clockTolerance,
   }).catch((error: unknown) => {
     throw new StartupError((error as Error).message);
   });

@@ -39,13 +39,15 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   { name: 'IDP_LOGIN_FAILURE_RESET', path: ['bruteForce', 'account', 'resetSeconds'], kind: 'int', description: 'failures are forgotten this long (s) after the last one' },
   { name: 'IDP_IP_MAX_FAILURES', path: ['bruteForce', 'ip', 'maxFailures'], kind: 'int', description: 'failed sign-ins from one IP address per window' },
   { name: 'IDP_IP_FAILURE_WINDOW', path: ['bruteForce', 'ip', 'windowSeconds'], kind: 'int', description: 'window (s) of the per-IP limit' },
-  { name: 'IDP_SESSION_TTL', path: ['ttl', 'session'], kind: 'int', description: 'sign-in session lifetime (s)' },
+  { name: 'IDP_SESSION_TTL', path: ['ttl', 'session'], kind: 'int', description: 'absolute sign-in session lifetime (s)' },
+  { name: 'IDP_SESSION_IDLE_TTL', path: ['ttl', 'sessionIdle'], kind: 'int', description: 'a session unused this long (s) ends' },
   { name: 'IDP_INTERACTION_TTL', path: ['ttl', 'interaction'], kind: 'int', description: 'time to finish a sign-in page (s)' },
   { name: 'IDP_AUTHORIZATION_CODE_TTL', path: ['ttl', 'authorizationCode'], kind: 'int', description: 'authorization code lifetime (s)' },
   { name: 'IDP_ACCESS_TOKEN_TTL', path: ['ttl', 'accessToken'], kind: 'int', description: 'access token lifetime (s)' },
   { name: 'IDP_ID_TOKEN_TTL', path: ['ttl', 'idToken'], kind: 'int', description: 'ID token lifetime (s)' },
   { name: 'IDP_REFRESH_TOKEN_TTL', path: ['ttl', 'refreshToken'], kind: 'int', description: 'refresh token lifetime (s)' },
   { name: 'IDP_GRANT_TTL', path: ['ttl', 'grant'], kind: 'int', description: 'consent (grant) lifetime (s)' },
+  { name: 'IDP_CLOCK_TOLERANCE', path: ['clockTolerance'], kind: 'int', description: 'clock skew (s) tolerated in token and session expiry checks' },
   { name: 'IDP_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', description: 'time to drain requests on SIGTERM (ms)' },
 ];
 

@@ -106,6 +106,7 @@ export const configSchema = z
     }),
     ttl: z.object({
       session: seconds('sessions'),
+      sessionIdle: seconds('idle sessions'),
       interaction: seconds('sign-in interactions'),
       authorizationCode: seconds('authorization codes').max(600, 'must be at most 600 (RFC 9700, ASVS 10.4.3)'),
       accessToken: seconds('access tokens'),
@@ -114,8 +115,12 @@ export const configSchema = z
       grant: seconds('grants'),
     }),
     shutdownTimeoutMs: z.number().int().min(0).max(120_000),
+    clockTolerance: z.number().int().min(0, 'must be at least 0').max(300, 'must be at most 300'),
   })
   .superRefine((config, ctx) => {
+    if (config.ttl.sessionIdle > config.ttl.session) {
+      ctx.addIssue({ code: 'custom', path: ['ttl', 'sessionIdle'], message: 'must not exceed the session lifetime (IDP_SESSION_TTL)' });
+    }
     if (config.env !== 'production') return;
     const required: Array<[keyof typeof config, string]> = [
       ['mongodbUri', 'production needs MongoDB for users'],

@@ -8,9 +8,6 @@ import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
 import { logoutSource, postLogoutSuccessSource, renderError } from './pages.ts';
 
-/** Seconds of clock skew tolerated in JWT checks, and added to every stored lifetime. */
-export const CLOCK_TOLERANCE_SECONDS = 15;
-
 export interface ProviderDeps {
   config: Config;
   jwks: Jwks;
@@ -34,7 +31,8 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     cookies: { keys: cookieKeys },
     claims: CLAIMS,
     scopes: SCOPES,
-    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    // Clock skew tolerated in expiry checks; the stores keep records this much longer (config).
+    clockTolerance: config.clockTolerance,
     // Authorization code flow only: no implicit or hybrid response types (RFC 9700 §2.1.2, ASVS 10.6.1).
     responseTypes: ['code'],
     // PKCE (S256 only) on every authorization request, confidential clients included (RFC 9700 §2.1.1).

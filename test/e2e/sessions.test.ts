@@ -43,7 +43,7 @@ describe('sessions (real Redis)', () => {
     return agent;
   };
 
-  test('without "Remember me" the session cookie ends with the browser; with it, it lasts the session lifetime', async () => {
+  test('without "Remember me" the session cookie ends with the browser; with it, it lasts the idle lifetime', async () => {
     const transient = await sessionCookie(await signIn(false));
     expect(transient).toBeDefined();
     expect(transient?.expires).toBe('Infinity'); // no Expires/Max-Age: a browser-session cookie
@@ -52,8 +52,35 @@ describe('sessions (real Redis)', () => {
     const expires = persistent?.expires;
     if (!(expires instanceof Date)) throw new Error(`persistent cookie has no expiry: ${String(expires)}`);
     const lifetime = (expires.getTime() - Date.now()) / 1000;
-    expect(lifetime).toBeGreaterThan(server.config.ttl.session - 60);
-    expect(lifetime).toBeLessThanOrEqual(server.config.ttl.session + 1);
+    expect(lifetime).toBeGreaterThan(server.config.ttl.sessionIdle - 60);
+    expect(lifetime).toBeLessThanOrEqual(server.config.ttl.sessionIdle + 1);
+  });
+
+  test('a session ends after the idle time, and at the absolute lifetime even when in use', async () => {
+    const short = await startTestApp({ backends: scope, clients: () => [client], env: { IDP_SESSION_TTL: '6', IDP_SESSION_IDLE_TTL: '3', IDP_CLOCK_TOLERANCE: '0' } });
+    try {
+      const shortRp = await RelyingParty.discover(short.url, client);
+      const silently = async (agent: UserAgent) =>
+        expectRedirect(await agent.get((await shortRp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI)).searchParams.get('error');
+
+      const idle = new UserAgent();
+      await registerAndConsent(idle, await shortRp.authorize(), newAccount('idle'));
+      expect(await silently(idle)).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 4500)); // lifetimes are whole seconds
+      expect(await silently(idle)).toBe('login_required');
+
+      const busy = new UserAgent();
+      await registerAndConsent(busy, await shortRp.authorize(), newAccount('busy'));
+      for (let second = 1; second <= 4; second += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1000)); // used well within the idle time
+        expect(await silently(busy)).toBeNull();
+      }
+      // 2.5 s after its last use the idle timeout alone would keep it, but it is past 6 s since sign-in.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(await silently(busy)).toBe('login_required');
+    } finally {
+      await short.close();
+    }
   });
 
   test('the session cookie is HttpOnly and SameSite=Lax', async () => {

@@ -5,7 +5,7 @@ import { loadPasswordBlocklist, type PasswordBlocklist } from '../../src/account
 import { createApp, type App } from '../../src/app.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';
-import { assertClientsValid, CLOCK_TOLERANCE_SECONDS } from '../../src/oidc/create-provider.ts';
+import { assertClientsValid } from '../../src/oidc/create-provider.ts';
 import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
 import { createStores } from '../../src/storage/create-stores.ts';
 import type { Stores } from '../../src/storage/ports.ts';
@@ -44,18 +44,18 @@ export function testBlocklist(minLength = 15): Promise<PasswordBlocklist> {
 /** Builds the app exactly as main does and listens on a free port; the issuer is that address. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<RunningApp> {
   const keys = options.keys ?? (await (sharedKeys ??= generateKeySet()));
-  const stores = await createStores({
-    mongodbUri: options.backends?.mongodbUri,
-    redisUrl: options.backends?.redisUrl,
-    redisKeyPrefix: options.backends?.redisKeyPrefix ?? 'idp:',
-    clockTolerance: CLOCK_TOLERANCE_SECONDS,
-  });
   // Reserve the port first: the issuer must name it before the provider is built.
   const probe = await listenOn(undefined, 0);
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
 
   const config = testConfig({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, ...options.env });
+  const stores = await createStores({
+    mongodbUri: options.backends?.mongodbUri,
+    redisUrl: options.backends?.redisUrl,
+    redisKeyPrefix: options.backends?.redisKeyPrefix ?? 'idp:',
+    clockTolerance: config.clockTolerance,
+  });
   const clients = options.clients?.(config.issuer) ?? [];
   const app = createApp({
     config,

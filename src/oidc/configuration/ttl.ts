@@ -14,7 +14,14 @@ export function ttlConfiguration(ttl: Config['ttl']): NonNullable<Configuration[
     BackchannelAuthenticationRequest: 600,
     IdToken: ttl.idToken,
     Interaction: ttl.interaction,
-    Session: ttl.session,
+    Session(_ctx, session) {
+      // oidc-provider saves an existing session, with this lifetime, on every request that passes
+      // through it, so this is the idle timeout; it never runs past the absolute lifetime counted
+      // from sign-in (ASVS 5.0 7.3.1, 7.3.2; NIST SP 800-63B-4: at most 30 days at AAL1).
+      if (!session.loginTs) return ttl.sessionIdle;
+      const remaining = session.loginTs + ttl.session - Math.floor(Date.now() / 1000);
+      return Math.max(1, Math.min(ttl.sessionIdle, remaining));
+    },
     Grant: ttl.grant,
     RefreshToken(ctx, token, client) {
       // A rotated refresh token of a public browser client never outlives the one it replaced
