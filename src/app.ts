@@ -16,7 +16,9 @@ import type { Config, Jwks } from './config/schema.ts';
 import { createDemoRouter, type Demo } from './demo/demo.ts';
 import { createCsrf } from './http/csrf.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
+import { flashMessages } from './http/flash.ts';
 import { createHealthRouter } from './http/health.ts';
+import { httpsGuard } from './http/https-guard.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createInteractionRouter } from './interactions/router.ts';
@@ -83,6 +85,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
 
   app.use(requestContext(logger));
   app.use(securityHeaders());
+  app.use(httpsGuard(config.issuer, logger));
   app.use(
     views(VIEWS_DIR, {
       extension: 'pug',
@@ -90,6 +93,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
     }),
   );
   app.use(errorHandler(logger));
+  app.use(flashMessages);
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(() => stores.ping()).routes());
   app.use(site.routes());

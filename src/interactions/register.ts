@@ -1,6 +1,7 @@
 import type { Provider } from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { FieldErrors, RegistrationField } from '../accounts/registration-form.ts';
+import { setFlash } from '../http/flash.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 interface RegisterPage {
@@ -46,6 +47,7 @@ export function submitRegister(provider: Provider, accounts: AccountService): In
       return;
     }
     // Signed in at once; the authorization continues to consent and back to the app.
+    setFlash(ctx, { category: 'success', message: `Account created. Welcome, ${result.user.username}!` });
     await provider.interactionFinished(
       ctx.req,
       ctx.res,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config, Jwks } from '../config/schema.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { CLAIMS, SCOPES } from './configuration/claims.ts';
+import { cookiesConfiguration } from './configuration/cookies.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
@@ -28,7 +29,7 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     clients,
     findAccount,
     jwks: jwks as Configuration['jwks'],
-    cookies: { keys: cookieKeys },
+    cookies: cookiesConfiguration(config.issuer, cookieKeys),
     claims: CLAIMS,
     scopes: SCOPES,
     // Clock skew tolerated in expiry checks; the stores keep records this much longer (config).

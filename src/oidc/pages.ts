@@ -29,10 +29,17 @@ export const renderError: RenderError = async (ctx, out) => {
   });
 };
 
-/** Confirmation page for RP-initiated logout; `form` is oidc-provider's hidden form with its xsrf token. */
+/**
+ * Confirmation page for RP-initiated logout; `form` is oidc-provider's hidden form with its xsrf
+ * token. A request without a verified id_token_hint could be a forced-logout attempt by any site, so
+ * the person confirms (ASVS 5.0 10.6.2). With a hint (oidc-provider has already verified it, or the
+ * request would have failed) the page submits itself through a same-origin script; without
+ * JavaScript it stays a one-click confirmation.
+ */
 export const logoutSource: LogoutFeature['logoutSource'] = async (ctx: KoaContextWithOIDC, form: string) => {
   const client = ctx.oidc.client;
-  await ctx.render('logout', { title: 'Sign out', form, clientName: client?.clientName });
+  const verified = typeof ctx.oidc.params?.id_token_hint === 'string';
+  await ctx.render('logout', { title: 'Sign out', form, clientName: client?.clientName, verified });
 };
 
 export const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] = async (ctx: KoaContextWithOIDC) => {

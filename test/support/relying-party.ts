@@ -38,10 +38,13 @@ export class RelyingParty {
     this.config = config;
   }
 
-  static async discover(issuer: string, client: ClientMetadata): Promise<RelyingParty> {
+  /** `fetch` replaces the HTTP client, e.g. to reach an https issuer through a test proxy. */
+  static async discover(issuer: string, client: ClientMetadata, fetch?: oidc.CustomFetch): Promise<RelyingParty> {
     const config = await oidc.discovery(new URL(issuer), client.client_id, client.client_secret, undefined, {
       execute: [oidc.allowInsecureRequests],
+      ...(fetch ? { [oidc.customFetch]: fetch } : {}),
     });
+    if (fetch) config[oidc.customFetch] = fetch;
     return new RelyingParty(config);
   }
 

@@ -22,6 +22,8 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   clients?: (issuer: string) => ClientMetadata[];
   keys?: KeySet;
+  /** Issuer https://127.0.0.1:PORT, for tests that play a TLS-terminating proxy. */
+  https?: boolean;
   /** Receives every log line (JSON) the app writes, for tests about logging. */
   logLines?: string[];
   /** Real Redis/MongoDB settings from isolation(); omitted = in-process stores. */
@@ -49,7 +51,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
 
-  const config = testConfig({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, ...options.env });
+  const config = testConfig({ PORT: String(port), ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`, ...options.env });
   const stores = await createStores({
     mongodbUri: options.backends?.mongodbUri,
     redisUrl: options.backends?.redisUrl,

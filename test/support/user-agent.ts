@@ -24,13 +24,27 @@ export interface FollowResult {
  */
 export class UserAgent {
   readonly jar = new CookieJar();
+  /**
+   * Plays the browser behind a TLS-terminating proxy: https URLs are fetched over plain http with
+   * X-Forwarded-Proto: https, while cookies are kept as for the https site (Secure, __Host-).
+   */
+  readonly behindTlsProxy: boolean;
+
+  constructor({ behindTlsProxy = false } = {}) {
+    this.behindTlsProxy = behindTlsProxy;
+  }
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const target = String(url);
     const headers = new Headers(init.headers);
     const cookie = await this.jar.getCookieString(target);
     if (cookie) headers.set('Cookie', cookie);
-    const response = await fetch(target, { ...init, headers, redirect: 'manual' });
+    let wire = target;
+    if (this.behindTlsProxy && target.startsWith('https:')) {
+      wire = `http:${target.slice('https:'.length)}`;
+      headers.set('X-Forwarded-Proto', 'https');
+    }
+    const response = await fetch(wire, { ...init, headers, redirect: 'manual' });
     for (const setCookie of response.headers.getSetCookie()) await this.jar.setCookie(setCookie, target);
     return response;
   }
