@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import type { PasswordBlocklist } from './accounts/password-blocklist.ts';
+import { createEmailVerification } from './accounts/email-verification.ts';
 import { createLoginThrottle } from './accounts/login-throttle.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import type { Config, Jwks } from './config/schema.ts';
@@ -21,7 +22,9 @@ import { createHealthRouter } from './http/health.ts';
 import { httpsGuard } from './http/https-guard.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { createVerifyEmailRouter } from './http/verify-email-router.ts';
 import { createInteractionRouter } from './interactions/router.ts';
+import { createMailer } from './mail/mailer.ts';
 import { createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import type { Stores } from './storage/ports.ts';
@@ -68,6 +71,21 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   });
   const csrf = createCsrf(cookieKeys);
   const throttle = createLoginThrottle(stores.attempts, config.bruteForce);
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    viewsDir: VIEWS_DIR,
+    productName: config.productName,
+    logger,
+  });
+  const verification = createEmailVerification({
+    users: stores.users,
+    tokens: stores.tokens,
+    mailer,
+    issuer: config.issuer,
+    ttlSeconds: config.emailVerificationTtl,
+    logger: logger.child({ module: 'accounts' }),
+  });
 
   // With a trusted proxy, the client IP is `proxyHops` entries from the end of X-Forwarded-For (the
   // entries a client wrote itself come first and are ignored); without one, XFF is not read at all.
@@ -97,7 +115,8 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(() => stores.ping()).routes());
   app.use(site.routes());
-  app.use(createInteractionRouter({ provider, accounts, throttle, csrf, logger }).routes());
+  app.use(createVerifyEmailRouter(verification, csrf).routes());
+  app.use(createInteractionRouter({ provider, accounts, throttle, verification, requireVerifiedEmail: config.requireVerifiedEmail, csrf, logger }).routes());
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
   app.use(mount(provider));
   app.use(notFound);

@@ -66,6 +66,10 @@ export const configSchema = z
       .optional(),
     jwks: jwksSchema.optional(),
     clientsFile: z.string().min(1).optional(),
+    smtpUrl: z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL').optional(),
+    mailFrom: z.string().min(3, 'must be an address such as "Identity <no-reply@example.com>"'),
+    requireVerifiedEmail: z.boolean({ error: 'must be true or false' }),
+    emailVerificationTtl: seconds('email verification links'),
     productName: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters'),
     argon2: z.object({
       memoryCost: z
@@ -128,6 +132,7 @@ export const configSchema = z
       ['cookieKeys', 'production needs fixed cookie keys so restarts and instances accept each other'],
       ['jwks', 'production needs a fixed signing key set so restarts and instances accept each other'],
       ['issuer', 'production needs the public https URL of this server'],
+      ['smtpUrl', 'production needs a mail server for verification and password reset emails'],
     ];
     for (const [key, why] of required) {
       if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required: ${why}` });

@@ -1,6 +1,7 @@
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
+import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { LoginThrottle } from '../accounts/login-throttle.ts';
 import { loginKey } from '../accounts/normalize.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
@@ -38,15 +39,19 @@ export interface LoginDeps {
   provider: Provider;
   accounts: AccountService;
   throttle: LoginThrottle;
+  verification: EmailVerification;
+  requireVerifiedEmail: boolean;
   logger: Logger;
 }
+
+const UNVERIFIED_MESSAGE = 'Please verify your email address first. We have sent you a new link.';
 
 /**
  * Checks the form against the throttle and the account. A login locked by the per-account throttle
  * still runs the full password check (same work, same timing) and answers exactly like a wrong
  * password; only the per-IP limit, which says nothing about any account, tells the person to wait.
  */
-export function submitLogin({ provider, accounts, throttle, logger }: LoginDeps): InteractionMiddleware {
+export function submitLogin({ provider, accounts, throttle, verification, requireVerifiedEmail, logger }: LoginDeps): InteractionMiddleware {
   return async function submitLoginForm(ctx) {
     if (ctx.state.interaction.prompt.name !== 'login') {
       ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
@@ -77,6 +82,13 @@ export function submitLogin({ provider, accounts, throttle, logger }: LoginDeps)
       return;
     }
     await throttle.recordSuccess(key);
+    if (requireVerifiedEmail && !result.user.emailVerified) {
+      await verification.send(result.user).catch((error: unknown) => {
+        logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
+      });
+      await renderLogin(ctx, { status: 403, error: UNVERIFIED_MESSAGE, login });
+      return;
+    }
     logger.info({ event: 'login.succeeded', userId: result.user.id, ip: ctx.ip }, 'signed in');
     await provider.interactionFinished(
       ctx.req,

@@ -1,6 +1,8 @@
 import type { Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { FieldErrors, RegistrationField } from '../accounts/registration-form.ts';
+import type { EmailVerification } from '../accounts/email-verification.ts';
 import { setFlash } from '../http/flash.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
@@ -36,7 +38,15 @@ export function showRegister(accounts: AccountService): InteractionMiddleware {
   };
 }
 
-export function submitRegister(provider: Provider, accounts: AccountService): InteractionMiddleware {
+export interface RegisterDeps {
+  provider: Provider;
+  accounts: AccountService;
+  verification: EmailVerification;
+  requireVerifiedEmail: boolean;
+  logger: Logger;
+}
+
+export function submitRegister({ provider, accounts, verification, requireVerifiedEmail, logger }: RegisterDeps): InteractionMiddleware {
   return async function submitRegisterForm(ctx) {
     if (!atLoginStep(ctx)) return;
     const result = await accounts.register(ctx.request.body);
@@ -44,6 +54,17 @@ export function submitRegister(provider: Provider, accounts: AccountService): In
       // Keep what the person typed, except passwords.
       const values = { username: formField(ctx, 'username'), email: formField(ctx, 'email') };
       await renderRegister(ctx, accounts, { status: 400, errors: result.errors, values });
+      return;
+    }
+    // The account exists either way; a mail server that is down must not lose the registration.
+    await verification.send(result.user).catch((error: unknown) => {
+      logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
+    });
+    if (requireVerifiedEmail) {
+      await ctx.render('message', {
+        title: 'Check your email',
+        message: `Account created. We sent a link to ${result.user.email}: open it to verify your address, then sign in.`,
+      });
       return;
     }
     // Signed in at once; the authorization continues to consent and back to the app.

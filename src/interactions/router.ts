@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
+import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { LoginThrottle } from '../accounts/login-throttle.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
@@ -21,6 +22,8 @@ export interface InteractionRouterDeps {
   provider: Provider;
   accounts: AccountService;
   throttle: LoginThrottle;
+  verification: EmailVerification;
+  requireVerifiedEmail: boolean;
   csrf: Csrf;
   logger: Logger;
 }
@@ -29,7 +32,7 @@ export interface InteractionRouterDeps {
  * The pages oidc-provider sends people to (interactions.url). They live under /interaction/:uid
  * because the interaction cookie is scoped to that path.
  */
-export function createInteractionRouter({ provider, accounts, throttle, csrf, logger }: InteractionRouterDeps): Router<InteractionState> {
+export function createInteractionRouter({ provider, accounts, throttle, verification, requireVerifiedEmail, csrf, logger }: InteractionRouterDeps): Router<InteractionState> {
   const router = new Router<InteractionState>({ prefix: '/interaction' });
   const load = loadInteraction(provider, csrf);
   const checkCsrf = verifyCsrf(csrf);
@@ -44,9 +47,9 @@ export function createInteractionRouter({ provider, accounts, throttle, csrf, lo
 
   router.use(noStore, handleInteractionErrors);
   router.get('/:uid', load, showPrompt);
-  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ provider, accounts, throttle, logger: log }));
+  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ provider, accounts, throttle, verification, requireVerifiedEmail, logger: log }));
   router.get('/:uid/register', load, showRegister(accounts));
-  router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister(provider, accounts));
+  router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister({ provider, accounts, verification, requireVerifiedEmail, logger: log }));
   router.post('/:uid/confirm', parseForm, load, checkCsrf, submitConsent(provider));
   router.post('/:uid/abort', parseForm, load, checkCsrf, abortInteraction(provider));
   return router;

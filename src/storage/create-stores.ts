@@ -3,11 +3,13 @@ import type { Connection } from 'mongoose';
 import type { Stores } from './ports.ts';
 import { createMemoryAttemptCounter } from './memory/memory-attempt-counter.ts';
 import { createMemoryOidcAdapterFactory } from './memory/memory-oidc-adapter.ts';
+import { createMemoryTokenStore } from './memory/memory-token-store.ts';
 import { createMemoryUserRepository } from './memory/memory-user-repository.ts';
 import { connectMongo } from './mongo/connect-mongo.ts';
 import { createMongoUserRepository } from './mongo/mongo-user-repository.ts';
 import { closeRedis, connectRedis } from './redis/connect-redis.ts';
 import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
+import { createRedisTokenStore } from './redis/redis-token-store.ts';
 import { withTimeout } from './with-timeout.ts';
 import { createRedisOidcAdapterFactory } from './redis/redis-oidc-adapter.ts';
 
@@ -52,11 +54,13 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     : createMemoryOidcAdapterFactory({ clockTolerance: options.clockTolerance });
 
   const attempts = redis ? createRedisAttemptCounter(redis, options.redisKeyPrefix) : createMemoryAttemptCounter();
+  const tokens = redis ? createRedisTokenStore(redis, options.redisKeyPrefix) : createMemoryTokenStore();
 
   return {
     users,
     oidcAdapter,
     attempts,
+    tokens,
     kinds: { users: mongo ? 'mongodb' : 'memory', oidc: redis ? 'redis' : 'memory' },
     async ping() {
       const check = async (name: string, ping: Promise<unknown> | undefined) => {

@@ -44,6 +44,8 @@ export interface UserRepository {
   findByEmail(email: string): Promise<UserRecord | undefined>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   setActive(id: string, active: boolean): Promise<void>;
+  /** Marks the email verified only if it is still the user's email (it may have changed since). */
+  markEmailVerified(id: string, email: string): Promise<boolean>;
 }
 
 /** What is known about recent failures under one key (an account or an IP address). */
@@ -64,12 +66,23 @@ export interface AttemptCounter {
   reset(key: string): Promise<void>;
 }
 
+/**
+ * Single-use tokens (email verification, password reset). The store only ever sees a hash of the
+ * token, so a copy of the store hands out no usable link.
+ */
+export interface OneTimeTokenStore {
+  save(purpose: string, tokenHash: string, payload: Record<string, string>, ttlSeconds: number): Promise<void>;
+  /** Returns the payload and deletes the token in one step; undefined when unknown, used or expired. */
+  consume(purpose: string, tokenHash: string): Promise<Record<string, string> | undefined>;
+}
+
 export type StoreKind = 'memory' | 'redis' | 'mongodb';
 
 export interface Stores {
   users: UserRepository;
   oidcAdapter: OidcAdapterFactory;
   attempts: AttemptCounter;
+  tokens: OneTimeTokenStore;
   kinds: { users: StoreKind; oidc: StoreKind };
   /** Resolves when every backing service answers; rejects naming the one that does not. */
   ping(): Promise<void>;

@@ -76,6 +76,14 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       expect((await users.findById(created.id))?.active).toBe(true);
     });
 
+    test('marks an email verified only while it is still the user\'s email', async () => {
+      const created = await users.create(newUser());
+      expect(await users.markEmailVerified(created.id, 'other@example.com')).toBe(false);
+      expect((await users.findById(created.id))?.emailVerified).toBe(false);
+      expect(await users.markEmailVerified(created.id, created.email)).toBe(true);
+      expect((await users.findById(created.id))?.emailVerified).toBe(true);
+    });
+
     test('updates the password hash', async () => {
       const created = await users.create(newUser());
       await users.updatePasswordHash(created.id, '$argon2id$new');

@@ -16,12 +16,12 @@ describe('start-up failures', () => {
     expect(result.stdout).toBe('');
   });
 
-  test('production without stores, keys or an https issuer lists every missing setting', async () => {
+  test('production without stores, keys, mail or an https issuer lists every missing setting', async () => {
     const result = await runServerToExit({ NODE_ENV: 'production', ISSUER: 'http://id.example.com' });
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(5);
-    for (const name of ['MONGODB_URI', 'REDIS_URL', 'IDP_COOKIE_KEYS', 'IDP_JWKS', 'ISSUER']) {
+    expect(lines).toHaveLength(6);
+    for (const name of ['MONGODB_URI', 'REDIS_URL', 'IDP_COOKIE_KEYS', 'IDP_JWKS', 'SMTP_URL', 'ISSUER']) {
       expect(lines.some((line) => line.startsWith('configuration error: ') && line.includes(`(${name})`))).toBe(true);
     }
     expectNoStack(result.stderr);

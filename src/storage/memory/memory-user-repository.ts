@@ -36,6 +36,12 @@ export function createMemoryUserRepository(): UserRepository {
       const user = byId.get(id);
       if (user) byId.set(id, { ...user, passwordHash, updatedAt: new Date() });
     },
+    async markEmailVerified(id, email) {
+      const user = byId.get(id);
+      if (!user || user.email !== email) return false;
+      byId.set(id, { ...user, emailVerified: true, updatedAt: new Date() });
+      return true;
+    },
     async setActive(id, active) {
       const user = byId.get(id);
       if (user) byId.set(id, { ...user, active, updatedAt: new Date() });

@@ -39,6 +39,10 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async updatePasswordHash(id, passwordHash) {
       await Users.updateOne({ _id: id }, { $set: { passwordHash } }).exec();
     },
+    async markEmailVerified(id, email) {
+      const result = await Users.updateOne({ _id: id, email }, { $set: { emailVerified: true } }).exec();
+      return result.matchedCount === 1;
+    },
     async setActive(id, active) {
       await Users.updateOne({ _id: id }, { $set: { active } }).exec();
     },

@@ -75,6 +75,7 @@ describe('loadConfig', () => {
         'redisUrl (REDIS_URL): is required: production needs Redis for sessions and tokens',
         expect.stringMatching(/^cookieKeys \(IDP_COOKIE_KEYS\): is required/),
         expect.stringMatching(/^jwks \(IDP_JWKS\): is required/),
+        'smtpUrl (SMTP_URL): is required: production needs a mail server for verification and password reset emails',
         'issuer (ISSUER): must use https in production',
       ]),
     );

@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { Mailer } from '../mail/mailer.ts';
+import type { OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
+import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
+
+const PURPOSE = 'verify-email';
+
+export interface EmailVerification {
+  /** Sends a single-use link proving the person controls the address. */
+  send(user: UserRecord): Promise<void>;
+  /** Redeems a link: true when the address is now verified. */
+  verify(token: string): Promise<boolean>;
+}
+
+export interface EmailVerificationDeps {
+  users: UserRepository;
+  tokens: OneTimeTokenStore;
+  mailer: Mailer;
+  /** Links are built from the configured issuer, never from the request's Host header. */
+  issuer: string;
+  ttlSeconds: number;
+  logger: Logger;
+}
+
+export function createEmailVerification({ users, tokens, mailer, issuer, ttlSeconds, logger }: EmailVerificationDeps): EmailVerification {
+  return {
+    async send(user) {
+      const { token, hash } = newOneTimeToken();
+      await tokens.save(PURPOSE, hash, { userId: user.id, email: user.email }, ttlSeconds);
+      const link = new URL('/verify-email', issuer);
+      link.searchParams.set('token', token);
+      await mailer.send({
+        to: user.email,
+        subject: 'Verify your email address',
+        template: 'verify-email',
+        locals: { username: user.username, link: link.toString(), hours: Math.round(ttlSeconds / 3600) },
+      });
+    },
+    async verify(token) {
+      if (token.length > 100) return false;
+      const payload = await tokens.consume(PURPOSE, hashOneTimeToken(token));
+      if (!payload?.userId || !payload.email) return false;
+      // The address may have changed since the link was sent; only the address it was sent to counts.
+      const verified = await users.markEmailVerified(payload.userId, payload.email);
+      if (verified) logger.info({ event: 'account.email_verified', userId: payload.userId }, 'email verified');
+      return verified;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import pug from 'pug';
+import type { Logger } from 'pino';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  /** Name of the pair views/emails/<template>.html.pug and .text.pug. */
+  template: string;
+  locals: Record<string, unknown>;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+  /** 'smtp' or 'outbox' (messages are written to the log, for development). */
+  readonly kind: 'smtp' | 'outbox';
+  close(): void;
+}
+
+export interface MailerOptions {
+  smtpUrl: string | undefined;
+  from: string;
+  viewsDir: string;
+  productName: string;
+  logger: Logger;
+}
+
+/**
+ * Sends email through SMTP with nodemailer, rendered from pug templates in an HTML and a text
+ * version. Without SMTP_URL (development only; production requires it) each message is written to
+ * the log as an "outbox" entry, links included, so a developer can follow them.
+ */
+export function createMailer({ smtpUrl, from, viewsDir, productName, logger }: MailerOptions): Mailer {
+  const log = logger.child({ module: 'mail' });
+  const transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : undefined;
+  const templates = new Map<string, { html: pug.compileTemplate; text: pug.compileTemplate }>();
+  const compiled = (name: string) => {
+    let pair = templates.get(name);
+    if (!pair) {
+      const file = (kind: string) => join(viewsDir, 'emails', `${name}.${kind}.pug`);
+      pair = { html: pug.compileFile(file('html'), { basedir: viewsDir }), text: pug.compileFile(file('text')) };
+      templates.set(name, pair);
+    }
+    return pair;
+  };
+
+  return {
+    kind: transport ? 'smtp' : 'outbox',
+    async send({ to, subject, template, locals }) {
+      const { html, text } = compiled(template);
+      const context = { ...locals, productName, subject };
+      const body = { html: html(context), text: text(context).trim() };
+      if (!transport) {
+        log.info({ event: 'mail.outbox', to, subject, body: body.text }, 'email not sent (no SMTP_URL): outbox');
+        return;
+      }
+      await transport.sendMail({ from, to, subject, ...body });
+      log.info({ event: 'mail.sent', template }, 'email sent');
+    },
+    close() {
+      transport?.close();
+    },
+  };
+}

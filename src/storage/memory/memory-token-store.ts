@@ -1,0 +1,18 @@
+import type { OneTimeTokenStore } from '../ports.ts';
+
+/** In-process single-use tokens for the embedded mode; same semantics as the Redis store. */
+export function createMemoryTokenStore(now: () => number = Date.now): OneTimeTokenStore {
+  const tokens = new Map<string, { payload: Record<string, string>; expiresAt: number }>();
+  return {
+    async save(purpose, tokenHash, payload, ttlSeconds) {
+      for (const [key, entry] of tokens) if (entry.expiresAt <= now()) tokens.delete(key);
+      tokens.set(`${purpose}:${tokenHash}`, { payload: { ...payload }, expiresAt: now() + ttlSeconds * 1000 });
+    },
+    async consume(purpose, tokenHash) {
+      const key = `${purpose}:${tokenHash}`;
+      const entry = tokens.get(key);
+      tokens.delete(key);
+      return entry && entry.expiresAt > now() ? { ...entry.payload } : undefined;
+    },
+  };
+}

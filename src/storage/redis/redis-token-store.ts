@@ -1,0 +1,16 @@
+import type { Redis } from 'ioredis';
+import type { OneTimeTokenStore } from '../ports.ts';
+
+/** Single-use tokens in Redis: SET with EX, redeemed with GETDEL so two clicks cannot both succeed. */
+export function createRedisTokenStore(redis: Redis, prefix: string): OneTimeTokenStore {
+  const key = (purpose: string, tokenHash: string) => `${prefix}token:${purpose}:${tokenHash}`;
+  return {
+    async save(purpose, tokenHash, payload, ttlSeconds) {
+      await redis.set(key(purpose, tokenHash), JSON.stringify(payload), 'EX', ttlSeconds);
+    },
+    async consume(purpose, tokenHash) {
+      const raw = await redis.getdel(key(purpose, tokenHash));
+      return raw ? (JSON.parse(raw) as Record<string, string>) : undefined;
+    },
+  };
+}

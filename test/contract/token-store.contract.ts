@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { OneTimeTokenStore } from '../../src/storage/ports.ts';
+
+/** One suite for every single-use token store (verification and reset links). */
+export function describeTokenStoreContract(name: string, open: () => Promise<{ tokens: OneTimeTokenStore; close(): Promise<void> }>): void {
+  describe(`one-time token store contract: ${name}`, () => {
+    let tokens: OneTimeTokenStore;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ tokens, close } = await open());
+    });
+    afterAll(() => close());
+
+    test('a token is redeemed once, for its own purpose only', async () => {
+      const hash = randomUUID();
+      await tokens.save('reset', hash, { userId: 'u1' }, 60);
+      expect(await tokens.consume('verify', hash)).toBeUndefined();
+      expect(await tokens.consume('reset', hash)).toEqual({ userId: 'u1' });
+      expect(await tokens.consume('reset', hash)).toBeUndefined();
+    });
+
+    test('of concurrent redemptions exactly one gets the payload', async () => {
+      const hash = randomUUID();
+      await tokens.save('reset', hash, { userId: 'u2' }, 60);
+      const results = await Promise.all(Array.from({ length: 10 }, () => tokens.consume('reset', hash)));
+      expect(results.filter(Boolean)).toEqual([{ userId: 'u2' }]);
+    });
+
+    test('a token expires', async () => {
+      const hash = randomUUID();
+      await tokens.save('verify', hash, { userId: 'u3' }, 1);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(await tokens.consume('verify', hash)).toBeUndefined();
+    });
+  });
+}
