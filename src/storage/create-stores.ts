@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Stores } from './ports.ts';
 import { createMemoryAttemptCounter } from './memory/memory-attempt-counter.ts';
-import { createMemoryOidcAdapterFactory } from './memory/memory-oidc-adapter.ts';
+import { createMemoryOidcStore } from './memory/memory-oidc-adapter.ts';
 import { createMemoryTokenStore } from './memory/memory-token-store.ts';
 import { createMemoryUserRepository } from './memory/memory-user-repository.ts';
 import { connectMongo } from './mongo/connect-mongo.ts';
@@ -11,7 +11,7 @@ import { closeRedis, connectRedis } from './redis/connect-redis.ts';
 import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
 import { createRedisTokenStore } from './redis/redis-token-store.ts';
 import { withTimeout } from './with-timeout.ts';
-import { createRedisOidcAdapterFactory } from './redis/redis-oidc-adapter.ts';
+import { createRedisOidcStore } from './redis/redis-oidc-adapter.ts';
 
 /** A readiness probe must answer quickly even when a store hangs. */
 const PING_TIMEOUT_MS = 2000;
@@ -49,16 +49,17 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     users = createMemoryUserRepository();
   }
 
-  const oidcAdapter = redis
-    ? createRedisOidcAdapterFactory(redis, { prefix: options.redisKeyPrefix, clockTolerance: options.clockTolerance })
-    : createMemoryOidcAdapterFactory({ clockTolerance: options.clockTolerance });
+  const oidc = redis
+    ? createRedisOidcStore(redis, { prefix: options.redisKeyPrefix, clockTolerance: options.clockTolerance })
+    : createMemoryOidcStore({ clockTolerance: options.clockTolerance });
 
   const attempts = redis ? createRedisAttemptCounter(redis, options.redisKeyPrefix) : createMemoryAttemptCounter();
   const tokens = redis ? createRedisTokenStore(redis, options.redisKeyPrefix) : createMemoryTokenStore();
 
   return {
     users,
-    oidcAdapter,
+    oidcAdapter: oidc.adapter,
+    endSessionsOf: oidc.endSessionsOf,
     attempts,
     tokens,
     kinds: { users: mongo ? 'mongodb' : 'memory', oidc: redis ? 'redis' : 'memory' },

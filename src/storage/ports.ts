@@ -3,6 +3,13 @@ import type { Adapter } from 'oidc-provider';
 /** Builds the oidc-provider adapter for one model name (oidc-provider's `adapter` factory). */
 export type OidcAdapterFactory = (modelName: string) => Adapter;
 
+/** oidc-provider's storage plus what the library has no API for: every session of one account. */
+export interface OidcStore {
+  adapter: OidcAdapterFactory;
+  /** Deletes every sign-in session of the account (their cookies become worthless); returns how many. */
+  endSessionsOf(accountId: string): Promise<number>;
+}
+
 export interface UserRecord {
   /** Stable, never reassigned; the OIDC `sub`. */
   id: string;
@@ -81,6 +88,7 @@ export type StoreKind = 'memory' | 'redis' | 'mongodb';
 export interface Stores {
   users: UserRepository;
   oidcAdapter: OidcAdapterFactory;
+  endSessionsOf: OidcStore['endSessionsOf'];
   attempts: AttemptCounter;
   tokens: OneTimeTokenStore;
   kinds: { users: StoreKind; oidc: StoreKind };

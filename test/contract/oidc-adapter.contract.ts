@@ -6,6 +6,7 @@ import type { OidcAdapterFactory } from '../../src/storage/ports.ts';
 
 export interface AdapterUnderTest {
   factory: OidcAdapterFactory;
+  endSessionsOf(accountId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -158,6 +159,26 @@ export function describeOidcAdapterContract(name: string, open: (clockTolerance:
       expect((await deviceCodes.findByUserCode('ABCD-EFGH'))?.jti).toBeDefined();
       await deviceCodes.revokeByGrantId(grantId);
       expect(await deviceCodes.findByUserCode('ABCD-EFGH')).toBeUndefined();
+    });
+
+    test('every session of one account can be ended at once; other accounts keep theirs', async () => {
+      const sessions = await adapterFor('Session');
+      const store = await opened.get(0);
+      if (!store) throw new Error('store not open');
+      await sessions.upsert('alice-1', { uid: 'alice-uid-1', accountId: 'alice' }, 60);
+      await sessions.upsert('alice-2', { uid: 'alice-uid-2', accountId: 'alice' }, 60);
+      await sessions.upsert('anonymous', { uid: 'anon-uid' }, 60);
+      await sessions.upsert('bob-1', { uid: 'bob-uid-1', accountId: 'bob' }, 60);
+      // A session that was destroyed (logout) is no longer counted.
+      await sessions.upsert('alice-3', { uid: 'alice-uid-3', accountId: 'alice' }, 60);
+      await sessions.destroy('alice-3');
+
+      expect(await store.endSessionsOf('alice')).toBe(2);
+      expect(await sessions.find('alice-1')).toBeUndefined();
+      expect(await sessions.findByUid('alice-uid-2')).toBeUndefined();
+      expect(await sessions.find('bob-1')).toBeDefined();
+      expect(await sessions.find('anonymous')).toBeDefined();
+      expect(await store.endSessionsOf('alice')).toBe(0);
     });
 
     test('one adapter factory does not see another model\'s records', async () => {

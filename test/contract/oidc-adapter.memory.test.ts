@@ -1,8 +1,7 @@
-import { createMemoryOidcAdapterFactory } from '../../src/storage/memory/memory-oidc-adapter.ts';
+import { createMemoryOidcStore } from '../../src/storage/memory/memory-oidc-adapter.ts';
 import { describeOidcAdapterContract } from './oidc-adapter.contract.ts';
 
-// One store per test, like one process.
 describeOidcAdapterContract('memory', async (clockTolerance) => {
-  const factory = createMemoryOidcAdapterFactory({ clockTolerance });
-  return { factory, close: async () => {} };
+  const store = createMemoryOidcStore({ clockTolerance });
+  return { factory: store.adapter, endSessionsOf: store.endSessionsOf, close: async () => {} };
 });

@@ -1,6 +1,6 @@
 import { afterAll } from '@jest/globals';
 import { connectRedis } from '../../src/storage/redis/connect-redis.ts';
-import { createRedisOidcAdapterFactory } from '../../src/storage/redis/redis-oidc-adapter.ts';
+import { createRedisOidcStore } from '../../src/storage/redis/redis-oidc-adapter.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import { describeOidcAdapterContract } from './oidc-adapter.contract.ts';
 
@@ -9,6 +9,6 @@ afterAll(() => dropIsolation(scope));
 
 describeOidcAdapterContract('redis', async (clockTolerance) => {
   const redis = await connectRedis(scope.redisUrl);
-  const factory = createRedisOidcAdapterFactory(redis, { prefix: scope.redisKeyPrefix, clockTolerance });
-  return { factory, close: async () => void (await redis.quit()) };
+  const store = createRedisOidcStore(redis, { prefix: scope.redisKeyPrefix, clockTolerance });
+  return { factory: store.adapter, endSessionsOf: store.endSessionsOf, close: async () => void (await redis.quit()) };
 });

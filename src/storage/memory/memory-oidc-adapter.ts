@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { OidcAdapterFactory } from '../ports.ts';
+import type { OidcStore } from '../ports.ts';
 import { AlreadyConsumedError } from '../oidc-models.ts';
 
 interface Entry<T> {
@@ -21,7 +21,7 @@ const SWEEP_INTERVAL_MS = 60_000;
  * semantics as the Redis adapter (both pass test/contract/oidc-adapter.contract.ts); state is lost
  * on restart and not shared between processes.
  */
-export function createMemoryOidcAdapterFactory(options: MemoryOidcAdapterOptions = {}): OidcAdapterFactory {
+export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): OidcStore {
   const clockTolerance = options.clockTolerance ?? 0;
   const now = options.now ?? Date.now;
   const records = new Map<string, Entry<AdapterPayload>>();
@@ -48,7 +48,18 @@ export function createMemoryOidcAdapterFactory(options: MemoryOidcAdapterOptions
     }
   };
 
-  return function memoryAdapter(model: string): Adapter {
+  const endSessionsOf = async (accountId: string) => {
+    let ended = 0;
+    for (const [key, entry] of records) {
+      if (!key.startsWith('Session:') || entry.value.accountId !== accountId || !alive(records, key)) continue;
+      records.delete(key);
+      if (entry.value.uid) indexes.delete(`sessionUid:${entry.value.uid}`);
+      ended += 1;
+    }
+    return ended;
+  };
+
+  const adapter = function memoryAdapter(model: string): Adapter {
     const recordKey = (id: string) => `${model}:${id}`;
     const find = async (id: string) => {
       const payload = alive(records, recordKey(id));
@@ -111,4 +122,5 @@ export function createMemoryOidcAdapterFactory(options: MemoryOidcAdapterOptions
       },
     };
   };
+  return { adapter, endSessionsOf };
 }

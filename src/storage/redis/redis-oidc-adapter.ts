@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { OidcAdapterFactory } from '../ports.ts';
+import type { OidcStore } from '../ports.ts';
 import { AlreadyConsumedError } from '../oidc-models.ts';
 
 /**
@@ -13,6 +13,8 @@ import { AlreadyConsumedError } from '../oidc-models.ts';
  * - `oidc:userCode:{code}`  id of the DeviceCode holding that user code
  * - `oidc:grant:{grantId}`  SET of the keys issued under the grant (records and their indexes);
  *                           its TTL is the longest of its members' (EXPIRE NX + EXPIRE GT).
+ * - `oidc:accountSessions:{accountId}` SET of that account's Session keys, so all of them can be
+ *                           ended at once (password change or reset, "sign out everywhere").
  *
  * Every key expires with its record: TTL = expiresIn + clockTolerance. Records without a lifetime
  * (Client, Grant without ttl) do not expire.
@@ -46,7 +48,24 @@ end
 if ARGV[4] == 'Session' and type(payload.uid) == 'string' then drop(prefix .. 'oidc:sessionUid:' .. payload.uid) end
 if type(payload.userCode) == 'string' then drop(prefix .. 'oidc:userCode:' .. payload.userCode) end
 if type(payload.grantId) == 'string' then redis.call('SREM', prefix .. 'oidc:grant:' .. payload.grantId, ARGV[3]) end
+if ARGV[4] == 'Session' and type(payload.accountId) == 'string' then redis.call('SREM', prefix .. 'oidc:accountSessions:' .. payload.accountId, ARGV[3]) end
 return 1
+`;
+
+/* Deletes every session in an account's set, with each session's uid index. ARGV: prefix. */
+const END_SESSIONS_SCRIPT = `
+local ended = 0
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local raw = redis.call('HGET', key, 'payload')
+  if raw then
+    local payload = cjson.decode(raw)
+    if type(payload.uid) == 'string' then redis.call('DEL', ARGV[1] .. 'oidc:sessionUid:' .. payload.uid) end
+    redis.call('DEL', key)
+    ended = ended + 1
+  end
+end
+redis.call('DEL', KEYS[1])
+return ended
 `;
 
 const REVOKE_SCRIPT = `
@@ -61,6 +80,7 @@ interface ScriptedRedis extends Redis {
   idpConsume(key: string, consumedAt: string): Promise<number>;
   idpDestroy(key: string, prefix: string, id: string, recordKey: string, model: string): Promise<number>;
   idpRevoke(grantKey: string): Promise<number>;
+  idpEndSessions(accountKey: string, prefix: string): Promise<number>;
 }
 
 function withScripts(redis: Redis): ScriptedRedis {
@@ -69,19 +89,21 @@ function withScripts(redis: Redis): ScriptedRedis {
     redis.defineCommand('idpConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
     redis.defineCommand('idpDestroy', { numberOfKeys: 1, lua: DESTROY_SCRIPT });
     redis.defineCommand('idpRevoke', { numberOfKeys: 1, lua: REVOKE_SCRIPT });
+    redis.defineCommand('idpEndSessions', { numberOfKeys: 1, lua: END_SESSIONS_SCRIPT });
   }
   return scripted;
 }
 
-export function createRedisOidcAdapterFactory(redis: Redis, options: RedisOidcAdapterOptions): OidcAdapterFactory {
+export function createRedisOidcStore(redis: Redis, options: RedisOidcAdapterOptions): OidcStore {
   const client = withScripts(redis);
   const { prefix } = options;
   const clockTolerance = options.clockTolerance ?? 0;
   const grantKey = (grantId: string) => `${prefix}oidc:grant:${grantId}`;
   const uidKey = (uid: string) => `${prefix}oidc:sessionUid:${uid}`;
   const userCodeKey = (userCode: string) => `${prefix}oidc:userCode:${userCode}`;
+  const accountSessionsKey = (accountId: string) => `${prefix}oidc:accountSessions:${accountId}`;
 
-  return function redisAdapter(model: string): Adapter {
+  const adapter = function redisAdapter(model: string): Adapter {
     const recordKey = (id: string) => `${prefix}oidc:${model}:${id}`;
 
     async function find(id: string): Promise<AdapterPayload | undefined> {
@@ -107,14 +129,12 @@ export function createRedisOidcAdapterFactory(redis: Redis, options: RedisOidcAd
         const multi = client.multi().del(key).hset(key, fields);
         if (ttl !== undefined) multi.expire(key, ttl);
         if (model === 'Session' && payload.uid) setIndex(multi, uidKey(payload.uid), id, ttl);
+        if (model === 'Session' && payload.accountId) addToSet(multi, accountSessionsKey(payload.accountId), [key], ttl);
         if (typeof payload.userCode === 'string') setIndex(multi, userCodeKey(payload.userCode), id, ttl);
         if (payload.grantId) {
           const members = [key];
           if (typeof payload.userCode === 'string') members.push(userCodeKey(payload.userCode));
-          const set = grantKey(payload.grantId);
-          multi.sadd(set, ...members);
-          if (ttl === undefined) multi.persist(set);
-          else multi.expire(set, ttl, 'NX').expire(set, ttl, 'GT');
+          addToSet(multi, grantKey(payload.grantId), members, ttl);
         }
         await exec(multi);
       },
@@ -133,9 +153,21 @@ export function createRedisOidcAdapterFactory(redis: Redis, options: RedisOidcAd
       },
     };
   };
+
+  return {
+    adapter,
+    endSessionsOf: (accountId) => client.idpEndSessions(accountSessionsKey(accountId), prefix),
+  };
 }
 
 type Multi = ReturnType<Redis['multi']>;
+
+/** Adds members to an index set whose TTL follows its longest-lived member. */
+function addToSet(multi: Multi, set: string, members: string[], ttl: number | undefined): void {
+  multi.sadd(set, ...members);
+  if (ttl === undefined) multi.persist(set);
+  else multi.expire(set, ttl, 'NX').expire(set, ttl, 'GT');
+}
 
 function setIndex(multi: Multi, key: string, id: string, ttl: number | undefined): void {
   if (ttl === undefined) multi.set(key, id);
