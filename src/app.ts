@@ -12,6 +12,7 @@ import { createPasswordHasher } from './accounts/password-hasher.ts';
 import type { PasswordBlocklist } from './accounts/password-blocklist.ts';
 import { createEmailVerification } from './accounts/email-verification.ts';
 import { createLoginThrottle } from './accounts/login-throttle.ts';
+import { createPasswordReset } from './accounts/password-reset.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { createDemoRouter, type Demo } from './demo/demo.ts';
@@ -20,6 +21,7 @@ import { errorHandler, notFound } from './http/error-handler.ts';
 import { flashMessages } from './http/flash.ts';
 import { createHealthRouter } from './http/health.ts';
 import { httpsGuard } from './http/https-guard.ts';
+import { createResetPasswordRouter } from './http/reset-password-router.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createVerifyEmailRouter } from './http/verify-email-router.ts';
@@ -54,12 +56,10 @@ export interface App {
 
 /** Builds the whole server from its dependencies. No I/O, no globals: tests build as many as they like. */
 export function createApp({ config, stores, logger, jwks, cookieKeys, clients, blocklist, demo }: AppDeps): App {
-  const accounts = createAccountService({
-    users: stores.users,
-    hasher: createPasswordHasher(config.argon2),
-    policy: createPasswordPolicy({ ...config.password, blocklist, productName: config.productName }),
-    logger: logger.child({ module: 'accounts' }),
-  });
+  const hasher = createPasswordHasher(config.argon2);
+  const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
+  const accountsLogger = logger.child({ module: 'accounts' });
+  const accounts = createAccountService({ users: stores.users, hasher, policy, logger: accountsLogger });
   const provider = createProvider({
     config,
     jwks,
@@ -84,7 +84,19 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
     mailer,
     issuer: config.issuer,
     ttlSeconds: config.emailVerificationTtl,
-    logger: logger.child({ module: 'accounts' }),
+    logger: accountsLogger,
+  });
+  const passwordReset = createPasswordReset({
+    users: stores.users,
+    tokens: stores.tokens,
+    attempts: stores.attempts,
+    hasher,
+    policy,
+    mailer,
+    endSessionsOf: stores.endSessionsOf,
+    issuer: config.issuer,
+    settings: config.passwordReset,
+    logger: accountsLogger,
   });
 
   // With a trusted proxy, the client IP is `proxyHops` entries from the end of X-Forwarded-For (the
@@ -116,7 +128,17 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   app.use(createHealthRouter(() => stores.ping()).routes());
   app.use(site.routes());
   app.use(createVerifyEmailRouter(verification, csrf).routes());
-  app.use(createInteractionRouter({ provider, accounts, throttle, verification, requireVerifiedEmail: config.requireVerifiedEmail, csrf, logger }).routes());
+  app.use(createResetPasswordRouter(passwordReset, csrf).routes());
+  app.use(createInteractionRouter({
+      provider,
+      accounts,
+      throttle,
+      verification,
+      passwordReset,
+      requireVerifiedEmail: config.requireVerifiedEmail,
+      csrf,
+      logger,
+    }).routes());
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
   app.use(mount(provider));
   app.use(notFound);

@@ -70,6 +70,12 @@ export const configSchema = z
     mailFrom: z.string().min(3, 'must be an address such as "Identity <no-reply@example.com>"'),
     requireVerifiedEmail: z.boolean({ error: 'must be true or false' }),
     emailVerificationTtl: seconds('email verification links'),
+    passwordReset: z.object({
+      ttlSeconds: seconds('password reset links').max(86400, 'must be at most 86400 (one day)'),
+      maxPerEmail: z.number().int().min(1, 'must be at least 1'),
+      maxPerIp: z.number().int().min(1, 'must be at least 1'),
+      windowSeconds: seconds('the password reset rate limit'),
+    }),
     productName: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters'),
     argon2: z.object({
       memoryCost: z

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { LoginThrottle } from '../accounts/login-throttle.ts';
+import type { PasswordReset } from '../accounts/password-reset.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
 import { renderLogin, submitLogin } from './login.ts';
@@ -16,6 +17,7 @@ import {
   type InteractionMiddleware,
   type InteractionState,
 } from './middleware.ts';
+import { showForgot, submitForgot } from './forgot.ts';
 import { showRegister, submitRegister } from './register.ts';
 
 export interface InteractionRouterDeps {
@@ -23,6 +25,7 @@ export interface InteractionRouterDeps {
   accounts: AccountService;
   throttle: LoginThrottle;
   verification: EmailVerification;
+  passwordReset: PasswordReset;
   requireVerifiedEmail: boolean;
   csrf: Csrf;
   logger: Logger;
@@ -32,7 +35,8 @@ export interface InteractionRouterDeps {
  * The pages oidc-provider sends people to (interactions.url). They live under /interaction/:uid
  * because the interaction cookie is scoped to that path.
  */
-export function createInteractionRouter({ provider, accounts, throttle, verification, requireVerifiedEmail, csrf, logger }: InteractionRouterDeps): Router<InteractionState> {
+export function createInteractionRouter(deps: InteractionRouterDeps): Router<InteractionState> {
+  const { provider, accounts, throttle, verification, passwordReset, requireVerifiedEmail, csrf, logger } = deps;
   const router = new Router<InteractionState>({ prefix: '/interaction' });
   const load = loadInteraction(provider, csrf);
   const checkCsrf = verifyCsrf(csrf);
@@ -50,6 +54,8 @@ export function createInteractionRouter({ provider, accounts, throttle, verifica
   router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ provider, accounts, throttle, verification, requireVerifiedEmail, logger: log }));
   router.get('/:uid/register', load, showRegister(accounts));
   router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister({ provider, accounts, verification, requireVerifiedEmail, logger: log }));
+  router.get('/:uid/forgot', load, showForgot());
+  router.post('/:uid/forgot', parseForm, load, checkCsrf, submitForgot(passwordReset));
   router.post('/:uid/confirm', parseForm, load, checkCsrf, submitConsent(provider));
   router.post('/:uid/abort', parseForm, load, checkCsrf, abortInteraction(provider));
   return router;

@@ -79,6 +79,8 @@ export interface AttemptCounter {
  */
 export interface OneTimeTokenStore {
   save(purpose: string, tokenHash: string, payload: Record<string, string>, ttlSeconds: number): Promise<void>;
+  /** Reads without redeeming (to show a form before the token is used). */
+  find(purpose: string, tokenHash: string): Promise<Record<string, string> | undefined>;
   /** Returns the payload and deletes the token in one step; undefined when unknown, used or expired. */
   consume(purpose: string, tokenHash: string): Promise<Record<string, string> | undefined>;
 }

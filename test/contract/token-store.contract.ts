@@ -20,6 +20,14 @@ export function describeTokenStoreContract(name: string, open: () => Promise<{ t
       expect(await tokens.consume('reset', hash)).toBeUndefined();
     });
 
+    test('find reads a token without redeeming it', async () => {
+      const hash = randomUUID();
+      await tokens.save('reset', hash, { userId: 'u4' }, 60);
+      expect(await tokens.find('reset', hash)).toEqual({ userId: 'u4' });
+      expect(await tokens.consume('reset', hash)).toEqual({ userId: 'u4' });
+      expect(await tokens.find('reset', hash)).toBeUndefined();
+    });
+
     test('of concurrent redemptions exactly one gets the payload', async () => {
       const hash = randomUUID();
       await tokens.save('reset', hash, { userId: 'u2' }, 60);

@@ -8,6 +8,10 @@ export function createMemoryTokenStore(now: () => number = Date.now): OneTimeTok
       for (const [key, entry] of tokens) if (entry.expiresAt <= now()) tokens.delete(key);
       tokens.set(`${purpose}:${tokenHash}`, { payload: { ...payload }, expiresAt: now() + ttlSeconds * 1000 });
     },
+    async find(purpose, tokenHash) {
+      const entry = tokens.get(`${purpose}:${tokenHash}`);
+      return entry && entry.expiresAt > now() ? { ...entry.payload } : undefined;
+    },
     async consume(purpose, tokenHash) {
       const key = `${purpose}:${tokenHash}`;
       const entry = tokens.get(key);

@@ -8,6 +8,10 @@ export function createRedisTokenStore(redis: Redis, prefix: string): OneTimeToke
     async save(purpose, tokenHash, payload, ttlSeconds) {
       await redis.set(key(purpose, tokenHash), JSON.stringify(payload), 'EX', ttlSeconds);
     },
+    async find(purpose, tokenHash) {
+      const raw = await redis.get(key(purpose, tokenHash));
+      return raw ? (JSON.parse(raw) as Record<string, string>) : undefined;
+    },
     async consume(purpose, tokenHash) {
       const raw = await redis.getdel(key(purpose, tokenHash));
       return raw ? (JSON.parse(raw) as Record<string, string>) : undefined;

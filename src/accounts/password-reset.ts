@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import type { AttemptCounter, OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
+import { normalizeEmail, normalizePassword } from './normalize.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { PasswordPolicy } from './password-policy.ts';
+import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
+
+const PURPOSE = 'reset-password';
+/** Only a path under /interaction/ may be carried back after a reset: never an open redirect. */
+const RETURN_TO = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
+
+export type RequestResetResult = { ok: true } | { ok: false; reason: 'ip_limited'; retryAfterSeconds: number };
+
+export type ResetResult =
+  | { ok: true; returnTo: string | undefined; sessionsEnded: number }
+  | { ok: false; reason: 'invalid_link' }
+  | { ok: false; reason: 'password'; message: string };
+
+export interface PasswordReset {
+  /**
+   * Sends a reset link when the address belongs to an active account. The answer is the same
+   * either way, and the email is sent in the background so the time taken is the same too.
+   */
+  request(email: string, ip: string, returnTo?: string): Promise<RequestResetResult>;
+  /** The account a link belongs to, without using the link up (to show the form). */
+  check(token: string): Promise<UserRecord | undefined>;
+  /** Sets the new password (policy applies), uses up the link and ends every session of the user. */
+  reset(token: string, password: string, confirmPassword: string): Promise<ResetResult>;
+}
+
+export interface PasswordResetDeps {
+  users: UserRepository;
+  tokens: OneTimeTokenStore;
+  attempts: AttemptCounter;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  mailer: Mailer;
+  endSessionsOf(accountId: string): Promise<number>;
+  issuer: string;
+  settings: Config['passwordReset'];
+  logger: Logger;
+}
+
+/**
+ * Forgotten-password flow (OWASP Forgot Password Cheat Sheet; ASVS 5.0 6.4.3): single-use links of
+ * 256 random bits, stored only as a hash, short-lived; rate-limited per address and per IP; the link
+ * is built from the configured issuer; a reset ends every session and does not sign in by itself.
+ */
+export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
+  const { users, tokens, attempts, hasher, policy, mailer, issuer, settings, logger } = deps;
+  const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+  const findUser = async (token: string) => {
+    if (token.length === 0 || token.length > 100) return undefined;
+    const payload = await tokens.find(PURPOSE, hashOneTimeToken(token));
+    const user = payload?.userId ? await users.findById(payload.userId) : undefined;
+    return user?.active ? { user, payload } : undefined;
+  };
+
+  return {
+    async request(rawEmail, ip, returnTo) {
+      const byIp = await attempts.recordFailure(`reset-ip:${digest(ip)}`, settings.windowSeconds, 'fixed');
+      if (byIp.count > settings.maxPerIp) {
+        logger.warn({ event: 'password_reset.throttled', scope: 'ip', ip }, 'password reset throttled');
+        const retryAfterSeconds = Math.max(1, Math.ceil((byIp.first + settings.windowSeconds * 1000 - Date.now()) / 1000));
+        return { ok: false, reason: 'ip_limited', retryAfterSeconds };
+      }
+      const email = normalizeEmail(rawEmail);
+      const byEmail = await attempts.recordFailure(`reset-email:${digest(email)}`, settings.windowSeconds, 'fixed');
+      if (byEmail.count > settings.maxPerEmail) {
+        // Said to no one: the answer stays the same, so it reveals nothing about the address.
+        logger.warn({ event: 'password_reset.throttled', scope: 'email', ip }, 'password reset throttled');
+        return { ok: true };
+      }
+      const user = email.length <= 254 ? await users.findByEmail(email) : undefined;
+      logger.info({ event: 'password_reset.requested', ip, known: Boolean(user?.active) }, 'password reset requested');
+      if (!user?.active) return { ok: true };
+
+      const { token, hash } = newOneTimeToken();
+      const payload: Record<string, string> = { userId: user.id };
+      if (returnTo && RETURN_TO.test(returnTo)) payload.returnTo = returnTo;
+      await tokens.save(PURPOSE, hash, payload, settings.ttlSeconds);
+      const link = new URL('/reset-password', issuer);
+      link.searchParams.set('token', token);
+      void mailer
+        .send({
+          to: user.email,
+          subject: 'Reset your password',
+          template: 'reset-password',
+          locals: { username: user.username, link: link.toString(), minutes: Math.round(settings.ttlSeconds / 60) },
+        })
+        .catch((error: unknown) => logger.error({ event: 'mail.failed', err: error, userId: user.id }, 'reset email not sent'));
+      return { ok: true };
+    },
+
+    async check(token) {
+      return (await findUser(token))?.user;
+    },
+
+    async reset(token, rawPassword, rawConfirm) {
+      const found = await findUser(token);
+      if (!found) return { ok: false, reason: 'invalid_link' };
+      const { user, payload } = found;
+      const password = normalizePassword(rawPassword);
+      const problem = password === '' ? 'Enter a new password.' : policy.check(password, { username: user.username, email: user.email });
+      if (problem) return { ok: false, reason: 'password', message: problem };
+      if (normalizePassword(rawConfirm) !== password) return { ok: false, reason: 'password', message: 'The two passwords do not match.' };
+      // Redeem only now, so a policy error does not use the link up; GETDEL decides a race.
+      if (!(await tokens.consume(PURPOSE, hashOneTimeToken(token)))) return { ok: false, reason: 'invalid_link' };
+      await users.updatePasswordHash(user.id, await hasher.hash(password));
+      const sessionsEnded = await deps.endSessionsOf(user.id);
+      logger.info({ event: 'password_reset.completed', userId: user.id, sessionsEnded }, 'password reset');
+      return { ok: true, returnTo: payload?.returnTo, sessionsEnded };
+    },
+  };
+}
