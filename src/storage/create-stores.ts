@@ -60,6 +60,7 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     users,
     oidcAdapter: oidc.adapter,
     endSessionsOf: oidc.endSessionsOf,
+    grantsOf: oidc.grantsOf,
     attempts,
     tokens,
     kinds: { users: mongo ? 'mongodb' : 'memory', oidc: redis ? 'redis' : 'memory' },

@@ -1,4 +1,4 @@
-import type { Adapter } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 /** Builds the oidc-provider adapter for one model name (oidc-provider's `adapter` factory). */
 export type OidcAdapterFactory = (modelName: string) => Adapter;
@@ -6,8 +6,13 @@ export type OidcAdapterFactory = (modelName: string) => Adapter;
 /** oidc-provider's storage plus what the library has no API for: every session of one account. */
 export interface OidcStore {
   adapter: OidcAdapterFactory;
-  /** Deletes every sign-in session of the account (their cookies become worthless); returns how many. */
-  endSessionsOf(accountId: string): Promise<number>;
+  /**
+   * Deletes the account's sign-in sessions (their cookies become worthless), all of them or all but
+   * the session `except`; returns how many ended.
+   */
+  endSessionsOf(accountId: string, options?: { except?: string }): Promise<number>;
+  /** The account's grants (one per app it allowed), as oidc-provider stored them. */
+  grantsOf(accountId: string): Promise<AdapterPayload[]>;
 }
 
 export interface UserRecord {
@@ -91,6 +96,7 @@ export interface Stores {
   users: UserRepository;
   oidcAdapter: OidcAdapterFactory;
   endSessionsOf: OidcStore['endSessionsOf'];
+  grantsOf: OidcStore['grantsOf'];
   attempts: AttemptCounter;
   tokens: OneTimeTokenStore;
   kinds: { users: StoreKind; oidc: StoreKind };

@@ -2,11 +2,10 @@ import { describe, expect, test, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
 import { AlreadyConsumedError } from '../../src/storage/oidc-models.ts';
-import type { OidcAdapterFactory } from '../../src/storage/ports.ts';
+import type { OidcAdapterFactory, OidcStore } from '../../src/storage/ports.ts';
 
-export interface AdapterUnderTest {
+export interface AdapterUnderTest extends Omit<OidcStore, 'adapter'> {
   factory: OidcAdapterFactory;
-  endSessionsOf(accountId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -179,6 +178,31 @@ export function describeOidcAdapterContract(name: string, open: (clockTolerance:
       expect(await sessions.find('bob-1')).toBeDefined();
       expect(await sessions.find('anonymous')).toBeDefined();
       expect(await store.endSessionsOf('alice')).toBe(0);
+    });
+
+    test('all sessions but the current one can be ended', async () => {
+      const sessions = await adapterFor('Session');
+      const store = await opened.get(0);
+      if (!store) throw new Error('store not open');
+      await sessions.upsert('carol-here', { uid: 'carol-uid-1', accountId: 'carol' }, 60);
+      await sessions.upsert('carol-elsewhere', { uid: 'carol-uid-2', accountId: 'carol' }, 60);
+      expect(await store.endSessionsOf('carol', { except: 'carol-here' })).toBe(1);
+      expect(await sessions.find('carol-here')).toBeDefined();
+      expect(await sessions.find('carol-elsewhere')).toBeUndefined();
+      expect(await store.endSessionsOf('carol')).toBe(1);
+    });
+
+    test('an account\'s grants can be listed; a destroyed grant drops out', async () => {
+      const grants = await adapterFor('Grant');
+      const store = await opened.get(0);
+      if (!store) throw new Error('store not open');
+      await grants.upsert('dave-app-1', { jti: 'dave-app-1', accountId: 'dave', clientId: 'app-1' }, 60);
+      await grants.upsert('dave-app-2', { jti: 'dave-app-2', accountId: 'dave', clientId: 'app-2' }, 60);
+      await grants.upsert('erin-app-1', { jti: 'erin-app-1', accountId: 'erin', clientId: 'app-1' }, 60);
+      expect((await store.grantsOf('dave')).map((grant) => grant.clientId).sort()).toEqual(['app-1', 'app-2']);
+      await grants.destroy('dave-app-1');
+      expect((await store.grantsOf('dave')).map((grant) => grant.clientId)).toEqual(['app-2']);
+      expect(await store.grantsOf('nobody')).toEqual([]);
     });
 
     test('one adapter factory does not see another model\'s records', async () => {

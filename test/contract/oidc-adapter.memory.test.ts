@@ -3,5 +3,5 @@ import { describeOidcAdapterContract } from './oidc-adapter.contract.ts';
 
 describeOidcAdapterContract('memory', async (clockTolerance) => {
   const store = createMemoryOidcStore({ clockTolerance });
-  return { factory: store.adapter, endSessionsOf: store.endSessionsOf, close: async () => {} };
+  return { factory: store.adapter, endSessionsOf: store.endSessionsOf, grantsOf: store.grantsOf, close: async () => {} };
 });

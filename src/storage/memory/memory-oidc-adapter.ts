@@ -48,10 +48,11 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
     }
   };
 
-  const endSessionsOf = async (accountId: string) => {
+  const endSessionsOf = async (accountId: string, { except }: { except?: string } = {}) => {
     let ended = 0;
     for (const [key, entry] of records) {
-      if (!key.startsWith('Session:') || entry.value.accountId !== accountId || !alive(records, key)) continue;
+      if (!key.startsWith('Session:') || key === `Session:${except}`) continue;
+      if (entry.value.accountId !== accountId || !alive(records, key)) continue;
       records.delete(key);
       if (entry.value.uid) indexes.delete(`sessionUid:${entry.value.uid}`);
       ended += 1;
@@ -122,5 +123,11 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
       },
     };
   };
-  return { adapter, endSessionsOf };
+  const grantsOf = async (accountId: string) =>
+    [...records.keys()]
+      .filter((key) => key.startsWith('Grant:'))
+      .map((key) => alive(records, key))
+      .filter((payload): payload is AdapterPayload => payload?.accountId === accountId)
+      .map((payload) => structuredClone(payload));
+  return { adapter, endSessionsOf, grantsOf };
 }

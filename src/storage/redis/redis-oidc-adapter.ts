@@ -13,8 +13,9 @@ import { AlreadyConsumedError } from '../oidc-models.ts';
  * - `oidc:userCode:{code}`  id of the DeviceCode holding that user code
  * - `oidc:grant:{grantId}`  SET of the keys issued under the grant (records and their indexes);
  *                           its TTL is the longest of its members' (EXPIRE NX + EXPIRE GT).
- * - `oidc:accountSessions:{accountId}` SET of that account's Session keys, so all of them can be
- *                           ended at once (password change or reset, "sign out everywhere").
+ * - `oidc:byAccount:{Model}:{accountId}` SET of that account's Session (or Grant) keys, so all its
+ *                           sessions can be ended at once (password change or reset, "sign out
+ *                           everywhere") and its grants listed (connected apps).
  *
  * Every key expires with its record: TTL = expiresIn + clockTolerance. Records without a lifetime
  * (Client, Grant without ttl) do not expire.
@@ -48,23 +49,30 @@ end
 if ARGV[4] == 'Session' and type(payload.uid) == 'string' then drop(prefix .. 'oidc:sessionUid:' .. payload.uid) end
 if type(payload.userCode) == 'string' then drop(prefix .. 'oidc:userCode:' .. payload.userCode) end
 if type(payload.grantId) == 'string' then redis.call('SREM', prefix .. 'oidc:grant:' .. payload.grantId, ARGV[3]) end
-if ARGV[4] == 'Session' and type(payload.accountId) == 'string' then redis.call('SREM', prefix .. 'oidc:accountSessions:' .. payload.accountId, ARGV[3]) end
+if (ARGV[4] == 'Session' or ARGV[4] == 'Grant') and type(payload.accountId) == 'string' then
+  redis.call('SREM', prefix .. 'oidc:byAccount:' .. ARGV[4] .. ':' .. payload.accountId, ARGV[3])
+end
 return 1
 `;
 
-/* Deletes every session in an account's set, with each session's uid index. ARGV: prefix. */
+/*
+ * Deletes the sessions in an account's set, with each one's uid index, except the key ARGV[2]
+ * (empty: none). ARGV: prefix, exceptKey.
+ */
 const END_SESSIONS_SCRIPT = `
 local ended = 0
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local raw = redis.call('HGET', key, 'payload')
-  if raw then
-    local payload = cjson.decode(raw)
-    if type(payload.uid) == 'string' then redis.call('DEL', ARGV[1] .. 'oidc:sessionUid:' .. payload.uid) end
-    redis.call('DEL', key)
-    ended = ended + 1
+  if key ~= ARGV[2] then
+    local raw = redis.call('HGET', key, 'payload')
+    if raw then
+      local payload = cjson.decode(raw)
+      if type(payload.uid) == 'string' then redis.call('DEL', ARGV[1] .. 'oidc:sessionUid:' .. payload.uid) end
+      redis.call('DEL', key)
+      ended = ended + 1
+    end
+    redis.call('SREM', KEYS[1], key)
   end
 end
-redis.call('DEL', KEYS[1])
 return ended
 `;
 
@@ -80,7 +88,7 @@ interface ScriptedRedis extends Redis {
   idpConsume(key: string, consumedAt: string): Promise<number>;
   idpDestroy(key: string, prefix: string, id: string, recordKey: string, model: string): Promise<number>;
   idpRevoke(grantKey: string): Promise<number>;
-  idpEndSessions(accountKey: string, prefix: string): Promise<number>;
+  idpEndSessions(accountKey: string, prefix: string, exceptKey: string): Promise<number>;
 }
 
 function withScripts(redis: Redis): ScriptedRedis {
@@ -101,7 +109,7 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcAdapterOpti
   const grantKey = (grantId: string) => `${prefix}oidc:grant:${grantId}`;
   const uidKey = (uid: string) => `${prefix}oidc:sessionUid:${uid}`;
   const userCodeKey = (userCode: string) => `${prefix}oidc:userCode:${userCode}`;
-  const accountSessionsKey = (accountId: string) => `${prefix}oidc:accountSessions:${accountId}`;
+  const byAccountKey = (model: string, accountId: string) => `${prefix}oidc:byAccount:${model}:${accountId}`;
 
   const adapter = function redisAdapter(model: string): Adapter {
     const recordKey = (id: string) => `${prefix}oidc:${model}:${id}`;
@@ -129,7 +137,9 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcAdapterOpti
         const multi = client.multi().del(key).hset(key, fields);
         if (ttl !== undefined) multi.expire(key, ttl);
         if (model === 'Session' && payload.uid) setIndex(multi, uidKey(payload.uid), id, ttl);
-        if (model === 'Session' && payload.accountId) addToSet(multi, accountSessionsKey(payload.accountId), [key], ttl);
+        if ((model === 'Session' || model === 'Grant') && payload.accountId) {
+          addToSet(multi, byAccountKey(model, payload.accountId), [key], ttl);
+        }
         if (typeof payload.userCode === 'string') setIndex(multi, userCodeKey(payload.userCode), id, ttl);
         if (payload.grantId) {
           const members = [key];
@@ -156,7 +166,18 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcAdapterOpti
 
   return {
     adapter,
-    endSessionsOf: (accountId) => client.idpEndSessions(accountSessionsKey(accountId), prefix),
+    endSessionsOf: (accountId, { except } = {}) =>
+      client.idpEndSessions(byAccountKey('Session', accountId), prefix, except ? `${prefix}oidc:Session:${except}` : ''),
+    async grantsOf(accountId) {
+      const keys = await client.smembers(byAccountKey('Grant', accountId));
+      if (keys.length === 0) return [];
+      const multi = client.multi();
+      for (const key of keys) multi.hget(key, 'payload');
+      const results = (await multi.exec()) ?? [];
+      return results
+        .map(([, raw]) => (typeof raw === 'string' ? (JSON.parse(raw) as AdapterPayload) : undefined))
+        .filter((payload): payload is AdapterPayload => payload !== undefined);
+    },
   };
 }
 
