@@ -7,7 +7,10 @@ import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { accountClient } from './account/account-client.ts';
+import { createAccountRouter } from './account/router.ts';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
+import { createProfiles } from './accounts/profile.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import type { PasswordBlocklist } from './accounts/password-blocklist.ts';
 import { createEmailVerification } from './accounts/email-verification.ts';
@@ -66,7 +69,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
     cookieKeys,
     adapter: stores.oidcAdapter,
     findAccount: createFindAccount(accounts),
-    clients,
+    clients: [...clients, accountClient(config.issuer)],
     logger,
   });
   const csrf = createCsrf(cookieKeys);
@@ -129,6 +132,18 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   app.use(site.routes());
   app.use(createVerifyEmailRouter(verification, csrf).routes());
   app.use(createResetPasswordRouter(passwordReset, csrf).routes());
+  app.use(
+    createAccountRouter({
+      provider,
+      accounts,
+      profiles: createProfiles({ users: stores.users, hasher, policy }),
+      verification,
+      stores,
+      csrf,
+      issuer: config.issuer,
+      logger,
+    }).routes(),
+  );
   app.use(createInteractionRouter({
       provider,
       accounts,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config, Jwks } from '../config/schema.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { CLAIMS, SCOPES } from './configuration/claims.ts';
+import { loadExistingGrant } from '../account/account-client.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
@@ -41,6 +42,7 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     ttl: ttlConfiguration(config.ttl),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError,
+    loadExistingGrant,
     features: {
       // The library's built-in login pages are for development only (ASVS 13.4.2).
       devInteractions: { enabled: false },

@@ -56,6 +56,11 @@ export interface UserRepository {
   findByEmail(email: string): Promise<UserRecord | undefined>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   setActive(id: string, active: boolean): Promise<void>;
+  /**
+   * Changes username and/or email; a changed email is no longer verified.
+   * @throws DuplicateUserError when the new username key or email belongs to someone else.
+   */
+  updateProfile(id: string, profile: Pick<UserRecord, 'username' | 'usernameKey' | 'email'>): Promise<UserRecord>;
   /** Marks the email verified only if it is still the user's email (it may have changed since). */
   markEmailVerified(id: string, email: string): Promise<boolean>;
 }

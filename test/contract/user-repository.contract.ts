@@ -84,6 +84,22 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       expect((await users.findById(created.id))?.emailVerified).toBe(true);
     });
 
+    test('updates the profile; a new email is unverified; taken values are refused by field', async () => {
+      const created = await users.create(newUser());
+      await users.markEmailVerified(created.id, created.email);
+      const renamed = await users.updateProfile(created.id, { username: 'Renamed1', usernameKey: `renamed${created.id}`, email: created.email });
+      expect(renamed).toMatchObject({ username: 'Renamed1', emailVerified: true });
+      const moved = await users.updateProfile(created.id, { username: 'Renamed1', usernameKey: `renamed${created.id}`, email: `moved${created.id}@example.com` });
+      expect(moved).toMatchObject({ email: `moved${created.id}@example.com`, emailVerified: false });
+      const other = await users.create(newUser());
+      await expect(
+        users.updateProfile(created.id, { username: 'x', usernameKey: other.usernameKey, email: moved.email }),
+      ).rejects.toMatchObject({ fields: ['username'] });
+      await expect(
+        users.updateProfile(created.id, { username: 'Renamed1', usernameKey: `renamed${created.id}`, email: other.email }),
+      ).rejects.toMatchObject({ fields: ['email'] });
+    });
+
     test('updates the password hash', async () => {
       const created = await users.create(newUser());
       await users.updatePasswordHash(created.id, '$argon2id$new');

@@ -36,6 +36,17 @@ export function createMemoryUserRepository(): UserRepository {
       const user = byId.get(id);
       if (user) byId.set(id, { ...user, passwordHash, updatedAt: new Date() });
     },
+    async updateProfile(id, profile) {
+      const user = byId.get(id);
+      if (!user) throw new Error(`user ${id} not found`);
+      const fields: UniqueUserField[] = [];
+      if (find((other) => other.id !== id && other.usernameKey === profile.usernameKey)) fields.push('username');
+      if (find((other) => other.id !== id && other.email === profile.email)) fields.push('email');
+      if (fields.length > 0) throw new DuplicateUserError(fields);
+      const updated = { ...user, ...profile, emailVerified: user.email === profile.email && user.emailVerified, updatedAt: new Date() };
+      byId.set(id, updated);
+      return copy(updated);
+    },
     async markEmailVerified(id, email) {
       const user = byId.get(id);
       if (!user || user.email !== email) return false;

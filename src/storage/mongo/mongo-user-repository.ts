@@ -39,6 +39,23 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async updatePasswordHash(id, passwordHash) {
       await Users.updateOne({ _id: id }, { $set: { passwordHash } }).exec();
     },
+    async updateProfile(id, profile) {
+      const current = await Users.findById(id).lean<UserDocument>().exec();
+      if (!current) throw new Error(`user ${id} not found`);
+      const emailChanged = current.email !== profile.email;
+      try {
+        await Users.updateOne({ _id: id }, { $set: { ...profile, ...(emailChanged ? { emailVerified: false } : {}) } }).exec();
+        const updated = await Users.findById(id).lean<UserDocument>().exec();
+        if (!updated) throw new Error(`user ${id} not found`);
+        return toRecord(updated);
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        const fields = (await collidingFields({ ...profile, passwordHash: '' })).filter((field) =>
+          field === 'username' ? profile.usernameKey !== current.usernameKey : emailChanged,
+        );
+        throw new DuplicateUserError(fields);
+      }
+    },
     async markEmailVerified(id, email) {
       const result = await Users.updateOne({ _id: id, email }, { $set: { emailVerified: true } }).exec();
       return result.matchedCount === 1;
@@ -61,8 +78,15 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
   }
 }
 
+/**
+ * MongoDB reports a unique-index refusal with code 11000. FerretDB does so for inserts, but for
+ * updates it passes on SQLite's "UNIQUE constraint failed" under a generic code, so that is
+ * recognised too (it is the same refusal by the same index).
+ */
 function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 11000 || (typeof message === 'string' && message.includes('UNIQUE constraint failed'));
 }
 
 function toRecord(doc: UserDocument): UserRecord {

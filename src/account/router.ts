@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { koaBody } from 'koa-body';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/account-service.ts';
+import type { EmailVerification } from '../accounts/email-verification.ts';
+import type { Profiles } from '../accounts/profile.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { setFlash } from '../http/flash.ts';
+import type { Stores, UserRecord } from '../storage/ports.ts';
+import { ACCOUNT_CLIENT_ID } from './account-client.ts';
+
+export interface AccountRouterDeps {
+  provider: Provider;
+  accounts: AccountService;
+  profiles: Profiles;
+  verification: EmailVerification;
+  stores: Pick<Stores, 'endSessionsOf' | 'grantsOf' | 'oidcAdapter'>;
+  csrf: Csrf;
+  issuer: string;
+  logger: Logger;
+}
+
+interface Signedin {
+  sessionId: string;
+  user: UserRecord;
+}
+
+const STATE_COOKIE = 'account_state';
+
+/**
+ * The self-service account page (/account). Who is signed in comes from oidc-provider's own session
+ * (its signed cookie and Session.find), so it is the same sign-in the apps get. Anyone else is sent
+ * through a normal authorization request of the built-in "account" client, which shows our sign-in
+ * pages and comes back here.
+ */
+export function createAccountRouter(deps: AccountRouterDeps): Router {
+  const { provider, accounts, profiles, verification, stores, csrf, issuer, logger } = deps;
+  const router = new Router({ prefix: '/account' });
+  const form = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: '16kb' });
+  const log = logger.child({ module: 'account' });
+
+  const signedIn = async (ctx: Context): Promise<Signedin | undefined> => {
+    const sessionId = ctx.cookies.get(provider.cookieName('session'), { signed: true });
+    if (!sessionId) return undefined;
+    const session = await provider.Session.find(sessionId);
+    const user = session?.accountId ? await accounts.findById(session.accountId) : undefined;
+    return session && user?.active ? { sessionId, user } : undefined;
+  };
+  const fields = (ctx: Context): Record<string, string> => {
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  };
+
+  const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
+    const apps = await connectedApps(who.user.id);
+    await ctx.render('account', {
+      title: 'Your account',
+      user: who.user,
+      apps,
+      csrfToken: csrf.issue(`account:${who.sessionId}`),
+      profileErrors: {},
+      passwordErrors: {},
+      ...extra,
+    });
+  };
+
+  const connectedApps = async (accountId: string) => {
+    const grants = await stores.grantsOf(accountId);
+    const apps = await Promise.all(
+      grants
+        .filter((grant) => grant.clientId && grant.clientId !== ACCOUNT_CLIENT_ID)
+        .map(async (grant) => {
+          const client = await provider.Client.find(String(grant.clientId));
+          const openid = (grant as { openid?: { scope?: string } }).openid;
+          return { grantId: String(grant.jti), name: client?.clientName ?? String(grant.clientId), scopes: (openid?.scope ?? '').split(' ').filter(Boolean) };
+        }),
+    );
+    return apps.sort((a, b) => a.name.localeCompare(b.name));
+  };
+
+  /** Every account route needs a signed-in person; POSTs also a CSRF token bound to their session. */
+  const guard = async (ctx: Context, post: boolean): Promise<Signedin | undefined> => {
+    ctx.set('Cache-Control', 'no-store');
+    const who = await signedIn(ctx);
+    if (!who) {
+      ctx.redirect('/account/sign-in');
+      return undefined;
+    }
+    if (post && (!csrf.verify(`account:${who.sessionId}`, fields(ctx).csrf) || ctx.get('Sec-Fetch-Site') === 'cross-site')) {
+      ctx.status = 403;
+      await ctx.render('error', { title: 'Form expired', message: 'Reload the account page and try again.', code: 'csrf_failed' });
+      return undefined;
+    }
+    return who;
+  };
+
+  router.get('/', async function showAccount(ctx) {
+    const who = await guard(ctx, false);
+    if (who) await render(ctx, who);
+  });
+
+  router.get('/sign-in', async function startAccountSignIn(ctx) {
+    const state = randomBytes(16).toString('base64url');
+    ctx.cookies.set(STATE_COOKIE, state, { signed: true, httpOnly: true, sameSite: 'lax', path: '/account', maxAge: 10 * 60 * 1000, secure: ctx.secure });
+    const url = new URL('/auth', issuer);
+    url.search = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: new URL('/account/callback', issuer).toString(),
+      state,
+      // PKCE is required of every client; this one never redeems its code (it only needs the
+      // session the sign-in leaves behind), so the verifier is not kept.
+      code_challenge: randomBytes(32).toString('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
+    ctx.redirect(url.pathname + url.search);
+  });
+
+  router.get('/callback', async function accountSignedIn(ctx) {
+    const expected = ctx.cookies.get(STATE_COOKIE, { signed: true });
+    ctx.cookies.set(STATE_COOKIE, null, { path: '/account' });
+    if (!expected || ctx.query.state !== expected || typeof ctx.query.error === 'string') {
+      ctx.redirect('/');
+      return;
+    }
+    ctx.redirect('/account');
+  });
+
+  router.post('/profile', form, async function updateProfile(ctx) {
+    const who = await guard(ctx, true);
+    if (!who) return;
+    const result = await profiles.updateProfile(who.user, fields(ctx));
+    if (!result.ok) {
+      ctx.status = 400;
+      const values = { username: fields(ctx).username ?? '', email: fields(ctx).email ?? '' };
+      await render(ctx, who, { profileErrors: result.errors, profileValues: values });
+      return;
+    }
+    if (result.emailChanged) {
+      await verification.send(result.user).catch((error: unknown) => log.error({ event: 'mail.failed', err: error }, 'verification email not sent'));
+    }
+    log.info({ event: 'account.profile_updated', userId: who.user.id, emailChanged: result.emailChanged }, 'profile updated');
+    const message = result.emailChanged ? `Profile saved. We sent a link to ${result.user.email} to verify it.` : 'Profile saved.';
+    setFlash(ctx, { category: 'success', message });
+    ctx.redirect('/account');
+  });
+
+  router.post('/password', form, async function changePassword(ctx) {
+    const who = await guard(ctx, true);
+    if (!who) return;
+    const result = await profiles.changePassword(who.user, fields(ctx));
+    if (!result.ok) {
+      ctx.status = 400;
+      await render(ctx, who, { passwordErrors: result.errors });
+      return;
+    }
+    const ended = await stores.endSessionsOf(who.user.id, { except: who.sessionId });
+    log.info({ event: 'account.password_changed', userId: who.user.id, sessionsEnded: ended }, 'password changed');
+    const others = ended === 1 ? '1 other session was' : `${ended} other sessions were`;
+    setFlash(ctx, { category: 'success', message: `Password changed. ${others} signed out.` });
+    ctx.redirect('/account');
+  });
+
+  router.post('/apps/revoke', form, async function revokeApp(ctx) {
+    const who = await guard(ctx, true);
+    if (!who) return;
+    const grantId = fields(ctx).grantId ?? '';
+    const grant = grantId ? await provider.Grant.find(grantId) : undefined;
+    if (!grant || grant.accountId !== who.user.id) {
+      setFlash(ctx, { category: 'error', message: 'That app is no longer connected.' });
+      ctx.redirect('/account');
+      return;
+    }
+    // Every token issued under the grant goes with it (one set per grant in the store).
+    await stores.oidcAdapter('AccessToken').revokeByGrantId(grantId);
+    await grant.destroy();
+    const client = await provider.Client.find(grant.clientId ?? '');
+    log.info({ event: 'account.app_revoked', userId: who.user.id, clientId: grant.clientId }, 'app access revoked');
+    setFlash(ctx, { category: 'success', message: `${client?.clientName ?? grant.clientId} can no longer access your account.` });
+    ctx.redirect('/account');
+  });
+
+  router.post('/sign-out-everywhere', form, async function signOutEverywhere(ctx) {
+    const who = await guard(ctx, true);
+    if (!who) return;
+    const ended = await stores.endSessionsOf(who.user.id);
+    log.info({ event: 'account.signed_out_everywhere', userId: who.user.id, sessionsEnded: ended }, 'signed out everywhere');
+    await ctx.render('logged-out', { title: 'Signed out' });
+  });
+
+  return router;
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
+import { TAKEN_MESSAGES } from './account-service.ts';
+import { normalizeEmail, normalizePassword, usernameKey } from './normalize.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { PasswordPolicy } from './password-policy.ts';
+import type { FieldErrors } from './registration-form.ts';
+import { USERNAME_PATTERN } from './registration-form.ts';
+
+export type ProfileField = 'username' | 'email' | 'currentPassword';
+export type PasswordField = 'currentPassword' | 'password' | 'confirmPassword';
+
+export type ProfileResult = { ok: true; user: UserRecord; emailChanged: boolean } | { ok: false; errors: FieldErrors<ProfileField> };
+export type ChangePasswordResult = { ok: true } | { ok: false; errors: FieldErrors<PasswordField> };
+
+export interface Profiles {
+  /** Username and email, validated like registration; a new email needs the current password (ASVS 5.0 7.5.1). */
+  updateProfile(user: UserRecord, form: Record<string, string>): Promise<ProfileResult>;
+  /** Needs the current password; the new one passes the password policy (ASVS 5.0 6.2.3). */
+  changePassword(user: UserRecord, form: Record<string, string>): Promise<ChangePasswordResult>;
+}
+
+const WRONG_PASSWORD = 'This is not your current password.';
+
+export function createProfiles({ users, hasher, policy }: { users: UserRepository; hasher: PasswordHasher; policy: PasswordPolicy }): Profiles {
+  const currentPasswordOk = async (user: UserRecord, value: string | undefined) =>
+    Boolean(value) && (await hasher.verify(user.passwordHash, normalizePassword(value ?? '')));
+
+  return {
+    async updateProfile(user, form) {
+      const errors: FieldErrors<ProfileField> = {};
+      const username = (form.username ?? '').trim();
+      if (!USERNAME_PATTERN.test(username)) errors.username = 'Use 3 to 32 characters: letters, digits, dot (.), underscore (_) or hyphen (-).';
+      const email = normalizeEmail(form.email ?? '');
+      if (email.length > 254 || !z.email().safeParse(email).success) errors.email = 'Enter a valid email address, like name@example.com.';
+      const emailChanged = email !== user.email;
+      if (emailChanged && !errors.email && !(await currentPasswordOk(user, form.currentPassword))) {
+        errors.currentPassword = form.currentPassword ? WRONG_PASSWORD : 'Enter your current password to change your email address.';
+      }
+      if (Object.keys(errors).length > 0) return { ok: false, errors };
+      try {
+        const updated = await users.updateProfile(user.id, { username, usernameKey: usernameKey(username), email });
+        return { ok: true, user: updated, emailChanged };
+      } catch (error) {
+        if (!(error instanceof DuplicateUserError)) throw error;
+        for (const field of error.fields) errors[field] = TAKEN_MESSAGES[field];
+        return { ok: false, errors };
+      }
+    },
+
+    async changePassword(user, form) {
+      const errors: FieldErrors<PasswordField> = {};
+      if (!(await currentPasswordOk(user, form.currentPassword))) errors.currentPassword = WRONG_PASSWORD;
+      const password = normalizePassword(form.password ?? '');
+      const problem = password === '' ? 'Enter a new password.' : policy.check(password, { username: user.username, email: user.email });
+      if (problem) errors.password = problem;
+      else if (normalizePassword(form.confirmPassword ?? '') !== password) errors.confirmPassword = 'The two passwords do not match.';
+      if (Object.keys(errors).length > 0) return { ok: false, errors };
+      await users.updatePasswordHash(user.id, await hasher.hash(password));
+      return { ok: true };
+    },
+  };
+}

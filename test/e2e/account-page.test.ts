@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { dropIsolation, isolation } from '../support/backends.ts';
+import {
+  newAccount,
+  type NewAccount,
+  openAuthorization,
+  registerAndConsent,
+  RelyingParty,
+  RP_REDIRECT_URI,
+  rpClient,
+  signInFrom,
+} from '../support/relying-party.ts';
+import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
+import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
+
+/** The self-service account page, on real Redis, MongoDB and SMTP. */
+describe('account page', () => {
+  const scope = isolation('account-page');
+  const client = rpClient();
+  let smtp: TestSmtpServer;
+  let server: RunningApp;
+  let rp: RelyingParty;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    server = await startTestApp({ backends: scope, clients: () => [client], env: { SMTP_URL: smtp.url } });
+    rp = await RelyingParty.discover(server.url, client);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await smtp?.close();
+    await dropIsolation(scope);
+  });
+
+  /** A person who registered through the app, then opens /account in a browser of their own. */
+  const person = async (label: string): Promise<{ account: NewAccount; agent: UserAgent; page: Page }> => {
+    const account = newAccount(label);
+    await registerAndConsent(new UserAgent(), await rp.authorize(), account);
+    await smtp.waitFor(account.email);
+    const agent = new UserAgent();
+    const loginPage = expectPage(await agent.get(new URL('/account', server.url)));
+    expect(loginPage.$('h1').text()).toBe('Sign in');
+    const page = expectPage(await signInFrom(agent, loginPage, account.username, account.password));
+    return { account, agent, page };
+  };
+  /** Whether the browser still has a sign-in session here (prompt=none says login_required if not). */
+  const signedIn = async (agent: UserAgent) =>
+    expectRedirect(await agent.get((await rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI)).searchParams.get('error') !==
+    'login_required';
+
+  test('anyone not signed in is sent to sign in and brought back, without a consent screen', async () => {
+    const { account, page } = await person('visitor');
+    expect(page.url).toBe(`${server.url}/account`);
+    expect(page.$('h1').text()).toBe('Your account');
+    expect(page.$('#username').val()).toBe(account.username);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+  });
+
+  test('profile: a new username is saved; a taken one is refused; a new email needs the password and is re-verified', async () => {
+    const other = await person('taken');
+    const { account, agent, page } = await person('profile');
+    const renamed = `${account.username}x`;
+    const saved = expectPage(await agent.submit(page, 'form[action="/account/profile"]', { username: renamed, email: account.email }));
+    expect(saved.$('.flash').text()).toBe('Profile saved.');
+    expect(saved.$('#username').val()).toBe(renamed);
+
+    const taken = expectPage(await agent.submit(saved, 'form[action="/account/profile"]', { username: other.account.username, email: account.email }));
+    expect(taken.status).toBe(400);
+    expect(taken.$('#username-error').text()).toBe('This username is already taken. Choose another one.');
+
+    const newEmail = `new-${account.email}`;
+    const noPassword = expectPage(await agent.submit(saved, 'form[action="/account/profile"]', { username: renamed, email: newEmail }));
+    expect(noPassword.$('#profile-current-password-error').text()).toBe('Enter your current password to change your email address.');
+
+    const changed = expectPage(
+      await agent.submit(saved, 'form[action="/account/profile"]', { username: renamed, email: newEmail, currentPassword: account.password }),
+    );
+    expect(changed.$('.flash').text()).toBe(`Profile saved. We sent a link to ${newEmail} to verify it.`);
+    const user = await server.stores.users.findByEmail(newEmail);
+    expect(user?.emailVerified).toBe(false);
+    const link = linkIn(await smtp.waitFor(newEmail), `${server.url}/verify-email?token=`);
+    const verifyPage = expectPage(await agent.get(link));
+    expect(expectPage(await agent.submit(verifyPage, 'form[action="/verify-email"]')).$('h1').text()).toBe('Email verified');
+  });
+
+  test('changing the password needs the current one, applies the policy and signs out the other sessions', async () => {
+    const { account, agent, page } = await person('password');
+    const otherDevice = new UserAgent();
+    await openAuthorization(otherDevice, await rp.authorize()).then(async (loginPage) => signInFrom(otherDevice, loginPage, account.username, account.password));
+    expect(await signedIn(otherDevice)).toBe(true);
+
+    const wrong = expectPage(await agent.submit(page, 'form[action="/account/password"]', { currentPassword: 'nope', password: 'x', confirmPassword: 'x' }));
+    expect(wrong.status).toBe(400);
+    expect(wrong.$('#currentPassword-error').text()).toBe('This is not your current password.');
+    expect(wrong.$('#password-error').text()).toContain('at least 15 characters');
+
+    const next = 'another perfectly long passphrase';
+    const done = expectPage(
+      await agent.submit(page, 'form[action="/account/password"]', { currentPassword: account.password, password: next, confirmPassword: next }),
+    );
+    // The browser that registered, and the other device.
+    expect(done.$('.flash').text()).toBe('Password changed. 2 other sessions were signed out.');
+    expect(await signedIn(otherDevice)).toBe(false);
+    expect(await signedIn(agent)).toBe(true); // this session stays
+  });
+
+  test('connected apps are listed; removing one revokes its grant, and its refresh token is refused', async () => {
+    const account = newAccount('apps');
+    const appBrowser = new UserAgent();
+    const authorization = await rp.authorize();
+    const tokens = await rp.exchange(authorization, await registerAndConsent(appBrowser, authorization, account));
+    const agent = new UserAgent();
+    const page = expectPage(await signInFrom(agent, expectPage(await agent.get(new URL('/account', server.url))), account.username, account.password));
+    const apps = page.$('ul.apps li');
+    expect(apps.length).toBe(1);
+    expect(apps.find('strong').text()).toBe('Example App');
+    expect(apps.text()).toContain('offline_access');
+
+    const removed = expectPage(await agent.submit(page, 'form[action="/account/apps/revoke"]'));
+    expect(removed.$('.flash').text()).toBe('Example App can no longer access your account.');
+    expect(removed.$('ul.apps li').length).toBe(0);
+    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(rp.userinfo(tokens.access_token, tokens.claims()?.sub ?? '')).rejects.toMatchObject({ status: 401 });
+  });
+
+  test('sign out everywhere ends every session, this one included', async () => {
+    const { agent, page, account } = await person('everywhere');
+    const otherDevice = new UserAgent();
+    await signInFrom(otherDevice, await openAuthorization(otherDevice, await rp.authorize()), account.username, account.password);
+    const done = expectPage(await agent.submit(page, 'form[action="/account/sign-out-everywhere"]'));
+    expect(done.$('h1').text()).toBe('You have been signed out');
+    expect(await signedIn(otherDevice)).toBe(false);
+    expect(await signedIn(agent)).toBe(false);
+  });
+
+  test('a forged account form is refused', async () => {
+    const { agent } = await person('forged');
+    const forged = expectPage(
+      await agent.follow(new URL('/account/sign-out-everywhere', server.url), {
+        method: 'POST',
+        body: new URLSearchParams({ csrf: 'a.b' }),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      }),
+    );
+    expect(forged.status).toBe(403);
+    expect(await signedIn(agent)).toBe(true);
+  });
+});
