@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import Koa from 'koa';
 import mount from 'koa-mount';
@@ -9,14 +8,10 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { accountClient } from './account/account-client.ts';
 import { createAccountRouter } from './account/router.ts';
-import { createAccountService, type AccountService } from './accounts/account-service.ts';
-import { createProfiles } from './accounts/profile.ts';
-import { createPasswordHasher } from './accounts/password-hasher.ts';
 import type { PasswordBlocklist } from './accounts/password-blocklist.ts';
-import { createEmailVerification } from './accounts/email-verification.ts';
+import type { AccountService } from './accounts/account-service.ts';
+import { createAccountServices } from './accounts/create-account-services.ts';
 import { createLoginThrottle } from './accounts/login-throttle.ts';
-import { createPasswordReset } from './accounts/password-reset.ts';
-import { createPasswordPolicy } from './accounts/password-policy.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { createDemoRouter, type Demo } from './demo/demo.ts';
 import { createCsrf } from './http/csrf.ts';
@@ -29,13 +24,11 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createVerifyEmailRouter } from './http/verify-email-router.ts';
 import { createInteractionRouter } from './interactions/router.ts';
-import { createMailer } from './mail/mailer.ts';
 import { createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
+import { ASSETS_DIR, VIEWS_DIR } from './paths.ts';
 import type { Stores } from './storage/ports.ts';
 
-export const VIEWS_DIR = fileURLToPath(new URL('../views/', import.meta.url));
-export const ASSETS_DIR = fileURLToPath(new URL('../views/assets/', import.meta.url));
 
 export interface AppDeps {
   config: Config;
@@ -59,10 +52,13 @@ export interface App {
 
 /** Builds the whole server from its dependencies. No I/O, no globals: tests build as many as they like. */
 export function createApp({ config, stores, logger, jwks, cookieKeys, clients, blocklist, demo }: AppDeps): App {
-  const hasher = createPasswordHasher(config.argon2);
-  const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
-  const accountsLogger = logger.child({ module: 'accounts' });
-  const accounts = createAccountService({ users: stores.users, hasher, policy, logger: accountsLogger });
+  const { accounts, verification, passwordReset, profiles } = createAccountServices({
+    config,
+    stores,
+    blocklist,
+    viewsDir: VIEWS_DIR,
+    logger,
+  });
   const provider = createProvider({
     config,
     jwks,
@@ -74,33 +70,6 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   });
   const csrf = createCsrf(cookieKeys);
   const throttle = createLoginThrottle(stores.attempts, config.bruteForce);
-  const mailer = createMailer({
-    smtpUrl: config.smtpUrl,
-    from: config.mailFrom,
-    viewsDir: VIEWS_DIR,
-    productName: config.productName,
-    logger,
-  });
-  const verification = createEmailVerification({
-    users: stores.users,
-    tokens: stores.tokens,
-    mailer,
-    issuer: config.issuer,
-    ttlSeconds: config.emailVerificationTtl,
-    logger: accountsLogger,
-  });
-  const passwordReset = createPasswordReset({
-    users: stores.users,
-    tokens: stores.tokens,
-    attempts: stores.attempts,
-    hasher,
-    policy,
-    mailer,
-    endSessionsOf: stores.endSessionsOf,
-    issuer: config.issuer,
-    settings: config.passwordReset,
-    logger: accountsLogger,
-  });
 
   // With a trusted proxy, the client IP is `proxyHops` entries from the end of X-Forwarded-For (the
   // entries a client wrote itself come first and are ignored); without one, XFF is not read at all.
@@ -136,7 +105,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
     createAccountRouter({
       provider,
       accounts,
-      profiles: createProfiles({ users: stores.users, hasher, policy }),
+      profiles,
       verification,
       stores,
       csrf,

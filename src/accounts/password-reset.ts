@@ -25,6 +25,8 @@ export interface PasswordReset {
    * either way, and the email is sent in the background so the time taken is the same too.
    */
   request(email: string, ip: string, returnTo?: string): Promise<RequestResetResult>;
+  /** Issues a reset link for the user (also used by the users tool, for another channel). */
+  linkFor(user: UserRecord, returnTo?: string): Promise<string>;
   /** The account a link belongs to, without using the link up (to show the form). */
   check(token: string): Promise<UserRecord | undefined>;
   /** Sets the new password (policy applies), uses up the link and ends every session of the user. */
@@ -60,7 +62,18 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
     return user?.active ? { user, payload } : undefined;
   };
 
+  const linkFor = async (user: UserRecord, returnTo?: string) => {
+    const { token, hash } = newOneTimeToken();
+    const payload: Record<string, string> = { userId: user.id };
+    if (returnTo && RETURN_TO.test(returnTo)) payload.returnTo = returnTo;
+    await tokens.save(PURPOSE, hash, payload, settings.ttlSeconds);
+    const link = new URL('/reset-password', issuer);
+    link.searchParams.set('token', token);
+    return link.toString();
+  };
+
   return {
+    linkFor,
     async request(rawEmail, ip, returnTo) {
       const byIp = await attempts.recordFailure(`reset-ip:${digest(ip)}`, settings.windowSeconds, 'fixed');
       if (byIp.count > settings.maxPerIp) {
@@ -79,18 +92,13 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       logger.info({ event: 'password_reset.requested', ip, known: Boolean(user?.active) }, 'password reset requested');
       if (!user?.active) return { ok: true };
 
-      const { token, hash } = newOneTimeToken();
-      const payload: Record<string, string> = { userId: user.id };
-      if (returnTo && RETURN_TO.test(returnTo)) payload.returnTo = returnTo;
-      await tokens.save(PURPOSE, hash, payload, settings.ttlSeconds);
-      const link = new URL('/reset-password', issuer);
-      link.searchParams.set('token', token);
+      const link = await linkFor(user, returnTo);
       void mailer
         .send({
           to: user.email,
           subject: 'Reset your password',
           template: 'reset-password',
-          locals: { username: user.username, link: link.toString(), minutes: Math.round(settings.ttlSeconds / 60) },
+          locals: { username: user.username, link, minutes: Math.round(settings.ttlSeconds / 60) },
         })
         .catch((error: unknown) => logger.error({ event: 'mail.failed', err: error, userId: user.id }, 'reset email not sent'));
       return { ok: true };

@@ -56,6 +56,10 @@ export interface UserRepository {
   findByEmail(email: string): Promise<UserRecord | undefined>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   setActive(id: string, active: boolean): Promise<void>;
+  /** Users whose username or email contains `search` (case-insensitive), oldest first. */
+  list(options: { search?: string; skip: number; limit: number }): Promise<{ users: UserRecord[]; total: number }>;
+  /** @returns whether a user was deleted */
+  delete(id: string): Promise<boolean>;
   /**
    * Changes username and/or email; a changed email is no longer verified.
    * @throws DuplicateUserError when the new username key or email belongs to someone else.

@@ -100,6 +100,24 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       ).rejects.toMatchObject({ fields: ['email'] });
     });
 
+    test('lists with search and paging, and deletes', async () => {
+      const tag = `list${Date.now()}`;
+      const created = [];
+      for (let index = 0; index < 3; index += 1) {
+        created.push(await users.create(newUser({ email: `${tag}-${index}@example.com` })));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const firstPage = await users.list({ search: tag.toUpperCase(), skip: 0, limit: 2 });
+      expect(firstPage.total).toBe(3);
+      expect(firstPage.users.map((user) => user.id)).toEqual([created[0]?.id, created[1]?.id]);
+      const secondPage = await users.list({ search: tag, skip: 2, limit: 2 });
+      expect(secondPage.users.map((user) => user.id)).toEqual([created[2]?.id]);
+      expect((await users.list({ search: 'a.b(c', skip: 0, limit: 5 })).total).toBe(0); // search is literal text
+      expect(await users.delete(created[0]?.id ?? '')).toBe(true);
+      expect(await users.delete(created[0]?.id ?? '')).toBe(false);
+      expect(await users.findById(created[0]?.id ?? '')).toBeUndefined();
+    });
+
     test('updates the password hash', async () => {
       const created = await users.create(newUser());
       await users.updatePasswordHash(created.id, '$argon2id$new');

@@ -53,6 +53,16 @@ export function createMemoryUserRepository(): UserRepository {
       byId.set(id, { ...user, emailVerified: true, updatedAt: new Date() });
       return true;
     },
+    async list({ search, skip, limit }) {
+      const needle = search?.toLowerCase();
+      const matching = [...byId.values()]
+        .filter((user) => !needle || user.usernameKey.includes(needle) || user.email.includes(needle))
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+      return { users: matching.slice(skip, skip + limit).map(copy), total: matching.length };
+    },
+    async delete(id) {
+      return byId.delete(id);
+    },
     async setActive(id, active) {
       const user = byId.get(id);
       if (user) byId.set(id, { ...user, active, updatedAt: new Date() });

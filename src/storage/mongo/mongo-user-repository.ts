@@ -60,6 +60,18 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
       const result = await Users.updateOne({ _id: id, email }, { $set: { emailVerified: true } }).exec();
       return result.matchedCount === 1;
     },
+    async list({ search, skip, limit }) {
+      const pattern = search ? new RegExp(search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i') : undefined;
+      const filter = pattern ? { $or: [{ usernameKey: pattern }, { email: pattern }] } : {};
+      const [docs, total] = await Promise.all([
+        Users.find(filter).sort({ createdAt: 1, _id: 1 }).skip(skip).limit(limit).lean<UserDocument[]>().exec(),
+        Users.countDocuments(filter).exec(),
+      ]);
+      return { users: docs.map(toRecord), total };
+    },
+    async delete(id) {
+      return (await Users.deleteOne({ _id: id }).exec()).deletedCount === 1;
+    },
     async setActive(id, active) {
       await Users.updateOne({ _id: id }, { $set: { active } }).exec();
     },

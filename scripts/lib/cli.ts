@@ -1,0 +1,72 @@
+import { fileURLToPath } from 'node:url';
+import { loadPasswordBlocklist } from '../../src/accounts/password-blocklist.ts';
+import { createAccountServices, type AccountServices } from '../../src/accounts/create-account-services.ts';
+import { AdminError } from '../../src/accounts/user-admin.ts';
+import { VIEWS_DIR } from '../../src/paths.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/logging/create-logger.ts';
+import { createStores } from '../../src/storage/create-stores.ts';
+import type { Stores } from '../../src/storage/ports.ts';
+
+/** A usage mistake: one line and exit code 2. */
+export class UsageError extends Error {}
+
+const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
+
+/**
+ * Runs a command-line tool: every failure becomes one line on stderr and a non-zero exit (2 for
+ * usage, 1 otherwise), never a stack trace.
+ */
+export async function runCli(name: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${name}: ${message.split('\n')[0]}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  }
+}
+
+export interface CliServices {
+  config: Config;
+  stores: Stores;
+  services: AccountServices;
+  close(): Promise<void>;
+}
+
+/** The scripts' bootstrap: configuration from the environment, MongoDB and Redis as the server uses them. */
+export async function openServices(tool: string): Promise<CliServices> {
+  const loaded = loadConfig({ env: process.env, configDir: CONFIG_DIR });
+  if (!loaded.ok) throw new AdminError(`configuration error: ${loaded.errors.join('; ')}`);
+  const { config } = loaded;
+  if (!config.mongodbUri) throw new AdminError(`MONGODB_URI is not set: the ${tool} tool works on the MongoDB the server uses`);
+  if (!config.redisUrl) throw new AdminError(`REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
+  const stores = await createStores({
+    mongodbUri: config.mongodbUri,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: config.redisKeyPrefix,
+    clockTolerance: config.clockTolerance,
+  });
+  const blocklist = await loadPasswordBlocklist(config.password);
+  const services = createAccountServices({ config, stores, blocklist, viewsDir: VIEWS_DIR, logger: createLogger('silent') });
+  return { config, stores, services, close: () => stores.close() };
+}
+
+/** Columns aligned for people; `--json` output is for machines. */
+export function table(rows: Array<Record<string, string>>, columns: string[]): string {
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd();
+  return [line(columns.map((column) => column.toUpperCase())), ...rows.map((row) => line(columns.map((column) => row[column] ?? '')))].join('\n');
+}
+
+export function print(json: boolean, value: unknown, human: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);
+}
+
+/** The whole of standard input, without its final newline (for --password-stdin). */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}

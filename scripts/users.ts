@@ -1,0 +1,141 @@
+/**
+ * Manage people's accounts from the command line: npm run users -- <command> [options]
+ *
+ *   create --username U --email E [--password-stdin] [--verified]
+ *   list [--search TEXT] [--page N] [--per-page N]
+ *   show <user>                 (<user> is an id, a username or an email)
+ *   disable <user> | enable <user>
+ *   set-password <user> --password-stdin
+ *   reset-link <user>           prints a single-use password reset link
+ *   verify-email <user>
+ *   delete <user> --yes         also ends the user's sessions and revokes their apps
+ *
+ * Every command takes --json. Uses MONGODB_URI and REDIS_URL like the server.
+ */
+import { parseArgs } from 'node:util';
+import type { UserRecord } from '../src/storage/ports.ts';
+import { openServices, print, readStdin, runCli, table, UsageError } from './lib/cli.ts';
+
+const USAGE =
+  'usage: npm run users -- <create|list|show|disable|enable|set-password|reset-link|verify-email|delete> [options] [--json]';
+
+const summary = (user: UserRecord) => ({
+  id: user.id,
+  username: user.username,
+  email: user.email,
+  emailVerified: user.emailVerified,
+  active: user.active,
+  createdAt: user.createdAt.toISOString(),
+});
+const describe = (user: UserRecord) =>
+  table(
+    Object.entries(summary(user)).map(([field, value]) => ({ field, value: String(value) })),
+    ['field', 'value'],
+  );
+
+await runCli('users', async () => {
+  const { values, positionals } = (() => {
+    try {
+      return parseArgs({
+        allowPositionals: true,
+        options: {
+          json: { type: 'boolean', default: false },
+          username: { type: 'string' },
+          email: { type: 'string' },
+          'password-stdin': { type: 'boolean', default: false },
+          verified: { type: 'boolean', default: false },
+          search: { type: 'string' },
+          page: { type: 'string', default: '1' },
+          'per-page': { type: 'string', default: '20' },
+          yes: { type: 'boolean', default: false },
+        },
+      });
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}; ${USAGE}`);
+    }
+  })();
+  const [command, reference, ...extra] = positionals;
+  if (!command) throw new UsageError(USAGE);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const needsUser = ['show', 'disable', 'enable', 'set-password', 'reset-link', 'verify-email', 'delete'];
+  if (needsUser.includes(command) && !reference) throw new UsageError(`${command} needs a user: an id, a username or an email`);
+  if (!needsUser.includes(command) && !['create', 'list'].includes(command)) throw new UsageError(`unknown command "${command}"; ${USAGE}`);
+  const positiveInt = (name: string, text: string | undefined) => {
+    const number = Number(text);
+    if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${name} must be a whole number of at least 1`);
+    return number;
+  };
+  const json = values.json;
+  const user = reference ?? '';
+  const password = values['password-stdin'] ? await readStdin() : undefined;
+  if (command === 'set-password' && password === undefined) throw new UsageError('set-password reads the new password from standard input: add --password-stdin');
+  if (command === 'delete' && !values.yes) throw new UsageError('delete removes the user for good: add --yes to confirm');
+  if (command === 'create' && (!values.username || !values.email)) throw new UsageError('create needs --username and --email');
+  const page = positiveInt('page', values.page);
+  const perPage = positiveInt('per-page', values['per-page']);
+
+  const { services, close } = await openServices('users');
+  const { admin } = services;
+  try {
+    switch (command) {
+      case 'create': {
+        const created = await admin.create({ username: values.username ?? '', email: values.email ?? '', password, verified: values.verified });
+        const note = created.generatedPassword ? `\nGenerated password (shown once): ${created.generatedPassword}` : '';
+        print(json, { user: summary(created.user), generatedPassword: created.generatedPassword }, `Created user ${created.user.username}\n${describe(created.user)}${note}`);
+        break;
+      }
+      case 'list': {
+        const result = await admin.list({ search: values.search, page, perPage });
+        const rows = result.users.map((entry) => {
+          const row = summary(entry);
+          return { ...row, emailVerified: row.emailVerified ? 'yes' : 'no', active: row.active ? 'yes' : 'no' };
+        });
+        const pages = Math.max(1, Math.ceil(result.total / perPage));
+        print(
+          json,
+          { users: result.users.map(summary), total: result.total, page, perPage },
+          `${rows.length > 0 ? table(rows, ['id', 'username', 'email', 'emailVerified', 'active', 'createdAt']) : 'No users.'}\npage ${page} of ${pages}, ${result.total} users`,
+        );
+        break;
+      }
+      case 'show': {
+        const found = await admin.find(user);
+        print(json, summary(found), describe(found));
+        break;
+      }
+      case 'disable':
+      case 'enable': {
+        const result = await admin.setActive(user, command === 'enable');
+        const ended = command === 'disable' ? ` and ended ${result.sessionsEnded} sessions` : '';
+        print(json, { user: summary(result.user), sessionsEnded: result.sessionsEnded }, `${command === 'enable' ? 'Enabled' : 'Disabled'} ${result.user.username}${ended}`);
+        break;
+      }
+      case 'set-password': {
+        const result = await admin.setPassword(user, password ?? '');
+        print(json, { user: summary(result.user), sessionsEnded: result.sessionsEnded }, `Password set for ${result.user.username}; ended ${result.sessionsEnded} sessions`);
+        break;
+      }
+      case 'reset-link': {
+        const result = await admin.resetLink(user);
+        print(json, { user: summary(result.user), link: result.link }, `Single-use reset link for ${result.user.username}:\n${result.link}`);
+        break;
+      }
+      case 'verify-email': {
+        const result = await admin.verifyEmail(user);
+        print(json, summary(result.user), `Email of ${result.user.username} (${result.user.email}) marked verified`);
+        break;
+      }
+      case 'delete': {
+        const result = await admin.delete(user);
+        print(
+          json,
+          { deleted: summary(result.user), sessionsEnded: result.sessionsEnded, grantsRevoked: result.grantsRevoked },
+          `Deleted ${result.user.username}; ended ${result.sessionsEnded} sessions and revoked ${result.grantsRevoked} apps`,
+        );
+        break;
+      }
+    }
+  } finally {
+    await close();
+  }
+});

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { dropIsolation, isolation } from '../support/backends.ts';
+import { runTool } from '../support/cli.ts';
+import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient, signInFrom } from '../support/relying-party.ts';
+import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { expectPage, UserAgent } from '../support/user-agent.ts';
+
+/** `npm run users`, run as a process against the MongoDB and Redis the running server uses. */
+describe('users tool', () => {
+  const scope = isolation('users-tool');
+  const client = rpClient();
+  let server: RunningApp;
+  let rp: RelyingParty;
+  let env: Record<string, string>;
+  const users = (args: string[], stdin?: string) => runTool('users', args, env, stdin);
+
+  beforeAll(async () => {
+    server = await startTestApp({ backends: scope, clients: () => [client] });
+    rp = await RelyingParty.discover(server.url, client);
+    env = { MONGODB_URI: scope.mongodbUri, REDIS_URL: scope.redisUrl, IDP_REDIS_KEY_PREFIX: scope.redisKeyPrefix, ISSUER: server.url };
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dropIsolation(scope);
+  });
+
+  test('create, show, list with search and paging, as tables or JSON', async () => {
+    const created = await users(['create', '--username', 'grace.h', '--email', 'Grace@Example.com', '--password-stdin', '--json'], 'a long password for grace\n');
+    expect(created.code).toBe(0);
+    const record = JSON.parse(created.stdout) as { user: { id: string; email: string; emailVerified: boolean } };
+    expect(record.user).toMatchObject({ email: 'grace@example.com', emailVerified: false });
+
+    const generated = await users(['create', '--username', 'alan.t', '--email', 'alan@example.com', '--verified']);
+    expect(generated.code).toBe(0);
+    expect(generated.stdout).toMatch(/Generated password \(shown once\): \S{20,}/);
+
+    const shown = await users(['show', 'GRACE@example.com']);
+    expect(shown.stdout).toMatch(/^FIELD\s+VALUE\nid\s+\S+\nusername\s+grace\.h\n/);
+
+    const page = JSON.parse((await users(['list', '--search', 'a', '--per-page', '1', '--page', '2', '--json'])).stdout) as {
+      users: Array<{ username: string }>;
+      total: number;
+    };
+    expect(page.total).toBe(2);
+    expect(page.users.map((user) => user.username)).toEqual(['alan.t']);
+    const human = await users(['list']);
+    expect(human.stdout.split('\n')[0]).toMatch(/^ID\s+USERNAME\s+EMAIL\s+EMAILVERIFIED\s+ACTIVE\s+CREATEDAT$/);
+    expect(human.stdout).toContain('page 1 of 1, 2 users');
+  });
+
+  test('a created user can sign in; disable stops it and ends its sessions; enable restores it', async () => {
+    await users(['create', '--username', 'ada', '--email', 'ada@example.com', '--password-stdin'], 'ada lovelace long password');
+    const browser = new UserAgent();
+    const consent = expectPage(await signInFrom(browser, await openAuthorization(browser, await rp.authorize()), 'ada', 'ada lovelace long password'));
+    expect(consent.$('h1').text()).toContain('wants to access your account');
+
+    const disabled = await users(['disable', 'ada', '--json']);
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ user: { active: false }, sessionsEnded: 1 });
+    const refused = expectPage(await signInFrom(browser, await openAuthorization(browser, await rp.authorize()), 'ada', 'ada lovelace long password'));
+    expect(refused.$('[role=alert]').text()).toContain('disabled');
+
+    expect((await users(['enable', 'ada'])).stdout).toBe('Enabled ada\n');
+    const again = expectPage(await signInFrom(browser, await openAuthorization(browser, await rp.authorize()), 'ada', 'ada lovelace long password'));
+    expect(again.status).toBe(200);
+  });
+
+  test('set-password applies the policy; reset-link prints a working single-use link; verify-email', async () => {
+    await users(['create', '--username', 'linus', '--email', 'linus@example.com']);
+    const weak = await users(['set-password', 'linus', '--password-stdin'], 'qwerty123456789');
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toMatch(/^users: password: This password is on a list of passwords/);
+    expect((await users(['set-password', 'linus', '--password-stdin'], 'penguins are quite good')).stdout).toBe('Password set for linus; ended 0 sessions\n');
+
+    const link = (await users(['reset-link', 'linus'])).stdout.split('\n')[1] ?? '';
+    expect(link).toMatch(new RegExp(`^${server.url}/reset-password\\?token=`));
+    const form = expectPage(await new UserAgent().get(link));
+    expect(form.$('h1').text()).toBe('Choose a new password');
+
+    expect((await users(['verify-email', 'linus@example.com', '--json'])).stdout).toContain('"emailVerified": true');
+  });
+
+  test('delete removes the user, their sessions and their apps\' grants', async () => {
+    const account = newAccount('doomed');
+    const browser = new UserAgent();
+    const authorization = await rp.authorize();
+    const tokens = await rp.exchange(authorization, await registerAndConsent(browser, authorization, account));
+    const refusedWithoutYes = await users(['delete', account.username]);
+    expect(refusedWithoutYes.code).toBe(2);
+    expect(refusedWithoutYes.stderr).toBe('users: delete removes the user for good: add --yes to confirm\n');
+
+    const deleted = await users(['delete', account.username, '--yes', '--json']);
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ sessionsEnded: 1, grantsRevoked: 1 });
+    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await server.stores.users.findByUsernameKey(account.username.toLowerCase())).toBeUndefined();
+    expect((await users(['show', account.username])).stderr).toBe(`users: no user "${account.username}" (give an id, a username or an email)\n`);
+  });
+
+  test('bad input gives one line and a non-zero exit', async () => {
+    const cases: Array<[string[], number, RegExp]> = [
+      [[], 2, /^users: usage: /],
+      [['frobnicate'], 2, /^users: unknown command "frobnicate"/],
+      [['show'], 2, /^users: show needs a user/],
+      [['list', '--page', 'zero'], 2, /^users: --page must be a whole number/],
+      [['create', '--username', 'x', '--email', 'nope'], 1, /^users: username: .*; email: Enter a valid email address/],
+      [['create', '--username', 'grace.h', '--email', 'other@example.com'], 1, /^users: username: This username is already taken/],
+      [['list', '--bogus'], 2, /^users: Unknown option '--bogus'/],
+    ];
+    for (const [args, code, message] of cases) {
+      const result = await users(args);
+      expect({ args, code: result.code }).toEqual({ args, code });
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const unreachable = await runTool('users', ['list'], { ...env, MONGODB_URI: 'mongodb://127.0.0.1:9/x' });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^users: cannot connect to MongoDB at mongodb:\/\/127\.0\.0\.1:9\/x/);
+  });
+});
