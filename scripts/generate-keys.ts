@@ -1,6 +1,7 @@
 /**
- * Prints a fresh signing key set and cookie key, ready for the environment of every instance:
- *   npm run keys            -> IDP_JWKS=... and IDP_COOKIE_KEYS=... lines (an .env file)
+ * Prints a fresh signing key set, cookie key and client-secret key, ready for the environment of
+ * every instance:
+ *   npm run keys            -> IDP_JWKS=..., IDP_COOKIE_KEYS=... and IDP_CLIENT_SECRET_KEYS=... lines
  *   npm run keys -- --json  -> { "jwks": ..., "cookieKeys": [...] }
  * The output is secret: store it in your secret manager, never in the repository.
  */
@@ -19,4 +20,5 @@ if (args.includes('--json')) {
 } else {
   process.stdout.write(`IDP_JWKS='${JSON.stringify(keys.jwks)}'\n`);
   process.stdout.write(`IDP_COOKIE_KEYS=${keys.cookieKeys.join(',')}\n`);
+  process.stdout.write(`IDP_CLIENT_SECRET_KEYS=${keys.clientSecretKeys.join(',')}\n`);
 }

@@ -12,6 +12,8 @@ import type { PasswordBlocklist } from './accounts/password-blocklist.ts';
 import type { AccountService } from './accounts/account-service.ts';
 import { createAccountServices } from './accounts/create-account-services.ts';
 import { createLoginThrottle } from './accounts/login-throttle.ts';
+import { createRegisteredClientAdapter, withRegisteredClients } from './clients/client-adapter.ts';
+import { createSecretBox } from './clients/secret-box.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { createDemoRouter, type Demo } from './demo/demo.ts';
 import { createCsrf } from './http/csrf.ts';
@@ -63,7 +65,10 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
     config,
     jwks,
     cookieKeys,
-    adapter: stores.oidcAdapter,
+    adapter: withRegisteredClients(
+      stores.oidcAdapter,
+      createRegisteredClientAdapter(stores.clients, createSecretBox(config.clientSecretKeys ?? []), logger),
+    ),
     findAccount: createFindAccount(accounts),
     clients: [...clients, accountClient(config.issuer)],
     logger,

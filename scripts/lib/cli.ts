@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadPasswordBlocklist } from '../../src/accounts/password-blocklist.ts';
 import { createAccountServices, type AccountServices } from '../../src/accounts/create-account-services.ts';
-import { AdminError } from '../../src/accounts/user-admin.ts';
+import { AdminError } from '../../src/admin-error.ts';
 import { VIEWS_DIR } from '../../src/paths.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -36,15 +36,15 @@ export interface CliServices {
 }
 
 /** The scripts' bootstrap: configuration from the environment, MongoDB and Redis as the server uses them. */
-export async function openServices(tool: string): Promise<CliServices> {
+export async function openServices(tool: string, { redis = true } = {}): Promise<CliServices> {
   const loaded = loadConfig({ env: process.env, configDir: CONFIG_DIR });
   if (!loaded.ok) throw new AdminError(`configuration error: ${loaded.errors.join('; ')}`);
   const { config } = loaded;
   if (!config.mongodbUri) throw new AdminError(`MONGODB_URI is not set: the ${tool} tool works on the MongoDB the server uses`);
-  if (!config.redisUrl) throw new AdminError(`REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
+  if (redis && !config.redisUrl) throw new AdminError(`REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
   const stores = await createStores({
     mongodbUri: config.mongodbUri,
-    redisUrl: config.redisUrl,
+    redisUrl: redis ? config.redisUrl : undefined,
     redisKeyPrefix: config.redisKeyPrefix,
     clockTolerance: config.clockTolerance,
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AdminError } from '../admin-error.ts';
 import type { Stores, UserRecord } from '../storage/ports.ts';
 import type { AccountService } from './account-service.ts';
 import { normalizeEmail, normalizePassword, usernameKey } from './normalize.ts';
@@ -6,8 +7,6 @@ import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { PasswordReset } from './password-reset.ts';
 
-/** An administrator's mistake: printed as one line, exit code 1. */
-export class AdminError extends Error {}
 
 export interface UserAdminDeps {
   accounts: AccountService;

@@ -26,6 +26,7 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   { name: 'IDP_REDIS_KEY_PREFIX', path: ['redisKeyPrefix'], kind: 'string', description: 'prefix of every Redis key' },
   { name: 'IDP_COOKIE_KEYS', path: ['cookieKeys'], kind: 'list', secret: true, description: 'comma-separated cookie signing keys, newest first' },
   { name: 'IDP_JWKS', path: ['jwks'], kind: 'json', secret: true, description: 'private JSON Web Key Set used to sign tokens' },
+  { name: 'IDP_CLIENT_SECRET_KEYS', path: ['clientSecretKeys'], kind: 'list', secret: true, description: 'keys encrypting stored client secrets, newest first' },
   { name: 'IDP_CLIENTS_FILE', path: ['clientsFile'], kind: 'string', description: 'JSON file with an array of client metadata' },
   { name: 'SMTP_URL', path: ['smtpUrl'], kind: 'string', secret: true, description: 'mail server, e.g. smtps://user:pass@smtp.example.com; unset = messages are logged (outbox)' },
   { name: 'IDP_MAIL_FROM', path: ['mailFrom'], kind: 'string', description: 'From address of every email' },

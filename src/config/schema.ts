@@ -65,6 +65,10 @@ export const configSchema = z
       .min(1, 'must hold at least one key')
       .optional(),
     jwks: jwksSchema.optional(),
+    clientSecretKeys: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'each key must be 32 bytes, base64url-encoded (43 characters); generate one with npm run keys'))
+      .min(1, 'must hold at least one key')
+      .optional(),
     clientsFile: z.string().min(1).optional(),
     smtpUrl: z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL').optional(),
     mailFrom: z.string().min(3, 'must be an address such as "Identity <no-reply@example.com>"'),
@@ -139,6 +143,7 @@ export const configSchema = z
       ['jwks', 'production needs a fixed signing key set so restarts and instances accept each other'],
       ['issuer', 'production needs the public https URL of this server'],
       ['smtpUrl', 'production needs a mail server for verification and password reset emails'],
+      ['clientSecretKeys', 'production needs a key to encrypt the client secrets stored in MongoDB'],
     ];
     for (const [key, why] of required) {
       if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required: ${why}` });

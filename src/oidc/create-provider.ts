@@ -48,6 +48,8 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       userinfo: { enabled: true },
+      // Service-to-service apps (RFC 6749 §4.4), for clients registered with that grant type.
+      clientCredentials: { enabled: true },
       // Until resource servers can be registered, a `resource` parameter is refused by omission.
       resourceIndicators: { enabled: false },
     },

@@ -4,6 +4,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 export interface KeySet {
   jwks: { keys: JWK[] };
   cookieKeys: string[];
+  /** Encrypt the client secrets stored in MongoDB (AES-256-GCM). */
+  clientSecretKeys: string[];
 }
 
 /**
@@ -15,7 +17,7 @@ export async function generateKeySet(): Promise<KeySet> {
     signingKey('RS256', { modulusLength: 2048 }),
     signingKey('ES256', { crv: 'P-256' }),
   ]);
-  return { jwks: { keys }, cookieKeys: [generateCookieKey()] };
+  return { jwks: { keys }, cookieKeys: [generateCookieKey()], clientSecretKeys: [randomBytes(32).toString('base64url')] };
 }
 
 export function generateCookieKey(): string {

@@ -2,10 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Stores } from './ports.ts';
 import { createMemoryAttemptCounter } from './memory/memory-attempt-counter.ts';
+import { createMemoryClientStore } from './memory/memory-client-store.ts';
 import { createMemoryOidcStore } from './memory/memory-oidc-adapter.ts';
 import { createMemoryTokenStore } from './memory/memory-token-store.ts';
 import { createMemoryUserRepository } from './memory/memory-user-repository.ts';
 import { connectMongo } from './mongo/connect-mongo.ts';
+import { createMongoClientStore } from './mongo/mongo-client-store.ts';
 import { createMongoUserRepository } from './mongo/mongo-user-repository.ts';
 import { closeRedis, connectRedis } from './redis/connect-redis.ts';
 import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
@@ -53,11 +55,13 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     ? createRedisOidcStore(redis, { prefix: options.redisKeyPrefix, clockTolerance: options.clockTolerance })
     : createMemoryOidcStore({ clockTolerance: options.clockTolerance });
 
+  const clients = mongo ? createMongoClientStore(mongo) : createMemoryClientStore();
   const attempts = redis ? createRedisAttemptCounter(redis, options.redisKeyPrefix) : createMemoryAttemptCounter();
   const tokens = redis ? createRedisTokenStore(redis, options.redisKeyPrefix) : createMemoryTokenStore();
 
   return {
     users,
+    clients,
     oidcAdapter: oidc.adapter,
     endSessionsOf: oidc.endSessionsOf,
     grantsOf: oidc.grantsOf,

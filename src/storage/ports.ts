@@ -99,10 +99,31 @@ export interface OneTimeTokenStore {
   consume(purpose: string, tokenHash: string): Promise<Record<string, string> | undefined>;
 }
 
+/** A client registered by an administrator. The secret is kept sealed (encrypted), never in clear. */
+export interface StoredClient {
+  clientId: string;
+  /** oidc-provider client metadata, without client_id and client_secret. */
+  metadata: Record<string, unknown>;
+  sealedSecret: string | undefined;
+  disabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ClientStore {
+  find(clientId: string): Promise<StoredClient | undefined>;
+  list(): Promise<StoredClient[]>;
+  /** @throws Error when the id is taken (the unique _id decides). */
+  create(client: Pick<StoredClient, 'clientId' | 'metadata' | 'sealedSecret' | 'disabled'>): Promise<StoredClient>;
+  update(clientId: string, changes: Partial<Pick<StoredClient, 'metadata' | 'sealedSecret' | 'disabled'>>): Promise<StoredClient | undefined>;
+  delete(clientId: string): Promise<boolean>;
+}
+
 export type StoreKind = 'memory' | 'redis' | 'mongodb';
 
 export interface Stores {
   users: UserRepository;
+  clients: ClientStore;
   oidcAdapter: OidcAdapterFactory;
   endSessionsOf: OidcStore['endSessionsOf'];
   grantsOf: OidcStore['grantsOf'];

@@ -20,8 +20,8 @@ describe('start-up failures', () => {
     const result = await runServerToExit({ NODE_ENV: 'production', ISSUER: 'http://id.example.com' });
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(6);
-    for (const name of ['MONGODB_URI', 'REDIS_URL', 'IDP_COOKIE_KEYS', 'IDP_JWKS', 'SMTP_URL', 'ISSUER']) {
+    expect(lines).toHaveLength(7);
+    for (const name of ['MONGODB_URI', 'REDIS_URL', 'IDP_COOKIE_KEYS', 'IDP_JWKS', 'IDP_CLIENT_SECRET_KEYS', 'SMTP_URL', 'ISSUER']) {
       expect(lines.some((line) => line.startsWith('configuration error: ') && line.includes(`(${name})`))).toBe(true);
     }
     expectNoStack(result.stderr);

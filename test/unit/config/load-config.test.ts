@@ -76,6 +76,7 @@ describe('loadConfig', () => {
         expect.stringMatching(/^cookieKeys \(IDP_COOKIE_KEYS\): is required/),
         expect.stringMatching(/^jwks \(IDP_JWKS\): is required/),
         'smtpUrl (SMTP_URL): is required: production needs a mail server for verification and password reset emails',
+        'clientSecretKeys (IDP_CLIENT_SECRET_KEYS): is required: production needs a key to encrypt the client secrets stored in MongoDB',
         'issuer (ISSUER): must use https in production',
       ]),
     );

@@ -1,0 +1,268 @@
+/**
+ * Register and manage the apps that sign people in here: npm run clients -- <command> [options]
+ *
+ *   create --name N --redirect-uri U [--redirect-uri U ...] [--post-logout-redirect-uri U ...]
+ *          [--public] [--grant-type authorization_code|refresh_token|client_credentials ...]
+ *          [--scope "openid profile email"] [--logo-uri U] [--client-uri U] [--policy-uri U]
+ *          [--tos-uri U] [--client-id ID]
+ *   list | show <id> | update <id> [create's options] | rotate-secret <id>
+ *   disable <id> | enable <id> | delete <id> --yes
+ *   apply --file clients.json|clients.yaml [--dry-run]
+ *
+ * Every command takes --json. Secrets are printed once. Uses MONGODB_URI like the server.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { AdminError } from '../src/admin-error.ts';
+import { createClientAdmin, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
+import { createSecretBox } from '../src/clients/secret-box.ts';
+import type { ClientMetadata } from 'oidc-provider';
+import type { Config } from '../src/config/schema.ts';
+import { createLogger } from '../src/logging/create-logger.ts';
+import { createProvider } from '../src/oidc/create-provider.ts';
+import { generateKeySet } from '../src/oidc/keys.ts';
+import type { Stores } from '../src/storage/ports.ts';
+import { openServices, print, runCli, table, UsageError } from './lib/cli.ts';
+
+const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';
+
+const fileSchema = z.object({
+  clients: z.array(
+    z
+      .object({
+        client_id: z.string(),
+        name: z.string(),
+        redirect_uris: z.array(z.string()).default([]),
+        post_logout_redirect_uris: z.array(z.string()).default([]),
+        public: z.boolean().default(false),
+        grant_types: z.array(z.string()).default(['authorization_code']),
+        scope: z.string().optional(),
+        logo_uri: z.string().optional(),
+        client_uri: z.string().optional(),
+        policy_uri: z.string().optional(),
+        tos_uri: z.string().optional(),
+        disabled: z.boolean().default(false),
+        /** Name of an environment variable holding the secret; otherwise one is generated. */
+        secret_env: z.string().optional(),
+      })
+      .strict(),
+  ),
+});
+
+/** oidc-provider's client validation with the server's own configuration. */
+async function providerValidator(config: Config, stores: Stores) {
+  const keys = config.jwks && config.cookieKeys ? undefined : await generateKeySet();
+  const provider = createProvider({
+    config,
+    jwks: config.jwks ?? (keys?.jwks as NonNullable<Config['jwks']>),
+    cookieKeys: config.cookieKeys ?? keys?.cookieKeys ?? [],
+    adapter: stores.oidcAdapter,
+    findAccount: async () => undefined,
+    clients: [],
+    logger: createLogger('silent'),
+  });
+  return async (metadata: Record<string, unknown>) => {
+    await provider.Client.validate(metadata as ClientMetadata);
+  };
+}
+
+const row = (client: ClientView) => ({
+  client_id: client.clientId,
+  name: String(client.metadata.client_name ?? ''),
+  type: client.metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+  grants: ((client.metadata.grant_types as string[] | undefined) ?? []).join(','),
+  status: client.disabled ? 'disabled' : 'enabled',
+});
+const describe = (client: ClientView) =>
+  table(
+    [
+      ...Object.entries(row(client)).map(([field, value]) => ({ field, value })),
+      ...Object.entries(client.metadata)
+        .filter(([key]) => !['client_name', 'grant_types'].includes(key))
+        .map(([field, value]) => ({ field, value: Array.isArray(value) ? value.join(' ') : String(value) })),
+      { field: 'created', value: client.createdAt },
+      { field: 'updated', value: client.updatedAt },
+    ],
+    ['field', 'value'],
+  );
+
+await runCli('clients', async () => {
+  const { values, positionals } = (() => {
+    try {
+      return parseArgs({
+        allowPositionals: true,
+        options: {
+          json: { type: 'boolean', default: false },
+          name: { type: 'string' },
+          'redirect-uri': { type: 'string', multiple: true },
+          'post-logout-redirect-uri': { type: 'string', multiple: true },
+          public: { type: 'boolean' },
+          'grant-type': { type: 'string', multiple: true },
+          scope: { type: 'string' },
+          'logo-uri': { type: 'string' },
+          'client-uri': { type: 'string' },
+          'policy-uri': { type: 'string' },
+          'tos-uri': { type: 'string' },
+          'client-id': { type: 'string' },
+          file: { type: 'string' },
+          'dry-run': { type: 'boolean', default: false },
+          yes: { type: 'boolean', default: false },
+        },
+      });
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}; ${USAGE}`);
+    }
+  })();
+  const [command, clientId, ...extra] = positionals;
+  const withId = ['show', 'update', 'rotate-secret', 'disable', 'enable', 'delete'];
+  if (!command) throw new UsageError(USAGE);
+  if (![...withId, 'create', 'list', 'apply'].includes(command)) throw new UsageError(`unknown command "${command}"; ${USAGE}`);
+  if (withId.includes(command) && !clientId) throw new UsageError(`${command} needs a client id`);
+  if (extra.length > 0 || (!withId.includes(command) && clientId)) throw new UsageError(`unexpected argument "${extra[0] ?? clientId}"`);
+  if (command === 'create' && !values.name) throw new UsageError('create needs --name');
+  if (command === 'delete' && !values.yes) throw new UsageError('delete removes the client for good: add --yes to confirm');
+  if (command === 'apply' && !values.file) throw new UsageError('apply needs --file clients.json (or .yaml)');
+  const json = values.json;
+  const id = clientId ?? '';
+
+  const spec: Partial<ClientSpec> = {
+    name: values.name,
+    redirectUris: values['redirect-uri'],
+    postLogoutRedirectUris: values['post-logout-redirect-uri'],
+    public: values.public,
+    grantTypes: values['grant-type'],
+    scope: values.scope,
+    logoUri: values['logo-uri'],
+    clientUri: values['client-uri'],
+    policyUri: values['policy-uri'],
+    tosUri: values['tos-uri'],
+  };
+  // Read the file before connecting, so a bad file fails fast and writes nothing.
+  const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
+
+  const { config, stores, close } = await openServices('clients', { redis: false });
+  try {
+    const admin = createClientAdmin({
+      store: stores.clients,
+      box: createSecretBox(config.clientSecretKeys ?? []),
+      validateWithProvider: await providerValidator(config, stores),
+    });
+    const needsKey = command === 'create' || command === 'rotate-secret' || command === 'update' || command === 'apply';
+    if (needsKey && !config.clientSecretKeys) {
+      throw new AdminError('IDP_CLIENT_SECRET_KEYS is not set: it encrypts client secrets (npm run keys makes one)');
+    }
+    const secretLine = (secret: string | undefined) => (secret ? `\nClient secret (shown once, store it now): ${secret}` : '');
+    switch (command) {
+      case 'create': {
+        const result = await admin.create(
+          { redirectUris: [], postLogoutRedirectUris: [], public: false, grantTypes: [], ...definedOnly(spec), name: values.name ?? '' },
+          values['client-id'],
+        );
+        print(json, { client: result.client, clientSecret: result.secret }, `Created client ${result.client.clientId}\n${describe(result.client)}${secretLine(result.secret)}`);
+        break;
+      }
+      case 'list': {
+        const clients = await admin.list();
+        print(json, clients, clients.length > 0 ? table(clients.map(row), ['client_id', 'name', 'type', 'grants', 'status']) : 'No registered clients.');
+        break;
+      }
+      case 'show': {
+        const client = await admin.show(id);
+        print(json, client, describe(client));
+        break;
+      }
+      case 'update': {
+        const result = await admin.update(id, definedOnly(spec));
+        print(json, { client: result.client, clientSecret: result.secret }, `Updated client ${id}\n${describe(result.client)}${secretLine(result.secret)}`);
+        break;
+      }
+      case 'rotate-secret': {
+        const result = await admin.rotateSecret(id);
+        print(json, { clientId: id, clientSecret: result.secret }, `New secret for ${id}; the old one no longer works.${secretLine(result.secret)}`);
+        break;
+      }
+      case 'disable':
+      case 'enable': {
+        const client = await admin.setDisabled(id, command === 'disable');
+        print(json, client, `${command === 'disable' ? 'Disabled' : 'Enabled'} client ${id}`);
+        break;
+      }
+      case 'delete': {
+        await admin.delete(id);
+        print(json, { deleted: id }, `Deleted client ${id}`);
+        break;
+      }
+      case 'apply': {
+        const planned = await admin.plan(entries);
+        const generated = values['dry-run'] ? {} : await admin.apply(planned);
+        const lines = planned.map((step) => {
+          const verb = values['dry-run'] ? { create: 'would create', change: 'would change', unchanged: 'unchanged' }[step.action] : { create: 'created', change: 'changed', unchanged: 'unchanged' }[step.action];
+          const detail = step.action === 'change' ? ` (${step.fields.join(', ')})` : '';
+          const secret = generated[step.clientId] ? `  secret (shown once): ${generated[step.clientId]}` : '';
+          return `${verb.padEnd(12)} ${step.clientId}${detail}${secret}`;
+        });
+        const summary = planned.map(({ action, clientId: plannedId, ...rest }) => ({
+          action,
+          clientId: plannedId,
+          fields: 'fields' in rest ? rest.fields : undefined,
+          clientSecret: generated[plannedId],
+        }));
+        print(json, { dryRun: values['dry-run'], plan: summary }, [...lines, values['dry-run'] ? 'Dry run: nothing was changed.' : 'Done.'].join('\n'));
+        break;
+      }
+    }
+  } finally {
+    await close();
+  }
+});
+
+async function readApplyFile(path: string): Promise<ApplyEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new AdminError(`cannot read ${path}`);
+  }
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);
+  } catch (error) {
+    throw new AdminError(`${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AdminError(`${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message}`);
+  }
+  return parsed.data.clients.map((client) => {
+    let secret: string | undefined;
+    if (client.secret_env) {
+      secret = process.env[client.secret_env];
+      if (!secret) throw new AdminError(`${path}: client "${client.client_id}" takes its secret from ${client.secret_env}, which is not set`);
+      if (secret.length < 32) throw new AdminError(`${path}: the secret in ${client.secret_env} must be at least 32 characters`);
+    }
+    return {
+      clientId: client.client_id,
+      disabled: client.disabled,
+      secret,
+      spec: {
+        name: client.name,
+        redirectUris: client.redirect_uris,
+        postLogoutRedirectUris: client.post_logout_redirect_uris,
+        public: client.public,
+        grantTypes: client.grant_types,
+        scope: client.scope,
+        logoUri: client.logo_uri,
+        clientUri: client.client_uri,
+        policyUri: client.policy_uri,
+        tosUri: client.tos_uri,
+      },
+    };
+  });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,188 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import mongoose from 'mongoose';
+import * as oidc from 'openid-client';
+import { generateKeySet } from '../../src/oidc/keys.ts';
+import { dropIsolation, isolation } from '../support/backends.ts';
+import { runTool } from '../support/cli.ts';
+import { allowConsent, newAccount, openAuthorization, registerAndConsent, registerFrom, RelyingParty, RP_REDIRECT_URI } from '../support/relying-party.ts';
+import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { expectPage, UserAgent } from '../support/user-agent.ts';
+
+interface Created {
+  client: { clientId: string };
+  clientSecret?: string;
+}
+
+/** `npm run clients`, run as a process against the MongoDB of a running server. */
+describe('clients tool', () => {
+  const scope = isolation('clients-tool');
+  let server: RunningApp;
+  let env: Record<string, string>;
+  const clients = (args: string[], extraEnv: Record<string, string> = {}) => runTool('clients', args, { ...env, ...extraEnv });
+  const create = async (args: string[]) => {
+    const result = await clients(['create', ...args, '--json']);
+    if (result.code !== 0) throw new Error(result.stderr);
+    return JSON.parse(result.stdout) as Created;
+  };
+  const rpFor = (clientId: string, secret?: string) =>
+    RelyingParty.discover(server.url, { client_id: clientId, client_secret: secret, redirect_uris: [RP_REDIRECT_URI] });
+
+  beforeAll(async () => {
+    const keys = await generateKeySet();
+    const secretKey = keys.clientSecretKeys.join(',');
+    server = await startTestApp({ backends: scope, keys, env: { IDP_CLIENT_SECRET_KEYS: secretKey } });
+    env = {
+      MONGODB_URI: scope.mongodbUri,
+      ISSUER: server.url,
+      IDP_CLIENT_SECRET_KEYS: secretKey,
+      // The tool validates with a provider built like the server's; given keys spare it generating some.
+      IDP_JWKS: JSON.stringify(keys.jwks),
+      IDP_COOKIE_KEYS: keys.cookieKeys.join(','),
+    };
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dropIsolation(scope);
+  });
+
+  test('a client created by the tool completes the code flow at once; consent shows its logo and home page', async () => {
+    const created = await create([
+      '--name', 'Tool App', '--redirect-uri', RP_REDIRECT_URI, '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
+      '--logo-uri', 'https://app.example/logo.png', '--client-uri', 'https://app.example/',
+    ]);
+    expect(created.client.clientId).toMatch(/^tool-app-[0-9a-f]{12}$/);
+    expect(created.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const rp = await rpFor(created.client.clientId, created.clientSecret);
+    const agent = new UserAgent();
+    const authorization = await rp.authorize();
+    const loginPage = await openAuthorization(agent, authorization);
+    const consentPage = expectPage(await registerFrom(agent, loginPage, newAccount('tool')));
+    expect(consentPage.$('img.client-logo').attr('src')).toBe('https://app.example/logo.png');
+    expect(consentPage.$('.client-home a').attr('href')).toBe('https://app.example/');
+    const callback = await allowConsent(agent, consentPage);
+    expect((await rp.exchange(authorization, callback)).access_token).toEqual(expect.any(String));
+  });
+
+  test('the secret is stored encrypted: the database holds no usable secret', async () => {
+    const created = await create(['--name', 'Sealed', '--redirect-uri', RP_REDIRECT_URI]);
+    const connection = await mongoose.createConnection(scope.mongodbUri).asPromise();
+    try {
+      const doc = await connection.collection('clients').findOne({ _id: created.client.clientId as unknown as never });
+      expect(JSON.stringify(doc)).not.toContain(created.clientSecret ?? 'missing');
+      expect(String(doc?.sealedSecret)).toMatch(/^v1\./);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  test('rotate-secret stops the old secret and starts the new one', async () => {
+    const created = await create(['--name', 'Rotating', '--grant-type', 'client_credentials']);
+    const token = (secret: string) =>
+      rpFor(created.client.clientId, secret).then((rp) => oidc.clientCredentialsGrant(rp.config, { scope: 'openid' }));
+    await expect(token(created.clientSecret ?? '')).resolves.toMatchObject({ token_type: expect.any(String) });
+    const rotated = JSON.parse((await clients(['rotate-secret', created.client.clientId, '--json'])).stdout) as { clientSecret: string };
+    await expect(token(created.clientSecret ?? '')).rejects.toMatchObject({ error: 'invalid_client' });
+    await expect(token(rotated.clientSecret)).resolves.toMatchObject({ access_token: expect.any(String) });
+  });
+
+  test('a disabled client gets invalid_client and a clear page in the browser; enable restores it; delete removes it', async () => {
+    const created = await create(['--name', 'Toggle', '--redirect-uri', RP_REDIRECT_URI]);
+    const rp = await rpFor(created.client.clientId, created.clientSecret);
+    const authorization = await rp.authorize();
+    const callback = await registerAndConsent(new UserAgent(), authorization, newAccount('toggle'));
+
+    expect((await clients(['disable', created.client.clientId])).stdout).toBe(`Disabled client ${created.client.clientId}\n`);
+    await expect(rp.exchange(authorization, callback)).rejects.toMatchObject({ error: 'invalid_client' });
+    const page = expectPage(await new UserAgent().get((await rp.authorize()).url));
+    expect(page.status).toBe(400);
+    expect(page.$('main').text()).toContain('not registered with this sign-in service');
+
+    await clients(['enable', created.client.clientId]);
+    const again = await rp.authorize();
+    expect((await rp.exchange(again, await registerAndConsent(new UserAgent(), again, newAccount('enabled')))).access_token).toBeDefined();
+
+    expect((await clients(['delete', created.client.clientId, '--yes'])).code).toBe(0);
+    expect((await clients(['show', created.client.clientId])).stderr).toBe(`clients: no client "${created.client.clientId}"\n`);
+    expect(expectPage(await new UserAgent().get((await rp.authorize()).url)).status).toBe(400);
+  });
+
+  test('apply creates, changes and leaves alone; a second run changes nothing; --dry-run writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'idp-apply-'));
+    const file = join(dir, 'clients.yaml');
+    const write = (name: string) =>
+      writeFileSync(
+        file,
+        [
+          'clients:',
+          '  - client_id: shop-web',
+          `    name: ${name}`,
+          `    redirect_uris: [${RP_REDIRECT_URI}]`,
+          '    grant_types: [authorization_code, refresh_token]',
+          '    secret_env: SHOP_SECRET',
+          '  - client_id: shop-spa',
+          '    name: Shop SPA',
+          '    public: true',
+          '    redirect_uris: [http://localhost:5173/callback]',
+          '  - client_id: shop-batch',
+          '    name: Shop batch',
+          '    grant_types: [client_credentials]',
+        ].join('\n'),
+      );
+    const secretEnv = { SHOP_SECRET: 's'.repeat(40) };
+    write('Shop');
+
+    const dry = await clients(['apply', '--file', file, '--dry-run'], secretEnv);
+    expect(dry.stdout).toBe(['would create shop-web', 'would create shop-spa', 'would create shop-batch', 'Dry run: nothing was changed.', ''].join('\n'));
+    expect((await clients(['list', '--json'])).stdout).not.toContain('shop-web');
+
+    const first = await clients(['apply', '--file', file], secretEnv);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^created {6}shop-web\ncreated {6}shop-spa\ncreated {6}shop-batch {2}secret \(shown once\): \S{43}\nDone\.\n$/);
+    const second = await clients(['apply', '--file', file], secretEnv);
+    expect(second.stdout).toBe(['unchanged    shop-web', 'unchanged    shop-spa', 'unchanged    shop-batch', 'Done.', ''].join('\n'));
+
+    write('Shop (renamed)');
+    const changed = await clients(['apply', '--file', file, '--json'], secretEnv);
+    expect(JSON.parse(changed.stdout).plan).toEqual([
+      { action: 'change', clientId: 'shop-web', fields: ['client_name'] },
+      { action: 'unchanged', clientId: 'shop-spa' },
+      { action: 'unchanged', clientId: 'shop-batch' },
+    ]);
+    // The secret from the environment works.
+    const rp = await rpFor('shop-web', secretEnv.SHOP_SECRET);
+    expect(rp.config.clientMetadata().client_id).toBe('shop-web');
+    const auth = await rp.authorize();
+    expect((await rp.exchange(auth, await registerAndConsent(new UserAgent(), auth, newAccount('apply')))).access_token).toBeDefined();
+  });
+
+  test('each bad input exits non-zero with one line and writes nothing', async () => {
+    const before = (await clients(['list', '--json'])).stdout;
+    const cases: Array<[string[], number, RegExp]> = [
+      [['create', '--name', 'x', '--redirect-uri', '/callback'], 1, /^clients: redirect URI "\/callback" is not an absolute URL$/],
+      [['create', '--name', 'x', '--redirect-uri', 'https://a.example/cb#frag'], 1, /must not contain a fragment/],
+      [['create', '--name', 'x', '--redirect-uri', 'http://a.example/cb'], 1, /must use https \(plain http is only allowed for localhost\)/],
+      [['create', '--name', 'x', '--redirect-uri', RP_REDIRECT_URI, '--grant-type', 'password'], 1, /^clients: unknown grant type "password"; use authorization_code, refresh_token, client_credentials$/],
+      [['create', '--name', 'x', '--public', '--grant-type', 'client_credentials'], 1, /a public client cannot use client_credentials/],
+      [['show', 'no-such-client'], 1, /^clients: no client "no-such-client"$/],
+      [['rotate-secret', 'no-such-client'], 1, /^clients: no client "no-such-client"$/],
+      [['create'], 2, /^clients: create needs --name$/],
+      [['frobnicate'], 2, /^clients: unknown command/],
+      [['apply', '--file', '/no/such/file.json'], 1, /^clients: cannot read \/no\/such\/file\.json$/],
+    ];
+    for (const [args, code, message] of cases) {
+      const result = await clients(args);
+      expect({ args, code: result.code, lines: result.stderr.trim().split('\n').length }).toEqual({ args, code, lines: 1 });
+      expect(result.stderr.trimEnd()).toMatch(message);
+    }
+    expect((await clients(['list', '--json'])).stdout).toBe(before);
+
+    const unreachable = await clients(['list'], { MONGODB_URI: 'mongodb://127.0.0.1:9/x' });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^clients: cannot connect to MongoDB at mongodb:\/\/127\.0\.0\.1:9\/x /);
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
