@@ -129,6 +129,10 @@ export const configSchema = z
       grant: seconds('grants'),
     }),
     shutdownTimeoutMs: z.number().int().min(0).max(120_000),
+    protocol: z.object({
+      pkceForConfidentialClients: z.boolean({ error: 'must be true or false' }),
+      requirePushedAuthorizationRequests: z.boolean({ error: 'must be true or false' }),
+    }),
     clockTolerance: z.number().int().min(0, 'must be at least 0').max(300, 'must be at most 300'),
   })
   .superRefine((config, ctx) => {

@@ -8,7 +8,8 @@ import { cookiesConfiguration } from './configuration/cookies.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
-import { logoutSource, postLogoutSuccessSource, renderError } from './pages.ts';
+import { featuresConfiguration } from './configuration/features.ts';
+import { renderError } from './pages.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -37,22 +38,18 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     clockTolerance: config.clockTolerance,
     // Authorization code flow only: no implicit or hybrid response types (RFC 9700 §2.1.2, ASVS 10.6.1).
     responseTypes: ['code'],
-    // PKCE (S256 only) on every authorization request, confidential clients included (RFC 9700 §2.1.1).
-    pkce: { required: () => true },
+    // PKCE (S256 only) for every public client, and by default for confidential ones too
+    // (RFC 9700 §2.1.1; ASVS 5.0 10.4.6).
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' || config.protocol.pkceForConfidentialClients },
+    // CORS on the token, userinfo, introspection and revocation endpoints only for the origins of the
+    // client's own redirect URIs (discovery and JWKS are public); never on the authorization endpoint,
+    // which oidc-provider does not expose to CORS at all (RFC 9700 §2.6).
+    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     ttl: ttlConfiguration(config.ttl),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError,
     loadExistingGrant,
-    features: {
-      // The library's built-in login pages are for development only (ASVS 13.4.2).
-      devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
-      userinfo: { enabled: true },
-      // Service-to-service apps (RFC 6749 §4.4), for clients registered with that grant type.
-      clientCredentials: { enabled: true },
-      // Until resource servers can be registered, a `resource` parameter is refused by omission.
-      resourceIndicators: { enabled: false },
-    },
+    features: featuresConfiguration(config),
   };
 
   const provider = new Provider(config.issuer, configuration);

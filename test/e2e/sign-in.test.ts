@@ -59,6 +59,7 @@ describe('sign-in end to end (real Redis and MongoDB)', () => {
     expect(userinfo).toEqual({
       sub: claims.sub,
       preferred_username: account.username,
+      updated_at: expect.any(Number),
       email: account.email,
       email_verified: false,
     });

@@ -1,7 +1,7 @@
 /** Scope → claims. `sub` is always returned. */
 export const CLAIMS = {
   openid: ['sub'],
-  profile: ['preferred_username'],
+  profile: ['preferred_username', 'updated_at'],
   email: ['email', 'email_verified'],
 };
 

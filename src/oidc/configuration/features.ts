@@ -1,0 +1,40 @@
+import type { Configuration } from 'oidc-provider';
+import type { Config } from '../../config/schema.ts';
+import { logoutSource, postLogoutSuccessSource } from '../pages.ts';
+
+type Features = NonNullable<Configuration['features']>;
+
+/**
+ * oidc-provider features, each set explicitly.
+ * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#features
+ */
+export function featuresConfiguration(config: Config): Features {
+  return {
+    // The library's built-in login pages are for development only (ASVS 13.4.2).
+    devInteractions: { enabled: false },
+    rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+    userinfo: { enabled: true },
+    // Service-to-service apps (RFC 6749 §4.4), for clients registered with that grant type.
+    clientCredentials: { enabled: true },
+    // RFC 7662. Authenticated like the token endpoint; a confidential client (a resource server)
+    // may introspect any token, a public client only its own (oidc-provider's default rule).
+    introspection: {
+      enabled: true,
+      allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+    },
+    // RFC 7009. A client revokes only tokens issued to itself.
+    revocation: {
+      enabled: true,
+      allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+    },
+    // RFC 9126; per client with `require_pushed_authorization_requests`, or for all (IDP_REQUIRE_PAR).
+    pushedAuthorizationRequests: {
+      enabled: true,
+      requirePushedAuthorizationRequests: config.protocol.requirePushedAuthorizationRequests,
+    },
+    // RFC 9449, on: a client that sends a DPoP proof gets sender-constrained tokens.
+    dPoP: { enabled: true },
+    // Until resource servers can be registered, a `resource` parameter is refused by omission.
+    resourceIndicators: { enabled: false },
+  };
+}
