@@ -12,11 +12,10 @@
  * Every command takes --json. Secrets are printed once. Uses MONGODB_URI like the server.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { AdminError } from '../src/admin-error.ts';
-import { createClientAdmin, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
+import { createClientAdmin, definedOnly, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
 import { createSecretBox } from '../src/clients/secret-box.ts';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Config } from '../src/config/schema.ts';
@@ -24,7 +23,7 @@ import { createLogger } from '../src/logging/create-logger.ts';
 import { createProvider } from '../src/oidc/create-provider.ts';
 import { generateKeySet } from '../src/oidc/keys.ts';
 import type { Stores } from '../src/storage/ports.ts';
-import { openServices, print, runCli, table, UsageError } from './lib/cli.ts';
+import { openServices, parseCommandLine, print, runCli, table, UsageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';
 
@@ -89,32 +88,25 @@ const describe = (client: ClientView) =>
   );
 
 await runCli('clients', async () => {
-  const { values, positionals } = (() => {
-    try {
-      return parseArgs({
-        allowPositionals: true,
-        options: {
-          json: { type: 'boolean', default: false },
-          name: { type: 'string' },
-          'redirect-uri': { type: 'string', multiple: true },
-          'post-logout-redirect-uri': { type: 'string', multiple: true },
-          public: { type: 'boolean' },
-          'grant-type': { type: 'string', multiple: true },
-          scope: { type: 'string' },
-          'logo-uri': { type: 'string' },
-          'client-uri': { type: 'string' },
-          'policy-uri': { type: 'string' },
-          'tos-uri': { type: 'string' },
-          'client-id': { type: 'string' },
-          file: { type: 'string' },
-          'dry-run': { type: 'boolean', default: false },
-          yes: { type: 'boolean', default: false },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}; ${USAGE}`);
-    }
-  })();
+  const { values, positionals } = parseCommandLine(
+    {
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      public: { type: 'boolean' },
+      'grant-type': { type: 'string', multiple: true },
+      scope: { type: 'string' },
+      'logo-uri': { type: 'string' },
+      'client-uri': { type: 'string' },
+      'policy-uri': { type: 'string' },
+      'tos-uri': { type: 'string' },
+      'client-id': { type: 'string' },
+      file: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const [command, clientId, ...extra] = positionals;
   const withId = ['show', 'update', 'rotate-secret', 'disable', 'enable', 'delete'];
   if (!command) throw new UsageError(USAGE);
@@ -261,8 +253,4 @@ async function readApplyFile(path: string): Promise<ApplyEntry[]> {
       },
     };
   });
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
 }

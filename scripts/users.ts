@@ -12,9 +12,8 @@
  *
  * Every command takes --json. Uses MONGODB_URI and REDIS_URL like the server.
  */
-import { parseArgs } from 'node:util';
 import type { UserRecord } from '../src/storage/ports.ts';
-import { openServices, print, readStdin, runCli, table, UsageError } from './lib/cli.ts';
+import { openServices, parseCommandLine, print, readStdin, runCli, table, UsageError } from './lib/cli.ts';
 
 const USAGE =
   'usage: npm run users -- <create|list|show|disable|enable|set-password|reset-link|verify-email|delete> [options] [--json]';
@@ -34,26 +33,19 @@ const describe = (user: UserRecord) =>
   );
 
 await runCli('users', async () => {
-  const { values, positionals } = (() => {
-    try {
-      return parseArgs({
-        allowPositionals: true,
-        options: {
-          json: { type: 'boolean', default: false },
-          username: { type: 'string' },
-          email: { type: 'string' },
-          'password-stdin': { type: 'boolean', default: false },
-          verified: { type: 'boolean', default: false },
-          search: { type: 'string' },
-          page: { type: 'string', default: '1' },
-          'per-page': { type: 'string', default: '20' },
-          yes: { type: 'boolean', default: false },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}; ${USAGE}`);
-    }
-  })();
+  const { values, positionals } = parseCommandLine(
+    {
+      username: { type: 'string' },
+      email: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+      verified: { type: 'boolean', default: false },
+      search: { type: 'string' },
+      page: { type: 'string', default: '1' },
+      'per-page': { type: 'string', default: '20' },
+      yes: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const [command, reference, ...extra] = positionals;
   if (!command) throw new UsageError(USAGE);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);

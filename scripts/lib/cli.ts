@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadPasswordBlocklist } from '../../src/accounts/password-blocklist.ts';
 import { createAccountServices, type AccountServices } from '../../src/accounts/create-account-services.ts';
 import { AdminError } from '../../src/admin-error.ts';
@@ -69,4 +70,13 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Options and positionals of a tool's command line; a malformed one is a usage error. */
+export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(options: T, usage: string) {
+  try {
+    return parseArgs({ allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, ...options } });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; ${usage}`);
+  }
 }

@@ -254,7 +254,8 @@ export function fromMetadata(metadata: Record<string, unknown>): ClientSpec {
   };
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
+/** The fields of `value` that are set, so they can replace others without erasing any. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
 }
 

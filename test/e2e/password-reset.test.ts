@@ -38,16 +38,7 @@ describe('password reset', () => {
     await dropIsolation(scope);
   });
 
-  const browserAt = (ip: string) => {
-    const agent = new UserAgent();
-    const request = agent.request.bind(agent);
-    agent.request = (url, init = {}) => {
-      const headers = new Headers(init.headers);
-      headers.set('X-Forwarded-For', ip);
-      return request(url, { ...init, headers });
-    };
-    return agent;
-  };
+  const browserAt = (ip: string) => new UserAgent({ forwardedFor: ip });
   const registered = async (label: string): Promise<NewAccount> => {
     const account = newAccount(label);
     await registerAndConsent(new UserAgent(), await rp.authorize(), account);

@@ -39,17 +39,8 @@ describe('sign-in under attack', () => {
     await dropIsolation(scope);
   });
 
-  /** A browser at a given client IP (our test proxy hop adds it to X-Forwarded-For). */
-  const browserAt = (ip: string) => {
-    const agent = new UserAgent();
-    const request = agent.request.bind(agent);
-    agent.request = (url, init = {}) => {
-      const headers = new Headers(init.headers);
-      headers.set('X-Forwarded-For', `203.0.113.250, ${ip}`); // the first entry is client-written, ignored
-      return request(url, { ...init, headers });
-    };
-    return agent;
-  };
+  /** A browser at a given client IP; the first X-Forwarded-For entry is client-written and ignored. */
+  const browserAt = (ip: string) => new UserAgent({ forwardedFor: `203.0.113.250, ${ip}` });
   const register = async (label: string) => {
     const account = newAccount(label);
     await registerAndConsent(new UserAgent(), await rp.authorize(), account);

@@ -29,9 +29,12 @@ export class UserAgent {
    * X-Forwarded-Proto: https, while cookies are kept as for the https site (Secure, __Host-).
    */
   readonly behindTlsProxy: boolean;
+  /** Sent as X-Forwarded-For, as a trusted proxy would add it (to play a client at that address). */
+  readonly forwardedFor: string | undefined;
 
-  constructor({ behindTlsProxy = false } = {}) {
+  constructor({ behindTlsProxy = false, forwardedFor }: { behindTlsProxy?: boolean; forwardedFor?: string } = {}) {
     this.behindTlsProxy = behindTlsProxy;
+    this.forwardedFor = forwardedFor;
   }
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
@@ -39,6 +42,7 @@ export class UserAgent {
     const headers = new Headers(init.headers);
     const cookie = await this.jar.getCookieString(target);
     if (cookie) headers.set('Cookie', cookie);
+    if (this.forwardedFor) headers.set('X-Forwarded-For', this.forwardedFor);
     let wire = target;
     if (this.behindTlsProxy && target.startsWith('https:')) {
       wire = `http:${target.slice('https:'.length)}`;
