@@ -22,6 +22,8 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   clients?: (issuer: string) => ClientMetadata[];
   keys?: KeySet;
+  /** Listen on this port (e.g. to restart "the same" server); a free one otherwise. */
+  port?: number;
   /** Issuer https://127.0.0.1:PORT, for tests that play a TLS-terminating proxy. */
   https?: boolean;
   /** Receives every log line (JSON) the app writes, for tests about logging. */
@@ -47,7 +49,7 @@ export function testBlocklist(minLength = 15): Promise<PasswordBlocklist> {
 export async function startTestApp(options: TestAppOptions = {}): Promise<RunningApp> {
   const keys = options.keys ?? (await (sharedKeys ??= generateKeySet()));
   // Reserve the port first: the issuer must name it before the provider is built.
-  const probe = await listenOn(undefined, 0);
+  const probe = await listenOn(undefined, options.port ?? 0);
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
 

@@ -1,0 +1,39 @@
+/**
+ * Rotates the signing keys without downtime: npm run rotate-keys -- <add|promote|retire> [--file jwks.json]
+ *
+ * Reads the current private JWKS from --file, or from IDP_JWKS / IDP_JWKS_FILE, and prints the JWKS
+ * for the next stage on stdout (it is secret: put it where IDP_JWKS comes from). Deploy each stage to
+ * every instance before running the next:
+ *   add      new keys published, not signing yet (wait until relying parties have refreshed the JWKS)
+ *   promote  new keys sign; old keys still verify tokens issued before
+ *   retire   old keys removed (wait until the longest-lived token signed with them has expired)
+ */
+import { readFile } from 'node:fs/promises';
+import { rotateJwks, type Jwks, type RotationStage } from '../src/oidc/key-rotation.ts';
+import { parseCommandLine, runCli, UsageError } from './lib/cli.ts';
+
+const USAGE = 'usage: npm run -s rotate-keys -- <add|promote|retire> [--file jwks.json] > next-jwks.json';
+
+await runCli('rotate-keys', async () => {
+  const { values, positionals } = parseCommandLine({ file: { type: 'string' } }, USAGE);
+  const [stage, extra] = positionals;
+  if (stage !== 'add' && stage !== 'promote' && stage !== 'retire') throw new UsageError(USAGE);
+  if (extra) throw new UsageError(`unexpected argument "${extra}"`);
+  const text = values.file
+    ? await readFile(values.file, 'utf8')
+    : (process.env.IDP_JWKS ?? (process.env.IDP_JWKS_FILE ? await readFile(process.env.IDP_JWKS_FILE, 'utf8') : undefined));
+  if (!text) throw new UsageError(`give the current JWKS with --file, IDP_JWKS or IDP_JWKS_FILE; ${USAGE}`);
+  let current: Jwks;
+  try {
+    current = JSON.parse(text) as Jwks;
+  } catch {
+    throw new UsageError('the current JWKS is not valid JSON');
+  }
+  if (!Array.isArray(current.keys) || current.keys.some((key) => typeof key.d !== 'string')) {
+    throw new UsageError('the current JWKS must be a private key set ({"keys":[...]} with "d" in every key)');
+  }
+  const next = await rotateJwks(current, stage as RotationStage);
+  process.stdout.write(`${JSON.stringify(next)}\n`);
+  const kids = next.keys.map((key) => `${key.alg}:${String(key.kid).slice(0, 8)}`).join(' ');
+  process.stderr.write(`${stage}: ${next.keys.length} keys, signing first: ${kids}\n`);
+});
