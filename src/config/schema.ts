@@ -129,6 +129,15 @@ export const configSchema = z
       grant: seconds('grants'),
     }),
     shutdownTimeoutMs: z.number().int().min(0).max(120_000),
+    resources: z
+      .array(
+        z.object({
+          indicator: z.url({ error: 'each resource needs an absolute URL "indicator" (RFC 8707)' }).refine((value) => !value.includes('#'), 'a resource indicator must not have a fragment'),
+          scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scopes are words without spaces or quotes')).min(1, 'each resource needs at least one scope'),
+          accessTokenTtl: z.number().int().min(1).max(86400).optional(),
+        }),
+      )
+      .refine((resources) => new Set(resources.map((resource) => resource.indicator)).size === resources.length, 'each indicator must appear once'),
     protocol: z.object({
       pkceForConfidentialClients: z.boolean({ error: 'must be true or false' }),
       requirePushedAuthorizationRequests: z.boolean({ error: 'must be true or false' }),

@@ -24,6 +24,10 @@ export async function renderConsent(ctx: InteractionContext): Promise<void> {
     logoUri: client.logoUri,
     scopes: scopes.map((scope) => ({ scope, description: SCOPE_DESCRIPTIONS[scope] ?? scope })),
     claims: stringList(interaction.prompt.details.missingOIDCClaims),
+    resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(([indicator, scopes]) => ({
+      indicator,
+      scopes: stringList(scopes),
+    })),
   });
 }
 

@@ -1,4 +1,4 @@
-import type { Configuration } from 'oidc-provider';
+import { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import { logoutSource, postLogoutSuccessSource } from '../pages.ts';
 
@@ -34,7 +34,32 @@ export function featuresConfiguration(config: Config): Features {
     },
     // RFC 9449, on: a client that sends a DPoP proof gets sender-constrained tokens.
     dPoP: { enabled: true },
-    // Until resource servers can be registered, a `resource` parameter is refused by omission.
-    resourceIndicators: { enabled: false },
+    resourceIndicators: resourceIndicators(config.resources),
+  };
+}
+
+/**
+ * Resource indicators (RFC 8707) for the APIs configured in IDP_RESOURCES: an access token asked for
+ * with `resource=<indicator>` is a JWT (RFC 9068) with that audience, signed with the server's keys,
+ * so the API verifies it offline against /jwks. Without a resource, access tokens stay opaque (and
+ * revocable, introspectable). An unknown indicator is refused with invalid_target.
+ */
+function resourceIndicators(resources: Config['resources']): Features['resourceIndicators'] {
+  const byIndicator = new Map(resources.map((resource) => [resource.indicator, resource]));
+  return {
+    enabled: true,
+    defaultResource: async (_ctx, _client, oneOf) => oneOf,
+    useGrantedResource: async () => true,
+    getResourceServerInfo: async (_ctx, indicator) => {
+      const resource = byIndicator.get(indicator);
+      if (!resource) throw new errors.InvalidTarget();
+      return {
+        scope: resource.scopes.join(' '),
+        audience: resource.indicator,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'RS256' } },
+        ...(resource.accessTokenTtl ? { accessTokenTTL: resource.accessTokenTtl } : {}),
+      };
+    },
   };
 }

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { dropIsolation, isolation } from '../support/backends.ts';
+import { allowConsent, newAccount, openAuthorization, registerFrom, RelyingParty, RP_REDIRECT_URI, rpClient } from '../support/relying-party.ts';
+import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
+
+const API = 'https://api.example.test';
+
+/** Access tokens for a registered API (RFC 8707) are JWTs (RFC 9068) the API verifies offline. */
+describe('resource indicators and JWT access tokens', () => {
+  const scope = isolation('resources');
+  const client = rpClient();
+  let server: RunningApp;
+  let rp: RelyingParty;
+
+  beforeAll(async () => {
+    server = await startTestApp({
+      backends: scope,
+      clients: () => [client],
+      env: { IDP_RESOURCES: JSON.stringify([{ indicator: API, scopes: ['orders:read', 'orders:write'], accessTokenTtl: 600 }]) },
+    });
+    rp = await RelyingParty.discover(server.url, client);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dropIsolation(scope);
+  });
+
+  test('a token asked for with resource= is a JWT for that API, verifiable with /jwks; consent names the API', async () => {
+    const agent = new UserAgent();
+    const authorization = await rp.authorize({ resource: API, scope: 'openid orders:read' });
+    const consent = expectPage(await registerFrom(agent, await openAuthorization(agent, authorization), newAccount('api')));
+    expect(consent.$('ul.scopes').text()).toContain(`Use ${API} on your behalf: orders:read`);
+    const callback = await allowConsent(agent, consent);
+    const tokens = await oidc.authorizationCodeGrant(
+      rp.config,
+      callback,
+      { pkceCodeVerifier: authorization.codeVerifier, expectedState: authorization.state, expectedNonce: authorization.nonce },
+      { resource: API },
+    );
+    expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL('/jwks', server.url)), {
+      issuer: server.url,
+      audience: API,
+      typ: 'at+jwt',
+    });
+    expect(payload).toMatchObject({ client_id: client.client_id, scope: 'orders:read', sub: tokens.claims()?.sub });
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(600);
+  });
+
+  test('without a resource the access token stays opaque', async () => {
+    const agent = new UserAgent();
+    const authorization = await rp.authorize();
+    const consent = expectPage(await registerFrom(agent, await openAuthorization(agent, authorization), newAccount('opaque')));
+    const tokens = await rp.exchange(authorization, await allowConsent(agent, consent));
+    expect(tokens.access_token.split('.')).toHaveLength(1);
+  });
+
+  test('an unknown resource is refused with invalid_target', async () => {
+    const denied = expectRedirect(await new UserAgent().get((await rp.authorize({ resource: 'https://unknown.example' })).url, RP_REDIRECT_URI));
+    expect(denied.searchParams.get('error')).toBe('invalid_target');
+  });
+});
