@@ -138,6 +138,7 @@ export const configSchema = z
         }),
       )
       .refine((resources) => new Set(resources.map((resource) => resource.indicator)).size === resources.length, 'each indicator must appear once'),
+    outboundPrivateHosts: z.array(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, 'each entry is host:port, e.g. 10.0.0.5:8443')),
     protocol: z.object({
       pkceForConfidentialClients: z.boolean({ error: 'must be true or false' }),
       requirePushedAuthorizationRequests: z.boolean({ error: 'must be true or false' }),

@@ -50,6 +50,7 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     renderError,
     loadExistingGrant,
     features: featuresConfiguration(config),
+    fetch: outboundFetch(config.outboundPrivateHosts),
   };
 
   const provider = new Provider(config.issuer, configuration);
@@ -57,6 +58,23 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
   provider.proxy = config.trustProxy;
   logProviderEvents(provider, logger);
   return provider;
+}
+
+/**
+ * oidc-provider refuses outgoing requests (back-channel logout, jwks_uri) to loopback and private
+ * addresses, against SSRF. Hosts the operator lists in IDP_OUTBOUND_PRIVATE_HOSTS (host:port, e.g.
+ * an app on the internal network) are let through; every other request keeps that protection.
+ * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#fetch
+ */
+function outboundFetch(allowed: string[]): NonNullable<Configuration['fetch']> {
+  const hosts = new Set(allowed);
+  return (url, options) => {
+    if (hosts.has(new URL(url).host)) {
+      const { dispatcher: _ssrfGuard, ...rest } = options as typeof options & { dispatcher?: unknown };
+      return globalThis.fetch(url, rest);
+    }
+    return globalThis.fetch(url, options);
+  };
 }
 
 /**

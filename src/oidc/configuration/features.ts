@@ -35,6 +35,9 @@ export function featuresConfiguration(config: Config): Features {
     // RFC 9449, on: a client that sends a DPoP proof gets sender-constrained tokens.
     dPoP: { enabled: true },
     resourceIndicators: resourceIndicators(config.resources),
+    // OpenID Connect Back-Channel Logout 1.0: a client with backchannel_logout_uri receives a signed
+    // logout token (with sid when it asks for backchannel_logout_session_required) when the session ends.
+    backchannelLogout: { enabled: true },
   };
 }
 
