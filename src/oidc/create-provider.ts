@@ -33,6 +33,15 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     jwks: jwks as Configuration['jwks'],
     cookies: cookiesConfiguration(config.issuer, cookieKeys),
     claims: CLAIMS,
+    // oidc-provider's own client defaults, plus auth_time in every ID token (OpenID Connect Core §2),
+    // so apps can always tell how fresh a sign-in is.
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+      require_auth_time: true,
+    },
     scopes: SCOPES,
     // Clock skew tolerated in expiry checks; the stores keep records this much longer (config).
     clockTolerance: config.clockTolerance,

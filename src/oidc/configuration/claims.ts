@@ -1,6 +1,7 @@
 /** Scope → claims. `sub` is always returned. */
 export const CLAIMS = {
-  openid: ['sub'],
+  // amr tells the app how the person signed in (pwd); auth_time and sid are added by oidc-provider.
+  openid: ['sub', 'amr'],
   profile: ['preferred_username', 'updated_at'],
   email: ['email', 'email_verified'],
 };

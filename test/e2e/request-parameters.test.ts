@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { dropIsolation, isolation } from '../support/backends.ts';
+import { newAccount, openAuthorization, registerAndConsent, RelyingParty, RP_REDIRECT_URI, rpClient } from '../support/relying-party.ts';
+import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { expectRedirect, UserAgent } from '../support/user-agent.ts';
+
+/** OpenID Connect Core §3.1.2.1 request parameters, as the specification says they behave. */
+describe('authorization request parameters', () => {
+  const scope = isolation('request-parameters');
+  const client = rpClient();
+  let server: RunningApp;
+  let rp: RelyingParty;
+
+  beforeAll(async () => {
+    server = await startTestApp({ backends: scope, clients: () => [client], env: { IDP_CLOCK_TOLERANCE: '0' } });
+    rp = await RelyingParty.discover(server.url, client);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dropIsolation(scope);
+  });
+
+  const signedIn = async (label: string) => {
+    const agent = new UserAgent();
+    const authorization = await rp.authorize();
+    const tokens = await rp.exchange(authorization, await registerAndConsent(agent, authorization, newAccount(label)));
+    return { agent, tokens };
+  };
+  const silently = async (agent: UserAgent, parameters: Record<string, string>) =>
+    expectRedirect(await agent.get((await rp.authorize({ prompt: 'none', scope: 'openid', ...parameters })).url, RP_REDIRECT_URI));
+
+  test('login_hint fills in the sign-in form', async () => {
+    const page = await openAuthorization(new UserAgent(), await rp.authorize({ login_hint: 'someone@example.com' }));
+    expect(page.$('input[name=login]').val()).toBe('someone@example.com');
+  });
+
+  test('prompt=none without a session answers login_required; with one, a code', async () => {
+    expect((await silently(new UserAgent(), {})).searchParams.get('error')).toBe('login_required');
+    const { agent } = await signedIn('none');
+    expect((await silently(agent, {})).searchParams.get('code')).toEqual(expect.any(String));
+  });
+
+  test('max_age: a sign-in older than it asks again (and prompt=none then fails); auth_time is in the ID token', async () => {
+    const { agent, tokens } = await signedIn('maxage');
+    expect(tokens.claims()?.auth_time).toEqual(expect.any(Number));
+    expect(tokens.claims()?.amr).toEqual(['pwd']);
+    expect((await silently(agent, { max_age: '60' })).searchParams.get('code')).toEqual(expect.any(String));
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect((await silently(agent, { max_age: '1' })).searchParams.get('error')).toBe('login_required');
+    const page = await openAuthorization(agent, await rp.authorize({ max_age: '1' }));
+    expect(page.$('h1').text()).toBe('Sign in');
+  });
+
+  test('id_token_hint: the signed-in user passes silently; another user\'s hint does not', async () => {
+    const alice = await signedIn('alice');
+    const bob = await signedIn('bob');
+    expect((await silently(alice.agent, { id_token_hint: alice.tokens.id_token ?? '' })).searchParams.get('code')).toEqual(expect.any(String));
+    expect((await silently(alice.agent, { id_token_hint: bob.tokens.id_token ?? '' })).searchParams.get('error')).toBe('login_required');
+  });
+
+  test('ui_locales is accepted', async () => {
+    const page = await openAuthorization(new UserAgent(), await rp.authorize({ ui_locales: 'fr-CA fr en' }));
+    expect(page.status).toBe(200);
+  });
+});
