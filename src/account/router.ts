@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { koaBody } from 'koa-body';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { Profiles } from '../accounts/profile.ts';
 import type { Csrf } from '../http/csrf.ts';
+import { formFields, parseForm, refuseForgedForm } from '../http/forms.ts';
 import { setFlash } from '../http/flash.ts';
 import type { Stores, UserRecord } from '../storage/ports.ts';
 import { ACCOUNT_CLIENT_ID } from './account-client.ts';
@@ -39,7 +39,6 @@ const STATE_COOKIE = 'account_state';
 export function createAccountRouter(deps: AccountRouterDeps): Router {
   const { provider, accounts, profiles, verification, stores, csrf, issuer, logger } = deps;
   const router = new Router({ prefix: '/account' });
-  const form = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: '16kb' });
   const log = logger.child({ module: 'account' });
 
   const signedIn = async (ctx: Context): Promise<Signedin | undefined> => {
@@ -48,10 +47,6 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     const session = await provider.Session.find(sessionId);
     const user = session?.accountId ? await accounts.findById(session.accountId) : undefined;
     return session && user?.active ? { sessionId, user } : undefined;
-  };
-  const fields = (ctx: Context): Record<string, string> => {
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   };
 
   const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
@@ -89,11 +84,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       ctx.redirect('/account/sign-in');
       return undefined;
     }
-    if (post && (!csrf.verify(`account:${who.sessionId}`, fields(ctx).csrf) || ctx.get('Sec-Fetch-Site') === 'cross-site')) {
-      ctx.status = 403;
-      await ctx.render('error', { title: 'Form expired', message: 'Reload the account page and try again.', code: 'csrf_failed' });
-      return undefined;
-    }
+    if (post && (await refuseForgedForm(ctx, csrf, `account:${who.sessionId}`, 'Reload the account page and try again.'))) return undefined;
     return who;
   };
 
@@ -130,13 +121,13 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     ctx.redirect('/account');
   });
 
-  router.post('/profile', form, async function updateProfile(ctx) {
+  router.post('/profile', parseForm, async function updateProfile(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
-    const result = await profiles.updateProfile(who.user, fields(ctx));
+    const result = await profiles.updateProfile(who.user, formFields(ctx));
     if (!result.ok) {
       ctx.status = 400;
-      const values = { username: fields(ctx).username ?? '', email: fields(ctx).email ?? '' };
+      const values = { username: formFields(ctx).username ?? '', email: formFields(ctx).email ?? '' };
       await render(ctx, who, { profileErrors: result.errors, profileValues: values });
       return;
     }
@@ -149,10 +140,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     ctx.redirect('/account');
   });
 
-  router.post('/password', form, async function changePassword(ctx) {
+  router.post('/password', parseForm, async function changePassword(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
-    const result = await profiles.changePassword(who.user, fields(ctx));
+    const result = await profiles.changePassword(who.user, formFields(ctx));
     if (!result.ok) {
       ctx.status = 400;
       await render(ctx, who, { passwordErrors: result.errors });
@@ -165,10 +156,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     ctx.redirect('/account');
   });
 
-  router.post('/apps/revoke', form, async function revokeApp(ctx) {
+  router.post('/apps/revoke', parseForm, async function revokeApp(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
-    const grantId = fields(ctx).grantId ?? '';
+    const grantId = formFields(ctx).grantId ?? '';
     const grant = grantId ? await provider.Grant.find(grantId) : undefined;
     if (!grant || grant.accountId !== who.user.id) {
       setFlash(ctx, { category: 'error', message: 'That app is no longer connected.' });
@@ -184,7 +175,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     ctx.redirect('/account');
   });
 
-  router.post('/sign-out-everywhere', form, async function signOutEverywhere(ctx) {
+  router.post('/sign-out-everywhere', parseForm, async function signOutEverywhere(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
     const ended = await stores.endSessionsOf(who.user.id);

@@ -1,19 +1,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { koaBody } from 'koa-body';
 import type { PasswordReset } from '../accounts/password-reset.ts';
 import type { Csrf } from './csrf.ts';
+import { formField, parseForm, refuseForgedForm } from './forms.ts';
 
 const INVALID_LINK = 'This password reset link is invalid, was already used or has expired. Ask for a new one from the sign-in page.';
 
 /** The page a reset link opens: choose a new password. The link is used up only by a successful POST. */
 export function createResetPasswordRouter(passwordReset: PasswordReset, csrf: Csrf): Router {
   const router = new Router();
-  const form = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: '8kb' });
-  const field = (ctx: Context, name: string) => {
-    const value = (ctx.request.body as Record<string, unknown> | undefined)?.[name];
-    return typeof value === 'string' ? value : '';
-  };
   const invalidLink = async (ctx: Context) => {
     ctx.status = 400;
     await ctx.render('message', { title: 'Link not valid', message: INVALID_LINK });
@@ -35,14 +30,10 @@ export function createResetPasswordRouter(passwordReset: PasswordReset, csrf: Cs
     await renderForm(ctx, token, user.username);
   });
 
-  router.post('/reset-password', form, async function resetPassword(ctx) {
-    const token = field(ctx, 'token');
-    if (!csrf.verify(`reset:${token}`, field(ctx, 'csrf')) || ctx.get('Sec-Fetch-Site') === 'cross-site') {
-      ctx.status = 403;
-      await ctx.render('error', { title: 'Form expired', message: 'Open the link from your email again.', code: 'csrf_failed' });
-      return;
-    }
-    const result = await passwordReset.reset(token, field(ctx, 'password'), field(ctx, 'confirmPassword'));
+  router.post('/reset-password', parseForm, async function resetPassword(ctx) {
+    const token = formField(ctx, 'token');
+    if (await refuseForgedForm(ctx, csrf, `reset:${token}`, 'Open the link from your email again.')) return;
+    const result = await passwordReset.reset(token, formField(ctx, 'password'), formField(ctx, 'confirmPassword'));
     if (!result.ok && result.reason === 'invalid_link') return invalidLink(ctx);
     if (!result.ok) {
       const user = await passwordReset.check(token);

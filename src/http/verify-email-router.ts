@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import { koaBody } from 'koa-body';
 import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { Csrf } from './csrf.ts';
+import { formField, parseForm, refuseForgedForm } from './forms.ts';
 
 /**
  * GET shows a button and POST redeems the link: mail scanners that prefetch links must not use up
@@ -9,7 +9,6 @@ import type { Csrf } from './csrf.ts';
  */
 export function createVerifyEmailRouter(verification: EmailVerification, csrf: Csrf): Router {
   const router = new Router();
-  const form = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: '4kb' });
 
   router.get('/verify-email', async function showVerifyEmail(ctx) {
     ctx.set('Cache-Control', 'no-store');
@@ -17,15 +16,10 @@ export function createVerifyEmailRouter(verification: EmailVerification, csrf: C
     await ctx.render('verify-email', { title: 'Verify your email address', token, csrfToken: csrf.issue(`verify:${token}`) });
   });
 
-  router.post('/verify-email', form, async function verifyEmail(ctx) {
+  router.post('/verify-email', parseForm, async function verifyEmail(ctx) {
     ctx.set('Cache-Control', 'no-store');
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    const token = typeof body.token === 'string' ? body.token : '';
-    if (!csrf.verify(`verify:${token}`, body.csrf) || ctx.get('Sec-Fetch-Site') === 'cross-site') {
-      ctx.status = 403;
-      await ctx.render('error', { title: 'Form expired', message: 'Open the link from your email again.', code: 'csrf_failed' });
-      return;
-    }
+    const token = formField(ctx, 'token');
+    if (await refuseForgedForm(ctx, csrf, `verify:${token}`, 'Open the link from your email again.')) return;
     if (await verification.verify(token)) {
       await ctx.render('message', { title: 'Email verified', message: 'Thank you: your email address is verified.' });
       return;

@@ -1,7 +1,7 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import { koaBody } from 'koa-body';
 import { errors, type Provider } from 'oidc-provider';
 import type { Csrf } from '../http/csrf.ts';
+import { refuseForgedForm } from '../http/forms.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -22,16 +22,7 @@ export const noStore: InteractionMiddleware = async function noStore(ctx, next) 
   await next();
 };
 
-/** URL-encoded forms only, small: a sign-in form never needs more (request-size hygiene). */
-export const parseForm = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: '16kb' });
-
-/** Reads the form body as a record of strings; anything else (arrays, missing) becomes ''. */
-export function formField(ctx: InteractionContext, name: string): string {
-  const body: unknown = ctx.request.body;
-  if (typeof body !== 'object' || body === null) return '';
-  const value = (body as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : '';
-}
+export { formField, parseForm } from '../http/forms.ts';
 
 /**
  * Loads the interaction behind the path-scoped interaction cookie and its client. A uid in the URL
@@ -50,23 +41,10 @@ export function loadInteraction(provider: Provider, csrf: Csrf): InteractionMidd
   };
 }
 
-/**
- * Refuses a POST whose CSRF token does not belong to this interaction, and, as defence in depth,
- * any POST a browser marks as cross-site (Fetch Metadata, ASVS 3.5.1/3.5.3).
- */
+/** Refuses a POST whose CSRF token does not belong to this interaction (or that is cross-site). */
 export function verifyCsrf(csrf: Csrf): InteractionMiddleware {
   return async function verifyCsrfToken(ctx, next) {
-    const crossSite = ctx.get('Sec-Fetch-Site') === 'cross-site';
-    if (crossSite || !csrf.verify(ctx.state.interaction.uid, formField(ctx, 'csrf'))) {
-      ctx.status = 403;
-      await ctx.render('error', {
-        title: 'Form expired',
-        message:
-          'This form could not be accepted because it has expired or was not sent from this page. Go back, reload the page and try again.',
-        code: 'csrf_failed',
-      });
-      return;
-    }
+    if (await refuseForgedForm(ctx, csrf, ctx.state.interaction.uid, 'Go back, reload the page and try again.')) return;
     await next();
   };
 }
