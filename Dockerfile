@@ -20,6 +20,8 @@ COPY package.json ./
 COPY config ./config
 COPY views ./views
 COPY src ./src
+# The admin tools (npm run clients / users / keys / rotate-keys) run inside the image too.
+COPY scripts ./scripts
 # Files stay owned by root and read-only for the process; it runs as the image's unprivileged user.
 USER node
 EXPOSE 3000
