@@ -1,13 +1,14 @@
 /**
  * Manage people's accounts from the command line: npm run users -- <command> [options]
  *
- *   create --username U --email E [--password-stdin] [--verified]
+ *   create --username U --email E [--name "Full Name"] [--password-stdin] [--verified]
  *   list [--search TEXT] [--page N] [--per-page N]
  *   show <user>                 (<user> is an id, a username or an email)
  *   disable <user> | enable <user>
  *   set-password <user> --password-stdin
  *   reset-link <user>           prints a single-use password reset link
  *   verify-email <user>
+ *   set-name <user> --name "Full Name"   (--name "" removes it; it is the OIDC `name` claim)
  *   delete <user> --yes         also ends the user's sessions and revokes their apps
  *
  * Every command takes --json. Uses MONGODB_URI and REDIS_URL like the server.
@@ -16,12 +17,13 @@ import type { UserRecord } from '../src/storage/ports.ts';
 import { openServices, parseCommandLine, print, readStdin, runCli, table, UsageError } from './lib/cli.ts';
 
 const USAGE =
-  'usage: npm run users -- <create|list|show|disable|enable|set-password|reset-link|verify-email|delete> [options] [--json]';
+  'usage: npm run users -- <create|list|show|disable|enable|set-password|reset-link|verify-email|set-name|delete> [options] [--json]';
 
 const summary = (user: UserRecord) => ({
   id: user.id,
   username: user.username,
   email: user.email,
+  name: user.name ?? '',
   emailVerified: user.emailVerified,
   active: user.active,
   createdAt: user.createdAt.toISOString(),
@@ -37,6 +39,7 @@ await runCli('users', async () => {
     {
       username: { type: 'string' },
       email: { type: 'string' },
+      name: { type: 'string' },
       'password-stdin': { type: 'boolean', default: false },
       verified: { type: 'boolean', default: false },
       search: { type: 'string' },
@@ -49,7 +52,7 @@ await runCli('users', async () => {
   const [command, reference, ...extra] = positionals;
   if (!command) throw new UsageError(USAGE);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const needsUser = ['show', 'disable', 'enable', 'set-password', 'reset-link', 'verify-email', 'delete'];
+  const needsUser = ['show', 'disable', 'enable', 'set-password', 'reset-link', 'verify-email', 'set-name', 'delete'];
   if (needsUser.includes(command) && !reference) throw new UsageError(`${command} needs a user: an id, a username or an email`);
   if (!needsUser.includes(command) && !['create', 'list'].includes(command)) throw new UsageError(`unknown command "${command}"; ${USAGE}`);
   const positiveInt = (name: string, text: string | undefined) => {
@@ -62,6 +65,7 @@ await runCli('users', async () => {
   const password = values['password-stdin'] ? await readStdin() : undefined;
   if (command === 'set-password' && password === undefined) throw new UsageError('set-password reads the new password from standard input: add --password-stdin');
   if (command === 'delete' && !values.yes) throw new UsageError('delete removes the user for good: add --yes to confirm');
+  if (command === 'set-name' && values.name === undefined) throw new UsageError('set-name needs --name "Full Name" (or --name "" to remove it)');
   if (command === 'create' && (!values.username || !values.email)) throw new UsageError('create needs --username and --email');
   const page = positiveInt('page', values.page);
   const perPage = positiveInt('per-page', values['per-page']);
@@ -71,7 +75,7 @@ await runCli('users', async () => {
   try {
     switch (command) {
       case 'create': {
-        const created = await admin.create({ username: values.username ?? '', email: values.email ?? '', password, verified: values.verified });
+        const created = await admin.create({ username: values.username ?? '', email: values.email ?? '', name: values.name, password, verified: values.verified });
         const note = created.generatedPassword ? `\nGenerated password (shown once): ${created.generatedPassword}` : '';
         print(json, { user: summary(created.user), generatedPassword: created.generatedPassword }, `Created user ${created.user.username}\n${describe(created.user)}${note}`);
         break;
@@ -115,6 +119,11 @@ await runCli('users', async () => {
       case 'verify-email': {
         const result = await admin.verifyEmail(user);
         print(json, summary(result.user), `Email of ${result.user.username} (${result.user.email}) marked verified`);
+        break;
+      }
+      case 'set-name': {
+        const result = await admin.setName(user, values.name ?? '');
+        print(json, summary(result.user), result.user.name ? `Name of ${result.user.username} set to "${result.user.name}"` : `Name of ${result.user.username} removed`);
         break;
       }
       case 'delete': {

@@ -23,6 +23,15 @@ export function codePointLength(value: string): number {
   return [...value].length;
 }
 
+/** A full name: trimmed, NFC, 1 to 100 code points, no control characters. */
+export function parseFullName(raw: string): { ok: true; name: string } | { ok: false; message: string } {
+  const name = raw.trim().normalize('NFC');
+  if (name.length === 0) return { ok: false, message: 'the name is empty' };
+  if (codePointLength(name) > 100) return { ok: false, message: 'the name is longer than 100 characters' };
+  if (/\p{Cc}/u.test(name)) return { ok: false, message: 'the name contains control characters' };
+  return { ok: true, name };
+}
+
 /** The key a sign-in identifier is looked up and throttled by: an email or a username, normalized. */
 export function loginKey(login: string): string {
   const trimmed = login.trim();

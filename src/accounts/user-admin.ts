@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AdminError } from '../admin-error.ts';
 import type { Stores, UserRecord } from '../storage/ports.ts';
 import type { AccountService } from './account-service.ts';
-import { normalizeEmail, normalizePassword, usernameKey } from './normalize.ts';
+import { normalizeEmail, normalizePassword, parseFullName, usernameKey } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { PasswordReset } from './password-reset.ts';
@@ -50,11 +50,13 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
     find,
 
     /** Creates a user; without a password, a random one is generated and returned once. */
-    async create(input: { username: string; email: string; password?: string; verified?: boolean }) {
+    async create(input: { username: string; email: string; password?: string; verified?: boolean; name?: string }) {
+      const name = input.name === undefined ? undefined : fullName(input.name);
       const password = input.password ?? randomBytes(18).toString('base64url');
       const result = await accounts.register({ ...input, password, confirmPassword: password });
       if (!result.ok) throw new AdminError(Object.entries(result.errors).map(([field, message]) => `${field}: ${message}`).join('; '));
       if (input.verified) await users.markEmailVerified(result.user.id, result.user.email);
+      if (name) await users.setName(result.user.id, name);
       return { user: await find(result.user.id), generatedPassword: input.password ? undefined : password };
     },
 
@@ -83,6 +85,13 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
       return { user, link: await passwordReset.linkFor(user) };
     },
 
+    /** Sets the full name (the `name` claim), or removes it when `name` is empty. */
+    async setName(reference: string, name: string) {
+      const user = await find(reference);
+      await users.setName(user.id, name.trim() === '' ? undefined : fullName(name));
+      return { user: await find(user.id) };
+    },
+
     async verifyEmail(reference: string) {
       const user = await find(reference);
       await users.markEmailVerified(user.id, user.email);
@@ -96,6 +105,12 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
       return { user, ...cut };
     },
   };
+}
+
+function fullName(raw: string): string {
+  const parsed = parseFullName(raw);
+  if (!parsed.ok) throw new AdminError(`name: ${parsed.message}`);
+  return parsed.name;
 }
 
 export type UserAdmin = ReturnType<typeof createUserAdmin>;

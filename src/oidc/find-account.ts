@@ -17,6 +17,7 @@ export function createFindAccount(accounts: AccountService): FindAccount {
         return {
           sub: user.id,
           preferred_username: user.username,
+          ...(user.name ? { name: user.name } : {}),
           updated_at: Math.floor(user.updatedAt.getTime() / 1000),
           email: user.email,
           email_verified: user.emailVerified,

@@ -28,6 +28,8 @@ export interface UserRecord {
   /** PHC string, e.g. $argon2id$v=19$m=19456,p=1,t=2$... */
   passwordHash: string;
   active: boolean;
+  /** Full name as the person wants it shown (the OIDC `name` claim); absent until set. */
+  name?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -65,6 +67,8 @@ export interface UserRepository {
    * @throws DuplicateUserError when the new username key or email belongs to someone else.
    */
   updateProfile(id: string, profile: Pick<UserRecord, 'username' | 'usernameKey' | 'email'>): Promise<UserRecord>;
+  /** Sets the full name, or removes it when `name` is undefined. */
+  setName(id: string, name: string | undefined): Promise<void>;
   /** Marks the email verified only if it is still the user's email (it may have changed since). */
   markEmailVerified(id: string, email: string): Promise<boolean>;
 }

@@ -76,6 +76,21 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       expect((await users.findById(created.id))?.active).toBe(true);
     });
 
+    test('sets and removes the full name, and the change moves updatedAt', async () => {
+      const created = await users.create(newUser());
+      expect(created.name).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await users.setName(created.id, 'Grace Hopper');
+      const named = await users.findById(created.id);
+      expect(named?.name).toBe('Grace Hopper');
+      expect(named?.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
+      await users.setName(created.id, undefined);
+      const unnamed = await users.findById(created.id);
+      expect(unnamed).toBeDefined();
+      expect(unnamed?.name).toBeUndefined();
+      expect('name' in (unnamed ?? {})).toBe(false);
+    });
+
     test('marks an email verified only while it is still the user\'s email', async () => {
       const created = await users.create(newUser());
       expect(await users.markEmailVerified(created.id, 'other@example.com')).toBe(false);

@@ -79,6 +79,17 @@ describe('users tool', () => {
     expect((await users(['verify-email', 'linus@example.com', '--json'])).stdout).toContain('"emailVerified": true');
   });
 
+  test('a full name set with --name or set-name is the name claim; a bad one is refused; "" removes it', async () => {
+    const created = await users(['create', '--username', 'marie', '--email', 'marie@example.com', '--name', '  Marie Curie ', '--json']);
+    expect(JSON.parse(created.stdout)).toMatchObject({ user: { name: 'Marie Curie' } });
+    const bad = await users(['set-name', 'marie', '--name', 'Marie\u0007']);
+    expect(bad).toMatchObject({ code: 1, stderr: 'users: name: the name contains control characters\n' });
+    expect((await users(['set-name', 'marie', '--name', 'Maria Skłodowska-Curie'])).stdout).toBe('Name of marie set to "Maria Skłodowska-Curie"\n');
+    expect((await server.accounts.findById((JSON.parse(created.stdout) as { user: { id: string } }).user.id))?.name).toBe('Maria Skłodowska-Curie');
+    expect((await users(['set-name', 'marie', '--name', ''])).stdout).toBe('Name of marie removed\n');
+    expect(JSON.parse((await users(['show', 'marie', '--json'])).stdout)).toMatchObject({ name: '' });
+  });
+
   test('delete removes the user, their sessions and their apps\' grants', async () => {
     const account = newAccount('doomed');
     const browser = new UserAgent();

@@ -67,5 +67,11 @@ export function createMemoryUserRepository(): UserRepository {
       const user = byId.get(id);
       if (user) byId.set(id, { ...user, active, updatedAt: new Date() });
     },
+    async setName(id, name) {
+      const user = byId.get(id);
+      if (!user) return;
+      const { name: _previous, ...rest } = user;
+      byId.set(id, { ...rest, ...(name === undefined ? {} : { name }), updatedAt: new Date() });
+    },
   };
 }

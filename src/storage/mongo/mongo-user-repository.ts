@@ -75,6 +75,9 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async setActive(id, active) {
       await Users.updateOne({ _id: id }, { $set: { active } }).exec();
     },
+    async setName(id, name) {
+      await Users.updateOne({ _id: id }, name === undefined ? { $unset: { name: 1 } } : { $set: { name } }).exec();
+    },
   };
 
   /** Which unique field collided, for the message; the index already refused the write. */
@@ -110,6 +113,7 @@ function toRecord(doc: UserDocument): UserRecord {
     emailVerified: doc.emailVerified,
     passwordHash: doc.passwordHash,
     active: doc.active,
+    ...(doc.name ? { name: doc.name } : {}),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };

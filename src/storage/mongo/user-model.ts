@@ -8,6 +8,7 @@ export interface UserDocument {
   emailVerified: boolean;
   passwordHash: string;
   active: boolean;
+  name?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -22,6 +23,7 @@ const userSchema = new Schema<UserDocument>(
     emailVerified: { type: Boolean, required: true, default: false },
     passwordHash: { type: String, required: true },
     active: { type: Boolean, required: true, default: true },
+    name: { type: String, required: false },
   },
   { collection: 'users', timestamps: true, versionKey: false, autoIndex: false },
 );
