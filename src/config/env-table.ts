@@ -60,6 +60,7 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   { name: 'IDP_RESOURCES', path: ['resources'], kind: 'json', description: 'APIs that receive JWT access tokens: [{"indicator","scopes","accessTokenTtl"}]' },
   { name: 'IDP_OUTBOUND_PRIVATE_HOSTS', path: ['outboundPrivateHosts'], kind: 'list', description: 'host:port pairs on private or loopback addresses the server may call (back-channel logout)' },
   { name: 'IDP_PKCE_CONFIDENTIAL', path: ['protocol', 'pkceForConfidentialClients'], kind: 'bool', description: 'confidential clients must use PKCE too (public clients always must)' },
+  { name: 'IDP_AUTHORIZATION_POST', path: ['protocol', 'authorizationPost'], kind: 'bool', description: 'accept authorization and logout requests by POST (OpenID Connect Core §3.1.2.1); makes the session cookie SameSite=None; needs an https issuer' },
   { name: 'IDP_REQUIRE_PAR', path: ['protocol', 'requirePushedAuthorizationRequests'], kind: 'bool', description: 'every client must use pushed authorization requests (per client: require_pushed_authorization_requests)' },
   { name: 'IDP_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', description: 'time to drain requests on SIGTERM (ms)' },
 ];

@@ -142,12 +142,20 @@ export const configSchema = z
     protocol: z.object({
       pkceForConfidentialClients: z.boolean({ error: 'must be true or false' }),
       requirePushedAuthorizationRequests: z.boolean({ error: 'must be true or false' }),
+      authorizationPost: z.boolean({ error: 'must be true or false' }),
     }),
     clockTolerance: z.number().int().min(0, 'must be at least 0').max(300, 'must be at most 300'),
   })
   .superRefine((config, ctx) => {
     if (config.ttl.sessionIdle > config.ttl.session) {
       ctx.addIssue({ code: 'custom', path: ['ttl', 'sessionIdle'], message: 'must not exceed the session lifetime (IDP_SESSION_TTL)' });
+    }
+    if (config.protocol.authorizationPost && !config.issuer?.startsWith('https:')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protocol', 'authorizationPost'],
+        message: 'needs an https ISSUER: it makes the session cookie SameSite=None, which browsers accept only when Secure',
+      });
     }
     if (config.env !== 'production') return;
     const required: Array<[keyof typeof config, string]> = [

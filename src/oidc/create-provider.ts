@@ -31,7 +31,10 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     clients,
     findAccount,
     jwks: jwks as Configuration['jwks'],
-    cookies: cookiesConfiguration(config.issuer, cookieKeys),
+    cookies: cookiesConfiguration(config.issuer, cookieKeys, config.protocol.authorizationPost),
+    // OpenID Connect Core §3.1.2.1 says authorization servers MUST accept POST; off by default because
+    // it needs a SameSite=None session cookie (see cookiesConfiguration). IDP_AUTHORIZATION_POST turns it on.
+    enableHttpPostMethods: config.protocol.authorizationPost,
     claims: CLAIMS,
     // oidc-provider's own client defaults, plus auth_time in every ID token (OpenID Connect Core §2),
     // so apps can always tell how fresh a sign-in is.

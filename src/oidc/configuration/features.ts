@@ -14,6 +14,9 @@ export function featuresConfiguration(config: Config): Features {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     userinfo: { enabled: true },
+    // OpenID Connect Core §5.5: an app may ask for individual claims (e.g. only `name`); they are
+    // shown on the consent page and granted like scopes.
+    claimsParameter: { enabled: true },
     // Service-to-service apps (RFC 6749 §4.4), for clients registered with that grant type.
     clientCredentials: { enabled: true },
     // RFC 7662. Authenticated like the token endpoint; a confidential client (a resource server)

@@ -27,6 +27,14 @@ describe('loadConfig', () => {
     expect(result.config.redisUrl).toBeUndefined();
   });
 
+  test('POST authorization requests need an https issuer, and say so in one line', () => {
+    expect(errorsOf(load({ IDP_AUTHORIZATION_POST: 'true' }))).toEqual([
+      'protocol.authorizationPost (IDP_AUTHORIZATION_POST): needs an https ISSUER: it makes the session cookie SameSite=None, which browsers accept only when Secure',
+    ]);
+    const result = load({ IDP_AUTHORIZATION_POST: 'true', ISSUER: 'https://id.example.com' });
+    expect(result.ok && result.config.protocol.authorizationPost).toBe(true);
+  });
+
   test('environment variables override files, and config/<env>.json overrides default.json', () => {
     const result = load({
       NODE_ENV: 'test',
