@@ -4,6 +4,7 @@ import type { AccountService } from '../accounts/account-service.ts';
 import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { LoginThrottle } from '../accounts/login-throttle.ts';
 import { loginKey } from '../accounts/normalize.ts';
+import { ACR_PASSWORD } from '../oidc/configuration/claims.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 /** One message for every failure, so a response never tells which part was wrong (ASVS 6.3.8). */
@@ -93,7 +94,7 @@ export function submitLogin({ provider, accounts, throttle, verification, requir
     await provider.interactionFinished(
       ctx.req,
       ctx.res,
-      { login: { accountId: result.user.id, amr: ['pwd'], remember: formField(ctx, 'remember') === 'on' } },
+      { login: { accountId: result.user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember: formField(ctx, 'remember') === 'on' } },
       { mergeWithLastSubmission: false },
     );
   };

@@ -2,7 +2,7 @@ import Provider, { type ClientMetadata, type Configuration, type FindAccount } f
 import type { Logger } from 'pino';
 import type { Config, Jwks } from '../config/schema.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
-import { CLAIMS, SCOPES } from './configuration/claims.ts';
+import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
 import { loadExistingGrant } from '../account/account-client.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
@@ -46,6 +46,7 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
       require_auth_time: true,
     },
     scopes: SCOPES,
+    acrValues: ACR_VALUES,
     // Clock skew tolerated in expiry checks; the stores keep records this much longer (config).
     clockTolerance: config.clockTolerance,
     // Authorization code flow only: no implicit or hybrid response types (RFC 9700 §2.1.2, ASVS 10.6.1).
