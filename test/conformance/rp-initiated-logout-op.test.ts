@@ -45,20 +45,14 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
     await expectSession(op, rp, browser, true);
   });
 
-  test('oidcc-rp-initiated-logout-modified-id-token-hint', async () => {
+  // The hint turned into alg none, or signed by a key that is not ours (as the suite signs with its own).
+  test.each([
+    ['oidcc-rp-initiated-logout-modified-id-token-hint', unsignedCopy],
+    ['oidcc-rp-initiated-logout-bad-id-token-hint', foreignCopy],
+  ])('%s', async (_module, tamper: (idToken: string) => string | Promise<string>) => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { id_token_hint: unsignedCopy(idToken), post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 's' }),
-    );
-    expect(page.status).toBe(400);
-    expect(page.$('main').text()).toContain('id_token_hint');
-    await expectSession(op, rp, browser, true);
-  });
-
-  test('oidcc-rp-initiated-logout-bad-id-token-hint', async () => {
-    const { browser, idToken } = await signedIn(op, rp);
-    const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { id_token_hint: await foreignCopy(idToken), post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 's' }),
+      await endSession(op, rp, browser, { id_token_hint: await tamper(idToken), post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 's' }),
     );
     expect(page.status).toBe(400);
     expect(page.$('main').text()).toContain('id_token_hint');
