@@ -12,13 +12,14 @@ const API = 'https://api.example.test';
 describe('resource indicators and JWT access tokens', () => {
   const scope = isolation('resources');
   const client = rpClient();
+  const service = rpClient({ client_id: 'batch-job', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] });
   let server: RunningApp;
   let rp: RelyingParty;
 
   beforeAll(async () => {
     server = await startTestApp({
       backends: scope,
-      clients: () => [client],
+      clients: () => [client, service],
       env: { IDP_RESOURCES: JSON.stringify([{ indicator: API, scopes: ['orders:read', 'orders:write'], accessTokenTtl: 600 }]) },
     });
     rp = await RelyingParty.discover(server.url, client);
@@ -56,6 +57,18 @@ describe('resource indicators and JWT access tokens', () => {
     const consent = expectPage(await registerFrom(agent, await openAuthorization(agent, authorization), newAccount('opaque')));
     const tokens = await rp.exchange(authorization, await allowConsent(agent, consent));
     expect(tokens.access_token.split('.')).toHaveLength(1);
+  });
+
+  test('client credentials (service to service): a JWT for the API with resource=, an opaque token without', async () => {
+    const batch = await RelyingParty.discover(server.url, service);
+    const forApi = await oidc.clientCredentialsGrant(batch.config, { scope: 'orders:write', resource: API });
+    const { payload } = await jwtVerify(forApi.access_token, createRemoteJWKSet(new URL('/jwks', server.url)), { issuer: server.url, audience: API, typ: 'at+jwt' });
+    expect(payload).toMatchObject({ client_id: 'batch-job', scope: 'orders:write' });
+    expect(payload.sub).toBe('batch-job');
+
+    const opaque = await oidc.clientCredentialsGrant(batch.config, {});
+    expect(opaque.access_token.split('.')).toHaveLength(1);
+    expect(await oidc.tokenIntrospection(batch.config, opaque.access_token)).toMatchObject({ active: true, client_id: 'batch-job' });
   });
 
   test('an unknown resource is refused with invalid_target', async () => {
