@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCALES } from '../i18n/translate.ts';
 
 /**
  * The one configuration schema: types, bounds and the messages an operator sees.
@@ -81,6 +82,19 @@ export const configSchema = z
       windowSeconds: seconds('the password reset rate limit'),
     }),
     productName: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters'),
+    defaultLocale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }),
+    branding: z.object({
+      // An https URL (any host: img-src allows https:) or a path on this server, e.g. a file put
+      // under views/assets/ and served as /assets/<name>.
+      logoUrl: z
+        .string()
+        .refine((value) => /^\/(?!\/)[^\s]*$/.test(value) || isHttpsUrl(value), 'must be an https:// URL or a path on this server such as /assets/logo.svg')
+        .optional(),
+      // Only #rrggbb: the value is written into a stylesheet, so nothing else may get through.
+      primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb, e.g. #2250c8'),
+      termsUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+      privacyUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+    }),
     argon2: z.object({
       memoryCost: z
         .number()
@@ -166,6 +180,14 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production' });
     }
   });
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
 
 function isHttpsOrLoopback(issuer: string): boolean {
   const url = new URL(issuer);

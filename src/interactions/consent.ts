@@ -1,28 +1,54 @@
 import type { Provider } from 'oidc-provider';
 import type { InteractionContext, InteractionMiddleware } from './middleware.ts';
 
-/** Plain words for each scope on the consent page. */
-const SCOPE_DESCRIPTIONS: Record<string, string> = {
-  openid: 'Confirm who you are when you sign in',
-  profile: 'See your username',
-  email: 'See your email address and whether it is verified',
-  offline_access: 'Stay connected while you are not using it',
+import type { AccountService } from '../accounts/account-service.ts';
+import { languageOf } from '../http/locale.ts';
+import type { MessageKey, Translate } from '../i18n/translate.ts';
+
+/** Plain words for each scope on the consent page; a scope we do not know is named as it is. */
+const SCOPE_KEYS: Record<string, MessageKey> = {
+  openid: 'consent.scope.openid',
+  profile: 'consent.scope.profile',
+  email: 'consent.scope.email',
+  offline_access: 'consent.scope.offline_access',
 };
+
+function describeScope(t: Translate, scope: string): string {
+  const key = SCOPE_KEYS[scope];
+  return key ? t(key) : t('consent.scope.other', { scope });
+}
+
+/** The host of the client's home page, as the link text: people see where it leads. */
+function hostOf(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  try {
+    return new URL(uri).host;
+  } catch {
+    return uri;
+  }
+}
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-export async function renderConsent(ctx: InteractionContext): Promise<void> {
+export async function renderConsent(ctx: InteractionContext, accounts: AccountService): Promise<void> {
   const { interaction, client } = ctx.state;
+  const { t } = languageOf(ctx);
   const scopes = stringList(interaction.prompt.details.missingOIDCScope);
+  const accountId = interaction.session?.accountId;
+  const user = accountId ? await accounts.findById(accountId) : undefined;
   await ctx.render('consent', {
-    title: 'Allow access',
+    title: t('consent.title'),
     uid: interaction.uid,
     clientName: client.clientName ?? client.clientId,
     clientUri: client.clientUri,
+    clientHost: hostOf(client.clientUri),
+    policyUri: client.policyUri,
+    tosUri: client.tosUri,
     logoUri: client.logoUri,
-    scopes: scopes.map((scope) => ({ scope, description: SCOPE_DESCRIPTIONS[scope] ?? scope })),
+    username: user?.username,
+    scopes: scopes.map((scope) => ({ scope, description: describeScope(t, scope) })),
     claims: stringList(interaction.prompt.details.missingOIDCClaims),
     resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(([indicator, scopes]) => ({
       indicator,

@@ -45,7 +45,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
   const showPrompt: InteractionMiddleware = async function showPrompt(ctx) {
     const { prompt } = ctx.state.interaction;
     if (prompt.name === 'login') await renderLogin(ctx);
-    else if (prompt.name === 'consent') await renderConsent(ctx);
+    else if (prompt.name === 'consent') await renderConsent(ctx, accounts);
     else throw new Error(`unsupported prompt ${prompt.name}`);
   };
 
