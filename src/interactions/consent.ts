@@ -1,9 +1,8 @@
 import type { Provider } from 'oidc-provider';
-import type { InteractionContext, InteractionMiddleware } from './middleware.ts';
-
 import type { AccountService } from '../accounts/account-service.ts';
 import { languageOf } from '../http/locale.ts';
 import type { MessageKey, Translate } from '../i18n/translate.ts';
+import type { InteractionContext, InteractionMiddleware } from './middleware.ts';
 
 /** Plain words for each scope on the consent page; a scope we do not know is named as it is. */
 const SCOPE_KEYS: Record<string, MessageKey> = {
