@@ -286,6 +286,24 @@ describe('sign-in pages in a real browser', () => {
     expect(await usernameIn(tokens)).toBe(account.username);
   }, 60_000);
 
+  test('without JavaScript: sign-in, consent and a verified sign-out still work, by plain forms', async () => {
+    const account = await registered();
+    const page = await newPage({ javaScriptEnabled: false });
+    const authorization = await startAt(page);
+    expect(await page.locator('.password-toggle').count()).toBe(0); // forms.js never ran
+    await signIn(page, account.username, account.password, true);
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const tokens = await rp.exchange(authorization, await backAtApp(page));
+
+    // With a verified hint the page would confirm itself by script; without it, one click does.
+    const endSession = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: site.postLogoutUri });
+    await page.goto(endSession.toString());
+    await heading(page, 'Sign out');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.toString().startsWith(site.postLogoutUri));
+    expect((await page.context().cookies()).some((cookie) => cookie.name === '_session')).toBe(false);
+  }, 60_000);
+
   test('a second language: German from ui_locales or from the browser, and html lang says so', async () => {
     const german = await newPage(); // an English browser; the app asks for German
     await startAt(german, { ui_locales: 'de-CH en' });
