@@ -130,6 +130,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
       passwordReset,
       requireVerifiedEmail: config.requireVerifiedEmail,
       csrf,
+      resources: config.resources,
       logger,
     }).routes());
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());

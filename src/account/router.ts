@@ -10,6 +10,7 @@ import type { Csrf } from '../http/csrf.ts';
 import { formFields, parseForm, refuseForgedForm } from '../http/forms.ts';
 import { setFlash } from '../http/flash.ts';
 import { languageOf } from '../http/locale.ts';
+import { describeScope } from '../i18n/scopes.ts';
 import { translateFields } from '../i18n/translate.ts';
 import type { Stores, UserRecord } from '../storage/ports.ts';
 import { ACCOUNT_CLIENT_ID } from './account-client.ts';
@@ -52,9 +53,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   };
 
   const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
-    const apps = await connectedApps(who.user.id);
+    const { t } = languageOf(ctx);
+    const apps = (await connectedApps(who.user.id)).map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
     await ctx.render('account', {
-      title: languageOf(ctx).t('account.title'),
+      title: t('account.title'),
       user: who.user,
       apps,
       csrfToken: csrf.issue(`account:${who.sessionId}`),

@@ -62,7 +62,7 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   { name: 'IDP_REFRESH_TOKEN_TTL', path: ['ttl', 'refreshToken'], kind: 'int', description: 'refresh token lifetime (s)' },
   { name: 'IDP_GRANT_TTL', path: ['ttl', 'grant'], kind: 'int', description: 'consent (grant) lifetime (s)' },
   { name: 'IDP_CLOCK_TOLERANCE', path: ['clockTolerance'], kind: 'int', description: 'clock skew (s) tolerated in token and session expiry checks' },
-  { name: 'IDP_RESOURCES', path: ['resources'], kind: 'json', description: 'APIs that receive JWT access tokens: [{"indicator","scopes","accessTokenTtl"}]' },
+  { name: 'IDP_RESOURCES', path: ['resources'], kind: 'json', description: 'APIs that receive JWT access tokens: [{"indicator","scopes","accessTokenTtl","name","scopeDescriptions"}]' },
   { name: 'IDP_OUTBOUND_PRIVATE_HOSTS', path: ['outboundPrivateHosts'], kind: 'list', description: 'host:port pairs on private or loopback addresses the server may call (back-channel logout)' },
   { name: 'IDP_PKCE_CONFIDENTIAL', path: ['protocol', 'pkceForConfidentialClients'], kind: 'bool', description: 'confidential clients must use PKCE too (public clients always must)' },
   { name: 'IDP_REQUIRE_PAR', path: ['protocol', 'requirePushedAuthorizationRequests'], kind: 'bool', description: 'every client must use pushed authorization requests (per client: require_pushed_authorization_requests)' },

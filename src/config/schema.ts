@@ -33,6 +33,12 @@ const jwksSchema = z
     { message: 'every kid must be unique' },
   );
 
+/** A text shown to people, the same in every language or given per language ({"en": ..., "de": ...}). */
+const localizedText = z.union([
+  z.string().min(1).max(200),
+  z.partialRecord(z.enum(LOCALES), z.string().min(1).max(200)).refine((texts) => Object.keys(texts).length > 0, 'give at least one language'),
+]);
+
 export const configSchema = z
   .object({
     env: z.enum(['development', 'test', 'production'], {
@@ -149,7 +155,13 @@ export const configSchema = z
           indicator: z.url({ error: 'each resource needs an absolute URL "indicator" (RFC 8707)' }).refine((value) => !value.includes('#'), 'a resource indicator must not have a fragment'),
           scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scopes are words without spaces or quotes')).min(1, 'each resource needs at least one scope'),
           accessTokenTtl: z.number().int().min(1).max(86400).optional(),
-        }),
+          // What the consent page calls the API and its scopes: one text, or one per language.
+          name: localizedText.optional(),
+          scopeDescriptions: z.record(z.string(), localizedText).optional(),
+        }).refine(
+          (resource) => Object.keys(resource.scopeDescriptions ?? {}).every((scope) => resource.scopes.includes(scope)),
+          'scopeDescriptions may only describe the resource\'s own scopes',
+        ),
       )
       .refine((resources) => new Set(resources.map((resource) => resource.indicator)).size === resources.length, 'each indicator must appear once'),
     outboundPrivateHosts: z.array(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, 'each entry is host:port, e.g. 10.0.0.5:8443')),

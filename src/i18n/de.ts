@@ -124,7 +124,6 @@ export const de: Catalogue = {
   'account.changePasswordHint': 'Wenn Sie Ihr Passwort ändern, werden Ihre anderen Sitzungen abgemeldet.',
   'account.apps': 'Verbundene Anwendungen',
   'account.noApps': 'Keine Anwendung hat Zugriff auf Ihr Konto.',
-  'account.appScopes': 'Erlaubt: {scopes}',
   'account.removeAccess': 'Zugriff von {app} entfernen',
   'account.removeAccessShort': 'Zugriff entfernen',
   'account.sessions': 'Sitzungen',

@@ -123,7 +123,6 @@ export const en = {
   'account.changePasswordHint': 'Changing your password signs out your other sessions.',
   'account.apps': 'Connected apps',
   'account.noApps': 'No apps have access to your account.',
-  'account.appScopes': 'Allowed: {scopes}',
   'account.removeAccess': 'Remove access to {app}',
   'account.removeAccessShort': 'Remove access',
   'account.sessions': 'Sessions',

@@ -1,21 +1,9 @@
 import type { Provider } from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import { languageOf } from '../http/locale.ts';
-import type { MessageKey, Translate } from '../i18n/translate.ts';
+import type { Config } from '../config/schema.ts';
+import { describeScope, localized } from '../i18n/scopes.ts';
 import type { InteractionContext, InteractionMiddleware } from './middleware.ts';
-
-/** Plain words for each scope on the consent page; a scope we do not know is named as it is. */
-const SCOPE_KEYS: Record<string, MessageKey> = {
-  openid: 'consent.scope.openid',
-  profile: 'consent.scope.profile',
-  email: 'consent.scope.email',
-  offline_access: 'consent.scope.offline_access',
-};
-
-function describeScope(t: Translate, scope: string): string {
-  const key = SCOPE_KEYS[scope];
-  return key ? t(key) : t('consent.scope.other', { scope });
-}
 
 /** The host of the client's home page, as the link text: people see where it leads. */
 function hostOf(uri: string | undefined): string | undefined {
@@ -31,9 +19,13 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-export async function renderConsent(ctx: InteractionContext, accounts: AccountService): Promise<void> {
+/**
+ * The consent page. An API (resource indicator) is shown by the name and scope descriptions the
+ * operator configured in IDP_RESOURCES, in the page language; without them, by its URL and scope names.
+ */
+export async function renderConsent(ctx: InteractionContext, accounts: AccountService, apis: Config['resources']): Promise<void> {
   const { interaction, client } = ctx.state;
-  const { t } = languageOf(ctx);
+  const { t, locale } = languageOf(ctx);
   const scopes = stringList(interaction.prompt.details.missingOIDCScope);
   const accountId = interaction.session?.accountId;
   const user = accountId ? await accounts.findById(accountId) : undefined;
@@ -49,10 +41,13 @@ export async function renderConsent(ctx: InteractionContext, accounts: AccountSe
     username: user?.username,
     scopes: scopes.map((scope) => ({ scope, description: describeScope(t, scope) })),
     claims: stringList(interaction.prompt.details.missingOIDCClaims),
-    resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(([indicator, scopes]) => ({
-      indicator,
-      scopes: stringList(scopes),
-    })),
+    resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(([indicator, scopes]) => {
+      const api = apis.find((candidate) => candidate.indicator === indicator);
+      return {
+        name: localized(api?.name, locale) ?? indicator,
+        scopes: stringList(scopes).map((scope) => localized(api?.scopeDescriptions?.[scope], locale) ?? scope),
+      };
+    }),
   });
 }
 
