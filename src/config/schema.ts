@@ -94,7 +94,8 @@ export const configSchema = z
       // under views/assets/ and served as /assets/<name>.
       logoUrl: z
         .string()
-        .refine((value) => /^\/(?!\/)[^\s]*$/.test(value) || isHttpsUrl(value), 'must be an https:// URL or a path on this server such as /assets/logo.svg')
+        // A backslash is refused too: browsers read "/\host" as "//host", another site.
+        .refine((value) => /^\/(?![/\\])[^\s\\]*$/.test(value) || isHttpsUrl(value), 'must be an https:// URL or a path on this server such as /assets/logo.svg')
         .optional(),
       // Only #rrggbb: the value is written into a stylesheet, so nothing else may get through.
       primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb, e.g. #2250c8'),

@@ -30,6 +30,7 @@ describe('brand stylesheet', () => {
       ['IDP_PRIMARY_COLOR', '#123456; } body { display: none'],
       ['IDP_LOGO_URL', 'http://example.com/logo.png'],
       ['IDP_LOGO_URL', '//evil.example/logo.png'],
+      ['IDP_LOGO_URL', '/\\evil.example/logo.png'],
       ['IDP_LOGO_URL', 'javascript:alert(1)'],
       ['IDP_TERMS_URL', 'not a url'],
       ['IDP_DEFAULT_LOCALE', 'xx'],
