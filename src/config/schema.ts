@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOCALES } from '../i18n/translate.ts';
+import { LOCALES } from '../i18n/locales.ts';
 
 /**
  * The one configuration schema: types, bounds and the messages an operator sees.

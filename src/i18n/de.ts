@@ -36,7 +36,7 @@ export const de: Catalogue = {
   'home.discovery': 'OpenID-Connect-Discovery-Dokument an',
 
   'login.title': 'Anmelden',
-  'login.lead': 'um fortzufahren zu',
+  'login.lead': 'weiter zu',
   'login.forgot': 'Passwort vergessen?',
   'login.remember': 'Angemeldet bleiben',
   'login.rememberHint': 'Auf diesem Gerät angemeldet bleiben. Auf einem gemeinsam genutzten Computer nicht ankreuzen.',

@@ -1,12 +1,12 @@
 import { de } from './de.ts';
 import { en, type Catalogue, type MessageKey } from './en.ts';
+import { isLocale, LOCALES, type Locale } from './locales.ts';
 
 export type { MessageKey } from './en.ts';
+export { isLocale, LOCALES, type Locale };
 
-/** Every complete language. Adding one: a catalogue typed `Catalogue`, then its code here. */
-export const CATALOGUES = { en, de } as const satisfies Record<string, Catalogue>;
-export type Locale = keyof typeof CATALOGUES;
-export const LOCALES = Object.keys(CATALOGUES) as Locale[];
+/** Every complete language. Adding one: a catalogue typed `Catalogue`, its code in locales.ts, then here. */
+export const CATALOGUES: Record<Locale, Catalogue> = { en, de };
 
 export type MessageParams = Readonly<Record<string, string | number>>;
 
@@ -23,10 +23,6 @@ export type Translate = (key: MessageKey, params?: MessageParams) => string;
 
 export function message(key: MessageKey, params?: MessageParams): Message {
   return params ? { key, params } : { key };
-}
-
-export function isLocale(value: unknown): value is Locale {
-  return typeof value === 'string' && Object.hasOwn(CATALOGUES, value);
 }
 
 /** `{name}` placeholders are replaced by their parameter; an unknown one is left as written. */
