@@ -16,11 +16,13 @@ import { createRegisteredClientAdapter, withRegisteredClients } from './clients/
 import { createSecretBox } from './clients/secret-box.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { createDemoRouter, type Demo } from './demo/demo.ts';
+import { serveBrandStylesheet } from './http/brand-stylesheet.ts';
 import { createCsrf } from './http/csrf.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { flashMessages } from './http/flash.ts';
 import { createHealthRouter } from './http/health.ts';
 import { httpsGuard } from './http/https-guard.ts';
+import { localize } from './http/locale.ts';
 import { createResetPasswordRouter } from './http/reset-password-router.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -93,19 +95,21 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   app.use(requestContext(logger));
   app.use(securityHeaders());
   app.use(httpsGuard(config.issuer, logger));
+  app.use(localize(config.defaultLocale));
   app.use(
     views(VIEWS_DIR, {
       extension: 'pug',
-      options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName },
+      options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName, brand: config.branding },
     }),
   );
   app.use(errorHandler(logger));
   app.use(flashMessages);
+  app.use(serveBrandStylesheet(config.branding.primaryColor));
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(() => stores.ping()).routes());
   app.use(site.routes());
   app.use(createVerifyEmailRouter(verification, csrf).routes());
-  app.use(createResetPasswordRouter(passwordReset, csrf).routes());
+  app.use(createResetPasswordRouter(passwordReset, csrf, config.password.minLength).routes());
   app.use(
     createAccountRouter({
       provider,
@@ -126,6 +130,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
       passwordReset,
       requireVerifiedEmail: config.requireVerifiedEmail,
       csrf,
+      resources: config.resources,
       logger,
     }).routes());
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());

@@ -9,6 +9,9 @@ import type { Profiles } from '../accounts/profile.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { formFields, parseForm, refuseForgedForm } from '../http/forms.ts';
 import { setFlash } from '../http/flash.ts';
+import { languageOf } from '../http/locale.ts';
+import { describeScope } from '../i18n/scopes.ts';
+import { translateFields } from '../i18n/translate.ts';
 import type { Stores, UserRecord } from '../storage/ports.ts';
 import { ACCOUNT_CLIENT_ID } from './account-client.ts';
 
@@ -50,9 +53,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   };
 
   const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
-    const apps = await connectedApps(who.user.id);
+    const { t } = languageOf(ctx);
+    const apps = (await connectedApps(who.user.id)).map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
     await ctx.render('account', {
-      title: 'Your account',
+      title: t('account.title'),
       user: who.user,
       apps,
       csrfToken: csrf.issue(`account:${who.sessionId}`),
@@ -84,7 +88,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       ctx.redirect('/account/sign-in');
       return undefined;
     }
-    if (post && (await refuseForgedForm(ctx, csrf, `account:${who.sessionId}`, 'Reload the account page and try again.'))) return undefined;
+    if (post && (await refuseForgedForm(ctx, csrf, `account:${who.sessionId}`, 'form.expiredAccount'))) return undefined;
     return who;
   };
 
@@ -128,14 +132,15 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     if (!result.ok) {
       ctx.status = 400;
       const values = { username: formFields(ctx).username ?? '', email: formFields(ctx).email ?? '' };
-      await render(ctx, who, { profileErrors: result.errors, profileValues: values });
+      await render(ctx, who, { profileErrors: translateFields(languageOf(ctx).t, result.errors), profileValues: values });
       return;
     }
+    const { locale, t } = languageOf(ctx);
     if (result.emailChanged) {
-      await verification.send(result.user).catch((error: unknown) => log.error({ event: 'mail.failed', err: error }, 'verification email not sent'));
+      await verification.send(result.user, locale).catch((error: unknown) => log.error({ event: 'mail.failed', err: error }, 'verification email not sent'));
     }
     log.info({ event: 'account.profile_updated', userId: who.user.id, emailChanged: result.emailChanged }, 'profile updated');
-    const message = result.emailChanged ? `Profile saved. We sent a link to ${result.user.email} to verify it.` : 'Profile saved.';
+    const message = result.emailChanged ? t('account.profileSavedVerify', { email: result.user.email }) : t('account.profileSaved');
     setFlash(ctx, { category: 'success', message });
     ctx.redirect('/account');
   });
@@ -146,23 +151,25 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     const result = await profiles.changePassword(who.user, formFields(ctx));
     if (!result.ok) {
       ctx.status = 400;
-      await render(ctx, who, { passwordErrors: result.errors });
+      await render(ctx, who, { passwordErrors: translateFields(languageOf(ctx).t, result.errors) });
       return;
     }
     const ended = await stores.endSessionsOf(who.user.id, { except: who.sessionId });
     log.info({ event: 'account.password_changed', userId: who.user.id, sessionsEnded: ended }, 'password changed');
-    const others = ended === 1 ? '1 other session was' : `${ended} other sessions were`;
-    setFlash(ctx, { category: 'success', message: `Password changed. ${others} signed out.` });
+    const { t } = languageOf(ctx);
+    const message = ended === 1 ? t('account.passwordChangedOne') : t('account.passwordChangedMany', { count: ended });
+    setFlash(ctx, { category: 'success', message });
     ctx.redirect('/account');
   });
 
   router.post('/apps/revoke', parseForm, async function revokeApp(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
+    const { t } = languageOf(ctx);
     const grantId = formFields(ctx).grantId ?? '';
     const grant = grantId ? await provider.Grant.find(grantId) : undefined;
     if (!grant || grant.accountId !== who.user.id) {
-      setFlash(ctx, { category: 'error', message: 'That app is no longer connected.' });
+      setFlash(ctx, { category: 'error', message: t('account.appGone') });
       ctx.redirect('/account');
       return;
     }
@@ -171,7 +178,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     await grant.destroy();
     const client = await provider.Client.find(grant.clientId ?? '');
     log.info({ event: 'account.app_revoked', userId: who.user.id, clientId: grant.clientId }, 'app access revoked');
-    setFlash(ctx, { category: 'success', message: `${client?.clientName ?? grant.clientId} can no longer access your account.` });
+    setFlash(ctx, { category: 'success', message: t('account.appRevoked', { app: client?.clientName ?? String(grant.clientId) }) });
     ctx.redirect('/account');
   });
 
@@ -180,7 +187,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     if (!who) return;
     const ended = await stores.endSessionsOf(who.user.id);
     log.info({ event: 'account.signed_out_everywhere', userId: who.user.id, sessionsEnded: ended }, 'signed out everywhere');
-    await ctx.render('logged-out', { title: 'Signed out' });
+    await ctx.render('logged-out', { title: languageOf(ctx).t('loggedOut.title') });
   });
 
   return router;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { message, type Message } from '../i18n/translate.ts';
 import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
@@ -23,9 +24,9 @@ export interface AccountService {
   findById(id: string): Promise<UserRecord | undefined>;
 }
 
-export const TAKEN_MESSAGES: Record<'username' | 'email', string> = {
-  username: 'This username is already taken. Choose another one.',
-  email: 'This email is already registered. Sign in instead, or use another email.',
+export const TAKEN_MESSAGES: Record<'username' | 'email', Message> = {
+  username: message('validation.usernameTaken'),
+  email: message('validation.emailTaken'),
 };
 
 export interface AccountServiceDeps {

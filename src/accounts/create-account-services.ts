@@ -32,6 +32,7 @@ export function createAccountServices({ config, stores, blocklist, viewsDir, log
     mailer,
     issuer: config.issuer,
     ttlSeconds: config.emailVerificationTtl,
+    defaultLocale: config.defaultLocale,
     logger: log,
   });
   const passwordReset = createPasswordReset({
@@ -44,6 +45,7 @@ export function createAccountServices({ config, stores, blocklist, viewsDir, log
     endSessionsOf: stores.endSessionsOf,
     issuer: config.issuer,
     settings: config.passwordReset,
+    defaultLocale: config.defaultLocale,
     logger: log,
   });
   return {

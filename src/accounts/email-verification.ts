@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { translate, type Locale } from '../i18n/translate.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
@@ -7,7 +8,7 @@ const PURPOSE = 'verify-email';
 
 export interface EmailVerification {
   /** Sends a single-use link proving the person controls the address. */
-  send(user: UserRecord): Promise<void>;
+  send(user: UserRecord, locale?: Locale): Promise<void>;
   /** Redeems a link: true when the address is now verified. */
   verify(token: string): Promise<boolean>;
 }
@@ -19,20 +20,23 @@ export interface EmailVerificationDeps {
   /** Links are built from the configured issuer, never from the request's Host header. */
   issuer: string;
   ttlSeconds: number;
+  /** Language of the email when the caller does not say. */
+  defaultLocale: Locale;
   logger: Logger;
 }
 
-export function createEmailVerification({ users, tokens, mailer, issuer, ttlSeconds, logger }: EmailVerificationDeps): EmailVerification {
+export function createEmailVerification({ users, tokens, mailer, issuer, ttlSeconds, defaultLocale, logger }: EmailVerificationDeps): EmailVerification {
   return {
-    async send(user) {
+    async send(user, locale = defaultLocale) {
       const { token, hash } = newOneTimeToken();
       await tokens.save(PURPOSE, hash, { userId: user.id, email: user.email }, ttlSeconds);
       const link = new URL('/verify-email', issuer);
       link.searchParams.set('token', token);
       await mailer.send({
         to: user.email,
-        subject: 'Verify your email address',
+        subject: translate(locale, 'email.verify.subject'),
         template: 'verify-email',
+        locale,
         locals: { username: user.username, link: link.toString(), hours: Math.round(ttlSeconds / 3600) },
       });
     },

@@ -1,3 +1,4 @@
+import { message, type Message } from '../i18n/translate.ts';
 import { codePointLength } from './normalize.ts';
 import type { PasswordBlocklist } from './password-blocklist.ts';
 
@@ -20,15 +21,10 @@ export interface PasswordContext {
 export interface PasswordPolicy {
   readonly minLength: number;
   readonly maxLength: number;
-  /** A message saying why the password cannot be used, or undefined when it can. */
-  check(password: string, context?: PasswordContext): string | undefined;
+  /** Why the password cannot be used (a message key, translated by the page), or undefined when it can. */
+  check(password: string, context?: PasswordContext): Message | undefined;
 }
 
-export const PASSWORD_MESSAGES = {
-  blocklisted:
-    'This password is on a list of passwords that are common or have appeared in data breaches, so attackers try it first. Please choose another.',
-  context: 'Your password cannot be your username, your email address or the name of this service. Please choose another.',
-};
 
 /**
  * Length, a blocklist of common and breached passwords, and context words; no composition rules and
@@ -41,12 +37,10 @@ export function createPasswordPolicy({ minLength, maxLength, blocklist, productN
     maxLength,
     check(password, context = {}) {
       const length = codePointLength(password);
-      if (length < minLength) {
-        return `Use at least ${minLength} characters. A few unrelated words make a strong, memorable password.`;
-      }
-      if (length > maxLength) return `Use at most ${maxLength} characters; longer passwords are not accepted.`;
-      if (blocklist.has(password)) return PASSWORD_MESSAGES.blocklisted;
-      if (contextWords(context, productName).some((word) => word === fold(password))) return PASSWORD_MESSAGES.context;
+      if (length < minLength) return message('validation.passwordTooShort', { min: minLength });
+      if (length > maxLength) return message('validation.passwordTooLong', { max: maxLength });
+      if (blocklist.has(password)) return message('validation.passwordBlocklisted');
+      if (contextWords(context, productName).some((word) => word === fold(password))) return message('validation.passwordContext');
       return undefined;
     },
   };

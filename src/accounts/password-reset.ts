@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { message, translate, type Locale, type Message } from '../i18n/translate.ts';
 import type { Config } from '../config/schema.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { AttemptCounter, OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
@@ -17,14 +18,14 @@ export type RequestResetResult = { ok: true } | { ok: false; reason: 'ip_limited
 export type ResetResult =
   | { ok: true; returnTo: string | undefined; sessionsEnded: number }
   | { ok: false; reason: 'invalid_link' }
-  | { ok: false; reason: 'password'; message: string };
+  | { ok: false; reason: 'password'; field: 'password' | 'confirmPassword'; message: Message };
 
 export interface PasswordReset {
   /**
    * Sends a reset link when the address belongs to an active account. The answer is the same
    * either way, and the email is sent in the background so the time taken is the same too.
    */
-  request(email: string, ip: string, returnTo?: string): Promise<RequestResetResult>;
+  request(email: string, ip: string, options?: { returnTo?: string; locale?: Locale }): Promise<RequestResetResult>;
   /** Issues a reset link for the user (also used by the users tool, for another channel). */
   linkFor(user: UserRecord, returnTo?: string): Promise<string>;
   /** The account a link belongs to, without using the link up (to show the form). */
@@ -43,6 +44,8 @@ export interface PasswordResetDeps {
   endSessionsOf(accountId: string): Promise<number>;
   issuer: string;
   settings: Config['passwordReset'];
+  /** Language of emails when the request does not say (e.g. links sent by the users tool). */
+  defaultLocale: Locale;
   logger: Logger;
 }
 
@@ -52,7 +55,7 @@ export interface PasswordResetDeps {
  * is built from the configured issuer; a reset ends every session and does not sign in by itself.
  */
 export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
-  const { users, tokens, attempts, hasher, policy, mailer, issuer, settings, logger } = deps;
+  const { users, tokens, attempts, hasher, policy, mailer, issuer, settings, defaultLocale, logger } = deps;
   const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
   const findUser = async (token: string) => {
@@ -74,7 +77,7 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
 
   return {
     linkFor,
-    async request(rawEmail, ip, returnTo) {
+    async request(rawEmail, ip, { returnTo, locale = defaultLocale } = {}) {
       const byIp = await attempts.recordFailure(`reset-ip:${digest(ip)}`, settings.windowSeconds, 'fixed');
       if (byIp.count > settings.maxPerIp) {
         logger.warn({ event: 'password_reset.throttled', scope: 'ip', ip }, 'password reset throttled');
@@ -96,8 +99,9 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       void mailer
         .send({
           to: user.email,
-          subject: 'Reset your password',
+          subject: translate(locale, 'email.reset.subject'),
           template: 'reset-password',
+          locale,
           locals: { username: user.username, link, minutes: Math.round(settings.ttlSeconds / 60) },
         })
         .catch((error: unknown) => logger.error({ event: 'mail.failed', err: error, userId: user.id }, 'reset email not sent'));
@@ -113,9 +117,9 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       if (!found) return { ok: false, reason: 'invalid_link' };
       const { user, payload } = found;
       const password = normalizePassword(rawPassword);
-      const problem = password === '' ? 'Enter a new password.' : policy.check(password, { username: user.username, email: user.email });
-      if (problem) return { ok: false, reason: 'password', message: problem };
-      if (normalizePassword(rawConfirm) !== password) return { ok: false, reason: 'password', message: 'The two passwords do not match.' };
+      const problem = password === '' ? message('validation.newPasswordMissing') : policy.check(password, { username: user.username, email: user.email });
+      if (problem) return { ok: false, reason: 'password', field: 'password', message: problem };
+      if (normalizePassword(rawConfirm) !== password) return { ok: false, reason: 'password', field: 'confirmPassword', message: message('validation.passwordMismatch') };
       // Redeem only now, so a policy error does not use the link up; GETDEL decides a race.
       if (!(await tokens.consume(PURPOSE, hashOneTimeToken(token)))) return { ok: false, reason: 'invalid_link' };
       await users.updatePasswordHash(user.id, await hasher.hash(password));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { message } from '../i18n/translate.ts';
 import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
 import { TAKEN_MESSAGES } from './account-service.ts';
 import { normalizeEmail, normalizePassword, usernameKey } from './normalize.ts';
@@ -20,7 +21,7 @@ export interface Profiles {
   changePassword(user: UserRecord, form: Record<string, string>): Promise<ChangePasswordResult>;
 }
 
-const WRONG_PASSWORD = 'This is not your current password.';
+const WRONG_PASSWORD = message('validation.wrongCurrentPassword');
 
 export function createProfiles({ users, hasher, policy }: { users: UserRepository; hasher: PasswordHasher; policy: PasswordPolicy }): Profiles {
   const currentPasswordOk = async (user: UserRecord, value: string | undefined) =>
@@ -30,12 +31,12 @@ export function createProfiles({ users, hasher, policy }: { users: UserRepositor
     async updateProfile(user, form) {
       const errors: FieldErrors<ProfileField> = {};
       const username = (form.username ?? '').trim();
-      if (!USERNAME_PATTERN.test(username)) errors.username = 'Use 3 to 32 characters: letters, digits, dot (.), underscore (_) or hyphen (-).';
+      if (!USERNAME_PATTERN.test(username)) errors.username = message('validation.usernameFormat');
       const email = normalizeEmail(form.email ?? '');
-      if (email.length > 254 || !z.email().safeParse(email).success) errors.email = 'Enter a valid email address, like name@example.com.';
+      if (email.length > 254 || !z.email().safeParse(email).success) errors.email = message('validation.emailFormat');
       const emailChanged = email !== user.email;
       if (emailChanged && !errors.email && !(await currentPasswordOk(user, form.currentPassword))) {
-        errors.currentPassword = form.currentPassword ? WRONG_PASSWORD : 'Enter your current password to change your email address.';
+        errors.currentPassword = form.currentPassword ? WRONG_PASSWORD : message('validation.currentPasswordForEmail');
       }
       if (Object.keys(errors).length > 0) return { ok: false, errors };
       try {
@@ -52,9 +53,9 @@ export function createProfiles({ users, hasher, policy }: { users: UserRepositor
       const errors: FieldErrors<PasswordField> = {};
       if (!(await currentPasswordOk(user, form.currentPassword))) errors.currentPassword = WRONG_PASSWORD;
       const password = normalizePassword(form.password ?? '');
-      const problem = password === '' ? 'Enter a new password.' : policy.check(password, { username: user.username, email: user.email });
+      const problem = password === '' ? message('validation.newPasswordMissing') : policy.check(password, { username: user.username, email: user.email });
       if (problem) errors.password = problem;
-      else if (normalizePassword(form.confirmPassword ?? '') !== password) errors.confirmPassword = 'The two passwords do not match.';
+      else if (normalizePassword(form.confirmPassword ?? '') !== password) errors.confirmPassword = message('validation.passwordMismatch');
       if (Object.keys(errors).length > 0) return { ok: false, errors };
       await users.updatePasswordHash(user.id, await hasher.hash(password));
       return { ok: true };

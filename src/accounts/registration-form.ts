@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { message, type Message } from '../i18n/translate.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import { normalizeEmail, normalizePassword } from './normalize.ts';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
 
 export type RegistrationField = 'username' | 'email' | 'password' | 'confirmPassword';
-export type FieldErrors<F extends string> = Partial<Record<F, string>>;
+/** Per-field messages as keys: the page translates them into its language. */
+export type FieldErrors<F extends string> = Partial<Record<F, Message>>;
 
 export interface RegistrationInput {
   username: string;
@@ -30,22 +32,18 @@ export function parseRegistrationForm(body: unknown, policy: PasswordPolicy): Re
 
   const errors: FieldErrors<RegistrationField> = {};
   const username = fields.username.trim();
-  if (username === '') errors.username = 'Enter a username.';
-  else if (!USERNAME_PATTERN.test(username)) {
-    errors.username = 'Use 3 to 32 characters: letters, digits, dot (.), underscore (_) or hyphen (-).';
-  }
+  if (username === '') errors.username = message('validation.usernameMissing');
+  else if (!USERNAME_PATTERN.test(username)) errors.username = message('validation.usernameFormat');
 
   const email = normalizeEmail(fields.email);
-  if (email === '') errors.email = 'Enter your email address.';
-  else if (email.length > 254 || !z.email().safeParse(email).success) {
-    errors.email = 'Enter a valid email address, like name@example.com.';
-  }
+  if (email === '') errors.email = message('validation.emailMissing');
+  else if (email.length > 254 || !z.email().safeParse(email).success) errors.email = message('validation.emailFormat');
 
   const password = normalizePassword(fields.password);
-  const passwordProblem = password === '' ? 'Enter a password.' : policy.check(password, { username, email });
+  const passwordProblem = password === '' ? message('validation.passwordMissing') : policy.check(password, { username, email });
   if (passwordProblem) errors.password = passwordProblem;
   else if (normalizePassword(fields.confirmPassword) !== password) {
-    errors.confirmPassword = 'The two passwords do not match.';
+    errors.confirmPassword = message('validation.passwordMismatch');
   }
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };

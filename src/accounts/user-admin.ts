@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AdminError } from '../admin-error.ts';
+import { translate, translateFields, translator } from '../i18n/translate.ts';
 import type { Stores, UserRecord } from '../storage/ports.ts';
 import type { AccountService } from './account-service.ts';
 import { normalizeEmail, normalizePassword, parseFullName, usernameKey } from './normalize.ts';
@@ -54,7 +55,7 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
       const name = input.name === undefined ? undefined : fullName(input.name);
       const password = input.password ?? randomBytes(18).toString('base64url');
       const result = await accounts.register({ ...input, password, confirmPassword: password });
-      if (!result.ok) throw new AdminError(Object.entries(result.errors).map(([field, message]) => `${field}: ${message}`).join('; '));
+      if (!result.ok) throw new AdminError(Object.entries(translateFields(translator('en'), result.errors)).map(([field, text]) => `${field}: ${text}`).join('; '));
       if (input.verified) await users.markEmailVerified(result.user.id, result.user.email);
       if (name) await users.setName(result.user.id, name);
       return { user: await find(result.user.id), generatedPassword: input.password ? undefined : password };
@@ -74,7 +75,8 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
       const user = await find(reference);
       const password = normalizePassword(rawPassword);
       const problem = policy.check(password, { username: user.username, email: user.email });
-      if (problem) throw new AdminError(`password: ${problem}`);
+      // The tool speaks English, like the rest of its output.
+      if (problem) throw new AdminError(`password: ${translate('en', problem.key, problem.params)}`);
       await users.updatePasswordHash(user.id, await hasher.hash(password));
       return { user, sessionsEnded: await stores.endSessionsOf(user.id) };
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCALES } from '../i18n/locales.ts';
 
 /**
  * The one configuration schema: types, bounds and the messages an operator sees.
@@ -31,6 +32,12 @@ const jwksSchema = z
     },
     { message: 'every kid must be unique' },
   );
+
+/** A text shown to people, the same in every language or given per language ({"en": ..., "de": ...}). */
+const localizedText = z.union([
+  z.string().min(1).max(200),
+  z.partialRecord(z.enum(LOCALES), z.string().min(1).max(200)).refine((texts) => Object.keys(texts).length > 0, 'give at least one language'),
+]);
 
 export const configSchema = z
   .object({
@@ -81,6 +88,20 @@ export const configSchema = z
       windowSeconds: seconds('the password reset rate limit'),
     }),
     productName: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters'),
+    defaultLocale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }),
+    branding: z.object({
+      // An https URL (any host: img-src allows https:) or a path on this server, e.g. a file put
+      // under views/assets/ and served as /assets/<name>.
+      logoUrl: z
+        .string()
+        // A backslash is refused too: browsers read "/\host" as "//host", another site.
+        .refine((value) => /^\/(?![/\\])[^\s\\]*$/.test(value) || isHttpsUrl(value), 'must be an https:// URL or a path on this server such as /assets/logo.svg')
+        .optional(),
+      // Only #rrggbb: the value is written into a stylesheet, so nothing else may get through.
+      primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb, e.g. #2250c8'),
+      termsUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+      privacyUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+    }),
     argon2: z.object({
       memoryCost: z
         .number()
@@ -135,7 +156,13 @@ export const configSchema = z
           indicator: z.url({ error: 'each resource needs an absolute URL "indicator" (RFC 8707)' }).refine((value) => !value.includes('#'), 'a resource indicator must not have a fragment'),
           scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scopes are words without spaces or quotes')).min(1, 'each resource needs at least one scope'),
           accessTokenTtl: z.number().int().min(1).max(86400).optional(),
-        }),
+          // What the consent page calls the API and its scopes: one text, or one per language.
+          name: localizedText.optional(),
+          scopeDescriptions: z.record(z.string(), localizedText).optional(),
+        }).refine(
+          (resource) => Object.keys(resource.scopeDescriptions ?? {}).every((scope) => resource.scopes.includes(scope)),
+          'scopeDescriptions may only describe the resource\'s own scopes',
+        ),
       )
       .refine((resources) => new Set(resources.map((resource) => resource.indicator)).size === resources.length, 'each indicator must appear once'),
     outboundPrivateHosts: z.array(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, 'each entry is host:port, e.g. 10.0.0.5:8443')),
@@ -174,6 +201,14 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production' });
     }
   });
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
 
 function isHttpsOrLoopback(issuer: string): boolean {
   const url = new URL(issuer);

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { languageOf } from './locale.ts';
 
 interface HttpError {
   status?: number;
@@ -27,9 +28,10 @@ export function errorHandler(logger: Logger): Middleware {
         ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message };
         return;
       }
+      const { t } = languageOf(ctx);
       await ctx.render('error', {
-        title: status >= 500 ? 'Something went wrong' : 'Request not accepted',
-        message: message ?? (status >= 500 ? 'Something went wrong on our side. Please try again in a moment.' : 'This request could not be handled.'),
+        title: status >= 500 ? t('error.serverTitle') : t('error.requestTitle'),
+        message: message ?? (status >= 500 ? t('error.server_error') : t('error.request')),
         code: status >= 500 ? 'server_error' : `http_${status}`,
         requestId: ctx.state.requestId,
       });
@@ -44,5 +46,6 @@ export const notFound: Middleware = async function notFound(ctx) {
     ctx.body = { error: 'not_found' };
     return;
   }
-  await ctx.render('error', { title: 'Page not found', message: 'There is nothing at this address.', code: 'not_found', showHomeLink: true });
+  const { t } = languageOf(ctx);
+  await ctx.render('error', { title: t('error.notFoundTitle'), message: t('error.notFound'), code: 'not_found', showHomeLink: true });
 };

@@ -1,21 +1,34 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { PasswordReset } from '../accounts/password-reset.ts';
+import type { Message } from '../i18n/translate.ts';
 import type { Csrf } from './csrf.ts';
 import { formField, parseForm, refuseForgedForm } from './forms.ts';
+import { languageOf } from './locale.ts';
 
-const INVALID_LINK = 'This password reset link is invalid, was already used or has expired. Ask for a new one from the sign-in page.';
+type ResetErrors = Partial<Record<'password' | 'confirmPassword', Message>>;
 
 /** The page a reset link opens: choose a new password. The link is used up only by a successful POST. */
-export function createResetPasswordRouter(passwordReset: PasswordReset, csrf: Csrf): Router {
+export function createResetPasswordRouter(passwordReset: PasswordReset, csrf: Csrf, passwordMinLength: number): Router {
   const router = new Router();
   const invalidLink = async (ctx: Context) => {
+    const { t } = languageOf(ctx);
     ctx.status = 400;
-    await ctx.render('message', { title: 'Link not valid', message: INVALID_LINK });
+    await ctx.render('message', { title: t('reset.invalidTitle'), message: t('reset.invalid') });
   };
-  const renderForm = async (ctx: Context, token: string, username: string, error?: string) => {
-    ctx.status = error ? 400 : 200;
-    await ctx.render('reset-password', { title: 'Choose a new password', token, username, error, csrfToken: csrf.issue(`reset:${token}`) });
+  const renderForm = async (ctx: Context, token: string, username: string, errors: ResetErrors = {}) => {
+    const { t } = languageOf(ctx);
+    const text: Record<string, string> = {};
+    for (const [field, problem] of Object.entries(errors)) text[field] = t(problem.key, problem.params);
+    ctx.status = Object.keys(text).length > 0 ? 400 : 200;
+    await ctx.render('reset-password', {
+      title: t('reset.title'),
+      token,
+      username,
+      errors: text,
+      passwordMinLength,
+      csrfToken: csrf.issue(`reset:${token}`),
+    });
   };
 
   router.use(async function noStoreResetPages(ctx, next) {
@@ -32,15 +45,15 @@ export function createResetPasswordRouter(passwordReset: PasswordReset, csrf: Cs
 
   router.post('/reset-password', parseForm, async function resetPassword(ctx) {
     const token = formField(ctx, 'token');
-    if (await refuseForgedForm(ctx, csrf, `reset:${token}`, 'Open the link from your email again.')) return;
+    if (await refuseForgedForm(ctx, csrf, `reset:${token}`, 'form.expiredLink')) return;
     const result = await passwordReset.reset(token, formField(ctx, 'password'), formField(ctx, 'confirmPassword'));
     if (!result.ok && result.reason === 'invalid_link') return invalidLink(ctx);
     if (!result.ok) {
       const user = await passwordReset.check(token);
       if (!user) return invalidLink(ctx);
-      return renderForm(ctx, token, user.username, result.message);
+      return renderForm(ctx, token, user.username, { [result.field]: result.message });
     }
-    await ctx.render('password-changed', { title: 'Password changed', returnTo: result.returnTo });
+    await ctx.render('password-changed', { title: languageOf(ctx).t('reset.doneTitle'), returnTo: result.returnTo });
   });
   return router;
 }

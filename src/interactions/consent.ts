@@ -1,33 +1,53 @@
 import type { Provider } from 'oidc-provider';
+import type { AccountService } from '../accounts/account-service.ts';
+import { languageOf } from '../http/locale.ts';
+import type { Config } from '../config/schema.ts';
+import { describeScope, localized } from '../i18n/scopes.ts';
 import type { InteractionContext, InteractionMiddleware } from './middleware.ts';
 
-/** Plain words for each scope on the consent page. */
-const SCOPE_DESCRIPTIONS: Record<string, string> = {
-  openid: 'Confirm who you are when you sign in',
-  profile: 'See your username',
-  email: 'See your email address and whether it is verified',
-  offline_access: 'Stay connected while you are not using it',
-};
+/** The host of the client's home page, as the link text: people see where it leads. */
+function hostOf(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  try {
+    return new URL(uri).host;
+  } catch {
+    return uri;
+  }
+}
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-export async function renderConsent(ctx: InteractionContext): Promise<void> {
+/**
+ * The consent page. An API (resource indicator) is shown by the name and scope descriptions the
+ * operator configured in IDP_RESOURCES, in the page language; without them, by its URL and scope names.
+ */
+export async function renderConsent(ctx: InteractionContext, accounts: AccountService, apis: Config['resources']): Promise<void> {
   const { interaction, client } = ctx.state;
+  const { t, locale } = languageOf(ctx);
   const scopes = stringList(interaction.prompt.details.missingOIDCScope);
+  const accountId = interaction.session?.accountId;
+  const user = accountId ? await accounts.findById(accountId) : undefined;
   await ctx.render('consent', {
-    title: 'Allow access',
+    title: t('consent.title'),
     uid: interaction.uid,
     clientName: client.clientName ?? client.clientId,
     clientUri: client.clientUri,
+    clientHost: hostOf(client.clientUri),
+    policyUri: client.policyUri,
+    tosUri: client.tosUri,
     logoUri: client.logoUri,
-    scopes: scopes.map((scope) => ({ scope, description: SCOPE_DESCRIPTIONS[scope] ?? scope })),
+    username: user?.username,
+    scopes: scopes.map((scope) => ({ scope, description: describeScope(t, scope) })),
     claims: stringList(interaction.prompt.details.missingOIDCClaims),
-    resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(([indicator, scopes]) => ({
-      indicator,
-      scopes: stringList(scopes),
-    })),
+    resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(([indicator, scopes]) => {
+      const api = apis.find((candidate) => candidate.indicator === indicator);
+      return {
+        name: localized(api?.name, locale) ?? indicator,
+        scopes: stringList(scopes).map((scope) => localized(api?.scopeDescriptions?.[scope], locale) ?? scope),
+      };
+    }),
   });
 }
 

@@ -1,9 +1,28 @@
 import type { PasswordReset } from '../accounts/password-reset.ts';
+import { languageOf } from '../http/locale.ts';
+import { message, type Message } from '../i18n/translate.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
-async function renderForgot(ctx: InteractionContext, page: { status?: number; error?: string; email?: string } = {}) {
+interface ForgotPage {
+  status?: number;
+  /** A problem with the email field itself, shown next to it. */
+  fieldError?: Message;
+  /** A problem with the request as a whole (the rate limit). */
+  error?: Message;
+  email?: string;
+}
+
+async function renderForgot(ctx: InteractionContext, page: ForgotPage = {}) {
+  const { t } = languageOf(ctx);
+  const text = (value: Message | undefined) => (value ? t(value.key, value.params) : undefined);
   ctx.status = page.status ?? 200;
-  await ctx.render('forgot', { title: 'Reset your password', uid: ctx.state.interaction.uid, email: page.email ?? '', error: page.error });
+  await ctx.render('forgot', {
+    title: t('forgot.title'),
+    uid: ctx.state.interaction.uid,
+    email: page.email ?? '',
+    error: text(page.error),
+    fieldError: text(page.fieldError),
+  });
 }
 
 export function showForgot(): InteractionMiddleware {
@@ -21,19 +40,17 @@ export function submitForgot(passwordReset: PasswordReset): InteractionMiddlewar
   return async function submitForgotForm(ctx) {
     const email = formField(ctx, 'email');
     if (email.trim() === '') {
-      await renderForgot(ctx, { status: 400, error: 'Enter the email address of your account.' });
+      await renderForgot(ctx, { status: 400, fieldError: message('forgot.emailMissing') });
       return;
     }
-    const result = await passwordReset.request(email, ctx.ip, `/interaction/${ctx.state.interaction.uid}`);
+    const { locale, t } = languageOf(ctx);
+    const result = await passwordReset.request(email, ctx.ip, { returnTo: `/interaction/${ctx.state.interaction.uid}`, locale });
     if (!result.ok) {
       ctx.set('Retry-After', String(result.retryAfterSeconds));
-      const error = `Too many reset requests from your network. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minutes.`;
+      const error = message('forgot.tooMany', { minutes: Math.ceil(result.retryAfterSeconds / 60) });
       await renderForgot(ctx, { status: 429, error, email });
       return;
     }
-    await ctx.render('message', {
-      title: 'Check your email',
-      message: `If an account exists for ${email.trim()}, we have sent it a link to reset the password. The link works once, for a short time.`,
-    });
+    await ctx.render('message', { title: t('forgot.sentTitle'), message: t('forgot.sent', { email: email.trim() }) });
   };
 }

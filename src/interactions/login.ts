@@ -5,28 +5,32 @@ import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { LoginThrottle } from '../accounts/login-throttle.ts';
 import { loginKey } from '../accounts/normalize.ts';
 import { ACR_PASSWORD } from '../oidc/configuration/claims.ts';
+import { languageOf } from '../http/locale.ts';
+import { message, type Message } from '../i18n/translate.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 /** One message for every failure, so a response never tells which part was wrong (ASVS 6.3.8). */
-export const INVALID_LOGIN_MESSAGE = 'Invalid email/username or password.';
-const DISABLED_MESSAGE = 'This account has been disabled. Contact the administrator of this service.';
+const INVALID_LOGIN = message('auth.invalid');
+const DISABLED = message('auth.disabled');
+const UNVERIFIED = message('auth.unverified');
 
 interface LoginPage {
   status?: number;
-  error?: string;
+  error?: Message;
   login?: string;
 }
 
 export async function renderLogin(ctx: InteractionContext, page: LoginPage = {}): Promise<void> {
   const { interaction, client } = ctx.state;
   const hint = interaction.params.login_hint;
+  const { t } = languageOf(ctx);
   ctx.status = page.status ?? 200;
   await ctx.render('login', {
-    title: 'Sign in',
+    title: t('login.title'),
     uid: interaction.uid,
     clientName: client.clientName ?? client.clientId,
     login: page.login ?? (typeof hint === 'string' ? hint : ''),
-    error: page.error,
+    error: page.error ? t(page.error.key, page.error.params) : undefined,
   });
 }
 
@@ -45,8 +49,6 @@ export interface LoginDeps {
   logger: Logger;
 }
 
-const UNVERIFIED_MESSAGE = 'Please verify your email address first. We have sent you a new link.';
-
 /**
  * Checks the form against the throttle and the account. A login locked by the per-account throttle
  * still runs the full password check (same work, same timing) and answers exactly like a wrong
@@ -64,7 +66,7 @@ export function submitLogin({ provider, accounts, throttle, verification, requir
     if (verdict.blocked === 'ip') {
       logger.warn({ event: 'login.throttled', scope: 'ip', ip: ctx.ip, retryAfter: verdict.retryAfterSeconds }, 'sign-in throttled');
       ctx.set('Retry-After', String(verdict.retryAfterSeconds));
-      const error = `Too many failed sign-in attempts from your network. Try again in ${verdict.retryAfterSeconds} seconds.`;
+      const error = message('auth.ipThrottled', { seconds: verdict.retryAfterSeconds });
       await renderLogin(ctx, { status: 429, error, login });
       return;
     }
@@ -72,22 +74,22 @@ export function submitLogin({ provider, accounts, throttle, verification, requir
     if (verdict.blocked === 'account') {
       await throttle.recordFailure(key, ctx.ip, { account: false });
       logger.warn({ event: 'login.throttled', scope: 'account', ip: ctx.ip, retryAfter: verdict.retryAfterSeconds }, 'sign-in throttled');
-      await renderLogin(ctx, { status: 401, error: INVALID_LOGIN_MESSAGE, login });
+      await renderLogin(ctx, { status: 401, error: INVALID_LOGIN, login });
       return;
     }
     if (!result.ok) {
       if (result.reason === 'invalid') await throttle.recordFailure(key, ctx.ip);
       logger.warn({ event: 'login.failed', reason: result.reason, ip: ctx.ip }, 'sign-in refused');
-      const error = result.reason === 'disabled' ? DISABLED_MESSAGE : INVALID_LOGIN_MESSAGE;
+      const error = result.reason === 'disabled' ? DISABLED : INVALID_LOGIN;
       await renderLogin(ctx, { status: 401, error, login });
       return;
     }
     await throttle.recordSuccess(key);
     if (requireVerifiedEmail && !result.user.emailVerified) {
-      await verification.send(result.user).catch((error: unknown) => {
+      await verification.send(result.user, languageOf(ctx).locale).catch((error: unknown) => {
         logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
       });
-      await renderLogin(ctx, { status: 403, error: UNVERIFIED_MESSAGE, login });
+      await renderLogin(ctx, { status: 403, error: UNVERIFIED, login });
       return;
     }
     logger.info({ event: 'login.succeeded', userId: result.user.id, ip: ctx.ip }, 'signed in');

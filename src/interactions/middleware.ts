@@ -2,6 +2,7 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import { errors, type Provider } from 'oidc-provider';
 import type { Csrf } from '../http/csrf.ts';
 import { refuseForgedForm } from '../http/forms.ts';
+import { languageOf, useUiLocales } from '../http/locale.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -35,6 +36,7 @@ export function loadInteraction(provider: Provider, csrf: Csrf): InteractionMidd
     const client = await provider.Client.find(String(interaction.params.client_id));
     if (!client) throw new errors.SessionNotFound('client no longer exists');
     ctx.state.interaction = interaction;
+    useUiLocales(ctx, interaction.params.ui_locales);
     ctx.state.client = client;
     ctx.state.csrfToken = csrf.issue(interaction.uid);
     await next();
@@ -44,7 +46,7 @@ export function loadInteraction(provider: Provider, csrf: Csrf): InteractionMidd
 /** Refuses a POST whose CSRF token does not belong to this interaction (or that is cross-site). */
 export function verifyCsrf(csrf: Csrf): InteractionMiddleware {
   return async function verifyCsrfToken(ctx, next) {
-    if (await refuseForgedForm(ctx, csrf, ctx.state.interaction.uid, 'Go back, reload the page and try again.')) return;
+    if (await refuseForgedForm(ctx, csrf, ctx.state.interaction.uid, 'form.expiredInteraction')) return;
     await next();
   };
 }
@@ -56,10 +58,10 @@ export const handleInteractionErrors: InteractionMiddleware = async function han
   } catch (error) {
     if (!(error instanceof errors.SessionNotFound)) throw error;
     ctx.status = 400;
+    const { t } = languageOf(ctx);
     await ctx.render('error', {
-      title: 'Sign-in expired',
-      message:
-        'This sign-in page has expired or was already used. Go back to the application you came from and sign in again.',
+      title: t('error.interactionExpiredTitle'),
+      message: t('error.interactionExpired'),
       code: 'interaction_expired',
       showHomeLink: true,
     });

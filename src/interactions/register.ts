@@ -4,6 +4,8 @@ import type { AccountService } from '../accounts/account-service.ts';
 import type { FieldErrors, RegistrationField } from '../accounts/registration-form.ts';
 import type { EmailVerification } from '../accounts/email-verification.ts';
 import { setFlash } from '../http/flash.ts';
+import { languageOf } from '../http/locale.ts';
+import { translateFields } from '../i18n/translate.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 interface RegisterPage {
@@ -14,12 +16,13 @@ interface RegisterPage {
 
 async function renderRegister(ctx: InteractionContext, accounts: AccountService, page: RegisterPage = {}): Promise<void> {
   const { interaction, client } = ctx.state;
+  const { t } = languageOf(ctx);
   ctx.status = page.status ?? 200;
   await ctx.render('register', {
-    title: 'Create your account',
+    title: t('register.title'),
     uid: interaction.uid,
     clientName: client.clientName ?? client.clientId,
-    errors: page.errors ?? {},
+    errors: translateFields(t, page.errors ?? {}),
     passwordMinLength: accounts.passwordPolicy.minLength,
     values: page.values ?? { username: '', email: '' },
   });
@@ -57,18 +60,16 @@ export function submitRegister({ provider, accounts, verification, requireVerifi
       return;
     }
     // The account exists either way; a mail server that is down must not lose the registration.
-    await verification.send(result.user).catch((error: unknown) => {
+    const { locale, t } = languageOf(ctx);
+    await verification.send(result.user, locale).catch((error: unknown) => {
       logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
     });
     if (requireVerifiedEmail) {
-      await ctx.render('message', {
-        title: 'Check your email',
-        message: `Account created. We sent a link to ${result.user.email}: open it to verify your address, then sign in.`,
-      });
+      await ctx.render('message', { title: t('forgot.sentTitle'), message: t('register.checkEmail', { email: result.user.email }) });
       return;
     }
     // Signed in at once; the authorization continues to consent and back to the app.
-    setFlash(ctx, { category: 'success', message: `Account created. Welcome, ${result.user.username}!` });
+    setFlash(ctx, { category: 'success', message: t('register.created', { username: result.user.username }) });
     await provider.interactionFinished(
       ctx.req,
       ctx.res,

@@ -5,6 +5,7 @@ import type { AccountService } from '../accounts/account-service.ts';
 import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { LoginThrottle } from '../accounts/login-throttle.ts';
 import type { PasswordReset } from '../accounts/password-reset.ts';
+import type { Config } from '../config/schema.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
 import { renderLogin, submitLogin } from './login.ts';
@@ -28,6 +29,8 @@ export interface InteractionRouterDeps {
   passwordReset: PasswordReset;
   requireVerifiedEmail: boolean;
   csrf: Csrf;
+  /** Registered APIs, for their names and scope descriptions on the consent page. */
+  resources: Config['resources'];
   logger: Logger;
 }
 
@@ -36,7 +39,7 @@ export interface InteractionRouterDeps {
  * because the interaction cookie is scoped to that path.
  */
 export function createInteractionRouter(deps: InteractionRouterDeps): Router<InteractionState> {
-  const { provider, accounts, throttle, verification, passwordReset, requireVerifiedEmail, csrf, logger } = deps;
+  const { provider, accounts, throttle, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger } = deps;
   const router = new Router<InteractionState>({ prefix: '/interaction' });
   const load = loadInteraction(provider, csrf);
   const checkCsrf = verifyCsrf(csrf);
@@ -45,7 +48,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
   const showPrompt: InteractionMiddleware = async function showPrompt(ctx) {
     const { prompt } = ctx.state.interaction;
     if (prompt.name === 'login') await renderLogin(ctx);
-    else if (prompt.name === 'consent') await renderConsent(ctx);
+    else if (prompt.name === 'consent') await renderConsent(ctx, accounts, resources);
     else throw new Error(`unsupported prompt ${prompt.name}`);
   };
 

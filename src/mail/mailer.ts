@@ -2,12 +2,15 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import pug from 'pug';
 import type { Logger } from 'pino';
+import { translator, type Locale } from '../i18n/translate.ts';
 
 export interface MailMessage {
   to: string;
   subject: string;
   /** Name of the pair views/emails/<template>.html.pug and .text.pug. */
   template: string;
+  /** Language of the message; the templates translate with `t` from the shared catalogues. */
+  locale: Locale;
   locals: Record<string, unknown>;
 }
 
@@ -47,9 +50,9 @@ export function createMailer({ smtpUrl, from, viewsDir, productName, logger }: M
 
   return {
     kind: transport ? 'smtp' : 'outbox',
-    async send({ to, subject, template, locals }) {
+    async send({ to, subject, template, locale, locals }) {
       const { html, text } = compiled(template);
-      const context = { ...locals, productName, subject };
+      const context = { ...locals, productName, subject, lang: locale, t: translator(locale) };
       const body = { html: html(context), text: text(context).trim() };
       if (!transport) {
         log.info({ event: 'mail.outbox', to, subject, body: body.text }, 'email not sent (no SMTP_URL): outbox');

@@ -2,6 +2,7 @@ import Provider, { type ClientMetadata, type Configuration, type FindAccount } f
 import type { Logger } from 'pino';
 import type { Config, Jwks } from '../config/schema.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
+import { LOCALES } from '../i18n/locales.ts';
 import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
 import { loadExistingGrant } from '../account/account-client.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
@@ -47,6 +48,8 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     },
     scopes: SCOPES,
     acrValues: ACR_VALUES,
+    // The languages of our pages, for ui_locales (OpenID Connect Discovery 1.0 §3).
+    discovery: { ui_locales_supported: [...LOCALES] },
     // Clock skew tolerated in expiry checks; the stores keep records this much longer (config).
     clockTolerance: config.clockTolerance,
     // Authorization code flow only: no implicit or hybrid response types (RFC 9700 §2.1.2, ASVS 10.6.1).

@@ -1,16 +1,23 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { languageOf, useUiLocales } from '../http/locale.ts';
+import type { MessageKey } from '../i18n/translate.ts';
 
 type RenderError = NonNullable<Configuration['renderError']>;
 type LogoutFeature = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
 
 /** Friendly text for protocol errors a person may land on; anything else gets a generic line. */
-const FRIENDLY: Record<string, string> = {
-  invalid_client: 'The application that sent you here is not registered with this sign-in service.',
-  invalid_redirect_uri:
-    'The application asked to send you back to an address it has not registered, so this sign-in was stopped to protect you.',
-  invalid_request: 'The sign-in request from the application was not valid.',
-  server_error: 'Something went wrong on our side. Please try again in a moment.',
+const FRIENDLY: Record<string, MessageKey> = {
+  invalid_client: 'error.invalid_client',
+  invalid_redirect_uri: 'error.invalid_redirect_uri',
+  invalid_request: 'error.invalid_request',
+  server_error: 'error.server_error',
 };
+
+/** These pages are rendered by oidc-provider, which has parsed the request's ui_locales (if any). */
+function pageLanguage(ctx: KoaContextWithOIDC) {
+  useUiLocales(ctx, ctx.oidc?.params?.ui_locales);
+  return languageOf(ctx);
+}
 
 /**
  * Error page for protocol errors that cannot be returned to the client (unknown client, unregistered
@@ -19,11 +26,13 @@ const FRIENDLY: Record<string, string> = {
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#rendererror
  */
 export const renderError: RenderError = async (ctx, out) => {
+  const { t } = pageLanguage(ctx);
   const error = typeof out.error === 'string' ? out.error : 'server_error';
   const description = error === 'server_error' ? undefined : out.error_description;
+  const key = FRIENDLY[error];
   await ctx.render('error', {
-    title: 'Sign-in could not continue',
-    message: FRIENDLY[error] ?? 'This sign-in request could not be completed.',
+    title: t('error.protocolTitle'),
+    message: key ? t(key) : t('error.generic'),
     code: error,
     description,
   });
@@ -37,12 +46,14 @@ export const renderError: RenderError = async (ctx, out) => {
  * JavaScript it stays a one-click confirmation.
  */
 export const logoutSource: LogoutFeature['logoutSource'] = async (ctx: KoaContextWithOIDC, form: string) => {
+  const { t } = pageLanguage(ctx);
   const client = ctx.oidc.client;
   const verified = typeof ctx.oidc.params?.id_token_hint === 'string';
-  await ctx.render('logout', { title: 'Sign out', form, clientName: client?.clientName, verified });
+  await ctx.render('logout', { title: t('logout.title'), form, clientName: client?.clientName, verified });
 };
 
 export const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] = async (ctx: KoaContextWithOIDC) => {
+  const { t } = pageLanguage(ctx);
   const client = ctx.oidc.client;
-  await ctx.render('logged-out', { title: 'Signed out', clientName: client?.clientName, clientUri: client?.clientUri });
+  await ctx.render('logged-out', { title: t('loggedOut.title'), clientName: client?.clientName, clientUri: client?.clientUri });
 };

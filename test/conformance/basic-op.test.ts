@@ -229,8 +229,14 @@ describe('oidcc-basic-certification-test-plan', () => {
   });
 
   test('oidcc-ui-locales', async () => {
-    const page = expectPage(await op.browser().get((await rp.request({ ui_locales: 'se' })).url, REDIRECT_URI));
-    expect(isLoginPage(page)).toBe(true);
+    // The module's value (se) is not a language we have: the page falls back to English. A listed
+    // one is used, in the order of preference given (OpenID Connect Core §3.1.2.1).
+    const fallback = expectPage(await op.browser().get((await rp.request({ ui_locales: 'se' })).url, REDIRECT_URI));
+    expect(isLoginPage(fallback)).toBe(true);
+    expect(fallback.$('html').attr('lang')).toBe('en');
+    const german = expectPage(await op.browser().get((await rp.request({ ui_locales: 'se de-CH en' })).url, REDIRECT_URI));
+    expect(german.$('html').attr('lang')).toBe('de');
+    expect(rp.discovery.ui_locales_supported).toEqual(expect.arrayContaining(['en', 'de']));
     await flow({ ui_locales: 'se' });
   });
 

@@ -112,10 +112,11 @@ describe('account page', () => {
     const tokens = await rp.exchange(authorization, await registerAndConsent(appBrowser, authorization, account));
     const agent = new UserAgent();
     const page = expectPage(await signInFrom(agent, expectPage(await agent.get(new URL('/account', server.url))), account.username, account.password));
-    const apps = page.$('ul.apps li');
+    const apps = page.$('ul.apps > li');
     expect(apps.length).toBe(1);
     expect(apps.find('strong').text()).toBe('Example App');
-    expect(apps.text()).toContain('offline_access');
+    // What the app may do, in the consent page's plain words (offline_access here).
+    expect(apps.find('.app-scopes li').map((_, item) => page.$(item).text()).get()).toContain('Stay connected while you are not using it');
 
     const removed = expectPage(await agent.submit(page, 'form[action="/account/apps/revoke"]'));
     expect(removed.$('.flash').text()).toBe('Example App can no longer access your account.');

@@ -7,6 +7,8 @@ import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 const API = 'https://api.example.test';
+/** A second API whose operator gave it a name and plain words for its scopes, in two languages. */
+const NAMED_API = 'https://calendar.example.test';
 
 /** Access tokens for a registered API (RFC 8707) are JWTs (RFC 9068) the API verifies offline. */
 describe('resource indicators and JWT access tokens', () => {
@@ -20,7 +22,17 @@ describe('resource indicators and JWT access tokens', () => {
     server = await startTestApp({
       backends: scope,
       clients: () => [client, service],
-      env: { IDP_RESOURCES: JSON.stringify([{ indicator: API, scopes: ['orders:read', 'orders:write'], accessTokenTtl: 600 }]) },
+      env: {
+        IDP_RESOURCES: JSON.stringify([
+          { indicator: API, scopes: ['orders:read', 'orders:write'], accessTokenTtl: 600 },
+          {
+            indicator: NAMED_API,
+            scopes: ['calendar:read'],
+            name: { en: 'your calendar', de: 'Ihren Kalender' },
+            scopeDescriptions: { 'calendar:read': { en: 'see your appointments', de: 'Ihre Termine sehen' } },
+          },
+        ]),
+      },
     });
     rp = await RelyingParty.discover(server.url, client);
   });
@@ -49,6 +61,18 @@ describe('resource indicators and JWT access tokens', () => {
     });
     expect(payload).toMatchObject({ client_id: client.client_id, scope: 'orders:read', sub: tokens.claims()?.sub });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(600);
+  });
+
+  test('consent describes an API in the words its operator configured, in the page language', async () => {
+    for (const [locale, expected] of [
+      ['en', 'Use your calendar on your behalf: see your appointments'],
+      ['de', 'Ihren Kalender in Ihrem Namen zu nutzen: Ihre Termine sehen'],
+    ] as const) {
+      const agent = new UserAgent();
+      const authorization = await rp.authorize({ resource: NAMED_API, scope: 'openid calendar:read', ui_locales: locale });
+      const consent = expectPage(await registerFrom(agent, await openAuthorization(agent, authorization), newAccount('calendar')));
+      expect(consent.$('ul.scopes li').last().text()).toBe(expected);
+    }
   });
 
   test('without a resource the access token stays opaque', async () => {

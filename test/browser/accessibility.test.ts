@@ -1,0 +1,233 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { dropIsolation, isolation } from '../support/backends.ts';
+import {
+  type AxeViolation,
+  axeViolations,
+  launchBrowser,
+  newContext,
+  routeRelyingPartyLogo,
+  RP_LOGO_URI,
+  SCREENSHOT_DIR,
+  screenshot,
+  startRelyingPartySite,
+  type RelyingPartySite,
+  watchProblems,
+} from '../support/browser.ts';
+import { newAccount, RelyingParty, rpClient } from '../support/relying-party.ts';
+import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
+import { startTestApp, type RunningApp } from '../support/test-app.ts';
+
+const BRAND_LOGO = 'https://brand.example.test/logo.svg';
+const BRAND_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="15" fill="#0f766e"/><path d="M10 22l6-13 6 13" stroke="#fff" stroke-width="3" fill="none" stroke-linejoin="round"/></svg>`;
+
+interface PageResult {
+  page: string;
+  scheme: 'light' | 'dark';
+  serious: AxeViolation[];
+  /** Moderate and minor findings: recorded in the artifact, not a failure. */
+  other: AxeViolation[];
+}
+
+/**
+ * Every page a person can see, checked with axe-core in light and dark mode (zero serious or critical
+ * violations), with a screenshot of each in test-artifacts/screenshots. The server is branded the
+ * way an operator would do it, so the brand colour's contrast is checked too.
+ */
+describe('every page passes axe-core, light and dark', () => {
+  const scope = isolation('browser-a11y');
+  let site: RelyingPartySite;
+  let smtp: TestSmtpServer;
+  let server: RunningApp;
+  let rp: RelyingParty;
+  let browser: Browser;
+  let page: Page;
+  const results: PageResult[] = [];
+  const problems: string[] = [];
+  const account = newAccount('a11y');
+
+  beforeAll(async () => {
+    [site, smtp, browser] = await Promise.all([startRelyingPartySite(), startSmtpServer(), launchBrowser()]);
+    const client = rpClient({ redirect_uris: [site.redirectUri], logo_uri: RP_LOGO_URI, client_uri: `${site.url}/`, policy_uri: `${site.url}/privacy` });
+    server = await startTestApp({
+      backends: scope,
+      clients: () => [client],
+      env: {
+        SMTP_URL: smtp.url,
+        IDP_PRODUCT_NAME: 'Acme ID',
+        IDP_LOGO_URL: BRAND_LOGO,
+        IDP_PRIMARY_COLOR: '#0f766e',
+        IDP_TERMS_URL: 'https://brand.example.test/terms',
+        IDP_PRIVACY_URL: 'https://brand.example.test/privacy',
+      },
+    });
+    rp = await RelyingParty.discover(server.url, client);
+    const context = await newContext(browser, { viewport: { width: 1024, height: 900 } });
+    await routeRelyingPartyLogo(context);
+    await context.route(BRAND_LOGO, (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: BRAND_SVG }));
+    page = await context.newPage();
+    watchProblems(page, problems);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await Promise.all([site?.close(), smtp?.close()]);
+    await dropIsolation(scope);
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const summary = results.map(({ page: name, scheme, serious, other }) => ({
+      page: name,
+      scheme,
+      seriousOrCritical: serious.map((violation) => violation.id),
+      moderateOrMinor: other.map((violation) => `${violation.id} (${violation.impact ?? 'unknown'})`),
+    }));
+    writeFileSync(join(SCREENSHOT_DIR, '..', 'axe-results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  });
+
+  /** axe in light and in dark mode, a screenshot of each; returns the serious/critical violations found. */
+  async function check(name: string): Promise<PageResult[]> {
+    const found: PageResult[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      // Colours ease over 120 ms when the scheme changes: measure the settled page, not a blend.
+      await page.evaluate(`Promise.race([
+        Promise.all(document.getAnimations().map((animation) => animation.finished.catch(() => undefined))),
+        new Promise((resolve) => setTimeout(resolve, 1000)),
+      ])`);
+      const all = await axeViolations(page);
+      const isSerious = (violation: AxeViolation) => violation.impact === 'serious' || violation.impact === 'critical';
+      found.push({ page: name, scheme, serious: all.filter(isSerious), other: all.filter((violation) => !isSerious(violation)) });
+      await screenshot(page, `${name}-${scheme}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    results.push(...found);
+    return found.filter((result) => result.serious.length > 0);
+  }
+
+  async function heading(text: string): Promise<void> {
+    await page.getByRole('heading', { level: 1, name: text, exact: true }).waitFor({ timeout: 10_000 });
+  }
+
+  test('sign-in, registration and consent (with their error states)', async () => {
+    await page.goto(server.url);
+    expect(await check('home')).toEqual([]);
+
+    const authorization = await rp.authorize({ redirect_uri: site.redirectUri });
+    await page.goto(authorization.url.toString());
+    await heading('Sign in');
+    expect(await page.locator('.brand-logo').getAttribute('src')).toBe(BRAND_LOGO);
+    expect(await page.locator('.footer-links a').allTextContents()).toEqual(['Terms of service', 'Privacy policy']);
+    expect(await check('login')).toEqual([]);
+
+    await page.getByLabel('Email or username').fill('nobody');
+    await page.getByLabel('Password', { exact: true }).fill('a password that is wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await check('login-error')).toEqual([]);
+
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await heading('Create your account');
+    expect(await check('register')).toEqual([]);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.locator('.error-summary').waitFor();
+    expect(await check('register-errors')).toEqual([]);
+
+    await page.getByLabel('Username').fill(account.username);
+    await page.getByLabel('Email').fill(account.email);
+    await page.getByLabel('Password', { exact: true }).fill(account.password);
+    await page.getByLabel('Confirm password').fill(account.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await heading('Example App wants to access your account');
+    expect(await check('consent')).toEqual([]);
+
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL((url) => url.toString().startsWith(site.redirectUri));
+    await rp.exchange(authorization, new URL(page.url()));
+  }, 90_000);
+
+  test('email verification, the account page, sign-out', async () => {
+    const link = linkIn(await smtp.waitFor(account.email), `${server.url}/verify-email`);
+    await page.goto(link.toString());
+    await heading('Verify your email address');
+    expect(await check('verify-email')).toEqual([]);
+    await page.getByRole('button', { name: 'Verify my email address' }).click();
+    await heading('Email verified');
+    expect(await check('email-verified')).toEqual([]);
+
+    await page.goto(`${server.url}/account`);
+    await heading('Your account');
+    expect(await check('account')).toEqual([]);
+    await page.locator('#currentPassword').fill('not my password at all');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.locator('.error-summary').waitFor();
+    expect(await check('account-errors')).toEqual([]);
+
+    await page.goto(`${server.url}/logout`);
+    await heading('Sign out');
+    expect(await check('logout')).toEqual([]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await heading('You have been signed out');
+    expect(await check('logged-out')).toEqual([]);
+  }, 90_000);
+
+  test('errors, forgotten password and reset', async () => {
+    await page.goto(`${server.url}/auth?client_id=no-such-app&response_type=code&scope=openid&redirect_uri=https://x.example/cb`);
+    await heading('Sign-in could not continue');
+    expect(await check('error')).toEqual([]);
+    await page.goto(`${server.url}/no-such-page`);
+    await heading('Page not found');
+    expect(await check('not-found')).toEqual([]);
+
+    await page.goto((await rp.authorize({ redirect_uri: site.redirectUri })).url.toString());
+    await page.getByRole('link', { name: 'Forgot password?' }).click();
+    await heading('Reset your password');
+    expect(await check('forgot')).toEqual([]);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.locator('#email-error').waitFor();
+    expect(await check('forgot-errors')).toEqual([]);
+    await page.getByLabel('Email').fill(account.email);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await heading('Check your email');
+    expect(await check('forgot-sent')).toEqual([]);
+
+    const link = linkIn(await smtp.waitFor(account.email), `${server.url}/reset-password`);
+    await page.goto(link.toString());
+    await heading('Choose a new password');
+    expect(await check('reset-password')).toEqual([]);
+    await page.getByLabel('New password', { exact: true }).fill('a brand new passphrase here');
+    await page.getByLabel('Confirm new password').fill('something else entirely');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.locator('#confirmPassword-error').waitFor();
+    expect(await check('reset-password-errors')).toEqual([]);
+    await page.getByLabel('New password', { exact: true }).fill('a brand new passphrase here');
+    await page.getByLabel('Confirm new password').fill('a brand new passphrase here');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await heading('Password changed');
+    expect(await check('password-changed')).toEqual([]);
+  }, 90_000);
+
+  test('German pages and a phone-sized screen', async () => {
+    await page.goto((await rp.authorize({ redirect_uri: site.redirectUri, ui_locales: 'de' })).url.toString());
+    await heading('Anmelden');
+    expect(await page.locator('html').getAttribute('lang')).toBe('de');
+    expect(await check('login-de')).toEqual([]);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto((await rp.authorize({ redirect_uri: site.redirectUri })).url.toString());
+    await heading('Sign in');
+    // Nothing wider than the screen: no sideways scrolling on a phone (WCAG 1.4.10 reflow).
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    expect(await check('login-phone')).toEqual([]);
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await heading('Create your account');
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    expect(await check('register-phone')).toEqual([]);
+  }, 90_000);
+
+  test('every page was checked, and none broke its CSP or logged an error', () => {
+    expect(results.length).toBeGreaterThanOrEqual(2 * 20);
+    expect(problems).toEqual([]);
+  });
+});
