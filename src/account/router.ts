@@ -131,7 +131,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     const result = await profiles.updateProfile(who.user, formFields(ctx));
     if (!result.ok) {
       ctx.status = 400;
-      const values = { username: formFields(ctx).username ?? '', email: formFields(ctx).email ?? '' };
+      const values = { name: formFields(ctx).name ?? '', username: formFields(ctx).username ?? '', email: formFields(ctx).email ?? '' };
       await render(ctx, who, { profileErrors: translateFields(languageOf(ctx).t, result.errors), profileValues: values });
       return;
     }

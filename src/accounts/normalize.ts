@@ -1,3 +1,5 @@
+import { message, type Message } from '../i18n/translate.ts';
+
 /**
  * Normal forms used for lookups and hashing. Applied identically at registration and sign-in, so the
  * same typed input always matches (NIST SP 800-63B-4 §3.1.1.2: normalize Unicode before hashing).
@@ -23,13 +25,12 @@ export function codePointLength(value: string): number {
   return [...value].length;
 }
 
-/** A full name: trimmed, NFC, 1 to 100 code points, no control characters. */
-export function parseFullName(raw: string): { ok: true; name: string } | { ok: false; message: string } {
+/** A full name: trimmed, NFC, at most 100 code points, no control characters; empty means none. */
+export function parseFullName(raw: string): { ok: true; name: string | undefined } | { ok: false; error: Message } {
   const name = raw.trim().normalize('NFC');
-  if (name.length === 0) return { ok: false, message: 'the name is empty' };
-  if (codePointLength(name) > 100) return { ok: false, message: 'the name is longer than 100 characters' };
-  if (/\p{Cc}/u.test(name)) return { ok: false, message: 'the name contains control characters' };
-  return { ok: true, name };
+  if (codePointLength(name) > 100) return { ok: false, error: message('validation.nameTooLong') };
+  if (/\p{Cc}/u.test(name)) return { ok: false, error: message('validation.nameControl') };
+  return { ok: true, name: name === '' ? undefined : name };
 }
 
 /** The key a sign-in identifier is looked up and throttled by: an email or a username, normalized. */

@@ -2,20 +2,23 @@ import { z } from 'zod';
 import { message } from '../i18n/translate.ts';
 import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
 import { TAKEN_MESSAGES } from './account-service.ts';
-import { normalizeEmail, normalizePassword, usernameKey } from './normalize.ts';
+import { normalizeEmail, normalizePassword, parseFullName, usernameKey } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { FieldErrors } from './registration-form.ts';
 import { USERNAME_PATTERN } from './registration-form.ts';
 
-export type ProfileField = 'username' | 'email' | 'currentPassword';
+export type ProfileField = 'name' | 'username' | 'email' | 'currentPassword';
 export type PasswordField = 'currentPassword' | 'password' | 'confirmPassword';
 
 export type ProfileResult = { ok: true; user: UserRecord; emailChanged: boolean } | { ok: false; errors: FieldErrors<ProfileField> };
 export type ChangePasswordResult = { ok: true } | { ok: false; errors: FieldErrors<PasswordField> };
 
 export interface Profiles {
-  /** Username and email, validated like registration; a new email needs the current password (ASVS 5.0 7.5.1). */
+  /**
+   * Full name (optional, the `name` claim), username and email, validated like registration; a new
+   * email needs the current password (ASVS 5.0 7.5.1).
+   */
   updateProfile(user: UserRecord, form: Record<string, string>): Promise<ProfileResult>;
   /** Needs the current password; the new one passes the password policy (ASVS 5.0 6.2.3). */
   changePassword(user: UserRecord, form: Record<string, string>): Promise<ChangePasswordResult>;
@@ -30,6 +33,8 @@ export function createProfiles({ users, hasher, policy }: { users: UserRepositor
   return {
     async updateProfile(user, form) {
       const errors: FieldErrors<ProfileField> = {};
+      const name = parseFullName(form.name ?? '');
+      if (!name.ok) errors.name = name.error;
       const username = (form.username ?? '').trim();
       if (!USERNAME_PATTERN.test(username)) errors.username = message('validation.usernameFormat');
       const email = normalizeEmail(form.email ?? '');
@@ -38,10 +43,12 @@ export function createProfiles({ users, hasher, policy }: { users: UserRepositor
       if (emailChanged && !errors.email && !(await currentPasswordOk(user, form.currentPassword))) {
         errors.currentPassword = form.currentPassword ? WRONG_PASSWORD : message('validation.currentPasswordForEmail');
       }
-      if (Object.keys(errors).length > 0) return { ok: false, errors };
+      if (!name.ok || Object.keys(errors).length > 0) return { ok: false, errors };
       try {
         const updated = await users.updateProfile(user.id, { username, usernameKey: usernameKey(username), email });
-        return { ok: true, user: updated, emailChanged };
+        if (name.name === updated.name) return { ok: true, user: updated, emailChanged };
+        await users.setName(user.id, name.name);
+        return { ok: true, user: { ...updated, name: name.name }, emailChanged };
       } catch (error) {
         if (!(error instanceof DuplicateUserError)) throw error;
         for (const field of error.fields) errors[field] = TAKEN_MESSAGES[field];

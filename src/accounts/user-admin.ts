@@ -52,7 +52,7 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
 
     /** Creates a user; without a password, a random one is generated and returned once. */
     async create(input: { username: string; email: string; password?: string; verified?: boolean; name?: string }) {
-      const name = input.name === undefined ? undefined : fullName(input.name);
+      const name = fullName(input.name ?? '');
       const password = input.password ?? randomBytes(18).toString('base64url');
       const result = await accounts.register({ ...input, password, confirmPassword: password });
       if (!result.ok) throw new AdminError(Object.entries(translateFields(translator('en'), result.errors)).map(([field, text]) => `${field}: ${text}`).join('; '));
@@ -90,7 +90,7 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
     /** Sets the full name (the `name` claim), or removes it when `name` is empty. */
     async setName(reference: string, name: string) {
       const user = await find(reference);
-      await users.setName(user.id, name.trim() === '' ? undefined : fullName(name));
+      await users.setName(user.id, fullName(name));
       return { user: await find(user.id) };
     },
 
@@ -109,9 +109,9 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
   };
 }
 
-function fullName(raw: string): string {
+function fullName(raw: string): string | undefined {
   const parsed = parseFullName(raw);
-  if (!parsed.ok) throw new AdminError(`name: ${parsed.message}`);
+  if (!parsed.ok) throw new AdminError(`name: ${translate('en', parsed.error.key, parsed.error.params)}`);
   return parsed.name;
 }
 

@@ -24,6 +24,8 @@ export const de: Catalogue = {
   'field.login': 'E-Mail-Adresse oder Benutzername',
   'field.username': 'Benutzername',
   'field.email': 'E-Mail-Adresse',
+  'field.name': 'Vollständiger Name',
+  'field.nameHint': 'Optional. Apps, denen Sie Ihr Profil freigeben, sehen ihn.',
   'field.password': 'Passwort',
   'field.confirmPassword': 'Passwort bestätigen',
   'field.currentPassword': 'Aktuelles Passwort',
@@ -161,6 +163,8 @@ export const de: Catalogue = {
   'auth.ipThrottled': 'Zu viele fehlgeschlagene Anmeldeversuche aus Ihrem Netzwerk. Versuchen Sie es in {seconds} Sekunden noch einmal.',
 
   'validation.usernameMissing': 'Geben Sie einen Benutzernamen ein.',
+  'validation.nameTooLong': 'Verwenden Sie höchstens 100 Zeichen für Ihren Namen.',
+  'validation.nameControl': 'Entfernen Sie die Steuerzeichen aus Ihrem Namen.',
   'validation.usernameFormat': 'Verwenden Sie 3 bis 32 Zeichen: Buchstaben, Ziffern, Punkt (.), Unterstrich (_) oder Bindestrich (-).',
   'validation.emailMissing': 'Geben Sie Ihre E-Mail-Adresse ein.',
   'validation.emailFormat': 'Geben Sie eine gültige E-Mail-Adresse ein, etwa name@example.com.',

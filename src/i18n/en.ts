@@ -26,6 +26,8 @@ export const en = {
   'field.login': 'Email or username',
   'field.username': 'Username',
   'field.email': 'Email',
+  'field.name': 'Full name',
+  'field.nameHint': 'Optional. Apps you allow to see your profile see it.',
   'field.password': 'Password',
   'field.confirmPassword': 'Confirm password',
   'field.currentPassword': 'Current password',
@@ -158,6 +160,8 @@ export const en = {
   'auth.ipThrottled': 'Too many failed sign-in attempts from your network. Try again in {seconds} seconds.',
 
   'validation.usernameMissing': 'Enter a username.',
+  'validation.nameTooLong': 'Use at most 100 characters for your name.',
+  'validation.nameControl': 'Remove the control characters from your name.',
   'validation.usernameFormat': 'Use 3 to 32 characters: letters, digits, dot (.), underscore (_) or hyphen (-).',
   'validation.emailMissing': 'Enter your email address.',
   'validation.emailFormat': 'Enter a valid email address, like name@example.com.',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import {
+  allowConsent,
   newAccount,
   type NewAccount,
   openAuthorization,
@@ -82,6 +83,30 @@ describe('account page', () => {
     const link = linkIn(await smtp.waitFor(newEmail), `${server.url}/verify-email?token=`);
     const verifyPage = expectPage(await agent.get(link));
     expect(expectPage(await agent.submit(verifyPage, 'form[action="/verify-email"]')).$('h1').text()).toBe('Email verified');
+  });
+
+  test('the full name is optional, validated, kept next to its field, and is the name claim apps receive', async () => {
+    const { account, agent, page } = await person('named');
+    const fields = { username: account.username, email: account.email };
+    const tooLong = expectPage(await agent.submit(page, 'form[action="/account/profile"]', { ...fields, name: 'N'.repeat(101) }));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.$('#name-error').text()).toBe('Use at most 100 characters for your name.');
+    expect(tooLong.$('#name').val()).toBe('N'.repeat(101));
+
+    const saved = expectPage(await agent.submit(page, 'form[action="/account/profile"]', { ...fields, name: '  Grace Hopper ' }));
+    expect(saved.$('.flash').text()).toBe('Profile saved.');
+    expect(saved.$('#name').val()).toBe('Grace Hopper');
+    const authorization = await rp.authorize({ scope: 'openid profile' });
+    const consent = expectPage(await agent.get(authorization.url, RP_REDIRECT_URI));
+    const tokens = await rp.exchange(authorization, await allowConsent(agent, consent));
+    expect((await rp.userinfo(tokens.access_token, tokens.claims()?.sub ?? '')).name).toBe('Grace Hopper');
+
+    const reopened = expectPage(await agent.get(new URL('/account', server.url)));
+    expect(reopened.$('#name').val()).toBe('Grace Hopper');
+    const cleared = expectPage(await agent.submit(reopened, 'form[action="/account/profile"]', { ...fields, name: '' }));
+    expect(cleared.$('#name')).toHaveLength(1);
+    expect(cleared.$('#name').val() ?? '').toBe(''); // an empty value is left out of the HTML
+    expect((await server.stores.users.findByEmail(account.email))?.name).toBeUndefined();
   });
 
   test('changing the password needs the current one, applies the policy and signs out the other sessions', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import mongoose from 'mongoose';
 import * as oidc from 'openid-client';
 import { generateKeySet } from '../../src/oidc/keys.ts';
@@ -17,6 +17,10 @@ interface Created {
 }
 
 /** `npm run clients`, run as a process against the MongoDB of a running server. */
+// Each test runs the tool as several processes, each a Node start-up and a database connection; on
+// a loaded 2-core machine a dozen of them can pass jest's default 30 s.
+jest.setTimeout(120_000);
+
 describe('clients tool', () => {
   const scope = isolation('clients-tool');
   let server: RunningApp;
@@ -184,7 +188,5 @@ describe('clients tool', () => {
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^clients: cannot connect to MongoDB at mongodb:\/\/127\.0\.0\.1:9\/x /);
     expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
-    // Thirteen tool processes, each a Node start-up and a database connection: on a loaded 2-core
-    // machine that alone can pass the default 30 s.
-  }, 120_000);
+  });
 });
