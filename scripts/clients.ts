@@ -17,12 +17,7 @@ import { z } from 'zod';
 import { AdminError } from '../src/admin-error.ts';
 import { createClientAdmin, definedOnly, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
 import { createSecretBox } from '../src/clients/secret-box.ts';
-import type { ClientMetadata } from 'oidc-provider';
-import type { Config } from '../src/config/schema.ts';
-import { createLogger } from '../src/logging/create-logger.ts';
-import { createProvider } from '../src/oidc/create-provider.ts';
-import { generateKeySet } from '../src/oidc/keys.ts';
-import type { Stores } from '../src/storage/ports.ts';
+import { providerValidator } from './lib/provider-validator.ts';
 import { openServices, parseCommandLine, print, runCli, table, UsageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';
@@ -49,23 +44,6 @@ const fileSchema = z.object({
       .strict(),
   ),
 });
-
-/** oidc-provider's client validation with the server's own configuration. */
-async function providerValidator(config: Config, stores: Stores) {
-  const keys = config.jwks && config.cookieKeys ? undefined : await generateKeySet();
-  const provider = createProvider({
-    config,
-    jwks: config.jwks ?? (keys?.jwks as NonNullable<Config['jwks']>),
-    cookieKeys: config.cookieKeys ?? keys?.cookieKeys ?? [],
-    adapter: stores.oidcAdapter,
-    findAccount: async () => undefined,
-    clients: [],
-    logger: createLogger('silent'),
-  });
-  return async (metadata: Record<string, unknown>) => {
-    await provider.Client.validate(metadata as ClientMetadata);
-  };
-}
 
 const row = (client: ClientView) => ({
   client_id: client.clientId,
