@@ -1,0 +1,92 @@
+import autocannon from 'autocannon';
+import { sampleProcess } from './processes.ts';
+
+/** One kind of request a scenario repeats; `bodies` rotate, one per request. */
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  bodies?: string[];
+}
+
+export interface RunSettings {
+  connections: number;
+  /** Seconds; ignored when `amount` is set. */
+  duration: number;
+  amount?: number;
+  /** Requests per second for all connections together (open-loop pacing); unset = as fast as it goes. */
+  overallRate?: number;
+}
+
+/** What one load run measured. Latencies in ms, CPU in % of one core over the run's wall time. */
+export interface RunResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Connection errors, timeouts and non-2xx answers. */
+  errors: number;
+  /** CPU used by this process, which is the load generator. */
+  generatorCpu: number;
+  serverCpu: number;
+}
+
+/** Drives `spec` against the server at `wireUrl` (process `pid`) with autocannon in this process. */
+export async function runLoad(wireUrl: string, pid: number, spec: RequestSpec, settings: RunSettings): Promise<RunResult> {
+  let next = 0;
+  const bodies = spec.bodies;
+  const request: autocannon.Request = {
+    method: spec.method,
+    path: spec.path,
+    headers: { 'X-Forwarded-Proto': 'https', ...spec.headers },
+    ...(bodies && bodies.length === 1 ? { body: bodies[0] } : {}),
+    ...(bodies && bodies.length > 1
+      ? {
+          setupRequest: (outgoing: autocannon.Request) => {
+            const body = bodies[next % bodies.length];
+            next += 1;
+            return { ...outgoing, body };
+          },
+        }
+      : {}),
+  };
+  const server = sampleProcess(pid);
+  const generator = process.cpuUsage();
+  const started = performance.now();
+  const result = await autocannon({
+    url: wireUrl,
+    connections: settings.connections,
+    pipelining: 1,
+    ...(settings.amount ? { amount: settings.amount } : { duration: settings.duration }),
+    ...(settings.overallRate ? { overallRate: settings.overallRate } : {}),
+    requests: [request],
+    timeout: 10,
+  });
+  const wallMs = performance.now() - started;
+  const generatorUsage = process.cpuUsage(generator);
+  const serverAfter = sampleProcess(pid);
+  const requests = result.requests.total;
+  return {
+    requests,
+    seconds: wallMs / 1000,
+    rps: requests / (wallMs / 1000),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    errors: result.errors + result.non2xx + result.mismatches,
+    generatorCpu: ((generatorUsage.user + generatorUsage.system) / 1000 / wallMs) * 100,
+    serverCpu: ((serverAfter.cpuMs - server.cpuMs) / wallMs) * 100,
+  };
+}
+
+/** Sends the request once and returns status and body, to check a scenario works before loading it. */
+export async function probe(wireUrl: string, spec: RequestSpec): Promise<{ status: number; body: string }> {
+  const response = await fetch(new URL(spec.path, wireUrl), {
+    method: spec.method,
+    headers: { 'X-Forwarded-Proto': 'https', ...spec.headers },
+    body: spec.bodies?.[0] ?? null,
+  });
+  return { status: response.status, body: await response.text() };
+}
