@@ -14,8 +14,6 @@ export interface RunSettings {
   /** Seconds; ignored when `amount` is set. */
   duration: number;
   amount?: number;
-  /** Requests per second for all connections together (open-loop pacing); unset = as fast as it goes. */
-  overallRate?: number;
 }
 
 /** What one load run measured. Latencies in ms, CPU in % of one core over the run's wall time. */
@@ -33,7 +31,7 @@ export interface RunResult {
   serverCpu: number;
 }
 
-/** Drives `spec` against the server at `wireUrl` (process `pid`) with autocannon in this process. */
+/** Drives `spec` as fast as `connections` connections go, with autocannon in this process. */
 export async function runLoad(wireUrl: string, pid: number, spec: RequestSpec, settings: RunSettings): Promise<RunResult> {
   let next = 0;
   const bodies = spec.bodies;
@@ -60,7 +58,6 @@ export async function runLoad(wireUrl: string, pid: number, spec: RequestSpec, s
     connections: settings.connections,
     pipelining: 1,
     ...(settings.amount ? { amount: settings.amount } : { duration: settings.duration }),
-    ...(settings.overallRate ? { overallRate: settings.overallRate } : {}),
     requests: [request],
     timeout: 10,
   });

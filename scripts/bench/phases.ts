@@ -1,6 +1,7 @@
 import { counterDelta, type BackendCounters, type BackendProbe } from '../../src/storage/diagnostics.ts';
 import type { BenchClient, BenchUser } from './fixtures.ts';
 import { probe, runLoad, type RequestSpec, type RunResult } from './load.ts';
+import { runPaced } from './paced-load.ts';
 import type { BenchOptions } from './options.ts';
 import { sampleProcess, type NodeServer } from './processes.ts';
 import type { BenchReport, RoundTrips, ScenarioRow } from './report.ts';
@@ -44,16 +45,12 @@ export async function runScenarios(servers: ServerUnderTest[], scenarios: Scenar
       server.truncateLog();
       if (options.warmup > 0) await runLoad(server.wireUrl, server.pid, spec, { connections: options.connections, duration: options.warmup });
       const max = await runLoad(server.wireUrl, server.pid, spec, { connections: options.connections, duration: options.duration });
-      const half = await runLoad(server.wireUrl, server.pid, spec, {
-        connections: options.connections,
-        duration: options.duration,
-        overallRate: Math.max(1, Math.round(max.rps / 2)),
-      });
+      const half = await runPaced(server.wireUrl, server.pid, spec, { connections: options.connections, duration: options.duration, rate: max.rps / 2 });
       byKind[kind] = max;
       const baseline = byKind.baseline;
       const ratio = kind === 'ours' && baseline ? max.rps / baseline.rps : undefined;
       rows.push({ id: scenario.id, title: scenario.title, server: kind, max, half, ...(ratio === undefined ? {} : { ratio }) });
-      say(`${scenario.title} ${kind}: ${max.rps.toFixed(0)} req/s, p99 ${max.p99} ms, at half rate p99 ${half.p99} ms, errors ${max.errors + half.errors}`);
+      say(`${scenario.title} ${kind}: ${max.rps.toFixed(0)} req/s, p99 ${max.p99} ms, at half rate p99 ${half.p99.toFixed(1)} ms, errors ${max.errors + half.errors}`);
     }
   }
   return rows;
