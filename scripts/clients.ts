@@ -112,7 +112,7 @@ await runCli('clients', async () => {
   // Read the file before connecting, so a bad file fails fast and writes nothing.
   const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
 
-  const { config, stores, close } = await openServices('clients', { redis: false });
+  const { config, stores, close } = await openServices('clients', { redis: 'optional' });
   try {
     const admin = createClientAdmin({
       store: stores.clients,
@@ -123,6 +123,7 @@ await runCli('clients', async () => {
     if (needsKey && !config.clientSecretKeys) {
       throw new AdminError('IDP_CLIENT_SECRET_KEYS is not set: it encrypts client secrets (npm run keys makes one)');
     }
+    const writes = ['create', 'update', 'rotate-secret', 'disable', 'enable', 'delete'].includes(command) || (command === 'apply' && !values['dry-run']);
     const secretLine = (secret: string | undefined) => (secret ? `\nClient secret (shown once, store it now): ${secret}` : '');
     switch (command) {
       case 'create': {
@@ -182,6 +183,10 @@ await runCli('clients', async () => {
         print(json, { dryRun: values['dry-run'], plan: summary }, [...lines, values['dry-run'] ? 'Dry run: nothing was changed.' : 'Done.'].join('\n'));
         break;
       }
+    }
+    if (writes && !config.redisUrl) {
+      // Without Redis the change cannot be announced; servers notice it when their cached copy expires.
+      process.stderr.write(`clients: REDIS_URL is not set, so running servers are not told of this change; they apply it within IDP_CLIENT_CACHE_TTL (${config.clientCacheTtl} s)\n`);
     }
   } finally {
     await close();

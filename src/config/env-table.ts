@@ -61,6 +61,7 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   { name: 'IDP_OUTBOUND_PRIVATE_HOSTS', path: ['outboundPrivateHosts'], kind: 'list', description: 'host:port pairs on private or loopback addresses the server may call (back-channel logout)' },
   { name: 'IDP_PKCE_CONFIDENTIAL', path: ['protocol', 'pkceForConfidentialClients'], kind: 'bool', description: 'confidential clients must use PKCE too (public clients always must)' },
   { name: 'IDP_REQUIRE_PAR', path: ['protocol', 'requirePushedAuthorizationRequests'], kind: 'bool', description: 'every client must use pushed authorization requests (per client: require_pushed_authorization_requests)' },
+  { name: 'IDP_CLIENT_CACHE_TTL', path: ['clientCacheTtl'], kind: 'int', description: 'seconds a registered client is served from cache when a change announcement over Redis is lost; 0 = no cache' },
   { name: 'IDP_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', description: 'time to drain requests on SIGTERM (ms)' },
 ];
 
