@@ -21,7 +21,9 @@ export function withClientChanges(store: ClientStore, feed: ClientChangeFeed, { 
   const cache = new Map<string, { client: StoredClient; expiresAt: number }>();
   /** Bumped by every change heard; a read started under an older generation is not cached. */
   let generation = 0;
-  const copy = (client: StoredClient): StoredClient => ({ ...client, metadata: structuredClone(client.metadata) });
+  // Cached clients are frozen and shared rather than copied per lookup (a copy per token request
+  // showed in profiles); a caller that tried to change one would get a TypeError, not a bad cache.
+  const freeze = (client: StoredClient): StoredClient => deepFreeze({ ...client, metadata: structuredClone(client.metadata) });
   const announce = async (clientId: string) => {
     cache.delete(clientId);
     generation += 1;
@@ -49,12 +51,12 @@ export function withClientChanges(store: ClientStore, feed: ClientChangeFeed, { 
       const caching = ttlMs > 0 && feed.isLive();
       if (caching) {
         const hit = cache.get(clientId);
-        if (hit && hit.expiresAt > now()) return copy(hit.client);
+        if (hit && hit.expiresAt > now()) return hit.client;
       }
       const started = generation;
       const client = await store.find(clientId);
       if (client && caching && feed.isLive() && generation === started) {
-        cache.set(clientId, { client: copy(client), expiresAt: now() + ttlMs });
+        cache.set(clientId, { client: freeze(client), expiresAt: now() + ttlMs });
       } else if (!client) {
         cache.delete(clientId);
       }
@@ -77,4 +79,12 @@ export function withClientChanges(store: ClientStore, feed: ClientChangeFeed, { 
       return deleted;
     },
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

@@ -77,10 +77,13 @@ export function describeClientCacheContract(name: string, open: () => Promise<Ca
       expect(await seen('cache-3')).toMatchObject({ clientId: 'cache-3' });
     });
 
-    test('callers get copies: changing a returned client does not change the cache', async () => {
-      const first = await seen('cache-3');
-      if (!first) throw new Error('cache-3 missing');
-      (first.metadata as { client_name: string }).client_name = 'Mutated';
+    test('callers cannot change the cache: a cached client is frozen', async () => {
+      await seen('cache-3');
+      const cached = await seen('cache-3');
+      if (!cached) throw new Error('cache-3 missing');
+      expect(() => {
+        (cached.metadata as { client_name: string }).client_name = 'Mutated';
+      }).toThrow(TypeError);
       expect((await seen('cache-3'))?.metadata.client_name).toBe('Cached');
     });
 
