@@ -22,7 +22,7 @@ export function evaluateTargets(report: Omit<BenchReport, 'targets'>): Target[] 
   targets.push({
     name: 'p99 under 25 ms at half the maximum rate (token, userinfo, introspection, discovery, JWKS)',
     met: slow.length === 0,
-    detail: ours.map((row) => `${row.id} ${row.half.p99} ms`).join(', '),
+    detail: ours.map((row) => `${row.id} ${row.half.p99.toFixed(1)} ms`).join(', '),
   });
   const errorRuns = [
     ...ours.flatMap((row) => [row.max.errors, row.half.errors]),
