@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { sampleProcess } from './processes.ts';
+import { startCpuMeter, type Watched } from './processes.ts';
 
 /** One kind of request a scenario repeats; `bodies` rotate, one per request. */
 export interface RequestSpec {
@@ -29,10 +29,12 @@ export interface RunResult {
   /** CPU used by this process, which is the load generator. */
   generatorCpu: number;
   serverCpu: number;
+  /** CPU used by the Redis and MongoDB-wire servers (0 for the baseline, which has none). */
+  backendCpu: number;
 }
 
 /** Drives `spec` as fast as `connections` connections go, with autocannon in this process. */
-export async function runLoad(wireUrl: string, pid: number, spec: RequestSpec, settings: RunSettings): Promise<RunResult> {
+export async function runLoad(wireUrl: string, watched: Watched, spec: RequestSpec, settings: RunSettings): Promise<RunResult> {
   let next = 0;
   const bodies = spec.bodies;
   const request: autocannon.Request = {
@@ -50,9 +52,7 @@ export async function runLoad(wireUrl: string, pid: number, spec: RequestSpec, s
         }
       : {}),
   };
-  const server = sampleProcess(pid);
-  const generator = process.cpuUsage();
-  const started = performance.now();
+  const meter = startCpuMeter(watched);
   const result = await autocannon({
     url: wireUrl,
     connections: settings.connections,
@@ -61,9 +61,7 @@ export async function runLoad(wireUrl: string, pid: number, spec: RequestSpec, s
     requests: [request],
     timeout: 10,
   });
-  const wallMs = performance.now() - started;
-  const generatorUsage = process.cpuUsage(generator);
-  const serverAfter = sampleProcess(pid);
+  const { wallMs, ...cpu } = meter.stop();
   const requests = result.requests.total;
   return {
     requests,
@@ -73,8 +71,7 @@ export async function runLoad(wireUrl: string, pid: number, spec: RequestSpec, s
     p99: result.latency.p99,
     max: result.latency.max,
     errors: result.errors + result.non2xx + result.mismatches,
-    generatorCpu: ((generatorUsage.user + generatorUsage.system) / 1000 / wallMs) * 100,
-    serverCpu: ((serverAfter.cpuMs - server.cpuMs) / wallMs) * 100,
+    ...cpu,
   };
 }
 

@@ -89,7 +89,8 @@ async function main(options: BenchOptions): Promise<void> {
       if (!user) throw new Error('no bench users');
       return (await signIn(target, clients.app, user)).tokens.access_token;
     };
-    servers.push({ kind, server, target, context: { service: clients.service, app: clients.app, refreshTokens, accessToken } });
+    const watched = { server: server.pid, backends: kind === 'ours' ? [redis.pid, mongo.pid].filter((pid): pid is number => pid !== undefined) : [] };
+    servers.push({ kind, server, watched, target, context: { service: clients.service, app: clients.app, refreshTokens, accessToken } });
   }
   const oursUnderTest = servers[1];
   if (!oursUnderTest) throw new Error('our server is missing');

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import type { RequestSpec, RunResult } from './load.ts';
-import { sampleProcess } from './processes.ts';
+import { startCpuMeter, type Watched } from './processes.ts';
 
 /**
  * Requests at a steady rate, evenly spaced (open loop), for the latency-at-half-rate runs.
@@ -10,7 +10,7 @@ import { sampleProcess } from './processes.ts';
  * latency counts from when it was due, so a server that falls behind shows it (no coordinated
  * omission).
  */
-export async function runPaced(wireUrl: string, pid: number, spec: RequestSpec, settings: { rate: number; duration: number; connections: number }): Promise<RunResult> {
+export async function runPaced(wireUrl: string, watched: Watched, spec: RequestSpec, settings: { rate: number; duration: number; connections: number }): Promise<RunResult> {
   const url = new URL(wireUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: settings.connections });
   const headers = { 'X-Forwarded-Proto': 'https', ...spec.headers };
@@ -41,8 +41,7 @@ export async function runPaced(wireUrl: string, pid: number, spec: RequestSpec, 
       outgoing.end(body);
     });
 
-  const server = sampleProcess(pid);
-  const generator = process.cpuUsage();
+  const meter = startCpuMeter(watched);
   const started = performance.now();
   const end = started + settings.duration * 1000;
   const interval = 1000 / settings.rate;
@@ -57,9 +56,7 @@ export async function runPaced(wireUrl: string, pid: number, spec: RequestSpec, 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(due - performance.now(), 1))));
   }
   await Promise.all(pending);
-  const wallMs = performance.now() - started;
-  const generatorUsage = process.cpuUsage(generator);
-  const serverAfter = sampleProcess(pid);
+  const { wallMs, ...cpu } = meter.stop();
   agent.destroy();
 
   latencies.sort((a, b) => a - b);
@@ -72,7 +69,6 @@ export async function runPaced(wireUrl: string, pid: number, spec: RequestSpec, 
     p99: at(0.99),
     max: latencies.at(-1) ?? Number.NaN,
     errors,
-    generatorCpu: ((generatorUsage.user + generatorUsage.system) / 1000 / wallMs) * 100,
-    serverCpu: ((serverAfter.cpuMs - server.cpuMs) / wallMs) * 100,
+    ...cpu,
   };
 }

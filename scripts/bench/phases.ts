@@ -3,7 +3,7 @@ import type { BenchClient, BenchUser } from './fixtures.ts';
 import { probe, runLoad, type RequestSpec, type RunResult } from './load.ts';
 import { runPaced } from './paced-load.ts';
 import type { BenchOptions } from './options.ts';
-import { sampleProcess, type NodeServer } from './processes.ts';
+import { sampleProcess, type NodeServer, type Watched } from './processes.ts';
 import type { BenchReport, RoundTrips, ScenarioRow } from './report.ts';
 import type { Scenario, ScenarioContext } from './scenarios.ts';
 import { signIn, type Target } from './sign-in-flow.ts';
@@ -12,6 +12,8 @@ import { runSignInLoad } from './sign-in-load.ts';
 export interface ServerUnderTest {
   kind: 'baseline' | 'ours';
   server: NodeServer;
+  /** The server's process and, for ours, its Redis and MongoDB-wire servers. */
+  watched: Watched;
   target: Target;
   context: ScenarioContext;
 }
@@ -39,13 +41,13 @@ export async function runScenarios(servers: ServerUnderTest[], scenarios: Scenar
   const rows: ScenarioRow[] = [];
   for (const scenario of scenarios) {
     const byKind: Partial<Record<ServerUnderTest['kind'], RunResult>> = {};
-    for (const { kind, server, context } of servers) {
+    for (const { kind, server, watched, context } of servers) {
       const spec = await scenario.build(context);
       await assertWorks(server, spec, scenario);
       server.truncateLog();
-      if (options.warmup > 0) await runLoad(server.wireUrl, server.pid, spec, { connections: options.connections, duration: options.warmup });
-      const max = await runLoad(server.wireUrl, server.pid, spec, { connections: options.connections, duration: options.duration });
-      const half = await runPaced(server.wireUrl, server.pid, spec, { connections: options.connections, duration: options.duration, rate: max.rps / 2 });
+      if (options.warmup > 0) await runLoad(server.wireUrl, watched, spec, { connections: options.connections, duration: options.warmup });
+      const max = await runLoad(server.wireUrl, watched, spec, { connections: options.connections, duration: options.duration });
+      const half = await runPaced(server.wireUrl, watched, spec, { connections: options.connections, duration: options.duration, rate: max.rps / 2 });
       byKind[kind] = max;
       const baseline = byKind.baseline;
       const ratio = kind === 'ours' && baseline ? max.rps / baseline.rps : undefined;
@@ -77,7 +79,7 @@ export async function sampleRoundTrips(ours: ServerUnderTest, scenarios: Scenari
   for (const scenario of scenarios) {
     const spec = await scenario.build(ours.context);
     await measure(scenario.id, scenario.title, async () => {
-      const run = await runLoad(ours.server.wireUrl, ours.server.pid, spec, { connections: 4, duration: 0, amount: options.sampleRequests });
+      const run = await runLoad(ours.server.wireUrl, ours.watched, spec, { connections: 4, duration: 0, amount: options.sampleRequests });
       return run.requests;
     });
   }
@@ -119,10 +121,10 @@ function toRoundTrips(
 /** The sign-in scenario on our server: as fast as `concurrency` browsers go, then at half that rate. */
 export async function runSignIn(ours: ServerUnderTest, users: BenchUser[], options: BenchOptions) {
   const settings = { concurrency: options.signInConcurrency, duration: Math.max(options.duration, 5) };
-  await runSignInLoad(ours.target, ours.server.pid, ours.context.app, users, { ...settings, duration: Math.max(1, options.warmup) });
-  const max = await runSignInLoad(ours.target, ours.server.pid, ours.context.app, users, settings);
+  await runSignInLoad(ours.target, ours.watched, ours.context.app, users, { ...settings, duration: Math.max(1, options.warmup) });
+  const max = await runSignInLoad(ours.target, ours.watched, ours.context.app, users, settings);
   if (max.firstError) say(`sign-in error: ${max.firstError}`);
-  const half = await runSignInLoad(ours.target, ours.server.pid, ours.context.app, users, { ...settings, rate: max.rps / 2 });
+  const half = await runSignInLoad(ours.target, ours.watched, ours.context.app, users, { ...settings, rate: max.rps / 2 });
   say(`sign-in: ${max.rps.toFixed(1)} flows/s, p99 ${max.p99.toFixed(0)} ms; at half rate p99 ${half.p99.toFixed(0)} ms; errors ${max.errors + half.errors}`);
   return { max, half };
 }
@@ -141,7 +143,7 @@ export async function runMemory(ours: ServerUnderTest, scenario: Scenario, backe
   let seconds = 0;
   for (let index = 0; index < 10; index += 1) {
     ours.server.truncateLog(); // an access log line per token would otherwise fill the disk
-    const run = await runLoad(ours.server.wireUrl, ours.server.pid, spec, { connections: options.connections, duration: 0, amount: slice });
+    const run = await runLoad(ours.server.wireUrl, ours.watched, spec, { connections: options.connections, duration: 0, amount: slice });
     issued += run.requests;
     errors += run.errors;
     seconds += run.seconds;

@@ -20,6 +20,41 @@ export function sampleProcess(pid: number): ProcessSample {
   return { cpuMs: (ticks * 1000) / CLOCK_TICKS, rssBytes: rssKib * 1024 };
 }
 
+/** The processes whose CPU a run reports: the server, and the Redis and MongoDB-wire servers it uses. */
+export interface Watched {
+  server: number;
+  backends: number[];
+}
+
+/** CPU use over a run, in % of one core: the server, its backends, and this process (the load generator). */
+export interface CpuUse {
+  wallMs: number;
+  serverCpu: number;
+  backendCpu: number;
+  generatorCpu: number;
+}
+
+export function startCpuMeter(watched: Watched): { stop(): CpuUse } {
+  const cpu = (pids: number[]) => pids.reduce((total, pid) => total + sampleProcess(pid).cpuMs, 0);
+  const server = cpu([watched.server]);
+  const backends = cpu(watched.backends);
+  const generator = process.cpuUsage();
+  const started = performance.now();
+  return {
+    stop() {
+      const wallMs = performance.now() - started;
+      const own = process.cpuUsage(generator);
+      const percent = (ms: number) => (ms / wallMs) * 100;
+      return {
+        wallMs,
+        serverCpu: percent(cpu([watched.server]) - server),
+        backendCpu: percent(cpu(watched.backends) - backends),
+        generatorCpu: percent((own.user + own.system) / 1000),
+      };
+    },
+  };
+}
+
 export interface NodeServer {
   name: string;
   pid: number;

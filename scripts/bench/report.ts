@@ -68,6 +68,7 @@ export function formatReport(report: BenchReport): string {
     ...runCells(row.max),
     ...runCells(row.half),
     fixed(row.max.serverCpu),
+    fixed(row.max.backendCpu),
     fixed(row.max.generatorCpu),
     row.ratio === undefined ? '' : `${(row.ratio * 100).toFixed(0)}%`,
   ]);
@@ -78,10 +79,11 @@ export function formatReport(report: BenchReport): string {
     ...runCells(signIn.max),
     ...runCells(signIn.half),
     fixed(signIn.max.serverCpu),
+    fixed(signIn.max.backendCpu),
     fixed(signIn.max.generatorCpu),
     `${(signIn.ofCeiling * 100).toFixed(0)}% of argon2`,
   ]);
-  const header = ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', '50%: req/s', 'p50', 'p99', 'max', 'errors', 'server CPU %', 'load-gen CPU %', 'ours / baseline'];
+  const header = ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', '50%: req/s', 'p50', 'p99', 'max', 'errors', 'server CPU %', 'Redis+DB CPU %', 'load-gen CPU %', 'ours / baseline'];
 
   const { memory } = report;
   const lines = [
@@ -89,6 +91,8 @@ export function formatReport(report: BenchReport): string {
     '',
     table(header, rows),
     '',
+    'req/s and latencies: autocannon, as fast as the connections go; "50%": requests paced evenly at half that rate, latency counted from when each was due. ' +
+      'CPU: % of one core during the maximum-rate run (server; its Redis and MongoDB-wire servers; the load generator, this process).',
     `argon2id verify alone (server's parameters, 4 at a time): ${fixed(signIn.argon2PerSecond, 1)}/s, median ${ms(signIn.argon2MedianMs)} ms`,
     `sign-in flow: ${fixed(signIn.max.requestsPerFlow, 1)} HTTP requests per flow, ${fixed(signIn.max.rps, 1)} flows/s = ${(signIn.ofCeiling * 100).toFixed(0)}% of the argon2 ceiling`,
     `start to ready: ours ${fixed(report.startup.oursReadyMs)} ms (/readyz), baseline ${fixed(report.startup.baselineReadyMs)} ms (discovery)`,

@@ -1,6 +1,6 @@
 import type { BenchClient, BenchUser } from './fixtures.ts';
 import type { RunResult } from './load.ts';
-import { sampleProcess } from './processes.ts';
+import { startCpuMeter, type Watched } from './processes.ts';
 import { signIn, type Target } from './sign-in-flow.ts';
 
 export interface SignInSettings {
@@ -14,7 +14,7 @@ export interface SignInSettings {
 export type SignInResult = RunResult & { requestsPerFlow: number; firstError?: string };
 
 /** Runs complete sign-ins against the target for `duration` seconds and times each whole flow. */
-export async function runSignInLoad(target: Target, pid: number, client: BenchClient, users: BenchUser[], settings: SignInSettings): Promise<SignInResult> {
+export async function runSignInLoad(target: Target, watched: Watched, client: BenchClient, users: BenchUser[], settings: SignInSettings): Promise<SignInResult> {
   const latencies: number[] = [];
   let errors = 0;
   let httpRequests = 0;
@@ -35,8 +35,7 @@ export async function runSignInLoad(target: Target, pid: number, client: BenchCl
     }
   };
 
-  const server = sampleProcess(pid);
-  const generator = process.cpuUsage();
+  const meter = startCpuMeter(watched);
   const started = performance.now();
   const deadline = started + settings.duration * 1000;
   if (settings.rate) {
@@ -55,9 +54,7 @@ export async function runSignInLoad(target: Target, pid: number, client: BenchCl
     };
     await Promise.all(Array.from({ length: settings.concurrency }, worker));
   }
-  const wallMs = performance.now() - started;
-  const generatorUsage = process.cpuUsage(generator);
-  const serverAfter = sampleProcess(pid);
+  const { wallMs, ...cpu } = meter.stop();
 
   latencies.sort((a, b) => a - b);
   const at = (fraction: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * fraction))] ?? Number.NaN;
@@ -69,8 +66,7 @@ export async function runSignInLoad(target: Target, pid: number, client: BenchCl
     p99: at(0.99),
     max: latencies.at(-1) ?? Number.NaN,
     errors,
-    generatorCpu: ((generatorUsage.user + generatorUsage.system) / 1000 / wallMs) * 100,
-    serverCpu: ((serverAfter.cpuMs - server.cpuMs) / wallMs) * 100,
+    ...cpu,
     requestsPerFlow: latencies.length > 0 ? httpRequests / latencies.length : Number.NaN,
     ...(firstError ? { firstError } : {}),
   };
