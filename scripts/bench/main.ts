@@ -96,13 +96,15 @@ async function main(options: BenchOptions): Promise<void> {
   if (!oursUnderTest) throw new Error('our server is missing');
 
   const rows = await runScenarios(servers, SCENARIOS, options);
+  const rssAfterScenariosBytes = sampleProcess(ours.pid).rssBytes;
   const signInRuns = await runSignIn(oursUnderTest, users, options);
+  const rssAfterSignInBytes = sampleProcess(ours.pid).rssBytes;
   say('sampling round trips per request under MONITOR');
   const roundTrips = await sampleRoundTrips(oursUnderTest, SCENARIOS, backends, options, users);
   say(`memory run: ${options.tokens} client-credentials tokens`);
   const [clientCredentials] = SCENARIOS;
   if (!clientCredentials) throw new Error('no client-credentials scenario');
-  const memory = await runMemory(oursUnderTest, clientCredentials, backends, options, rssStartBytes);
+  const memory = { ...(await runMemory(oursUnderTest, clientCredentials, backends, options, rssStartBytes)), rssAfterScenariosBytes, rssAfterSignInBytes };
 
   const partial: Omit<BenchReport, 'targets'> = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, date: new Date().toISOString() },

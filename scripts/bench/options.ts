@@ -60,8 +60,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     serverEnv[match[1]] = match[2] ?? '';
   }
   return {
-    duration: number('duration', parsed.duration, quick ? 3 : 10, 1),
-    warmup: number('warmup', parsed.warmup, quick ? 1 : 3, 0),
+    duration: number('duration', parsed.duration, quick ? 3 : 8, 1),
+    warmup: number('warmup', parsed.warmup, quick ? 1 : 2, 0),
     connections: Math.round(number('connections', parsed.connections, 32, 1)),
     signInConcurrency: Math.round(number('sign-in-concurrency', parsed['sign-in-concurrency'], 8, 1)),
     tokens: Math.round(number('tokens', parsed.tokens, quick ? 20_000 : 1_000_000, 1000)),

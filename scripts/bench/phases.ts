@@ -133,7 +133,13 @@ export async function runSignIn(ours: ServerUnderTest, users: BenchUser[], optio
  * Issues `options.tokens` client-credentials tokens on our server in ten slices and samples its
  * resident memory after each, to show whether it stays flat while the tokens go to Redis.
  */
-export async function runMemory(ours: ServerUnderTest, scenario: Scenario, backends: BackendProbe, options: BenchOptions, rssStartBytes: number): Promise<BenchReport['memory']> {
+export async function runMemory(
+  ours: ServerUnderTest,
+  scenario: Scenario,
+  backends: BackendProbe,
+  options: BenchOptions,
+  rssStartBytes: number,
+): Promise<Omit<BenchReport['memory'], 'rssAfterScenariosBytes' | 'rssAfterSignInBytes'>> {
   const spec = await scenario.build(ours.context);
   const redisBefore = (await backends.read()).redisUsedMemory;
   const slice = Math.ceil(options.tokens / 10);

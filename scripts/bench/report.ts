@@ -40,6 +40,9 @@ export interface BenchReport {
     tokensPerSecond: number;
     errors: number;
     rssStartBytes: number;
+    /** RSS after the token scenarios, and after the sign-ins (argon2id's 64 MiB per verify, 4 at a time). */
+    rssAfterScenariosBytes: number;
+    rssAfterSignInBytes: number;
     /** RSS after each tenth of the tokens. */
     rssSamplesBytes: number[];
     redisUsedMemoryBeforeBytes: number;
@@ -96,7 +99,7 @@ export function formatReport(report: BenchReport): string {
     `argon2id verify alone (server's parameters, 4 at a time): ${fixed(signIn.argon2PerSecond, 1)}/s, median ${ms(signIn.argon2MedianMs)} ms`,
     `sign-in flow: ${fixed(signIn.max.requestsPerFlow, 1)} HTTP requests per flow, ${fixed(signIn.max.rps, 1)} flows/s = ${(signIn.ofCeiling * 100).toFixed(0)}% of the argon2 ceiling`,
     `start to ready: ours ${fixed(report.startup.oursReadyMs)} ms (/readyz), baseline ${fixed(report.startup.baselineReadyMs)} ms (discovery)`,
-    `memory: ${memory.tokens} client-credentials tokens at ${fixed(memory.tokensPerSecond)}/s (${memory.errors} errors); server RSS ${mib(memory.rssStartBytes)} at ready, ` +
+    `memory: ${memory.tokens} client-credentials tokens at ${fixed(memory.tokensPerSecond)}/s (${memory.errors} errors); server RSS ${mib(memory.rssStartBytes)} at ready, ${mib(memory.rssAfterScenariosBytes)} after the token scenarios, ${mib(memory.rssAfterSignInBytes)} after the sign-ins, ` +
       `then after each tenth: ${memory.rssSamplesBytes.map(mib).join(', ')}; Redis used_memory ${mib(memory.redisUsedMemoryBeforeBytes)} -> ${mib(memory.redisUsedMemoryAfterBytes)}`,
     '',
     'Round trips per request (ours; MONITOR sample, commandstats and serverStatus deltas):',
