@@ -57,7 +57,7 @@ export async function openBackendProbe(redisUrl: string, mongodbUri: string): Pr
       };
     },
     async monitorRedis() {
-      const monitor: Redis = await redis.duplicate().monitor();
+      const monitor: Redis = await redis.monitor();
       const inTransaction = new Set<string>();
       const trace: RedisTrace = { roundTrips: 0, byCommand: {} };
       monitor.on('monitor', (_time: string, args: string[], source: string) => {
