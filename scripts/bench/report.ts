@@ -53,6 +53,8 @@ export interface BenchReport {
 }
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+/** A rate: whole numbers, except the few flows per second of the sign-in. */
+const rate = (value: number) => fixed(value, value < 100 ? 1 : 0);
 const ms = (value: number) => (Number.isFinite(value) ? (value < 10 ? value.toFixed(1) : value.toFixed(0)) : '-');
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
@@ -64,7 +66,7 @@ function table(header: string[], rows: string[][]): string {
 
 /** The report as Markdown: the one results table, then what the table cannot hold. */
 export function formatReport(report: BenchReport): string {
-  const runCells = (run: RunResult) => [fixed(run.rps), ms(run.p50), ms(run.p99), ms(run.max), String(run.errors)];
+  const runCells = (run: RunResult) => [rate(run.rps), ms(run.p50), ms(run.p99), ms(run.max), String(run.errors)];
   const rows = report.rows.map((row) => [
     row.title,
     row.server,
@@ -90,16 +92,17 @@ export function formatReport(report: BenchReport): string {
 
   const { memory } = report;
   const lines = [
-    `Machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, ${report.machine.date}`,
+    `Machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, run at ${report.machine.date}`,
     '',
     table(header, rows),
     '',
     'req/s and latencies: autocannon, as fast as the connections go; "50%": requests paced evenly at half that rate, latency counted from when each was due. ' +
       'CPU: % of one core during the maximum-rate run (server; its Redis and MongoDB-wire servers; the load generator, this process).',
-    `argon2id verify alone (server's parameters, 4 at a time): ${fixed(signIn.argon2PerSecond, 1)}/s, median ${ms(signIn.argon2MedianMs)} ms`,
-    `sign-in flow: ${fixed(signIn.max.requestsPerFlow, 1)} HTTP requests per flow, ${fixed(signIn.max.rps, 1)} flows/s = ${(signIn.ofCeiling * 100).toFixed(0)}% of the argon2 ceiling`,
-    `start to ready: ours ${fixed(report.startup.oursReadyMs)} ms (/readyz), baseline ${fixed(report.startup.baselineReadyMs)} ms (discovery)`,
-    `memory: ${memory.tokens} client-credentials tokens at ${fixed(memory.tokensPerSecond)}/s (${memory.errors} errors); server RSS ${mib(memory.rssStartBytes)} at ready, ${mib(memory.rssAfterScenariosBytes)} after the token scenarios, ${mib(memory.rssAfterSignInBytes)} after the sign-ins, ` +
+    '',
+    `- argon2id verify alone (server's parameters, 4 at a time): ${fixed(signIn.argon2PerSecond, 1)}/s, median ${ms(signIn.argon2MedianMs)} ms`,
+    `- sign-in flow: ${fixed(signIn.max.requestsPerFlow, 1)} HTTP requests per flow, ${fixed(signIn.max.rps, 1)} flows/s = ${(signIn.ofCeiling * 100).toFixed(0)}% of the argon2 ceiling`,
+    `- start to ready: ours ${fixed(report.startup.oursReadyMs)} ms (/readyz), baseline ${fixed(report.startup.baselineReadyMs)} ms (discovery)`,
+    `- memory: ${memory.tokens} client-credentials tokens at ${fixed(memory.tokensPerSecond)}/s (${memory.errors} errors); server RSS ${mib(memory.rssStartBytes)} at ready, ${mib(memory.rssAfterScenariosBytes)} after the token scenarios, ${mib(memory.rssAfterSignInBytes)} after the sign-ins, ` +
       `then after each tenth: ${memory.rssSamplesBytes.map(mib).join(', ')}; Redis used_memory ${mib(memory.redisUsedMemoryBeforeBytes)} -> ${mib(memory.redisUsedMemoryAfterBytes)}`,
     '',
     'Round trips per request (ours; MONITOR sample, commandstats and serverStatus deltas):',
