@@ -17,12 +17,7 @@ import { z } from 'zod';
 import { AdminError } from '../src/admin-error.ts';
 import { createClientAdmin, definedOnly, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
 import { createSecretBox } from '../src/clients/secret-box.ts';
-import type { ClientMetadata } from 'oidc-provider';
-import type { Config } from '../src/config/schema.ts';
-import { createLogger } from '../src/logging/create-logger.ts';
-import { createProvider } from '../src/oidc/create-provider.ts';
-import { generateKeySet } from '../src/oidc/keys.ts';
-import type { Stores } from '../src/storage/ports.ts';
+import { providerValidator } from './lib/provider-validator.ts';
 import { openServices, parseCommandLine, print, runCli, table, UsageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';
@@ -49,23 +44,6 @@ const fileSchema = z.object({
       .strict(),
   ),
 });
-
-/** oidc-provider's client validation with the server's own configuration. */
-async function providerValidator(config: Config, stores: Stores) {
-  const keys = config.jwks && config.cookieKeys ? undefined : await generateKeySet();
-  const provider = createProvider({
-    config,
-    jwks: config.jwks ?? (keys?.jwks as NonNullable<Config['jwks']>),
-    cookieKeys: config.cookieKeys ?? keys?.cookieKeys ?? [],
-    adapter: stores.oidcAdapter,
-    findAccount: async () => undefined,
-    clients: [],
-    logger: createLogger('silent'),
-  });
-  return async (metadata: Record<string, unknown>) => {
-    await provider.Client.validate(metadata as ClientMetadata);
-  };
-}
 
 const row = (client: ClientView) => ({
   client_id: client.clientId,
@@ -134,7 +112,7 @@ await runCli('clients', async () => {
   // Read the file before connecting, so a bad file fails fast and writes nothing.
   const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
 
-  const { config, stores, close } = await openServices('clients', { redis: false });
+  const { config, stores, close } = await openServices('clients', { redis: 'optional' });
   try {
     const admin = createClientAdmin({
       store: stores.clients,
@@ -145,6 +123,7 @@ await runCli('clients', async () => {
     if (needsKey && !config.clientSecretKeys) {
       throw new AdminError('IDP_CLIENT_SECRET_KEYS is not set: it encrypts client secrets (npm run keys makes one)');
     }
+    const writes = ['create', 'update', 'rotate-secret', 'disable', 'enable', 'delete'].includes(command) || (command === 'apply' && !values['dry-run']);
     const secretLine = (secret: string | undefined) => (secret ? `\nClient secret (shown once, store it now): ${secret}` : '');
     switch (command) {
       case 'create': {
@@ -204,6 +183,10 @@ await runCli('clients', async () => {
         print(json, { dryRun: values['dry-run'], plan: summary }, [...lines, values['dry-run'] ? 'Dry run: nothing was changed.' : 'Done.'].join('\n'));
         break;
       }
+    }
+    if (writes && !config.redisUrl) {
+      // Without Redis the change cannot be announced; servers notice it when their cached copy expires.
+      process.stderr.write(`clients: REDIS_URL is not set, so running servers are not told of this change; they apply it within IDP_CLIENT_CACHE_TTL (${config.clientCacheTtl} s)\n`);
     }
   } finally {
     await close();

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
     clockTolerance: config.clockTolerance,
+    clientCacheTtl: config.clientCacheTtl,
   }).catch((error: unknown) => {
     throw new StartupError((error as Error).message);
   });

@@ -36,16 +36,20 @@ export interface CliServices {
   close(): Promise<void>;
 }
 
-/** The scripts' bootstrap: configuration from the environment, MongoDB and Redis as the server uses them. */
-export async function openServices(tool: string, { redis = true } = {}): Promise<CliServices> {
+/**
+ * The scripts' bootstrap: configuration from the environment, MongoDB and Redis as the server uses
+ * them. `redis: 'optional'` connects when REDIS_URL is set (the clients tool announces its changes
+ * there, so running servers drop their cached copy at once).
+ */
+export async function openServices(tool: string, { redis = true }: { redis?: boolean | 'optional' } = {}): Promise<CliServices> {
   const loaded = loadConfig({ env: process.env, configDir: CONFIG_DIR });
   if (!loaded.ok) throw new AdminError(`configuration error: ${loaded.errors.join('; ')}`);
   const { config } = loaded;
   if (!config.mongodbUri) throw new AdminError(`MONGODB_URI is not set: the ${tool} tool works on the MongoDB the server uses`);
-  if (redis && !config.redisUrl) throw new AdminError(`REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
+  if (redis === true && !config.redisUrl) throw new AdminError(`REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
   const stores = await createStores({
     mongodbUri: config.mongodbUri,
-    redisUrl: redis ? config.redisUrl : undefined,
+    redisUrl: redis === false ? undefined : config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
     clockTolerance: config.clockTolerance,
   });

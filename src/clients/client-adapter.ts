@@ -4,24 +4,39 @@ import type { ClientStore, OidcAdapterFactory } from '../storage/ports.ts';
 import type { SecretBox } from './secret-box.ts';
 
 /**
- * oidc-provider's `Client` model, read from the registered clients on every lookup, so a client
- * created, changed, disabled or deleted by the clients tool counts at once on every instance. There
- * is no cache of our own: oidc-provider keeps validated Client objects keyed by a hash of their
- * metadata, so an unchanged client is not validated again, and a changed one never served stale.
- * A disabled client is reported as unknown (invalid_client).
+ * oidc-provider's `Client` model, read from the registered clients on every lookup. The store given
+ * here caches (src/storage/cached-client-store.ts) and drops a client as soon as a change to it is
+ * announced, so a client changed, disabled or deleted by the clients tool counts at once on every
+ * instance (see the README for the bound when an announcement is lost). oidc-provider keeps
+ * validated Client objects keyed by a hash of their metadata, so an unchanged client is not
+ * validated again, and a changed one is never served stale. A disabled client is reported as
+ * unknown (invalid_client).
  */
 export function createRegisteredClientAdapter(store: ClientStore, box: SecretBox, logger: Logger): Adapter {
   const readOnly = async () => {
     throw new Error('registered clients are managed with npm run clients, not through oidc-provider');
   };
+  // Opening a sealed secret (AES-GCM) at every lookup showed in token endpoint profiles; the
+  // opened secret is kept per client for as long as its sealed value does not change.
+  const opened = new Map<string, { sealed: string; secret: string }>();
+  const open = (clientId: string, sealed: string) => {
+    const known = opened.get(clientId);
+    if (known?.sealed === sealed) return known.secret;
+    const secret = box.open(sealed);
+    opened.set(clientId, { sealed, secret });
+    return secret;
+  };
   return {
     async find(id) {
       const client = await store.find(id);
-      if (!client || client.disabled) return undefined;
+      if (!client || client.disabled) {
+        opened.delete(id);
+        return undefined;
+      }
       const payload: AdapterPayload = { ...client.metadata, client_id: client.clientId };
       if (client.sealedSecret) {
         try {
-          payload.client_secret = box.open(client.sealedSecret);
+          payload.client_secret = open(client.clientId, client.sealedSecret);
         } catch (error) {
           logger.error({ event: 'client.secret_unreadable', clientId: id, err: error }, 'client secret cannot be decrypted; check IDP_CLIENT_SECRET_KEYS');
           return undefined;

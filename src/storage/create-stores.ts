@@ -14,6 +14,8 @@ import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
 import { createRedisTokenStore } from './redis/redis-token-store.ts';
 import { withTimeout } from './with-timeout.ts';
 import { createRedisOidcStore } from './redis/redis-oidc-adapter.ts';
+import { createRedisClientChangeFeed } from './redis/redis-client-change-feed.ts';
+import { withClientChanges } from './cached-client-store.ts';
 
 /** A readiness probe must answer quickly even when a store hangs. */
 const PING_TIMEOUT_MS = 2000;
@@ -24,6 +26,12 @@ export interface StoreOptions {
   redisKeyPrefix: string;
   /** Seconds added to every stored lifetime (oidc-provider's clockTolerance). */
   clockTolerance: number;
+  /**
+   * Seconds a registered client may be served from this instance's cache when a change
+   * announcement is lost; 0 or unset = read MongoDB at every lookup. Needs Redis (the announcements
+   * travel over it); writes are announced whenever Redis is configured.
+   */
+  clientCacheTtl?: number;
 }
 
 /**
@@ -55,13 +63,21 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     ? createRedisOidcStore(redis, { prefix: options.redisKeyPrefix, clockTolerance: options.clockTolerance })
     : createMemoryOidcStore({ clockTolerance: options.clockTolerance });
 
-  const clients = mongo ? createMongoClientStore(mongo) : createMemoryClientStore();
+  const registered = mongo ? createMongoClientStore(mongo) : createMemoryClientStore();
+  const clientChanges = redis ? createRedisClientChangeFeed(redis, options.redisKeyPrefix) : undefined;
+  const clients = clientChanges ? withClientChanges(registered, clientChanges, { ttlMs: (options.clientCacheTtl ?? 0) * 1000 }) : undefined;
+  try {
+    await clients?.start();
+  } catch (error) {
+    await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
+    throw new Error(`cannot subscribe to client changes in Redis (${(error as Error).message})`, { cause: error });
+  }
   const attempts = redis ? createRedisAttemptCounter(redis, options.redisKeyPrefix) : createMemoryAttemptCounter();
   const tokens = redis ? createRedisTokenStore(redis, options.redisKeyPrefix) : createMemoryTokenStore();
 
   return {
     users,
-    clients,
+    clients: clients ?? registered,
     oidcAdapter: oidc.adapter,
     endSessionsOf: oidc.endSessionsOf,
     grantsOf: oidc.grantsOf,
@@ -78,6 +94,7 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
       await Promise.all([check('MongoDB', mongo?.db?.admin().ping()), check('Redis', redis?.ping())]);
     },
     async close() {
+      await clientChanges?.close();
       await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
     },
   };

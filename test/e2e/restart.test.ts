@@ -13,7 +13,7 @@ import {
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
-import { freePort } from '../support/services.ts';
+import { freePort } from '../../scripts/lib/local-services.ts';
 import { spawnServer, waitUntilReady, type ServerProcess } from '../support/server-process.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 

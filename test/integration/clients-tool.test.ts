@@ -7,6 +7,7 @@ import * as oidc from 'openid-client';
 import { generateKeySet } from '../../src/oidc/keys.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import { runTool } from '../support/cli.ts';
+import { eventually } from '../support/eventually.ts';
 import { allowConsent, newAccount, openAuthorization, registerAndConsent, registerFrom, RelyingParty, RP_REDIRECT_URI } from '../support/relying-party.ts';
 import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
@@ -15,6 +16,9 @@ interface Created {
   client: { clientId: string };
   clientSecret?: string;
 }
+
+/** The server's client cache lifetime (s) in this file. */
+const CACHE_TTL = 2;
 
 /** `npm run clients`, run as a process against the MongoDB of a running server. */
 // Each test runs the tool as several processes, each a Node start-up and a database connection; on
@@ -37,9 +41,13 @@ describe('clients tool', () => {
   beforeAll(async () => {
     const keys = await generateKeySet();
     const secretKey = keys.clientSecretKeys.join(',');
-    server = await startTestApp({ backends: scope, keys, env: { IDP_CLIENT_SECRET_KEYS: secretKey } });
+    // A short client cache, so the test of a change nobody announced can wait out its bound.
+    server = await startTestApp({ backends: scope, keys, env: { IDP_CLIENT_SECRET_KEYS: secretKey, IDP_CLIENT_CACHE_TTL: String(CACHE_TTL) } });
     env = {
       MONGODB_URI: scope.mongodbUri,
+      // The tool announces each change over the server's Redis, so the server drops its cached copy.
+      REDIS_URL: scope.redisUrl,
+      IDP_REDIS_KEY_PREFIX: scope.redisKeyPrefix,
       ISSUER: server.url,
       IDP_CLIENT_SECRET_KEYS: secretKey,
       // The tool validates with a provider built like the server's; given keys spare it generating some.
@@ -91,6 +99,24 @@ describe('clients tool', () => {
     const rotated = JSON.parse((await clients(['rotate-secret', created.client.clientId, '--json'])).stdout) as { clientSecret: string };
     await expect(token(created.clientSecret ?? '')).rejects.toMatchObject({ error: 'invalid_client' });
     await expect(token(rotated.clientSecret)).resolves.toMatchObject({ access_token: expect.any(String) });
+  });
+
+  test('a change made without REDIS_URL is not announced; servers apply it within IDP_CLIENT_CACHE_TTL', async () => {
+    const created = await create(['--name', 'Unannounced', '--grant-type', 'client_credentials']);
+    const outcome = () =>
+      rpFor(created.client.clientId, created.clientSecret)
+        .then((rp) => oidc.clientCredentialsGrant(rp.config, { scope: 'openid' }))
+        .then(
+          () => 'issued',
+          (error: { error?: string }) => error.error ?? 'failed',
+        );
+    expect(await outcome()).toBe('issued'); // the server has the client cached now
+    const { REDIS_URL: _redis, ...withoutRedis } = env;
+    const disabled = await runTool('clients', ['disable', created.client.clientId], withoutRedis);
+    expect(disabled.stderr).toContain('REDIS_URL is not set');
+    const started = Date.now();
+    expect(await eventually(outcome, (result) => result === 'invalid_client', (CACHE_TTL + 3) * 1000)).toBe('invalid_client');
+    expect(Date.now() - started).toBeLessThanOrEqual((CACHE_TTL + 1) * 1000);
   });
 
   test('a disabled client gets invalid_client and a clear page in the browser; enable restores it; delete removes it', async () => {

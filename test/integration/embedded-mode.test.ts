@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { freePort } from '../support/services.ts';
+import { freePort } from '../../scripts/lib/local-services.ts';
 import { spawnServer, waitUntilReady, type ServerProcess } from '../support/server-process.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import { openAuthorization, RelyingParty, rpClient } from '../support/relying-party.ts';
-import { startRedis, type TestService } from '../support/services.ts';
+import { startRedis, type TestService } from '../../scripts/lib/local-services.ts';
 import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { UserAgent } from '../support/user-agent.ts';
 

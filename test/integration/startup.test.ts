@@ -2,7 +2,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { freePort } from '../support/services.ts';
+import { freePort } from '../../scripts/lib/local-services.ts';
 import { runServerToExit } from '../support/server-process.ts';
 
 /** An operator who misconfigures gets one line per problem naming the setting, and a non-zero exit. */

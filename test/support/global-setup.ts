@@ -1,4 +1,4 @@
-import { startMongo, startRedis, type TestService } from './services.ts';
+import { startMongo, startRedis, type TestService } from '../../scripts/lib/local-services.ts';
 
 declare global {
   var idpTestServices: TestService[] | undefined;

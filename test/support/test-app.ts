@@ -59,6 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     redisUrl: options.backends?.redisUrl,
     redisKeyPrefix: options.backends?.redisKeyPrefix ?? 'idp:',
     clockTolerance: config.clockTolerance,
+    clientCacheTtl: config.clientCacheTtl,
   });
   const clients = options.clients?.(config.issuer) ?? [];
   const app = createApp({

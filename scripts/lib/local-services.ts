@@ -5,10 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** A server process started for the test run. */
+/**
+ * Private redis-server and MongoDB-wire servers on free ports, for the test suite (jest's global
+ * setup) and the benchmark alike, so both run against servers provisioned the same way
+ * (scripts/test-deps.sh installs them).
+ */
+
+/** A server process started for a test or benchmark run. */
 export interface TestService {
   name: string;
   url: string;
+  /** Its process id, so a benchmark can read its CPU time and memory from /proc. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -85,7 +93,7 @@ export async function startRedis(): Promise<TestService> {
     port,
     dir,
   );
-  return { name: 'redis', url: `redis://127.0.0.1:${port}`, stop: stopper(child, dir) };
+  return { name: 'redis', url: `redis://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child, dir) };
 }
 
 /** A private MongoDB-wire server: mongod when installed, else FerretDB over SQLite in a temp dir. */
@@ -101,5 +109,5 @@ export async function startMongo(): Promise<TestService> {
         dir,
       )
     : await startProcess('mongod', 'mongod', ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dir], port, dir);
-  return { name: 'mongodb', url: `mongodb://127.0.0.1:${port}`, stop: stopper(child, dir) };
+  return { name: 'mongodb', url: `mongodb://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child, dir) };
 }

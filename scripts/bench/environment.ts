@@ -1,0 +1,48 @@
+import type { KeySet } from '../../src/oidc/keys.ts';
+import type { BaselineConfig } from './baseline-server.ts';
+import { staticMetadata, type BenchClient } from './fixtures.ts';
+
+/**
+ * Access tokens live this long in the benchmark (s), so the million tokens of the memory run do
+ * not pile up in Redis: it holds about rate x (lifetime + clock tolerance) of them at a time. Long
+ * enough for any one scenario's runs.
+ */
+export const BENCH_ACCESS_TOKEN_TTL = 120;
+
+/** Our server in production mode, as an operator would run it behind a TLS-terminating proxy. */
+export function serverEnvironment(options: {
+  port: number;
+  keys: KeySet;
+  redisUrl: string;
+  mongodbUri: string;
+  extra: Record<string, string>;
+}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    PORT: String(options.port),
+    ISSUER: `https://127.0.0.1:${options.port}`,
+    TRUST_PROXY: 'true',
+    IDP_JWKS: JSON.stringify(options.keys.jwks),
+    IDP_COOKIE_KEYS: options.keys.cookieKeys.join(','),
+    IDP_CLIENT_SECRET_KEYS: options.keys.clientSecretKeys.join(','),
+    // Required in production; nothing listens there, and none of the scenarios sends mail.
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    MONGODB_URI: options.mongodbUri,
+    REDIS_URL: options.redisUrl,
+    IDP_REDIS_KEY_PREFIX: 'bench:',
+    IDP_ACCESS_TOKEN_TTL: String(BENCH_ACCESS_TOKEN_TTL),
+    ...options.extra,
+  };
+}
+
+export function baselineEnvironment(options: { port: number; keys: KeySet; clients: BenchClient[] }): Record<string, string> {
+  const config: BaselineConfig = {
+    issuer: `https://127.0.0.1:${options.port}`,
+    port: options.port,
+    jwks: options.keys.jwks as BaselineConfig['jwks'],
+    cookieKeys: options.keys.cookieKeys,
+    clients: options.clients.map(staticMetadata),
+    accessTokenTtl: BENCH_ACCESS_TOKEN_TTL,
+  };
+  return { NODE_ENV: 'production', BENCH_BASELINE_CONFIG: JSON.stringify(config) };
+}

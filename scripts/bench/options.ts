@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  /** Seconds of each measured run (the maximum-rate run and the half-rate run alike). */
+  duration: number;
+  /** Seconds of warm-up before each scenario's measured runs (JIT, connection pools). */
+  warmup: number;
+  connections: number;
+  /** Concurrent browser-less sign-ins in the sign-in scenario. */
+  signInConcurrency: number;
+  /** Client-credentials tokens issued in the memory run. */
+  tokens: number;
+  /** Requests (sign-ins: flows) per scenario in the round-trip sample, which runs under MONITOR. */
+  sampleRequests: number;
+  json: string | undefined;
+  /** Extra environment for our server, e.g. to compare a setting: --server-env IDP_X=1 */
+  serverEnv: Record<string, string>;
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup S] [--connections N]
+       [--sign-in-concurrency N] [--tokens N] [--json FILE] [--server-env NAME=VALUE ...]
+  --quick      a short run for development: 3 s runs, 1 s warm-up, 20,000 tokens in the memory run
+  --tokens N   client-credentials tokens issued to check memory stays flat (default 1,000,000)`;
+
+export class UsageError extends Error {}
+
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        quick: { type: 'boolean', default: false },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        connections: { type: 'string' },
+        'sign-in-concurrency': { type: 'string' },
+        tokens: { type: 'string' },
+        json: { type: 'string' },
+        'server-env': { type: 'string', multiple: true },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (parsed.help) throw new UsageError(USAGE);
+  const quick = parsed.quick;
+  const number = (name: string, value: string | undefined, fallback: number, min: number) => {
+    if (value === undefined) return fallback;
+    const result = Number(value.replaceAll('_', '').replaceAll(',', ''));
+    if (!Number.isFinite(result) || result < min) throw new UsageError(`--${name} must be a number of at least ${min}\n${USAGE}`);
+    return result;
+  };
+  const serverEnv: Record<string, string> = {};
+  for (const pair of parsed['server-env'] ?? []) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!match?.[1]) throw new UsageError(`--server-env takes NAME=VALUE, got "${pair}"`);
+    serverEnv[match[1]] = match[2] ?? '';
+  }
+  return {
+    duration: number('duration', parsed.duration, quick ? 3 : 8, 1),
+    warmup: number('warmup', parsed.warmup, quick ? 1 : 2, 0),
+    connections: Math.round(number('connections', parsed.connections, 32, 1)),
+    signInConcurrency: Math.round(number('sign-in-concurrency', parsed['sign-in-concurrency'], 8, 1)),
+    tokens: Math.round(number('tokens', parsed.tokens, quick ? 20_000 : 1_000_000, 1000)),
+    sampleRequests: quick ? 100 : 300,
+    json: parsed.json,
+    serverEnv,
+  };
+}

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, truncateSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run on). */
+const CLOCK_TICKS = 100;
+
+/** CPU time (ms, user + system) and resident memory (bytes) of a process, from /proc. */
+export interface ProcessSample {
+  cpuMs: number;
+  rssBytes: number;
+}
+
+export function sampleProcess(pid: number): ProcessSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces; the fields after its closing parenthesis are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+  return { cpuMs: (ticks * 1000) / CLOCK_TICKS, rssBytes: rssKib * 1024 };
+}
+
+/** The processes whose CPU a run reports: the server, and the Redis and MongoDB-wire servers it uses. */
+export interface Watched {
+  server: number;
+  backends: number[];
+}
+
+/** CPU use over a run, in % of one core: the server, its backends, and this process (the load generator). */
+export interface CpuUse {
+  wallMs: number;
+  serverCpu: number;
+  backendCpu: number;
+  generatorCpu: number;
+}
+
+export function startCpuMeter(watched: Watched): { stop(): CpuUse } {
+  const cpu = (pids: number[]) => pids.reduce((total, pid) => total + sampleProcess(pid).cpuMs, 0);
+  const server = cpu([watched.server]);
+  const backends = cpu(watched.backends);
+  const generator = process.cpuUsage();
+  const started = performance.now();
+  return {
+    stop() {
+      const wallMs = performance.now() - started;
+      const own = process.cpuUsage(generator);
+      const percent = (ms: number) => (ms / wallMs) * 100;
+      return {
+        wallMs,
+        serverCpu: percent(cpu([watched.server]) - server),
+        backendCpu: percent(cpu(watched.backends) - backends),
+        generatorCpu: percent((own.user + own.system) / 1000),
+      };
+    },
+  };
+}
+
+export interface NodeServer {
+  name: string;
+  pid: number;
+  /** The address requests go to (plain http; the load generator plays the TLS proxy). */
+  wireUrl: string;
+  /** Milliseconds from spawn to the first successful readiness answer. */
+  readyMs: number;
+  /** The server's output so far (stdout and stderr go to one file, truncated between phases). */
+  log(): string;
+  truncateLog(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `node <script>` with exactly `env` and waits until `readyPath` answers 200. Output goes to
+ * a file rather than a pipe, so reading it costs the load generator's process nothing.
+ */
+export async function startNodeServer(options: {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  port: number;
+  readyPath: string;
+  logFile: string;
+  cwd: string;
+}): Promise<NodeServer> {
+  const fd = openSync(options.logFile, 'a');
+  const started = performance.now();
+  const child = spawn(process.execPath, [options.script], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const log = () => readFileSync(options.logFile, 'utf8');
+  const wireUrl = `http://127.0.0.1:${options.port}`;
+  try {
+    await waitForReady(child, `${wireUrl}${options.readyPath}`, options.name, log);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  const readyMs = performance.now() - started;
+  if (child.pid === undefined) throw new Error(`${options.name} has no process id`);
+  return {
+    name: options.name,
+    pid: child.pid,
+    wireUrl,
+    readyMs,
+    log,
+    truncateLog: () => truncateSync(options.logFile, 0),
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitForReady(child: ChildProcess, url: string, name: string, log: () => string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was ready:\n${log().slice(-4000)}`);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${name} not ready within ${timeoutMs} ms:\n${log().slice(-4000)}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}

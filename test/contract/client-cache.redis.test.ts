@@ -1,0 +1,65 @@
+import { afterAll, expect, test } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { withClientChanges } from '../../src/storage/cached-client-store.ts';
+import { connectMongo } from '../../src/storage/mongo/connect-mongo.ts';
+import { createMongoClientStore } from '../../src/storage/mongo/mongo-client-store.ts';
+import { closeRedis, connectRedis } from '../../src/storage/redis/connect-redis.ts';
+import { createRedisClientChangeFeed } from '../../src/storage/redis/redis-client-change-feed.ts';
+import { dropIsolation, isolation } from '../support/backends.ts';
+import { eventually } from '../support/eventually.ts';
+import { describeClientCacheContract } from './client-cache.contract.ts';
+
+const scope = isolation('client-cache');
+afterAll(() => dropIsolation(scope));
+
+/** One instance as a process would have it: its own MongoDB and Redis connections. */
+async function openInstance() {
+  const [mongo, redis] = await Promise.all([connectMongo(scope.mongodbUri), connectRedis(scope.redisUrl)]);
+  const feed = createRedisClientChangeFeed(redis, scope.redisKeyPrefix);
+  return {
+    store: createMongoClientStore(mongo),
+    feed,
+    close: async () => {
+      await feed.close();
+      await Promise.all([mongo.close(), closeRedis(redis)]);
+    },
+  };
+}
+
+describeClientCacheContract('Redis pub/sub between two instances, clients in MongoDB', async () => {
+  const [server, admin, raw] = await Promise.all([openInstance(), openInstance(), openInstance()]);
+  return {
+    server,
+    admin,
+    raw: raw.store,
+    close: async () => {
+      await Promise.all([server.close(), admin.close(), raw.close()]);
+    },
+  };
+});
+
+test('when the subscription drops, nothing is cached until it is back, and what was cached is forgotten', async () => {
+  const [server, admin, raw] = await Promise.all([openInstance(), openInstance(), openInstance()]);
+  const killer = new Redis(scope.redisUrl);
+  try {
+    const cached = withClientChanges(server.store, server.feed, { ttlMs: 60_000 });
+    const writer = withClientChanges(admin.store, admin.feed, { ttlMs: 0 });
+    await cached.start();
+    await writer.create({ clientId: 'dropped', metadata: {}, sealedSecret: 'v1.before', disabled: false });
+    expect((await cached.find('dropped'))?.sealedSecret).toBe('v1.before');
+
+    // Redis drops the subscriber (as a network fault or a Redis restart would).
+    await killer.client('KILL', 'TYPE', 'pubsub');
+    expect(await eventually(async () => server.feed.isLive(), (live) => !live, 2000)).toBe(false);
+    // A change made while the subscriber is away is not announced to it; it must still be seen.
+    await raw.store.update('dropped', { sealedSecret: 'v1.while-away' });
+    expect((await cached.find('dropped'))?.sealedSecret).toBe('v1.while-away');
+
+    expect(await eventually(async () => server.feed.isLive(), (live) => live, 5000)).toBe(true);
+    await raw.store.update('dropped', { sealedSecret: 'v1.after' });
+    expect((await cached.find('dropped'))?.sealedSecret).toBe('v1.after');
+  } finally {
+    killer.disconnect();
+    await Promise.all([server.close(), admin.close(), raw.close()]);
+  }
+});
