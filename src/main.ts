@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     redisKeyPrefix: config.redisKeyPrefix,
     clockTolerance: config.clockTolerance,
     clientCacheTtl: config.clientCacheTtl,
+    userCacheTtl: config.userCacheTtl,
   }).catch((error: unknown) => {
     throw new StartupError((error as Error).message);
   });

@@ -67,6 +67,7 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   { name: 'IDP_PKCE_CONFIDENTIAL', path: ['protocol', 'pkceForConfidentialClients'], kind: 'bool', description: 'confidential clients must use PKCE too (public clients always must)' },
   { name: 'IDP_AUTHORIZATION_POST', path: ['protocol', 'authorizationPost'], kind: 'bool', description: 'accept authorization and logout requests by POST (OpenID Connect Core §3.1.2.1); makes the session cookie SameSite=None; needs an https issuer' },
   { name: 'IDP_REQUIRE_PAR', path: ['protocol', 'requirePushedAuthorizationRequests'], kind: 'bool', description: 'every client must use pushed authorization requests (per client: require_pushed_authorization_requests)' },
+  { name: 'IDP_USER_CACHE_TTL', path: ['userCacheTtl'], kind: 'int', description: 'seconds a user is served from cache (for token refresh and userinfo) when a change announcement over Redis is lost; 0 = no cache' },
   { name: 'IDP_CLIENT_CACHE_TTL', path: ['clientCacheTtl'], kind: 'int', description: 'seconds a registered client is served from cache when a change announcement over Redis is lost; 0 = no cache' },
   { name: 'IDP_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', description: 'time to drain requests on SIGTERM (ms)' },
 ];

@@ -175,6 +175,7 @@ export const configSchema = z
     // The longest a changed client may still be served from an instance's cache if the change
     // announcement over Redis is lost; a disabled client must stop working promptly.
     clientCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the client cache off)').max(300, 'must be at most 300'),
+    userCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the user cache off)').max(300, 'must be at most 300'),
   })
   .superRefine((config, ctx) => {
     if (config.ttl.sessionIdle > config.ttl.session) {

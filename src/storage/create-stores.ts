@@ -14,8 +14,9 @@ import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
 import { createRedisTokenStore } from './redis/redis-token-store.ts';
 import { withTimeout } from './with-timeout.ts';
 import { createRedisOidcStore } from './redis/redis-oidc-adapter.ts';
-import { createRedisClientChangeFeed } from './redis/redis-client-change-feed.ts';
+import { createRedisChangeFeed } from './redis/redis-change-feed.ts';
 import { withClientChanges } from './cached-client-store.ts';
+import { withUserChanges } from './cached-user-repository.ts';
 
 /** A readiness probe must answer quickly even when a store hangs. */
 const PING_TIMEOUT_MS = 2000;
@@ -32,6 +33,8 @@ export interface StoreOptions {
    * travel over it); writes are announced whenever Redis is configured.
    */
   clientCacheTtl?: number;
+  /** The same for users by id (the account check of token refresh and userinfo). */
+  userCacheTtl?: number;
 }
 
 /**
@@ -50,13 +53,13 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     throw error;
   }
 
-  let users: Stores['users'];
+  let userRecords: Stores['users'];
   if (mongo) {
     const repository = createMongoUserRepository(mongo);
     await repository.ensureIndexes();
-    users = repository;
+    userRecords = repository;
   } else {
-    users = createMemoryUserRepository();
+    userRecords = createMemoryUserRepository();
   }
 
   const oidc = redis
@@ -64,19 +67,23 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     : createMemoryOidcStore({ clockTolerance: options.clockTolerance });
 
   const registered = mongo ? createMongoClientStore(mongo) : createMemoryClientStore();
-  const clientChanges = redis ? createRedisClientChangeFeed(redis, options.redisKeyPrefix) : undefined;
+  // Caches of clients and users need Redis: their changes are announced to every instance over it.
+  const clientChanges = redis ? createRedisChangeFeed(redis, options.redisKeyPrefix, 'clients') : undefined;
   const clients = clientChanges ? withClientChanges(registered, clientChanges, { ttlMs: (options.clientCacheTtl ?? 0) * 1000 }) : undefined;
+  const userChanges = redis ? createRedisChangeFeed(redis, options.redisKeyPrefix, 'users') : undefined;
+  const users = userChanges ? withUserChanges(userRecords, userChanges, { ttlMs: (options.userCacheTtl ?? 0) * 1000 }) : undefined;
   try {
-    await clients?.start();
+    await Promise.all([clients?.start(), users?.start()]);
   } catch (error) {
+    await Promise.allSettled([clientChanges?.close(), userChanges?.close()]);
     await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
-    throw new Error(`cannot subscribe to client changes in Redis (${(error as Error).message})`, { cause: error });
+    throw new Error(`cannot subscribe to client and user changes in Redis (${(error as Error).message})`, { cause: error });
   }
   const attempts = redis ? createRedisAttemptCounter(redis, options.redisKeyPrefix) : createMemoryAttemptCounter();
   const tokens = redis ? createRedisTokenStore(redis, options.redisKeyPrefix) : createMemoryTokenStore();
 
   return {
-    users,
+    users: users ?? userRecords,
     clients: clients ?? registered,
     oidcAdapter: oidc.adapter,
     endSessionsOf: oidc.endSessionsOf,
@@ -94,7 +101,7 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
       await Promise.all([check('MongoDB', mongo?.db?.admin().ping()), check('Redis', redis?.ping())]);
     },
     async close() {
-      await clientChanges?.close();
+      await Promise.allSettled([clientChanges?.close(), userChanges?.close()]);
       await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
     },
   };

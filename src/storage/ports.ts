@@ -124,17 +124,17 @@ export interface ClientStore {
 }
 
 /**
- * Tells every server instance that a registered client changed, so each drops its cached copy.
- * Delivery is at most once (Redis pub/sub): while a subscriber is not connected it may miss
- * messages, so it is reported as not live and its owner must not trust its cache.
+ * Tells every server instance that a record (a registered client, a user) changed, so each drops
+ * its cached copy. Delivery is at most once (Redis pub/sub): while a subscriber is not connected it
+ * may miss messages, so it is reported as not live and its owner must not trust its cache.
  */
-export interface ClientChangeFeed {
-  publish(clientId: string): Promise<void>;
+export interface ChangeFeed {
+  publish(id: string): Promise<void>;
   /**
-   * `listener` receives the id of a changed client, or undefined when changes may have been missed
-   * (the subscription broke or was re-established): then every cached client is suspect.
+   * `listener` receives the id of a changed record, or undefined when changes may have been missed
+   * (the subscription broke or was re-established): then every cached record is suspect.
    */
-  subscribe(listener: (clientId: string | undefined) => void): Promise<void>;
+  subscribe(listener: (id: string | undefined) => void): Promise<void>;
   /** True while this instance is subscribed and so hears every change. */
   isLive(): boolean;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { withClientChanges } from '../../src/storage/cached-client-store.ts';
-import type { ClientChangeFeed, ClientStore } from '../../src/storage/ports.ts';
+import type { ChangeFeed, ClientStore } from '../../src/storage/ports.ts';
 import { eventually } from '../support/eventually.ts';
 
 /**
@@ -9,8 +9,8 @@ import { eventually } from '../support/eventually.ts';
  * as a lost announcement would leave things.
  */
 export interface CacheHarness {
-  server: { store: ClientStore; feed: ClientChangeFeed };
-  admin: { store: ClientStore; feed: ClientChangeFeed };
+  server: { store: ClientStore; feed: ChangeFeed };
+  admin: { store: ClientStore; feed: ChangeFeed };
   raw: ClientStore;
   close(): Promise<void>;
 }

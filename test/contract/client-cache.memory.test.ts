@@ -1,12 +1,12 @@
 import { expect, test } from '@jest/globals';
 import { withClientChanges } from '../../src/storage/cached-client-store.ts';
-import { createMemoryClientChangeBus } from '../../src/storage/memory/memory-client-change-feed.ts';
+import { createMemoryChangeBus } from '../../src/storage/memory/memory-change-feed.ts';
 import { createMemoryClientStore } from '../../src/storage/memory/memory-client-store.ts';
 import { describeClientCacheContract, gatedStore } from './client-cache.contract.ts';
 
 describeClientCacheContract('in-process feed', async () => {
   const registry = createMemoryClientStore();
-  const bus = createMemoryClientChangeBus();
+  const bus = createMemoryChangeBus();
   const server = bus.feed();
   const admin = bus.feed();
   return {
@@ -21,7 +21,7 @@ describeClientCacheContract('in-process feed', async () => {
 
 test('a read in flight while a change is announced is returned but not cached', async () => {
   const registry = createMemoryClientStore();
-  const bus = createMemoryClientChangeBus();
+  const bus = createMemoryChangeBus();
   const gated = gatedStore(registry);
   const server = withClientChanges(gated.store, bus.feed(), { ttlMs: 60_000 });
   const admin = withClientChanges(registry, bus.feed(), { ttlMs: 0 });

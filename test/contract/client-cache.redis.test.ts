@@ -4,7 +4,7 @@ import { withClientChanges } from '../../src/storage/cached-client-store.ts';
 import { connectMongo } from '../../src/storage/mongo/connect-mongo.ts';
 import { createMongoClientStore } from '../../src/storage/mongo/mongo-client-store.ts';
 import { closeRedis, connectRedis } from '../../src/storage/redis/connect-redis.ts';
-import { createRedisClientChangeFeed } from '../../src/storage/redis/redis-client-change-feed.ts';
+import { createRedisChangeFeed } from '../../src/storage/redis/redis-change-feed.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import { eventually } from '../support/eventually.ts';
 import { describeClientCacheContract } from './client-cache.contract.ts';
@@ -15,7 +15,7 @@ afterAll(() => dropIsolation(scope));
 /** One instance as a process would have it: its own MongoDB and Redis connections. */
 async function openInstance() {
   const [mongo, redis] = await Promise.all([connectMongo(scope.mongodbUri), connectRedis(scope.redisUrl)]);
-  const feed = createRedisClientChangeFeed(redis, scope.redisKeyPrefix);
+  const feed = createRedisChangeFeed(redis, scope.redisKeyPrefix, 'clients');
   return {
     store: createMongoClientStore(mongo),
     feed,

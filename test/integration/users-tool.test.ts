@@ -68,6 +68,21 @@ describe('users tool', () => {
     expect(again.status).toBe(200);
   });
 
+  test('disable reaches a server that has the user cached: refresh and userinfo are refused at once', async () => {
+    const account = newAccount('cached');
+    const authorization = await rp.authorize();
+    const tokens = await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
+    const sub = tokens.claims()?.sub ?? '';
+    // Both of these resolve the account, so the server now holds it in its cache.
+    expect((await rp.userinfo(tokens.access_token, sub)).sub).toBe(sub);
+    const refreshed = await rp.refresh(tokens.refresh_token ?? '');
+    expect(server.config.userCacheTtl).toBeGreaterThan(0);
+
+    expect((await users(['disable', account.username])).code).toBe(0);
+    await expect(rp.refresh(refreshed.refresh_token ?? tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(rp.userinfo(refreshed.access_token, sub)).rejects.toMatchObject({ status: 401 });
+  });
+
   test('set-password applies the policy; reset-link prints a working single-use link; verify-email', async () => {
     await users(['create', '--username', 'linus', '--email', 'linus@example.com']);
     const weak = await users(['set-password', 'linus', '--password-stdin'], 'qwerty123456789');

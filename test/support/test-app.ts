@@ -60,6 +60,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     redisKeyPrefix: options.backends?.redisKeyPrefix ?? 'idp:',
     clockTolerance: config.clockTolerance,
     clientCacheTtl: config.clientCacheTtl,
+    userCacheTtl: config.userCacheTtl,
   });
   const clients = options.clients?.(config.issuer) ?? [];
   const app = createApp({

@@ -1,0 +1,82 @@
+import type { ChangeFeed } from './ports.ts';
+
+export interface AnnouncedCacheOptions {
+  /** How long a record may be served without hearing of a change (ms); 0 = no cache. */
+  ttlMs: number;
+  now?: () => number;
+}
+
+export interface AnnouncedCache<V> {
+  /** Subscribes to the feed; until then (and with ttlMs 0) nothing is cached. */
+  start(): Promise<void>;
+  /** The cached record, or `load()`'s, cached when that is safe (see below). */
+  read(id: string, load: () => Promise<V | undefined>): Promise<V | undefined>;
+  /** Drops this instance's copy and tells every other instance to drop theirs. */
+  announce(id: string): Promise<void>;
+}
+
+/**
+ * A per-instance cache of records by id that every change reaches at once: each write is announced
+ * on the change feed and every instance drops its copy when it hears it. The TTL bounds staleness
+ * only when an announcement is lost: the feed is at-most-once, so the cache is used only while the
+ * feed is live, and a subscription that breaks or comes back clears it. A read that was in flight
+ * while a change was heard is returned but not cached, so it cannot outlive the announcement.
+ * Unknown ids are not cached, so guessing ids cannot fill memory and a new record counts at once.
+ * Cached records are frozen and shared rather than copied per read (a copy per request showed in
+ * profiles); a caller that tried to change one gets a TypeError, not a corrupted cache.
+ */
+export function createAnnouncedCache<V extends object>(
+  feed: ChangeFeed,
+  what: string,
+  { ttlMs, now = Date.now }: AnnouncedCacheOptions,
+): AnnouncedCache<V> {
+  const cache = new Map<string, { value: V; expiresAt: number }>();
+  /** Bumped by every change heard; a read started under an older generation is not cached. */
+  let generation = 0;
+
+  return {
+    async start() {
+      if (ttlMs <= 0) return;
+      await feed.subscribe((id) => {
+        generation += 1;
+        if (id === undefined) cache.clear();
+        else cache.delete(id);
+      });
+    },
+    async read(id, load) {
+      const caching = ttlMs > 0 && feed.isLive();
+      if (caching) {
+        const hit = cache.get(id);
+        if (hit && hit.expiresAt > now()) return hit.value;
+      }
+      const started = generation;
+      const value = await load();
+      if (value && caching && feed.isLive() && generation === started) {
+        cache.set(id, { value: deepFreeze(structuredClone(value)), expiresAt: now() + ttlMs });
+      } else if (!value) {
+        cache.delete(id);
+      }
+      return value;
+    },
+    async announce(id) {
+      cache.delete(id);
+      generation += 1;
+      try {
+        await feed.publish(id);
+      } catch (error) {
+        throw new Error(
+          `the change to ${what} "${id}" is saved, but running servers could not be told (${(error as Error).message}); they see it when their cached copy expires`,
+          { cause: error },
+        );
+      }
+    },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
