@@ -75,6 +75,22 @@ export async function runLoad(wireUrl: string, watched: Watched, spec: RequestSp
   };
 }
 
+/** A run's result from latencies measured by hand (ms, any order), as the paced and sign-in runners measure them. */
+export function summarizeLatencies(latencies: number[], wallMs: number, errors: number, cpu: Pick<RunResult, 'generatorCpu' | 'serverCpu' | 'backendCpu'>): RunResult {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
+  return {
+    requests: sorted.length,
+    seconds: wallMs / 1000,
+    rps: sorted.length / (wallMs / 1000),
+    p50: at(0.5),
+    p99: at(0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+    errors,
+    ...cpu,
+  };
+}
+
 /** Sends the request once and returns status and body, to check a scenario works before loading it. */
 export async function probe(wireUrl: string, spec: RequestSpec): Promise<{ status: number; body: string }> {
   const response = await fetch(new URL(spec.path, wireUrl), {

@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import type { RequestSpec, RunResult } from './load.ts';
+import { summarizeLatencies, type RequestSpec, type RunResult } from './load.ts';
 import { startCpuMeter, type Watched } from './processes.ts';
 
 /**
@@ -59,16 +59,5 @@ export async function runPaced(wireUrl: string, watched: Watched, spec: RequestS
   const { wallMs, ...cpu } = meter.stop();
   agent.destroy();
 
-  latencies.sort((a, b) => a - b);
-  const at = (fraction: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * fraction))] ?? Number.NaN;
-  return {
-    requests: latencies.length,
-    seconds: wallMs / 1000,
-    rps: latencies.length / (wallMs / 1000),
-    p50: at(0.5),
-    p99: at(0.99),
-    max: latencies.at(-1) ?? Number.NaN,
-    errors,
-    ...cpu,
-  };
+  return summarizeLatencies(latencies, wallMs, errors, cpu);
 }

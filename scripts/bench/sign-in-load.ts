@@ -1,5 +1,5 @@
 import type { BenchClient, BenchUser } from './fixtures.ts';
-import type { RunResult } from './load.ts';
+import { summarizeLatencies, type RunResult } from './load.ts';
 import { startCpuMeter, type Watched } from './processes.ts';
 import { signIn, type Target } from './sign-in-flow.ts';
 
@@ -56,17 +56,8 @@ export async function runSignInLoad(target: Target, watched: Watched, client: Be
   }
   const { wallMs, ...cpu } = meter.stop();
 
-  latencies.sort((a, b) => a - b);
-  const at = (fraction: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * fraction))] ?? Number.NaN;
   return {
-    requests: latencies.length,
-    seconds: wallMs / 1000,
-    rps: latencies.length / (wallMs / 1000),
-    p50: at(0.5),
-    p99: at(0.99),
-    max: latencies.at(-1) ?? Number.NaN,
-    errors,
-    ...cpu,
+    ...summarizeLatencies(latencies, wallMs, errors, cpu),
     requestsPerFlow: latencies.length > 0 ? httpRequests / latencies.length : Number.NaN,
     ...(firstError ? { firstError } : {}),
   };
