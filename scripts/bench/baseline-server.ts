@@ -12,6 +12,7 @@
 import { createServer } from 'node:http';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
 import { CLAIMS, SCOPES } from '../../src/oidc/configuration/claims.ts';
+import { CLIENT_DEFAULTS } from '../../src/oidc/configuration/client-defaults.ts';
 
 export interface BaselineConfig {
   issuer: string;
@@ -34,13 +35,7 @@ const configuration: Configuration = {
   cookies: { keys: config.cookieKeys, long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
   claims: CLAIMS,
   scopes: SCOPES,
-  clientDefaults: {
-    grant_types: ['authorization_code'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-    id_token_signed_response_alg: 'RS256',
-    require_auth_time: true,
-  },
+  clientDefaults: CLIENT_DEFAULTS,
   responseTypes: ['code'],
   pkce: { required: () => true },
   ttl: {

@@ -4,6 +4,7 @@ import type { Config, Jwks } from '../config/schema.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { LOCALES } from '../i18n/locales.ts';
 import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
+import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { loadExistingGrant } from '../account/account-client.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
@@ -37,15 +38,7 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     // it needs a SameSite=None session cookie (see cookiesConfiguration). IDP_AUTHORIZATION_POST turns it on.
     enableHttpPostMethods: config.protocol.authorizationPost,
     claims: CLAIMS,
-    // oidc-provider's own client defaults, plus auth_time in every ID token (OpenID Connect Core §2),
-    // so apps can always tell how fresh a sign-in is.
-    clientDefaults: {
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'RS256',
-      require_auth_time: true,
-    },
+    clientDefaults: CLIENT_DEFAULTS,
     scopes: SCOPES,
     acrValues: ACR_VALUES,
     // The languages of our pages, for ui_locales (OpenID Connect Discovery 1.0 §3).
