@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     clockTolerance: config.clockTolerance,
     clientCacheTtl: config.clientCacheTtl,
     userCacheTtl: config.userCacheTtl,
+    onAnnounceFailure: (error) => logger.warn({ event: 'cache.announce_failed', err: error }, error.message),
   }).catch((error: unknown) => {
     throw new StartupError((error as Error).message);
   });

@@ -27,8 +27,12 @@ export interface Profiles {
 const WRONG_PASSWORD = message('validation.wrongCurrentPassword');
 
 export function createProfiles({ users, hasher, policy }: { users: UserRepository; hasher: PasswordHasher; policy: PasswordPolicy }): Profiles {
-  const currentPasswordOk = async (user: UserRecord, value: string | undefined) =>
-    Boolean(value) && (await hasher.verify(user.passwordHash, normalizePassword(value ?? '')));
+  // The hash is read afresh by email (never from the user cache): the password may have just changed.
+  const currentPasswordOk = async (user: UserRecord, value: string | undefined) => {
+    if (!value) return false;
+    const fresh = await users.findByEmail(user.email);
+    return fresh?.id === user.id && (await hasher.verify(fresh.passwordHash, normalizePassword(value)));
+  };
 
   return {
     async updateProfile(user, form) {

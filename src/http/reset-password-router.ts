@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { PasswordReset } from '../accounts/password-reset.ts';
-import type { Message } from '../i18n/translate.ts';
+import { translateFields, type Message } from '../i18n/translate.ts';
 import type { Csrf } from './csrf.ts';
 import { formField, parseForm, refuseForgedForm } from './forms.ts';
 import { languageOf } from './locale.ts';
@@ -18,8 +18,7 @@ export function createResetPasswordRouter(passwordReset: PasswordReset, csrf: Cs
   };
   const renderForm = async (ctx: Context, token: string, username: string, errors: ResetErrors = {}) => {
     const { t } = languageOf(ctx);
-    const text: Record<string, string> = {};
-    for (const [field, problem] of Object.entries(errors)) text[field] = t(problem.key, problem.params);
+    const text = translateFields(t, errors);
     ctx.status = Object.keys(text).length > 0 ? 400 : 200;
     await ctx.render('reset-password', {
       title: t('reset.title'),

@@ -3,7 +3,15 @@ import type { ChangeFeed } from './ports.ts';
 export interface AnnouncedCacheOptions {
   /** How long a record may be served without hearing of a change (ms); 0 = no cache. */
   ttlMs: number;
+  /** At most this many records are kept; the least recently stored goes first. */
+  maxEntries?: number;
   now?: () => number;
+  /**
+   * Where a failed announcement goes when the write it follows must not fail (a server: the change
+   * is saved, this instance's copy is already dropped, and others drop theirs within the TTL).
+   * Without it the failure is thrown, for a tool whose only way to tell servers is the announcement.
+   */
+  onAnnounceFailure?: (error: Error) => void;
 }
 
 export interface AnnouncedCache<V> {
@@ -28,7 +36,7 @@ export interface AnnouncedCache<V> {
 export function createAnnouncedCache<V extends object>(
   feed: ChangeFeed,
   what: string,
-  { ttlMs, now = Date.now }: AnnouncedCacheOptions,
+  { ttlMs, maxEntries = 10_000, now = Date.now, onAnnounceFailure }: AnnouncedCacheOptions,
 ): AnnouncedCache<V> {
   const cache = new Map<string, { value: V; expiresAt: number }>();
   /** Bumped by every change heard; a read started under an older generation is not cached. */
@@ -51,10 +59,14 @@ export function createAnnouncedCache<V extends object>(
       }
       const started = generation;
       const value = await load();
+      // Re-inserted at the end, so the Map's order is the order of storing, oldest first.
+      cache.delete(id);
       if (value && caching && feed.isLive() && generation === started) {
         cache.set(id, { value: deepFreeze(structuredClone(value)), expiresAt: now() + ttlMs });
-      } else if (!value) {
-        cache.delete(id);
+        if (cache.size > maxEntries) {
+          const oldest = cache.keys().next();
+          if (!oldest.done) cache.delete(oldest.value);
+        }
       }
       return value;
     },
@@ -64,10 +76,12 @@ export function createAnnouncedCache<V extends object>(
       try {
         await feed.publish(id);
       } catch (error) {
-        throw new Error(
+        const failure = new Error(
           `the change to ${what} "${id}" is saved, but running servers could not be told (${(error as Error).message}); they see it when their cached copy expires`,
           { cause: error },
         );
+        if (!onAnnounceFailure) throw failure;
+        onAnnounceFailure(failure);
       }
     },
   };

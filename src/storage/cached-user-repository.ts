@@ -8,7 +8,8 @@ import type { ChangeFeed, UserRecord, UserRepository } from './ports.ts';
  * a disabled or deleted one; without a cache each of those pays a MongoDB read. Any change to a
  * user, from any instance or from `npm run users`, drops every instance's copy at once (see
  * createAnnouncedCache for the bound when an announcement is lost). Lookups by email or username,
- * which sign-in uses, always read the database, so a password check never sees an old hash.
+ * which sign-in and the account page's current-password checks use, always read the database, so
+ * a password is never checked against an old hash.
  */
 export function withUserChanges(users: UserRepository, feed: ChangeFeed, options: AnnouncedCacheOptions): UserRepository & { start(): Promise<void> } {
   const cache = createAnnouncedCache<UserRecord>(feed, 'user', options);

@@ -35,6 +35,12 @@ export interface StoreOptions {
   clientCacheTtl?: number;
   /** The same for users by id (the account check of token refresh and userinfo). */
   userCacheTtl?: number;
+  /**
+   * A server passes this: a change saved but not announced (Redis failed just then) is reported
+   * here instead of failing the request that made it; other instances see it within the TTL.
+   * Tools leave it out, so they fail loudly when they cannot tell the servers.
+   */
+  onAnnounceFailure?: (error: Error) => void;
 }
 
 /**
@@ -69,9 +75,10 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
   const registered = mongo ? createMongoClientStore(mongo) : createMemoryClientStore();
   // Caches of clients and users need Redis: their changes are announced to every instance over it.
   const clientChanges = redis ? createRedisChangeFeed(redis, options.redisKeyPrefix, 'clients') : undefined;
-  const clients = clientChanges ? withClientChanges(registered, clientChanges, { ttlMs: (options.clientCacheTtl ?? 0) * 1000 }) : undefined;
+  const announce = options.onAnnounceFailure ? { onAnnounceFailure: options.onAnnounceFailure } : {};
+  const clients = clientChanges ? withClientChanges(registered, clientChanges, { ttlMs: (options.clientCacheTtl ?? 0) * 1000, ...announce }) : undefined;
   const userChanges = redis ? createRedisChangeFeed(redis, options.redisKeyPrefix, 'users') : undefined;
-  const users = userChanges ? withUserChanges(userRecords, userChanges, { ttlMs: (options.userCacheTtl ?? 0) * 1000 }) : undefined;
+  const users = userChanges ? withUserChanges(userRecords, userChanges, { ttlMs: (options.userCacheTtl ?? 0) * 1000, ...announce }) : undefined;
   try {
     await Promise.all([clients?.start(), users?.start()]);
   } catch (error) {

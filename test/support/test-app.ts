@@ -54,6 +54,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   await new Promise((resolve) => probe.close(resolve));
 
   const config = testConfig({ PORT: String(port), ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`, ...options.env });
+  const logger = options.logLines ? createLogger('info', { write: (line: string) => void options.logLines?.push(line) }) : createLogger(config.logLevel);
   const stores = await createStores({
     mongodbUri: options.backends?.mongodbUri,
     redisUrl: options.backends?.redisUrl,
@@ -61,12 +62,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     clockTolerance: config.clockTolerance,
     clientCacheTtl: config.clientCacheTtl,
     userCacheTtl: config.userCacheTtl,
+    onAnnounceFailure: (error) => logger.warn({ event: 'cache.announce_failed', err: error }, error.message),
   });
   const clients = options.clients?.(config.issuer) ?? [];
   const app = createApp({
     config,
     stores,
-    logger: options.logLines ? createLogger('info', { write: (line: string) => void options.logLines?.push(line) }) : createLogger(config.logLevel),
+    logger,
     jwks: keys.jwks as NonNullable<Config['jwks']>,
     cookieKeys: keys.cookieKeys,
     clients,
