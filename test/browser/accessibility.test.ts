@@ -89,6 +89,10 @@ describe('every page passes axe-core, light and dark', () => {
   /** axe in light and in dark mode, a screenshot of each; returns the serious/critical violations found. */
   async function check(name: string): Promise<PageResult[]> {
     const found: PageResult[] = [];
+    // A page reached by a form post may be in the DOM before its stylesheets apply; sizes and
+    // colours are only what a person sees once they have (a target-size finding came from that).
+    await page.waitForLoadState('load');
+    await page.evaluate('document.fonts.ready.then(() => undefined)');
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       // Colours ease over 120 ms when the scheme changes: measure the settled page, not a blend.
