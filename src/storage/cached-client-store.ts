@@ -1,5 +1,5 @@
 import { createAnnouncedCache, type AnnouncedCacheOptions } from './announced-cache.ts';
-import type { ChangeFeed, ClientStore } from './ports.ts';
+import type { ChangeFeed, ClientStore, StoredClient } from './ports.ts';
 
 /**
  * Registered clients with a per-instance cache, and every write announced on the change feed.
@@ -9,7 +9,7 @@ import type { ChangeFeed, ClientStore } from './ports.ts';
  * the clients tool) announces a change to it; see createAnnouncedCache for the staleness bound.
  */
 export function withClientChanges(store: ClientStore, feed: ChangeFeed, options: AnnouncedCacheOptions): ClientStore & { start(): Promise<void> } {
-  const cache = createAnnouncedCache<NonNullable<Awaited<ReturnType<ClientStore['find']>>>>(feed, 'client', options);
+  const cache = createAnnouncedCache<StoredClient>(feed, 'client', options);
   return {
     start: () => cache.start(),
     find: (clientId) => cache.read(clientId, () => store.find(clientId)),
