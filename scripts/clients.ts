@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { AdminError } from '../src/admin-error.ts';
+import { AdminError } from '../src/errors.ts';
 import { createClientAdmin, definedOnly, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
 import { createSecretBox } from '../src/clients/secret-box.ts';
 import { providerValidator } from './lib/provider-validator.ts';

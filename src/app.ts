@@ -6,16 +6,16 @@ import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { accountClient } from './account/account-client.ts';
-import { createAccountRouter } from './account/router.ts';
-import type { PasswordBlocklist } from './accounts/password-blocklist.ts';
-import type { AccountService } from './accounts/account-service.ts';
-import { createAccountServices } from './accounts/create-account-services.ts';
-import { createLoginThrottle } from './accounts/login-throttle.ts';
+import { accountClient } from './oidc/configuration/account-client.ts';
+import { createAccountRouter } from './pages/account/router.ts';
+import type { PasswordBlocklist } from './users/password-blocklist.ts';
+import type { UserService } from './users/user-service.ts';
+import { createUserServices } from './users/create-user-services.ts';
+import { createLoginThrottle } from './users/login-throttle.ts';
 import { createRegisteredClientAdapter, withRegisteredClients } from './clients/client-adapter.ts';
 import { createSecretBox } from './clients/secret-box.ts';
 import type { Config, Jwks } from './config/schema.ts';
-import { createDemoRouter, type Demo } from './demo/demo.ts';
+import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { serveBrandStylesheet } from './http/brand-stylesheet.ts';
 import { createCsrf } from './http/csrf.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
@@ -23,11 +23,11 @@ import { flashMessages } from './http/flash.ts';
 import { createHealthRouter } from './http/health.ts';
 import { httpsGuard } from './http/https-guard.ts';
 import { localize } from './http/locale.ts';
-import { createResetPasswordRouter } from './http/reset-password-router.ts';
+import { createResetPasswordRouter } from './pages/reset-password.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { createVerifyEmailRouter } from './http/verify-email-router.ts';
-import { createInteractionRouter } from './interactions/router.ts';
+import { createVerifyEmailRouter } from './pages/verify-email.ts';
+import { createInteractionRouter } from './pages/interaction/router.ts';
 import { createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { ASSETS_DIR, VIEWS_DIR } from './paths.ts';
@@ -51,12 +51,12 @@ export interface AppDeps {
 export interface App {
   app: Koa;
   provider: Provider;
-  accounts: AccountService;
+  userService: UserService;
 }
 
 /** Builds the whole server from its dependencies. No I/O, no globals: tests build as many as they like. */
 export function createApp({ config, stores, logger, jwks, cookieKeys, clients, blocklist, demo }: AppDeps): App {
-  const { accounts, verification, passwordReset, profiles } = createAccountServices({
+  const { userService, verification, passwordReset, profiles } = createUserServices({
     config,
     stores,
     blocklist,
@@ -71,7 +71,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
       stores.oidcAdapter,
       createRegisteredClientAdapter(stores.clients, createSecretBox(config.clientSecretKeys ?? []), logger),
     ),
-    findAccount: createFindAccount(accounts),
+    findAccount: createFindAccount(userService),
     clients: [...clients, accountClient(config.issuer)],
     logger,
   });
@@ -113,7 +113,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   app.use(
     createAccountRouter({
       provider,
-      accounts,
+      userService,
       profiles,
       verification,
       stores,
@@ -124,7 +124,7 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   );
   app.use(createInteractionRouter({
       provider,
-      accounts,
+      userService,
       throttle,
       verification,
       passwordReset,
@@ -137,5 +137,5 @@ export function createApp({ config, stores, logger, jwks, cookieKeys, clients, b
   app.use(mount(provider));
   app.use(notFound);
 
-  return { app, provider, accounts };
+  return { app, provider, userService };
 }

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { loadPasswordBlocklist } from './accounts/password-blocklist.ts';
+import { loadPasswordBlocklist } from './users/password-blocklist.ts';
 import { createApp } from './app.ts';
 import { parseStaticClients } from './clients/static-clients.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/schema.ts';
-import { createDemo, demoBanner, type Demo } from './demo/demo.ts';
+import { createDemo, demoBanner, type Demo } from './pages/demo.ts';
 import { createLogger } from './logging/create-logger.ts';
 import { assertClientsValid } from './oidc/create-provider.ts';
 import { generateKeySet } from './oidc/keys.ts';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     await stores.close();
     throw new StartupError(`invalid provider configuration: ${(error as Error).message}`);
   }
-  if (demo) await seedDemoUser(app.accounts, demo);
+  if (demo) await seedDemoUser(app.userService, demo);
 
   const server = await listen(app.app, config.port);
   const ms = Math.round(performance.now() - started);
@@ -98,9 +98,9 @@ function loadStaticClients(config: Config) {
   return parsed.clients;
 }
 
-async function seedDemoUser(accounts: ReturnType<typeof createApp>['accounts'], demo: Demo): Promise<void> {
+async function seedDemoUser(userService: ReturnType<typeof createApp>['userService'], demo: Demo): Promise<void> {
   const { username, email, password } = demo.user;
-  const result = await accounts.register({ username, email, password, confirmPassword: password });
+  const result = await userService.register({ username, email, password, confirmPassword: password });
   if (!result.ok) throw new StartupError(`cannot create the demo user: ${JSON.stringify(result.errors)}`);
 }
 

@@ -1,5 +1,5 @@
-import { loadPasswordBlocklist } from '../../src/accounts/password-blocklist.ts';
-import { createAccountServices } from '../../src/accounts/create-account-services.ts';
+import { loadPasswordBlocklist } from '../../src/users/password-blocklist.ts';
+import { createUserServices } from '../../src/users/create-user-services.ts';
 import { createClientAdmin } from '../../src/clients/client-admin.ts';
 import { createSecretBox } from '../../src/clients/secret-box.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -30,9 +30,9 @@ export async function seed(config: Config, clients: BenchClient[], users: BenchU
       await admin.plan(clients.map((client) => ({ clientId: client.clientId, spec: client.spec, disabled: false, secret: client.secret }))),
     );
     const blocklist = await loadPasswordBlocklist(config.password);
-    const { accounts } = createAccountServices({ config, stores, blocklist, viewsDir: VIEWS_DIR, logger: createLogger('silent') });
+    const { userService } = createUserServices({ config, stores, blocklist, viewsDir: VIEWS_DIR, logger: createLogger('silent') });
     for (const user of users) {
-      const result = await accounts.register({ ...user, confirmPassword: user.password });
+      const result = await userService.register({ ...user, confirmPassword: user.password });
       if (!result.ok) throw new Error(`cannot register bench user ${user.username}: ${JSON.stringify(result.errors)}`);
     }
   } finally {

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadPasswordBlocklist } from '../../src/accounts/password-blocklist.ts';
-import { createAccountServices, type AccountServices } from '../../src/accounts/create-account-services.ts';
-import { AdminError } from '../../src/admin-error.ts';
+import { loadPasswordBlocklist } from '../../src/users/password-blocklist.ts';
+import { createUserServices, type UserServices } from '../../src/users/create-user-services.ts';
+import { AdminError } from '../../src/errors.ts';
 import { VIEWS_DIR } from '../../src/paths.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -32,7 +32,7 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
 export interface CliServices {
   config: Config;
   stores: Stores;
-  services: AccountServices;
+  services: UserServices;
   close(): Promise<void>;
 }
 
@@ -54,7 +54,7 @@ export async function openServices(tool: string, { redis = true }: { redis?: boo
     clockTolerance: config.clockTolerance,
   });
   const blocklist = await loadPasswordBlocklist(config.password);
-  const services = createAccountServices({ config, stores, blocklist, viewsDir: VIEWS_DIR, logger: createLogger('silent') });
+  const services = createUserServices({ config, stores, blocklist, viewsDir: VIEWS_DIR, logger: createLogger('silent') });
   return { config, stores, services, close: () => stores.close() };
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { AdminError } from '../admin-error.ts';
+import { AdminError } from '../errors.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import type { ClientStore, StoredClient } from '../storage/ports.ts';
 import { redirectUriProblem } from './redirect-uri.ts';

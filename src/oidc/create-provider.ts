@@ -5,13 +5,13 @@ import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { LOCALES } from '../i18n/locales.ts';
 import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
-import { loadExistingGrant } from '../account/account-client.ts';
+import { loadExistingGrant } from './configuration/account-client.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
 import { featuresConfiguration } from './configuration/features.ts';
-import { renderError } from './pages.ts';
+import { renderError } from '../pages/provider-pages.ts';
 
 export interface ProviderDeps {
   config: Config;

@@ -1,5 +1,5 @@
 import type { FindAccount } from 'oidc-provider';
-import type { AccountService } from '../accounts/account-service.ts';
+import type { UserService } from '../users/user-service.ts';
 
 /**
  * Resolves `sub` to the user's claims. Called on authorization, token exchange and userinfo, so it
@@ -7,9 +7,9 @@ import type { AccountService } from '../accounts/account-service.ts';
  * A disabled or deleted account resolves to undefined, which oidc-provider turns into
  * invalid_grant / invalid_token.
  */
-export function createFindAccount(accounts: AccountService): FindAccount {
+export function createFindAccount(userService: UserService): FindAccount {
   return async function findAccount(_ctx, sub) {
-    const user = await accounts.findById(sub);
+    const user = await userService.findById(sub);
     if (!user?.active) return undefined;
     return {
       accountId: user.id,

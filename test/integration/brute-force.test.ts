@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
+import { createPasswordHasher } from '../../src/users/password-hasher.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient, signInFrom } from '../support/relying-party.ts';
 import { startTestApp, type RunningApp } from '../support/test-app.ts';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClientMetadata } from 'oidc-provider';
-import { loadPasswordBlocklist, type PasswordBlocklist } from '../../src/accounts/password-blocklist.ts';
+import { loadPasswordBlocklist, type PasswordBlocklist } from '../../src/users/password-blocklist.ts';
 import { createApp, type App } from '../../src/app.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';

@@ -1,6 +1,6 @@
 import { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
-import { logoutSource, postLogoutSuccessSource } from '../pages.ts';
+import { logoutSource, postLogoutSuccessSource } from '../../pages/provider-pages.ts';
 
 type Features = NonNullable<Configuration['features']>;
 

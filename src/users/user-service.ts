@@ -12,7 +12,7 @@ export type RegisterResult =
 
 export type AuthenticateResult = { ok: true; user: UserRecord } | { ok: false; reason: 'invalid' | 'disabled' };
 
-export interface AccountService {
+export interface UserService {
   readonly passwordPolicy: PasswordPolicy;
   /** Validates the registration form and creates the user; a taken username/email is a field error. */
   register(form: unknown): Promise<RegisterResult>;
@@ -29,14 +29,14 @@ export const TAKEN_MESSAGES: Record<'username' | 'email', Message> = {
   email: message('validation.emailTaken'),
 };
 
-export interface AccountServiceDeps {
+export interface UserServiceDeps {
   users: UserRepository;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   logger: Logger;
 }
 
-export function createAccountService({ users, hasher, policy, logger }: AccountServiceDeps): AccountService {
+export function createUserService({ users, hasher, policy, logger }: UserServiceDeps): UserService {
   const findByLogin = (login: string) => {
     const trimmed = login.trim();
     if (trimmed === '' || trimmed.length > 254) return Promise.resolve(undefined);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { AdminError } from '../admin-error.ts';
+import { AdminError } from '../errors.ts';
 import { translate, translateFields, translator } from '../i18n/translate.ts';
 import type { Stores, UserRecord } from '../storage/ports.ts';
-import type { AccountService } from './account-service.ts';
+import type { UserService } from './user-service.ts';
 import { normalizeEmail, normalizePassword, parseFullName, usernameKey } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
@@ -10,7 +10,7 @@ import type { PasswordReset } from './password-reset.ts';
 
 
 export interface UserAdminDeps {
-  accounts: AccountService;
+  userService: UserService;
   stores: Pick<Stores, 'users' | 'endSessionsOf' | 'grantsOf' | 'oidcAdapter'>;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
@@ -21,7 +21,7 @@ export interface UserAdminDeps {
  * What `npm run users` does, as a service: the same rules as the pages (registration validation,
  * password policy), and the same consequences (disabling or deleting ends sessions and revokes apps).
  */
-export function createUserAdmin({ accounts, stores, hasher, policy, passwordReset }: UserAdminDeps) {
+export function createUserAdmin({ userService, stores, hasher, policy, passwordReset }: UserAdminDeps) {
   const { users } = stores;
 
   /** A user by id, username or email. */
@@ -54,7 +54,7 @@ export function createUserAdmin({ accounts, stores, hasher, policy, passwordRese
     async create(input: { username: string; email: string; password?: string; verified?: boolean; name?: string }) {
       const name = fullName(input.name ?? '');
       const password = input.password ?? randomBytes(18).toString('base64url');
-      const result = await accounts.register({ ...input, password, confirmPassword: password });
+      const result = await userService.register({ ...input, password, confirmPassword: password });
       if (!result.ok) throw new AdminError(Object.entries(translateFields(translator('en'), result.errors)).map(([field, text]) => `${field}: ${text}`).join('; '));
       if (input.verified) await users.markEmailVerified(result.user.id, result.user.email);
       if (name) await users.setName(result.user.id, name);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { createPasswordHasher } from '../../../src/accounts/password-hasher.ts';
+import { createPasswordHasher } from '../../../src/users/password-hasher.ts';
 
 const minimum = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 

@@ -1,12 +1,12 @@
 import Router from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
-import type { EmailVerification } from '../accounts/email-verification.ts';
-import type { LoginThrottle } from '../accounts/login-throttle.ts';
-import type { PasswordReset } from '../accounts/password-reset.ts';
-import type { Config } from '../config/schema.ts';
-import type { Csrf } from '../http/csrf.ts';
+import type { UserService } from '../../users/user-service.ts';
+import type { EmailVerification } from '../../users/email-verification.ts';
+import type { LoginThrottle } from '../../users/login-throttle.ts';
+import type { PasswordReset } from '../../users/password-reset.ts';
+import type { Config } from '../../config/schema.ts';
+import type { Csrf } from '../../http/csrf.ts';
 import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
 import { renderLogin, submitLogin } from './login.ts';
 import {
@@ -23,7 +23,7 @@ import { showRegister, submitRegister } from './register.ts';
 
 export interface InteractionRouterDeps {
   provider: Provider;
-  accounts: AccountService;
+  userService: UserService;
   throttle: LoginThrottle;
   verification: EmailVerification;
   passwordReset: PasswordReset;
@@ -39,7 +39,7 @@ export interface InteractionRouterDeps {
  * because the interaction cookie is scoped to that path.
  */
 export function createInteractionRouter(deps: InteractionRouterDeps): Router<InteractionState> {
-  const { provider, accounts, throttle, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger } = deps;
+  const { provider, userService, throttle, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger } = deps;
   const router = new Router<InteractionState>({ prefix: '/interaction' });
   const load = loadInteraction(provider, csrf);
   const checkCsrf = verifyCsrf(csrf);
@@ -48,15 +48,15 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
   const showPrompt: InteractionMiddleware = async function showPrompt(ctx) {
     const { prompt } = ctx.state.interaction;
     if (prompt.name === 'login') await renderLogin(ctx);
-    else if (prompt.name === 'consent') await renderConsent(ctx, accounts, resources);
+    else if (prompt.name === 'consent') await renderConsent(ctx, userService, resources);
     else throw new Error(`unsupported prompt ${prompt.name}`);
   };
 
   router.use(noStore, handleInteractionErrors);
   router.get('/:uid', load, showPrompt);
-  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ provider, accounts, throttle, verification, requireVerifiedEmail, logger: log }));
-  router.get('/:uid/register', load, showRegister(accounts));
-  router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister({ provider, accounts, verification, requireVerifiedEmail, logger: log }));
+  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ provider, userService, throttle, verification, requireVerifiedEmail, logger: log }));
+  router.get('/:uid/register', load, showRegister(userService));
+  router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister({ provider, userService, verification, requireVerifiedEmail, logger: log }));
   router.get('/:uid/forgot', load, showForgot());
   router.post('/:uid/forgot', parseForm, load, checkCsrf, submitForgot(passwordReset));
   router.post('/:uid/confirm', parseForm, load, checkCsrf, submitConsent(provider));

@@ -1,11 +1,11 @@
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
-import type { FieldErrors, RegistrationField } from '../accounts/registration-form.ts';
-import type { EmailVerification } from '../accounts/email-verification.ts';
-import { setFlash } from '../http/flash.ts';
-import { languageOf } from '../http/locale.ts';
-import { translateFields } from '../i18n/translate.ts';
+import type { UserService } from '../../users/user-service.ts';
+import type { FieldErrors, RegistrationField } from '../../users/registration-form.ts';
+import type { EmailVerification } from '../../users/email-verification.ts';
+import { setFlash } from '../../http/flash.ts';
+import { languageOf } from '../../http/locale.ts';
+import { translateFields } from '../../i18n/translate.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 interface RegisterPage {
@@ -14,7 +14,7 @@ interface RegisterPage {
   values?: { username: string; email: string };
 }
 
-async function renderRegister(ctx: InteractionContext, accounts: AccountService, page: RegisterPage = {}): Promise<void> {
+async function renderRegister(ctx: InteractionContext, userService: UserService, page: RegisterPage = {}): Promise<void> {
   const { interaction, client } = ctx.state;
   const { t } = languageOf(ctx);
   ctx.status = page.status ?? 200;
@@ -23,7 +23,7 @@ async function renderRegister(ctx: InteractionContext, accounts: AccountService,
     uid: interaction.uid,
     clientName: client.clientName ?? client.clientId,
     errors: translateFields(t, page.errors ?? {}),
-    passwordMinLength: accounts.passwordPolicy.minLength,
+    passwordMinLength: userService.passwordPolicy.minLength,
     values: page.values ?? { username: '', email: '' },
   });
 }
@@ -35,28 +35,28 @@ function atLoginStep(ctx: InteractionContext): boolean {
   return false;
 }
 
-export function showRegister(accounts: AccountService): InteractionMiddleware {
+export function showRegister(userService: UserService): InteractionMiddleware {
   return async function showRegisterPage(ctx) {
-    if (atLoginStep(ctx)) await renderRegister(ctx, accounts);
+    if (atLoginStep(ctx)) await renderRegister(ctx, userService);
   };
 }
 
 export interface RegisterDeps {
   provider: Provider;
-  accounts: AccountService;
+  userService: UserService;
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
   logger: Logger;
 }
 
-export function submitRegister({ provider, accounts, verification, requireVerifiedEmail, logger }: RegisterDeps): InteractionMiddleware {
+export function submitRegister({ provider, userService, verification, requireVerifiedEmail, logger }: RegisterDeps): InteractionMiddleware {
   return async function submitRegisterForm(ctx) {
     if (!atLoginStep(ctx)) return;
-    const result = await accounts.register(ctx.request.body);
+    const result = await userService.register(ctx.request.body);
     if (!result.ok) {
       // Keep what the person typed, except passwords.
       const values = { username: formField(ctx, 'username'), email: formField(ctx, 'email') };
-      await renderRegister(ctx, accounts, { status: 400, errors: result.errors, values });
+      await renderRegister(ctx, userService, { status: 400, errors: result.errors, values });
       return;
     }
     // The account exists either way; a mail server that is down must not lose the registration.

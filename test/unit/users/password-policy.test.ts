@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import type { PasswordBlocklist } from '../../../src/accounts/password-blocklist.ts';
-import { createPasswordPolicy, type PasswordPolicy } from '../../../src/accounts/password-policy.ts';
+import type { PasswordBlocklist } from '../../../src/users/password-blocklist.ts';
+import { createPasswordPolicy, type PasswordPolicy } from '../../../src/users/password-policy.ts';
 import { message, translate } from '../../../src/i18n/translate.ts';
 import { testBlocklist } from '../../support/test-app.ts';
 

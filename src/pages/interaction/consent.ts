@@ -1,8 +1,8 @@
 import type { Provider } from 'oidc-provider';
-import type { AccountService } from '../accounts/account-service.ts';
-import { languageOf } from '../http/locale.ts';
-import type { Config } from '../config/schema.ts';
-import { describeScope, localized } from '../i18n/scopes.ts';
+import type { UserService } from '../../users/user-service.ts';
+import { languageOf } from '../../http/locale.ts';
+import type { Config } from '../../config/schema.ts';
+import { describeScope, localized } from '../../i18n/scopes.ts';
 import type { InteractionContext, InteractionMiddleware } from './middleware.ts';
 
 /** The host of the client's home page, as the link text: people see where it leads. */
@@ -23,12 +23,12 @@ function stringList(value: unknown): string[] {
  * The consent page. An API (resource indicator) is shown by the name and scope descriptions the
  * operator configured in IDP_RESOURCES, in the page language; without them, by its URL and scope names.
  */
-export async function renderConsent(ctx: InteractionContext, accounts: AccountService, apis: Config['resources']): Promise<void> {
+export async function renderConsent(ctx: InteractionContext, userService: UserService, apis: Config['resources']): Promise<void> {
   const { interaction, client } = ctx.state;
   const { t, locale } = languageOf(ctx);
   const scopes = stringList(interaction.prompt.details.missingOIDCScope);
   const accountId = interaction.session?.accountId;
-  const user = accountId ? await accounts.findById(accountId) : undefined;
+  const user = accountId ? await userService.findById(accountId) : undefined;
   await ctx.render('consent', {
     title: t('consent.title'),
     uid: interaction.uid,

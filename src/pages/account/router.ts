@@ -3,21 +3,21 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
-import type { EmailVerification } from '../accounts/email-verification.ts';
-import type { Profiles } from '../accounts/profile.ts';
-import type { Csrf } from '../http/csrf.ts';
-import { formFields, parseForm, refuseForgedForm } from '../http/forms.ts';
-import { setFlash } from '../http/flash.ts';
-import { languageOf } from '../http/locale.ts';
-import { describeScope } from '../i18n/scopes.ts';
-import { translateFields } from '../i18n/translate.ts';
-import type { Stores, UserRecord } from '../storage/ports.ts';
-import { ACCOUNT_CLIENT_ID } from './account-client.ts';
+import type { UserService } from '../../users/user-service.ts';
+import type { EmailVerification } from '../../users/email-verification.ts';
+import type { Profiles } from '../../users/profile.ts';
+import type { Csrf } from '../../http/csrf.ts';
+import { formFields, parseForm, refuseForgedForm } from '../../http/forms.ts';
+import { setFlash } from '../../http/flash.ts';
+import { languageOf } from '../../http/locale.ts';
+import { describeScope } from '../../i18n/scopes.ts';
+import { translateFields } from '../../i18n/translate.ts';
+import type { Stores, UserRecord } from '../../storage/ports.ts';
+import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
 
 export interface AccountRouterDeps {
   provider: Provider;
-  accounts: AccountService;
+  userService: UserService;
   profiles: Profiles;
   verification: EmailVerification;
   stores: Pick<Stores, 'endSessionsOf' | 'grantsOf' | 'oidcAdapter'>;
@@ -40,7 +40,7 @@ const STATE_COOKIE = 'account_state';
  * pages and comes back here.
  */
 export function createAccountRouter(deps: AccountRouterDeps): Router {
-  const { provider, accounts, profiles, verification, stores, csrf, issuer, logger } = deps;
+  const { provider, userService, profiles, verification, stores, csrf, issuer, logger } = deps;
   const router = new Router({ prefix: '/account' });
   const log = logger.child({ module: 'account' });
 
@@ -48,7 +48,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     const sessionId = ctx.cookies.get(provider.cookieName('session'), { signed: true });
     if (!sessionId) return undefined;
     const session = await provider.Session.find(sessionId);
-    const user = session?.accountId ? await accounts.findById(session.accountId) : undefined;
+    const user = session?.accountId ? await userService.findById(session.accountId) : undefined;
     return session && user?.active ? { sessionId, user } : undefined;
   };
 

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { PasswordReset } from '../accounts/password-reset.ts';
+import type { PasswordReset } from '../users/password-reset.ts';
 import { translateFields, type Message } from '../i18n/translate.ts';
-import type { Csrf } from './csrf.ts';
-import { formField, parseForm, refuseForgedForm } from './forms.ts';
-import { languageOf } from './locale.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { formField, parseForm, refuseForgedForm } from '../http/forms.ts';
+import { languageOf } from '../http/locale.ts';
 
 type ResetErrors = Partial<Record<'password' | 'confirmPassword', Message>>;
 

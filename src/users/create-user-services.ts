@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { createMailer } from '../mail/mailer.ts';
 import type { Stores } from '../storage/ports.ts';
-import { createAccountService } from './account-service.ts';
+import { createUserService } from './user-service.ts';
 import { createEmailVerification } from './email-verification.ts';
 import type { PasswordBlocklist } from './password-blocklist.ts';
 import { createPasswordHasher } from './password-hasher.ts';
@@ -11,7 +11,7 @@ import { createPasswordReset } from './password-reset.ts';
 import { createProfiles } from './profile.ts';
 import { createUserAdmin } from './user-admin.ts';
 
-export interface AccountServicesDeps {
+export interface UserServicesDeps {
   config: Config;
   stores: Stores;
   blocklist: PasswordBlocklist;
@@ -20,11 +20,11 @@ export interface AccountServicesDeps {
 }
 
 /** Everything about people's accounts, wired once for the server and the users tool alike. */
-export function createAccountServices({ config, stores, blocklist, viewsDir, logger }: AccountServicesDeps) {
-  const log = logger.child({ module: 'accounts' });
+export function createUserServices({ config, stores, blocklist, viewsDir, logger }: UserServicesDeps) {
+  const log = logger.child({ module: 'users' });
   const hasher = createPasswordHasher(config.argon2);
   const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
-  const accounts = createAccountService({ users: stores.users, hasher, policy, logger: log });
+  const userService = createUserService({ users: stores.users, hasher, policy, logger: log });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, viewsDir, productName: config.productName, logger });
   const verification = createEmailVerification({
     users: stores.users,
@@ -51,13 +51,13 @@ export function createAccountServices({ config, stores, blocklist, viewsDir, log
   return {
     hasher,
     policy,
-    accounts,
+    userService,
     mailer,
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),
-    admin: createUserAdmin({ accounts, stores, hasher, policy, passwordReset }),
+    admin: createUserAdmin({ userService, stores, hasher, policy, passwordReset }),
   };
 }
 
-export type AccountServices = ReturnType<typeof createAccountServices>;
+export type UserServices = ReturnType<typeof createUserServices>;

@@ -1,12 +1,12 @@
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
-import type { EmailVerification } from '../accounts/email-verification.ts';
-import type { LoginThrottle } from '../accounts/login-throttle.ts';
-import { loginKey } from '../accounts/normalize.ts';
-import { ACR_PASSWORD } from '../oidc/configuration/claims.ts';
-import { languageOf } from '../http/locale.ts';
-import { message, type Message } from '../i18n/translate.ts';
+import type { UserService } from '../../users/user-service.ts';
+import type { EmailVerification } from '../../users/email-verification.ts';
+import type { LoginThrottle } from '../../users/login-throttle.ts';
+import { loginKey } from '../../users/normalize.ts';
+import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
+import { languageOf } from '../../http/locale.ts';
+import { message, type Message } from '../../i18n/translate.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 /** One message for every failure, so a response never tells which part was wrong (ASVS 6.3.8). */
@@ -42,7 +42,7 @@ export function showLogin(): InteractionMiddleware {
 
 export interface LoginDeps {
   provider: Provider;
-  accounts: AccountService;
+  userService: UserService;
   throttle: LoginThrottle;
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
@@ -54,7 +54,7 @@ export interface LoginDeps {
  * still runs the full password check (same work, same timing) and answers exactly like a wrong
  * password; only the per-IP limit, which says nothing about any account, tells the person to wait.
  */
-export function submitLogin({ provider, accounts, throttle, verification, requireVerifiedEmail, logger }: LoginDeps): InteractionMiddleware {
+export function submitLogin({ provider, userService, throttle, verification, requireVerifiedEmail, logger }: LoginDeps): InteractionMiddleware {
   return async function submitLoginForm(ctx) {
     if (ctx.state.interaction.prompt.name !== 'login') {
       ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
@@ -70,7 +70,7 @@ export function submitLogin({ provider, accounts, throttle, verification, requir
       await renderLogin(ctx, { status: 429, error, login });
       return;
     }
-    const result = await accounts.authenticate(login, formField(ctx, 'password'));
+    const result = await userService.authenticate(login, formField(ctx, 'password'));
     if (verdict.blocked === 'account') {
       await throttle.recordFailure(key, ctx.ip, { account: false });
       logger.warn({ event: 'login.throttled', scope: 'account', ip: ctx.ip, retryAfter: verdict.retryAfterSeconds }, 'sign-in throttled');

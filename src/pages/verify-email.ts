@@ -1,8 +1,8 @@
 import Router from '@koa/router';
-import type { EmailVerification } from '../accounts/email-verification.ts';
-import type { Csrf } from './csrf.ts';
-import { formField, parseForm, refuseForgedForm } from './forms.ts';
-import { languageOf } from './locale.ts';
+import type { EmailVerification } from '../users/email-verification.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { formField, parseForm, refuseForgedForm } from '../http/forms.ts';
+import { languageOf } from '../http/locale.ts';
 
 /**
  * GET shows a button and POST redeems the link: mail scanners that prefetch links must not use up

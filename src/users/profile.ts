@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { message } from '../i18n/translate.ts';
 import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
-import { TAKEN_MESSAGES } from './account-service.ts';
+import { TAKEN_MESSAGES } from './user-service.ts';
 import { normalizeEmail, normalizePassword, parseFullName, usernameKey } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';

@@ -1,8 +1,8 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import { errors, type Provider } from 'oidc-provider';
-import type { Csrf } from '../http/csrf.ts';
-import { refuseForgedForm } from '../http/forms.ts';
-import { languageOf, useUiLocales } from '../http/locale.ts';
+import type { Csrf } from '../../http/csrf.ts';
+import { refuseForgedForm } from '../../http/forms.ts';
+import { languageOf, useUiLocales } from '../../http/locale.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -23,7 +23,7 @@ export const noStore: InteractionMiddleware = async function noStore(ctx, next) 
   await next();
 };
 
-export { formField, parseForm } from '../http/forms.ts';
+export { formField, parseForm } from '../../http/forms.ts';
 
 /**
  * Loads the interaction behind the path-scoped interaction cookie and its client. A uid in the URL

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { createPasswordPolicy, type PasswordPolicy } from '../../../src/accounts/password-policy.ts';
-import { parseRegistrationForm, type RegistrationField } from '../../../src/accounts/registration-form.ts';
+import { createPasswordPolicy, type PasswordPolicy } from '../../../src/users/password-policy.ts';
+import { parseRegistrationForm, type RegistrationField } from '../../../src/users/registration-form.ts';
 import { translateFields, translator } from '../../../src/i18n/translate.ts';
 import { testBlocklist } from '../../support/test-app.ts';
 
