@@ -14,11 +14,9 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { AdminError } from '../src/errors.ts';
+import { AppError } from '../src/errors.ts';
 import { createClientAdmin, definedOnly, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
-import { createSecretBox } from '../src/clients/secret-box.ts';
-import { providerValidator } from './lib/provider-validator.ts';
-import { openServices, parseCommandLine, print, runCli, table, UsageError } from './lib/cli.ts';
+import { openTools, parseCommandLine, print, runCli, table, usageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';
 
@@ -87,13 +85,13 @@ await runCli('clients', async () => {
   );
   const [command, clientId, ...extra] = positionals;
   const withId = ['show', 'update', 'rotate-secret', 'disable', 'enable', 'delete'];
-  if (!command) throw new UsageError(USAGE);
-  if (![...withId, 'create', 'list', 'apply'].includes(command)) throw new UsageError(`unknown command "${command}"; ${USAGE}`);
-  if (withId.includes(command) && !clientId) throw new UsageError(`${command} needs a client id`);
-  if (extra.length > 0 || (!withId.includes(command) && clientId)) throw new UsageError(`unexpected argument "${extra[0] ?? clientId}"`);
-  if (command === 'create' && !values.name) throw new UsageError('create needs --name');
-  if (command === 'delete' && !values.yes) throw new UsageError('delete removes the client for good: add --yes to confirm');
-  if (command === 'apply' && !values.file) throw new UsageError('apply needs --file clients.json (or .yaml)');
+  if (!command) throw usageError(USAGE);
+  if (![...withId, 'create', 'list', 'apply'].includes(command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
+  if (withId.includes(command) && !clientId) throw usageError(`${command} needs a client id`);
+  if (extra.length > 0 || (!withId.includes(command) && clientId)) throw usageError(`unexpected argument "${extra[0] ?? clientId}"`);
+  if (command === 'create' && !values.name) throw usageError('create needs --name');
+  if (command === 'delete' && !values.yes) throw usageError('delete removes the client for good: add --yes to confirm');
+  if (command === 'apply' && !values.file) throw usageError('apply needs --file clients.json (or .yaml)');
   const json = values.json;
   const id = clientId ?? '';
 
@@ -112,16 +110,12 @@ await runCli('clients', async () => {
   // Read the file before connecting, so a bad file fails fast and writes nothing.
   const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
 
-  const { config, stores, close } = await openServices('clients', { redis: 'optional' });
+  const { config, clients, close } = await openTools('clients', { redis: 'optional' });
   try {
-    const admin = createClientAdmin({
-      store: stores.clients,
-      box: createSecretBox(config.clientSecretKeys ?? []),
-      validateWithProvider: await providerValidator(config, stores),
-    });
+    const admin = await clients();
     const needsKey = command === 'create' || command === 'rotate-secret' || command === 'update' || command === 'apply';
     if (needsKey && !config.clientSecretKeys) {
-      throw new AdminError('IDP_CLIENT_SECRET_KEYS is not set: it encrypts client secrets (npm run keys makes one)');
+      throw new AppError('invalid_input', 'IDP_CLIENT_SECRET_KEYS is not set: it encrypts client secrets (npm run keys makes one)');
     }
     const writes = ['create', 'update', 'rotate-secret', 'disable', 'enable', 'delete'].includes(command) || (command === 'apply' && !values['dry-run']);
     const secretLine = (secret: string | undefined) => (secret ? `\nClient secret (shown once, store it now): ${secret}` : '');
@@ -198,25 +192,25 @@ async function readApplyFile(path: string): Promise<ApplyEntry[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new AdminError(`cannot read ${path}`);
+    throw new AppError('invalid_input', `cannot read ${path}`);
   }
   let raw: unknown;
   try {
     raw = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);
   } catch (error) {
-    throw new AdminError(`${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`);
+    throw new AppError('invalid_input', `${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`);
   }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AdminError(`${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message}`);
+    throw new AppError('invalid_input', `${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message}`);
   }
   return parsed.data.clients.map((client) => {
     let secret: string | undefined;
     if (client.secret_env) {
       secret = process.env[client.secret_env];
-      if (!secret) throw new AdminError(`${path}: client "${client.client_id}" takes its secret from ${client.secret_env}, which is not set`);
-      if (secret.length < 32) throw new AdminError(`${path}: the secret in ${client.secret_env} must be at least 32 characters`);
+      if (!secret) throw new AppError('invalid_input', `${path}: client "${client.client_id}" takes its secret from ${client.secret_env}, which is not set`);
+      if (secret.length < 32) throw new AppError('invalid_input', `${path}: the secret in ${client.secret_env} must be at least 32 characters`);
     }
     return {
       clientId: client.client_id,

@@ -10,27 +10,27 @@
  */
 import { readFile } from 'node:fs/promises';
 import { rotateJwks, type Jwks, type RotationStage } from '../src/oidc/key-rotation.ts';
-import { parseCommandLine, runCli, UsageError } from './lib/cli.ts';
+import { parseCommandLine, runCli, usageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run -s rotate-keys -- <add|promote|retire> [--file jwks.json] > next-jwks.json';
 
 await runCli('rotate-keys', async () => {
   const { values, positionals } = parseCommandLine({ file: { type: 'string' } }, USAGE);
   const [stage, extra] = positionals;
-  if (stage !== 'add' && stage !== 'promote' && stage !== 'retire') throw new UsageError(USAGE);
-  if (extra) throw new UsageError(`unexpected argument "${extra}"`);
+  if (stage !== 'add' && stage !== 'promote' && stage !== 'retire') throw usageError(USAGE);
+  if (extra) throw usageError(`unexpected argument "${extra}"`);
   const text = values.file
     ? await readFile(values.file, 'utf8')
     : (process.env.IDP_JWKS ?? (process.env.IDP_JWKS_FILE ? await readFile(process.env.IDP_JWKS_FILE, 'utf8') : undefined));
-  if (!text) throw new UsageError(`give the current JWKS with --file, IDP_JWKS or IDP_JWKS_FILE; ${USAGE}`);
+  if (!text) throw usageError(`give the current JWKS with --file, IDP_JWKS or IDP_JWKS_FILE; ${USAGE}`);
   let current: Jwks;
   try {
     current = JSON.parse(text) as Jwks;
   } catch {
-    throw new UsageError('the current JWKS is not valid JSON');
+    throw usageError('the current JWKS is not valid JSON');
   }
   if (!Array.isArray(current.keys) || current.keys.some((key) => typeof key.d !== 'string')) {
-    throw new UsageError('the current JWKS must be a private key set ({"keys":[...]} with "d" in every key)');
+    throw usageError('the current JWKS must be a private key set ({"keys":[...]} with "d" in every key)');
   }
   const next = await rotateJwks(current, stage as RotationStage);
   process.stdout.write(`${JSON.stringify(next)}\n`);

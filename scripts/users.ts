@@ -14,7 +14,7 @@
  * Every command takes --json. Uses MONGODB_URI and REDIS_URL like the server.
  */
 import type { UserRecord } from '../src/storage/ports.ts';
-import { openServices, parseCommandLine, print, readStdin, runCli, table, UsageError } from './lib/cli.ts';
+import { openTools, parseCommandLine, print, readStdin, runCli, table, usageError } from './lib/cli.ts';
 
 const USAGE =
   'usage: npm run users -- <create|list|show|disable|enable|set-password|reset-link|verify-email|set-name|delete> [options] [--json]';
@@ -50,28 +50,28 @@ await runCli('users', async () => {
     USAGE,
   );
   const [command, reference, ...extra] = positionals;
-  if (!command) throw new UsageError(USAGE);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (!command) throw usageError(USAGE);
+  if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
   const needsUser = ['show', 'disable', 'enable', 'set-password', 'reset-link', 'verify-email', 'set-name', 'delete'];
-  if (needsUser.includes(command) && !reference) throw new UsageError(`${command} needs a user: an id, a username or an email`);
-  if (!needsUser.includes(command) && !['create', 'list'].includes(command)) throw new UsageError(`unknown command "${command}"; ${USAGE}`);
+  if (needsUser.includes(command) && !reference) throw usageError(`${command} needs a user: an id, a username or an email`);
+  if (!needsUser.includes(command) && !['create', 'list'].includes(command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
   const positiveInt = (name: string, text: string | undefined) => {
     const number = Number(text);
-    if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${name} must be a whole number of at least 1`);
+    if (!Number.isInteger(number) || number < 1) throw usageError(`--${name} must be a whole number of at least 1`);
     return number;
   };
   const json = values.json;
   const user = reference ?? '';
   const password = values['password-stdin'] ? await readStdin() : undefined;
-  if (command === 'set-password' && password === undefined) throw new UsageError('set-password reads the new password from standard input: add --password-stdin');
-  if (command === 'delete' && !values.yes) throw new UsageError('delete removes the user for good: add --yes to confirm');
-  if (command === 'set-name' && values.name === undefined) throw new UsageError('set-name needs --name "Full Name" (or --name "" to remove it)');
-  if (command === 'create' && (!values.username || !values.email)) throw new UsageError('create needs --username and --email');
+  if (command === 'set-password' && password === undefined) throw usageError('set-password reads the new password from standard input: add --password-stdin');
+  if (command === 'delete' && !values.yes) throw usageError('delete removes the user for good: add --yes to confirm');
+  if (command === 'set-name' && values.name === undefined) throw usageError('set-name needs --name "Full Name" (or --name "" to remove it)');
+  if (command === 'create' && (!values.username || !values.email)) throw usageError('create needs --username and --email');
   const page = positiveInt('page', values.page);
   const perPage = positiveInt('per-page', values['per-page']);
 
-  const { services, close } = await openServices('users');
-  const { admin } = services;
+  const { users, close } = await openTools('users');
+  const { admin } = await users();
   try {
     switch (command) {
       case 'create': {

@@ -17,7 +17,8 @@ import { measureArgon2Rate } from './argon2-rate.ts';
 import { baselineEnvironment, serverEnvironment } from './environment.ts';
 import { benchClients, benchUsers } from './fixtures.ts';
 import { signIn } from './sign-in-flow.ts';
-import { parseBenchOptions, UsageError, type BenchOptions } from './options.ts';
+import { isAppError } from '../../src/errors.ts';
+import { parseBenchOptions, type BenchOptions } from './options.ts';
 import { mintRefreshTokens, runMemory, runScenarios, runSignIn, sampleRoundTrips, type ServerUnderTest } from './phases.ts';
 import { sampleProcess, startNodeServer } from './processes.ts';
 import { formatReport, type BenchReport } from './report.ts';
@@ -137,7 +138,7 @@ try {
   await main(parseBenchOptions(process.argv.slice(2)));
 } catch (error) {
   process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = error instanceof UsageError ? 2 : 1;
+  process.exitCode = isAppError(error, 'usage') ? 2 : 1;
 } finally {
   await cleanUp();
 }

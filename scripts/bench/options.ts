@@ -22,7 +22,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup
   --quick      a short run for development: 3 s runs, 1 s warm-up, 20,000 tokens in the memory run
   --tokens N   client-credentials tokens issued to check memory stays flat (default 1,000,000)`;
 
-export class UsageError extends Error {}
+import { usageError } from '../lib/cli.ts';
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
   let parsed;
@@ -43,20 +43,20 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       },
     }).values;
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+    throw usageError(`${(error as Error).message}\n${USAGE}`);
   }
-  if (parsed.help) throw new UsageError(USAGE);
+  if (parsed.help) throw usageError(USAGE);
   const quick = parsed.quick;
   const number = (name: string, value: string | undefined, fallback: number, min: number) => {
     if (value === undefined) return fallback;
     const result = Number(value.replaceAll('_', '').replaceAll(',', ''));
-    if (!Number.isFinite(result) || result < min) throw new UsageError(`--${name} must be a number of at least ${min}\n${USAGE}`);
+    if (!Number.isFinite(result) || result < min) throw usageError(`--${name} must be a number of at least ${min}\n${USAGE}`);
     return result;
   };
   const serverEnv: Record<string, string> = {};
   for (const pair of parsed['server-env'] ?? []) {
     const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(pair);
-    if (!match?.[1]) throw new UsageError(`--server-env takes NAME=VALUE, got "${pair}"`);
+    if (!match?.[1]) throw usageError(`--server-env takes NAME=VALUE, got "${pair}"`);
     serverEnv[match[1]] = match[2] ?? '';
   }
   return {

@@ -1,12 +1,5 @@
-import { loadPasswordBlocklist } from '../../src/users/password-blocklist.ts';
-import { createUserServices } from '../../src/users/create-user-services.ts';
-import { createClientAdmin } from '../../src/clients/client-admin.ts';
-import { createSecretBox } from '../../src/clients/secret-box.ts';
+import { assembleTools } from '../../src/assemble.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { createLogger } from '../../src/logging/create-logger.ts';
-import { VIEWS_DIR } from '../../src/paths.ts';
-import { createStores } from '../../src/storage/create-stores.ts';
-import { providerValidator } from '../lib/provider-validator.ts';
 import type { BenchClient, BenchUser } from './fixtures.ts';
 
 /**
@@ -14,28 +7,18 @@ import type { BenchClient, BenchUser } from './fixtures.ts';
  * the admin tools use (so the secrets are sealed and the passwords hashed as in production).
  */
 export async function seed(config: Config, clients: BenchClient[], users: BenchUser[]): Promise<void> {
-  const stores = await createStores({
-    mongodbUri: config.mongodbUri,
-    redisUrl: config.redisUrl,
-    redisKeyPrefix: config.redisKeyPrefix,
-    clockTolerance: config.clockTolerance,
-  });
+  const tools = await assembleTools(config);
   try {
-    const admin = createClientAdmin({
-      store: stores.clients,
-      box: createSecretBox(config.clientSecretKeys ?? []),
-      validateWithProvider: await providerValidator(config, stores),
-    });
+    const admin = await tools.clients();
     await admin.apply(
       await admin.plan(clients.map((client) => ({ clientId: client.clientId, spec: client.spec, disabled: false, secret: client.secret }))),
     );
-    const blocklist = await loadPasswordBlocklist(config.password);
-    const { userService } = createUserServices({ config, stores, blocklist, viewsDir: VIEWS_DIR, logger: createLogger('silent') });
+    const { userService } = await tools.users();
     for (const user of users) {
       const result = await userService.register({ ...user, confirmPassword: user.password });
       if (!result.ok) throw new Error(`cannot register bench user ${user.username}: ${JSON.stringify(result.errors)}`);
     }
   } finally {
-    await stores.close();
+    await tools.close();
   }
 }

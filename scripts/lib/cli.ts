@@ -1,17 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadPasswordBlocklist } from '../../src/users/password-blocklist.ts';
-import { createUserServices, type UserServices } from '../../src/users/create-user-services.ts';
-import { AdminError } from '../../src/errors.ts';
-import { VIEWS_DIR } from '../../src/paths.ts';
+import { assembleTools, type AssembledTools } from '../../src/assemble.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { createLogger } from '../../src/logging/create-logger.ts';
-import { createStores } from '../../src/storage/create-stores.ts';
-import type { Stores } from '../../src/storage/ports.ts';
+import { AppError, isAppError } from '../../src/errors.ts';
 
 /** A usage mistake: one line and exit code 2. */
-export class UsageError extends Error {}
+export function usageError(message: string): AppError {
+  return new AppError('usage', message);
+}
 
 const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
 
@@ -25,37 +22,24 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${name}: ${message.split('\n')[0]}\n`);
-    process.exitCode = error instanceof UsageError ? 2 : 1;
+    process.exitCode = isAppError(error, 'usage') ? 2 : 1;
   }
 }
 
-export interface CliServices {
-  config: Config;
-  stores: Stores;
-  services: UserServices;
-  close(): Promise<void>;
-}
-
 /**
- * The scripts' bootstrap: configuration from the environment, MongoDB and Redis as the server uses
- * them. `redis: 'optional'` connects when REDIS_URL is set (the clients tool announces its changes
- * there, so running servers drop their cached copy at once).
+ * The scripts' bootstrap: configuration from the environment, then the server's stores and
+ * services through the one assembly. `redis: 'optional'` connects when REDIS_URL is set (the
+ * clients tool announces its changes there, so running servers drop their cached copy at once).
  */
-export async function openServices(tool: string, { redis = true }: { redis?: boolean | 'optional' } = {}): Promise<CliServices> {
+export async function openTools(tool: string, { redis = true }: { redis?: boolean | 'optional' } = {}): Promise<AssembledTools & { config: Config }> {
   const loaded = loadConfig({ env: process.env, configDir: CONFIG_DIR });
-  if (!loaded.ok) throw new AdminError(`configuration error: ${loaded.errors.join('; ')}`);
+  if (!loaded.ok) throw new AppError('invalid_input', `configuration error: ${loaded.errors.join('; ')}`);
   const { config } = loaded;
-  if (!config.mongodbUri) throw new AdminError(`MONGODB_URI is not set: the ${tool} tool works on the MongoDB the server uses`);
-  if (redis === true && !config.redisUrl) throw new AdminError(`REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
-  const stores = await createStores({
-    mongodbUri: config.mongodbUri,
-    redisUrl: redis === false ? undefined : config.redisUrl,
-    redisKeyPrefix: config.redisKeyPrefix,
-    clockTolerance: config.clockTolerance,
-  });
-  const blocklist = await loadPasswordBlocklist(config.password);
-  const services = createUserServices({ config, stores, blocklist, viewsDir: VIEWS_DIR, logger: createLogger('silent') });
-  return { config, stores, services, close: () => stores.close() };
+  if (!config.mongodbUri) throw new AppError('invalid_input', `MONGODB_URI is not set: the ${tool} tool works on the MongoDB the server uses`);
+  if (redis === true && !config.redisUrl) {
+    throw new AppError('invalid_input', `REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
+  }
+  return { config, ...(await assembleTools(config, { redis: redis !== false })) };
 }
 
 /** Columns aligned for people; `--json` output is for machines. */
@@ -81,6 +65,6 @@ export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options'
   try {
     return parseArgs({ allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, ...options } });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}; ${usage}`);
+    throw usageError(`${(error as Error).message}; ${usage}`);
   }
 }

@@ -21,7 +21,7 @@ export interface TestService {
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const FERRETDB_BIN = join(ROOT, '.tools/bin/ferretdb');
+const FERRETDB_BIN = join(ROOT, '.tools/bin/ferretdb');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

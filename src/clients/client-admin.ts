@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { AdminError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import type { ClientStore, StoredClient } from '../storage/ports.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
@@ -71,7 +71,7 @@ export function createClientAdmin({ store, box, validateWithProvider }: ClientAd
   });
   const get = async (clientId: string) => {
     const client = await store.find(clientId);
-    if (!client) throw new AdminError(`no client "${clientId}"`);
+    if (!client) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
     return client;
   };
 
@@ -82,7 +82,7 @@ export function createClientAdmin({ store, box, validateWithProvider }: ClientAd
     try {
       await validateWithProvider({ client_id: clientId, ...secret, ...metadata });
     } catch (error) {
-      throw new AdminError(`oidc-provider refuses this client: ${(error as { error_description?: string }).error_description ?? (error as Error).message}`);
+      throw new AppError('invalid_input', `oidc-provider refuses this client: ${(error as { error_description?: string }).error_description ?? (error as Error).message}`);
     }
     return metadata;
   };
@@ -98,7 +98,7 @@ export function createClientAdmin({ store, box, validateWithProvider }: ClientAd
     async create(spec: ClientSpec, clientId = generateClientId(spec.name)) {
       assertClientId(clientId);
       const metadata = await checked(clientId, spec);
-      if (await store.find(clientId)) throw new AdminError(`client "${clientId}" already exists`);
+      if (await store.find(clientId)) throw new AppError('conflict', `client "${clientId}" already exists`, { status: 409 });
       const secret = spec.public ? undefined : newSecret();
       const client = await store.create({ clientId, metadata, sealedSecret: secret && box.seal(secret), disabled: false });
       return { client: view(client), secret };
@@ -110,22 +110,22 @@ export function createClientAdmin({ store, box, validateWithProvider }: ClientAd
       const metadata = await checked(clientId, spec);
       const sealedSecret = spec.public ? undefined : (current.sealedSecret ?? box.seal(newSecret()));
       const updated = await store.update(clientId, { metadata, sealedSecret });
-      if (!updated) throw new AdminError(`no client "${clientId}"`);
+      if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
       const secret = !spec.public && !current.sealedSecret && sealedSecret ? box.open(sealedSecret) : undefined;
       return { client: view(updated), secret };
     },
     async rotateSecret(clientId: string) {
       const current = await get(clientId);
-      if (fromMetadata(current.metadata).public) throw new AdminError(`client "${clientId}" is public: it has no secret`);
+      if (fromMetadata(current.metadata).public) throw new AppError('invalid_input', `client "${clientId}" is public: it has no secret`);
       const secret = newSecret();
       const updated = await store.update(clientId, { sealedSecret: box.seal(secret) });
-      if (!updated) throw new AdminError(`no client "${clientId}"`);
+      if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
       return { client: view(updated), secret };
     },
     async setDisabled(clientId: string, disabled: boolean) {
       await get(clientId);
       const updated = await store.update(clientId, { disabled });
-      if (!updated) throw new AdminError(`no client "${clientId}"`);
+      if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
       return view(updated);
     },
     async delete(clientId: string) {
@@ -142,7 +142,7 @@ export function createClientAdmin({ store, box, validateWithProvider }: ClientAd
       const planned: PlannedStep[] = [];
       for (const entry of entries) {
         assertClientId(entry.clientId);
-        if (seen.has(entry.clientId)) throw new AdminError(`client "${entry.clientId}" appears twice in the file`);
+        if (seen.has(entry.clientId)) throw new AppError('invalid_input', `client "${entry.clientId}" appears twice in the file`);
         seen.add(entry.clientId);
         const metadata = await checked(entry.clientId, entry.spec);
         const current = await store.find(entry.clientId);
@@ -198,27 +198,27 @@ export type ClientAdmin = ReturnType<typeof createClientAdmin>;
 
 /** oidc-provider client metadata for a spec, after our own rules (RFC 9700 §2.1, §2.6). */
 export function toMetadata(spec: ClientSpec): Record<string, unknown> {
-  if (!spec.name.trim()) throw new AdminError('a client needs a name (--name)');
+  if (!spec.name.trim()) throw new AppError('invalid_input', 'a client needs a name (--name)');
   const grantTypes = [...new Set(spec.grantTypes.length > 0 ? spec.grantTypes : ['authorization_code'])];
   for (const grantType of grantTypes) {
     if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
-      throw new AdminError(`unknown grant type "${grantType}"; use ${GRANT_TYPES.join(', ')}`);
+      throw new AppError('invalid_input', `unknown grant type "${grantType}"; use ${GRANT_TYPES.join(', ')}`);
     }
   }
   const code = grantTypes.includes('authorization_code');
-  if (grantTypes.includes('refresh_token') && !code) throw new AdminError('refresh_token needs authorization_code too');
-  if (spec.public && grantTypes.includes('client_credentials')) throw new AdminError('a public client cannot use client_credentials: it has no secret');
-  if (code && spec.redirectUris.length === 0) throw new AdminError('a client that signs people in needs at least one --redirect-uri');
-  if (!code && spec.redirectUris.length > 0) throw new AdminError('redirect URIs are only for clients with the authorization_code grant');
+  if (grantTypes.includes('refresh_token') && !code) throw new AppError('invalid_input', 'refresh_token needs authorization_code too');
+  if (spec.public && grantTypes.includes('client_credentials')) throw new AppError('invalid_input', 'a public client cannot use client_credentials: it has no secret');
+  if (code && spec.redirectUris.length === 0) throw new AppError('invalid_input', 'a client that signs people in needs at least one --redirect-uri');
+  if (!code && spec.redirectUris.length > 0) throw new AppError('invalid_input', 'redirect URIs are only for clients with the authorization_code grant');
   for (const uri of [...spec.redirectUris, ...spec.postLogoutRedirectUris]) {
     const problem = redirectUriProblem(uri);
-    if (problem) throw new AdminError(`redirect URI ${problem}`);
+    if (problem) throw new AppError('invalid_input', `redirect URI ${problem}`);
   }
   for (const [flag, uri] of [['--logo-uri', spec.logoUri], ['--client-uri', spec.clientUri], ['--policy-uri', spec.policyUri], ['--tos-uri', spec.tosUri]] as const) {
-    if (uri !== undefined && !/^https:\/\/[^\s]+$/.test(uri)) throw new AdminError(`${flag} must be an https URL, got "${uri}"`);
+    if (uri !== undefined && !/^https:\/\/[^\s]+$/.test(uri)) throw new AppError('invalid_input', `${flag} must be an https URL, got "${uri}"`);
   }
   const scopes = spec.scope?.split(/\s+/).filter(Boolean) ?? [];
-  for (const scope of scopes) if (!SCOPES.includes(scope)) throw new AdminError(`unknown scope "${scope}"; use ${SCOPES.join(', ')}`);
+  for (const scope of scopes) if (!SCOPES.includes(scope)) throw new AppError('invalid_input', `unknown scope "${scope}"; use ${SCOPES.join(', ')}`);
 
   return Object.fromEntries(
     Object.entries({
@@ -261,7 +261,7 @@ export function definedOnly<T extends object>(value: T): Partial<T> {
 
 function assertClientId(clientId: string): void {
   if (!/^[A-Za-z0-9._-]{3,64}$/.test(clientId)) {
-    throw new AdminError(`client id "${clientId}" must be 3 to 64 letters, digits, dot, underscore or hyphen`);
+    throw new AppError('invalid_input', `client id "${clientId}" must be 3 to 64 letters, digits, dot, underscore or hyphen`);
   }
 }
 

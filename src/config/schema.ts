@@ -219,7 +219,6 @@ function isHttpsOrLoopback(issuer: string): boolean {
   return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
-export type ConfigInput = z.input<typeof configSchema>;
 /** Validated configuration, with the issuer always resolved. */
 export type Config = Omit<z.output<typeof configSchema>, 'issuer'> & { issuer: string };
 export type Jwks = NonNullable<Config['jwks']>;

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { noStore } from './no-store.ts';
 
 /**
  * /healthz: the process is up (no I/O; for liveness and the Docker HEALTHCHECK).
@@ -6,12 +7,11 @@ import Router from '@koa/router';
  */
 export function createHealthRouter(ping: () => Promise<void>): Router {
   const router = new Router();
+  router.use(noStore);
   router.get('/healthz', async function healthz(ctx) {
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async function readyz(ctx) {
-    ctx.set('Cache-Control', 'no-store');
     try {
       await ping();
       ctx.body = { status: 'ready' };

@@ -9,8 +9,7 @@ import type { OidcAdapterFactory } from '../storage/ports.ts';
  * every token issued under it are revoked (RFC 9700 §4.2.4, §4.14.2; ASVS 10.4.2), and the client
  * gets invalid_grant.
  */
-export function guardConsume(factory: OidcAdapterFactory): OidcAdapterFactory {
-  const grantAdapter = factory('Grant');
+export function guardConsume(factory: OidcAdapterFactory, revokeGrant: (grantId: string) => Promise<void>): OidcAdapterFactory {
   return function guardedAdapter(model) {
     const adapter = factory(model);
     return {
@@ -21,9 +20,7 @@ export function guardConsume(factory: OidcAdapterFactory): OidcAdapterFactory {
         } catch (error) {
           if (!(error instanceof AlreadyConsumedError)) throw error;
           const payload = await adapter.find(id);
-          if (payload?.grantId) {
-            await Promise.all([adapter.revokeByGrantId(payload.grantId), grantAdapter.destroy(payload.grantId)]);
-          }
+          if (payload?.grantId) await revokeGrant(payload.grantId);
           if (model === 'PushedAuthorizationRequest') {
             throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
           }

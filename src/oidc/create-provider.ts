@@ -10,8 +10,7 @@ import { cookiesConfiguration } from './configuration/cookies.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
-import { featuresConfiguration } from './configuration/features.ts';
-import { renderError } from '../pages/provider-pages.ts';
+import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -20,16 +19,24 @@ export interface ProviderDeps {
   adapter: OidcAdapterFactory;
   findAccount: FindAccount;
   clients: ClientMetadata[];
+  /** Revokes a grant and its tokens: what the consume guard does on a replayed code or token. */
+  revokeGrant(grantId: string): Promise<void>;
+  /** The pages oidc-provider renders itself (errors, logout), drawn with our views. */
+  pages: ProviderPages;
   logger: Logger;
+}
+
+export interface ProviderPages extends LogoutPages {
+  renderError: NonNullable<Configuration['renderError']>;
 }
 
 /**
  * Builds the oidc-provider instance. Everything here is public configuration; see
  * https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#configuration-options
  */
-export function createProvider({ config, jwks, cookieKeys, adapter, findAccount, clients, logger }: ProviderDeps): Provider {
+export function createProvider({ config, jwks, cookieKeys, adapter, findAccount, clients, revokeGrant, pages, logger }: ProviderDeps): Provider {
   const configuration: Configuration = {
-    adapter: guardConsume(adapter),
+    adapter: guardConsume(adapter, revokeGrant),
     clients,
     findAccount,
     jwks: jwks as Configuration['jwks'],
@@ -56,9 +63,9 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     ttl: ttlConfiguration(config.ttl),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    renderError,
+    renderError: pages.renderError,
     loadExistingGrant,
-    features: featuresConfiguration(config),
+    features: featuresConfiguration(config, { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),
     fetch: outboundFetch(config.outboundPrivateHosts),
   };
 

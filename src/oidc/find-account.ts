@@ -1,5 +1,5 @@
 import type { FindAccount } from 'oidc-provider';
-import type { UserService } from '../users/user-service.ts';
+import type { UserRepository } from '../storage/ports.ts';
 
 /**
  * Resolves `sub` to the user's claims. Called on authorization, token exchange and userinfo, so it
@@ -7,9 +7,9 @@ import type { UserService } from '../users/user-service.ts';
  * A disabled or deleted account resolves to undefined, which oidc-provider turns into
  * invalid_grant / invalid_token.
  */
-export function createFindAccount(userService: UserService): FindAccount {
+export function createFindAccount(users: Pick<UserRepository, 'findById'>): FindAccount {
   return async function findAccount(_ctx, sub) {
-    const user = await userService.findById(sub);
+    const user = await users.findById(sub);
     if (!user?.active) return undefined;
     return {
       accountId: user.id,

@@ -20,7 +20,7 @@ export async function generateKeySet(): Promise<KeySet> {
   return { jwks: { keys }, cookieKeys: [generateCookieKey()], clientSecretKeys: [randomBytes(32).toString('base64url')] };
 }
 
-export function generateCookieKey(): string {
+function generateCookieKey(): string {
   return randomBytes(32).toString('base64url');
 }
 

@@ -1,6 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { ClientMetadata } from 'oidc-provider';
+import { sha256Base64url } from '../digest.ts';
+import { noStore } from '../http/no-store.ts';
 
 export interface Demo {
   client: ClientMetadata & { client_id: string; client_secret: string };
@@ -34,7 +36,7 @@ export function createDemo(issuer: string): Demo {
     prompt: 'consent',
     redirect_uri: redirectUri,
     state: randomBytes(8).toString('hex'),
-    code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+    code_challenge: sha256Base64url(codeVerifier),
     code_challenge_method: 'S256',
   }).toString();
   return {
@@ -63,8 +65,8 @@ export function demoBanner(demo: Demo, issuer: string): string[] {
 /** The demo client's redirect target: shows the code and the exact token request to make with it. */
 export function createDemoRouter(demo: Demo, issuer: string): Router {
   const router = new Router();
+  router.use(noStore);
   router.get('/demo/callback', async function demoCallback(ctx) {
-    ctx.set('Cache-Control', 'no-store');
     const { code, error, error_description: errorDescription, state, iss } = ctx.query;
     const tokenUrl = new URL('/token', issuer).toString();
     await ctx.render('demo-callback', {

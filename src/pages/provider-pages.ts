@@ -57,3 +57,6 @@ export const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] =
   const client = ctx.oidc.client;
   await ctx.render('logged-out', { title: t('loggedOut.title'), clientName: client?.clientName, clientUri: client?.clientUri });
 };
+
+/** Everything oidc-provider renders itself, for createProvider. */
+export const providerPages = { renderError, logoutSource, postLogoutSuccessSource };

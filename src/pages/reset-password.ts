@@ -5,6 +5,7 @@ import { translateFields, type Message } from '../i18n/translate.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { formField, parseForm, refuseForgedForm } from '../http/forms.ts';
 import { languageOf } from '../http/locale.ts';
+import { noStore } from '../http/no-store.ts';
 
 type ResetErrors = Partial<Record<'password' | 'confirmPassword', Message>>;
 
@@ -30,10 +31,7 @@ export function createResetPasswordRouter(passwordReset: PasswordReset, csrf: Cs
     });
   };
 
-  router.use(async function noStoreResetPages(ctx, next) {
-    ctx.set('Cache-Control', 'no-store');
-    await next();
-  });
+  router.use(noStore);
 
   router.get('/reset-password', async function showResetPassword(ctx) {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';

@@ -3,6 +3,7 @@ import type { EmailVerification } from '../users/email-verification.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { formField, parseForm, refuseForgedForm } from '../http/forms.ts';
 import { languageOf } from '../http/locale.ts';
+import { noStore } from '../http/no-store.ts';
 
 /**
  * GET shows a button and POST redeems the link: mail scanners that prefetch links must not use up
@@ -10,15 +11,14 @@ import { languageOf } from '../http/locale.ts';
  */
 export function createVerifyEmailRouter(verification: EmailVerification, csrf: Csrf): Router {
   const router = new Router();
+  router.use(noStore);
 
   router.get('/verify-email', async function showVerifyEmail(ctx) {
-    ctx.set('Cache-Control', 'no-store');
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     await ctx.render('verify-email', { title: languageOf(ctx).t('verify.title'), token, csrfToken: csrf.issue(`verify:${token}`) });
   });
 
   router.post('/verify-email', parseForm, async function verifyEmail(ctx) {
-    ctx.set('Cache-Control', 'no-store');
     const { t } = languageOf(ctx);
     const token = formField(ctx, 'token');
     if (await refuseForgedForm(ctx, csrf, `verify:${token}`, 'form.expiredLink')) return;

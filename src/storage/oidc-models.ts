@@ -1,25 +1,16 @@
+import { AppError } from '../errors.ts';
+
 /**
- * Facts about oidc-provider's stored models that every adapter needs.
+ * Thrown by an adapter's `consume` when the record was already consumed or no longer exists; the
+ * consume guard (src/oidc/consume-guard.ts) treats it as a replay.
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#adapter
  */
-
-/** Models whose records are redeemed once (`consume`). */
-export const CONSUMABLE_MODELS: ReadonlySet<string> = new Set([
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PushedAuthorizationRequest',
-  'PreAuthorizedCode',
-]);
-
-/** Thrown by `consume` when the record was already consumed or no longer exists. */
-export class AlreadyConsumedError extends Error {
+export class AlreadyConsumedError extends AppError {
   readonly model: string;
   readonly id: string;
 
   constructor(model: string, id: string) {
-    super(`${model} record was already consumed or no longer exists`);
+    super('already_consumed', `${model} record was already consumed or no longer exists`);
     this.name = 'AlreadyConsumedError';
     this.model = model;
     this.id = id;

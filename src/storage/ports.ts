@@ -1,4 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { AppError } from '../errors.ts';
 
 /** Builds the oidc-provider adapter for one model name (oidc-provider's `adapter` factory). */
 export type OidcAdapterFactory = (modelName: string) => Adapter;
@@ -40,11 +41,11 @@ export type NewUser = Pick<UserRecord, 'username' | 'usernameKey' | 'email' | 'p
 export type UniqueUserField = 'username' | 'email';
 
 /** A unique index refused the write. `fields` names what collided when the store can tell. */
-export class DuplicateUserError extends Error {
+export class DuplicateUserError extends AppError {
   readonly fields: UniqueUserField[];
 
   constructor(fields: UniqueUserField[]) {
-    super(`a user with this ${fields.join(' and ') || 'username or email'} already exists`);
+    super('conflict', `a user with this ${fields.join(' and ') || 'username or email'} already exists`, { status: 409 });
     this.name = 'DuplicateUserError';
     this.fields = fields;
   }

@@ -1,31 +1,33 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { createMailer } from '../mail/mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import type { Stores } from '../storage/ports.ts';
-import { createUserService } from './user-service.ts';
 import { createEmailVerification } from './email-verification.ts';
+import { createLoginThrottle } from './login-throttle.ts';
 import type { PasswordBlocklist } from './password-blocklist.ts';
 import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
 import { createPasswordReset } from './password-reset.ts';
 import { createProfiles } from './profile.ts';
+import { createUserSessions } from './sessions.ts';
 import { createUserAdmin } from './user-admin.ts';
+import { createUserService } from './user-service.ts';
 
 export interface UserServicesDeps {
   config: Config;
   stores: Stores;
   blocklist: PasswordBlocklist;
-  viewsDir: string;
+  mailer: Mailer;
   logger: Logger;
 }
 
-/** Everything about people's accounts, wired once for the server and the users tool alike. */
-export function createUserServices({ config, stores, blocklist, viewsDir, logger }: UserServicesDeps) {
+/** Everything about people's accounts, wired once (by src/assemble.ts) for the server and the tools alike. */
+export function createUserServices({ config, stores, blocklist, mailer, logger }: UserServicesDeps) {
   const log = logger.child({ module: 'users' });
   const hasher = createPasswordHasher(config.argon2);
   const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
   const userService = createUserService({ users: stores.users, hasher, policy, logger: log });
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, viewsDir, productName: config.productName, logger });
+  const sessions = createUserSessions(stores);
   const verification = createEmailVerification({
     users: stores.users,
     tokens: stores.tokens,
@@ -42,21 +44,20 @@ export function createUserServices({ config, stores, blocklist, viewsDir, logger
     hasher,
     policy,
     mailer,
-    endSessionsOf: stores.endSessionsOf,
+    sessions,
     issuer: config.issuer,
     settings: config.passwordReset,
     defaultLocale: config.defaultLocale,
     logger: log,
   });
   return {
-    hasher,
-    policy,
     userService,
-    mailer,
+    sessions,
+    throttle: createLoginThrottle(stores.attempts, config.bruteForce),
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),
-    admin: createUserAdmin({ userService, stores, hasher, policy, passwordReset }),
+    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64url as digest } from '../digest.ts';
 import type { Config } from '../config/schema.ts';
 import type { AttemptCounter, AttemptRecord } from '../storage/ports.ts';
 
@@ -64,9 +64,4 @@ export function createLoginThrottle(
       await counter.reset(accountKey(login));
     },
   };
-}
-
-/** Counter keys hold no email address or IP in clear. */
-function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
 }

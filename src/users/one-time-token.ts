@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Base64url } from '../digest.ts';
 
 /** A fresh random token (256 bits, ASVS 5.0 11.5.1) and the hash that is all the store keeps. */
 export function newOneTimeToken(): { token: string; hash: string } {
@@ -7,5 +8,5 @@ export function newOneTimeToken(): { token: string; hash: string } {
 }
 
 export function hashOneTimeToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return sha256Base64url(token);
 }

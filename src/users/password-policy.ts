@@ -1,5 +1,5 @@
-import { message, type Message } from '../i18n/translate.ts';
-import { codePointLength } from './normalize.ts';
+import { message, type Message, type MessageKey } from '../i18n/translate.ts';
+import { codePointLength, normalizePassword } from './normalize.ts';
 import type { PasswordBlocklist } from './password-blocklist.ts';
 
 export interface PasswordPolicyOptions {
@@ -23,7 +23,25 @@ export interface PasswordPolicy {
   readonly maxLength: number;
   /** Why the password cannot be used (a message key, translated by the page), or undefined when it can. */
   check(password: string, context?: PasswordContext): Message | undefined;
+  /**
+   * The rule of every form and tool that sets a password: NFKC-normalized, present (when `missing`
+   * names the message for an empty one), within the policy, and equal to `confirm` when one is
+   * given. Returns the normalized password, or the field at fault and why.
+   */
+  checkNew(raw: string, options: NewPasswordOptions): NewPasswordCheck;
 }
+
+export interface NewPasswordOptions {
+  context: PasswordContext;
+  /** The typed confirmation, when the form has one. */
+  confirm?: string;
+  /** The message for an empty password; without it an empty one is judged by the policy. */
+  missing?: MessageKey;
+}
+
+export type NewPasswordCheck =
+  | { ok: true; password: string }
+  | { ok: false; field: 'password' | 'confirmPassword'; message: Message };
 
 
 /**
@@ -42,6 +60,15 @@ export function createPasswordPolicy({ minLength, maxLength, blocklist, productN
       if (blocklist.has(password)) return message('validation.passwordBlocklisted');
       if (contextWords(context, productName).some((word) => word === fold(password))) return message('validation.passwordContext');
       return undefined;
+    },
+    checkNew(raw, { context, confirm, missing }) {
+      const password = normalizePassword(raw);
+      const problem = password === '' && missing ? message(missing) : this.check(password, context);
+      if (problem) return { ok: false, field: 'password', message: problem };
+      if (confirm !== undefined && normalizePassword(confirm) !== password) {
+        return { ok: false, field: 'confirmPassword', message: message('validation.passwordMismatch') };
+      }
+      return { ok: true, password };
     },
   };
 }

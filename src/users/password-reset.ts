@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64url as digest } from '../digest.ts';
 import type { Logger } from 'pino';
 import { message, translate, type Locale, type Message } from '../i18n/translate.ts';
 import type { Config } from '../config/schema.ts';
@@ -8,6 +8,7 @@ import { normalizeEmail, normalizePassword } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
+import type { UserSessions } from './sessions.ts';
 
 const PURPOSE = 'reset-password';
 /** Only a path under /interaction/ may be carried back after a reset: never an open redirect. */
@@ -41,7 +42,7 @@ export interface PasswordResetDeps {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   mailer: Mailer;
-  endSessionsOf(accountId: string): Promise<number>;
+  sessions: Pick<UserSessions, 'endSessions'>;
   issuer: string;
   settings: Config['passwordReset'];
   /** Language of emails when the request does not say (e.g. links sent by the users tool). */
@@ -56,7 +57,6 @@ export interface PasswordResetDeps {
  */
 export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
   const { users, tokens, attempts, hasher, policy, mailer, issuer, settings, defaultLocale, logger } = deps;
-  const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
   const findUser = async (token: string) => {
     if (token.length === 0 || token.length > 100) return undefined;
@@ -116,14 +116,12 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       const found = await findUser(token);
       if (!found) return { ok: false, reason: 'invalid_link' };
       const { user, payload } = found;
-      const password = normalizePassword(rawPassword);
-      const problem = password === '' ? message('validation.newPasswordMissing') : policy.check(password, { username: user.username, email: user.email });
-      if (problem) return { ok: false, reason: 'password', field: 'password', message: problem };
-      if (normalizePassword(rawConfirm) !== password) return { ok: false, reason: 'password', field: 'confirmPassword', message: message('validation.passwordMismatch') };
+      const checked = policy.checkNew(rawPassword, { context: user, confirm: rawConfirm, missing: 'validation.newPasswordMissing' });
+      if (!checked.ok) return { ok: false, reason: 'password', field: checked.field, message: checked.message };
       // Redeem only now, so a policy error does not use the link up; GETDEL decides a race.
       if (!(await tokens.consume(PURPOSE, hashOneTimeToken(token)))) return { ok: false, reason: 'invalid_link' };
-      await users.updatePasswordHash(user.id, await hasher.hash(password));
-      const sessionsEnded = await deps.endSessionsOf(user.id);
+      await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
+      const sessionsEnded = await deps.sessions.endSessions(user.id);
       logger.info({ event: 'password_reset.completed', userId: user.id, sessionsEnded }, 'password reset');
       return { ok: true, returnTo: payload?.returnTo, sessionsEnded };
     },

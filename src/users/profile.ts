@@ -63,12 +63,10 @@ export function createProfiles({ users, hasher, policy }: { users: UserRepositor
     async changePassword(user, form) {
       const errors: FieldErrors<PasswordField> = {};
       if (!(await currentPasswordOk(user, form.currentPassword))) errors.currentPassword = WRONG_PASSWORD;
-      const password = normalizePassword(form.password ?? '');
-      const problem = password === '' ? message('validation.newPasswordMissing') : policy.check(password, { username: user.username, email: user.email });
-      if (problem) errors.password = problem;
-      else if (normalizePassword(form.confirmPassword ?? '') !== password) errors.confirmPassword = message('validation.passwordMismatch');
-      if (Object.keys(errors).length > 0) return { ok: false, errors };
-      await users.updatePasswordHash(user.id, await hasher.hash(password));
+      const password = policy.checkNew(form.password ?? '', { context: user, confirm: form.confirmPassword ?? '', missing: 'validation.newPasswordMissing' });
+      if (!password.ok) errors[password.field] = password.message;
+      if (!password.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+      await users.updatePasswordHash(user.id, await hasher.hash(password.password));
       return { ok: true };
     },
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { message, type Message } from '../i18n/translate.ts';
 import type { PasswordPolicy } from './password-policy.ts';
-import { normalizeEmail, normalizePassword } from './normalize.ts';
+import { normalizeEmail } from './normalize.ts';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
 
@@ -39,13 +39,9 @@ export function parseRegistrationForm(body: unknown, policy: PasswordPolicy): Re
   if (email === '') errors.email = message('validation.emailMissing');
   else if (email.length > 254 || !z.email().safeParse(email).success) errors.email = message('validation.emailFormat');
 
-  const password = normalizePassword(fields.password);
-  const passwordProblem = password === '' ? message('validation.passwordMissing') : policy.check(password, { username, email });
-  if (passwordProblem) errors.password = passwordProblem;
-  else if (normalizePassword(fields.confirmPassword) !== password) {
-    errors.confirmPassword = message('validation.passwordMismatch');
-  }
+  const password = policy.checkNew(fields.password, { context: { username, email }, confirm: fields.confirmPassword, missing: 'validation.passwordMissing' });
+  if (!password.ok) errors[password.field] = password.message;
 
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { username, email, password } };
+  if (!password.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { username, email, password: password.password } };
 }

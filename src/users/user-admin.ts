@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { AdminError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { translate, translateFields, translator } from '../i18n/translate.ts';
-import type { Stores, UserRecord } from '../storage/ports.ts';
+import type { UserRecord, UserRepository } from '../storage/ports.ts';
+import type { UserSessions } from './sessions.ts';
 import type { UserService } from './user-service.ts';
-import { normalizeEmail, normalizePassword, parseFullName, usernameKey } from './normalize.ts';
+import { parseFullName } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { PasswordReset } from './password-reset.ts';
@@ -11,7 +12,8 @@ import type { PasswordReset } from './password-reset.ts';
 
 export interface UserAdminDeps {
   userService: UserService;
-  stores: Pick<Stores, 'users' | 'endSessionsOf' | 'grantsOf' | 'oidcAdapter'>;
+  users: UserRepository;
+  sessions: UserSessions;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   passwordReset: Pick<PasswordReset, 'linkFor'>;
@@ -21,30 +23,13 @@ export interface UserAdminDeps {
  * What `npm run users` does, as a service: the same rules as the pages (registration validation,
  * password policy), and the same consequences (disabling or deleting ends sessions and revokes apps).
  */
-export function createUserAdmin({ userService, stores, hasher, policy, passwordReset }: UserAdminDeps) {
-  const { users } = stores;
+export function createUserAdmin({ userService, users, sessions, hasher, policy, passwordReset }: UserAdminDeps) {
 
   /** A user by id, username or email. */
   const find = async (reference: string): Promise<UserRecord> => {
-    const trimmed = reference.trim();
-    const user =
-      (await users.findById(trimmed)) ??
-      (trimmed.includes('@') ? await users.findByEmail(normalizeEmail(trimmed)) : await users.findByUsernameKey(usernameKey(trimmed)));
-    if (!user) throw new AdminError(`no user "${reference}" (give an id, a username or an email)`);
+    const user = (await users.findById(reference.trim())) ?? (await userService.findByLogin(reference));
+    if (!user) throw new AppError('not_found', `no user "${reference}" (give an id, a username or an email)`, { status: 404 });
     return user;
-  };
-
-  /** Ends every session and revokes every app of the user (ASVS 5.0 7.4.2). */
-  const cutOff = async (user: UserRecord) => {
-    const grants = await stores.grantsOf(user.id);
-    const grantAdapter = stores.oidcAdapter('Grant');
-    const tokenAdapter = stores.oidcAdapter('AccessToken');
-    for (const grant of grants) {
-      if (!grant.jti) continue;
-      await tokenAdapter.revokeByGrantId(grant.jti);
-      await grantAdapter.destroy(grant.jti);
-    }
-    return { sessionsEnded: await stores.endSessionsOf(user.id), grantsRevoked: grants.length };
   };
 
   return {
@@ -55,7 +40,7 @@ export function createUserAdmin({ userService, stores, hasher, policy, passwordR
       const name = fullName(input.name ?? '');
       const password = input.password ?? randomBytes(18).toString('base64url');
       const result = await userService.register({ ...input, password, confirmPassword: password });
-      if (!result.ok) throw new AdminError(Object.entries(translateFields(translator('en'), result.errors)).map(([field, text]) => `${field}: ${text}`).join('; '));
+      if (!result.ok) throw new AppError('invalid_input', Object.entries(translateFields(translator('en'), result.errors)).map(([field, text]) => `${field}: ${text}`).join('; '));
       if (input.verified) await users.markEmailVerified(result.user.id, result.user.email);
       if (name) await users.setName(result.user.id, name);
       return { user: await find(result.user.id), generatedPassword: input.password ? undefined : password };
@@ -67,18 +52,17 @@ export function createUserAdmin({ userService, stores, hasher, policy, passwordR
     async setActive(reference: string, active: boolean) {
       const user = await find(reference);
       await users.setActive(user.id, active);
-      const cut = active ? { sessionsEnded: 0, grantsRevoked: 0 } : { sessionsEnded: await stores.endSessionsOf(user.id), grantsRevoked: 0 };
+      const cut = active ? { sessionsEnded: 0, grantsRevoked: 0 } : { sessionsEnded: await sessions.endSessions(user.id), grantsRevoked: 0 };
       return { user: await find(user.id), ...cut };
     },
 
     async setPassword(reference: string, rawPassword: string) {
       const user = await find(reference);
-      const password = normalizePassword(rawPassword);
-      const problem = policy.check(password, { username: user.username, email: user.email });
+      const checked = policy.checkNew(rawPassword, { context: user });
       // The tool speaks English, like the rest of its output.
-      if (problem) throw new AdminError(`password: ${translate('en', problem.key, problem.params)}`);
-      await users.updatePasswordHash(user.id, await hasher.hash(password));
-      return { user, sessionsEnded: await stores.endSessionsOf(user.id) };
+      if (!checked.ok) throw new AppError('invalid_input', `password: ${translate('en', checked.message.key, checked.message.params)}`);
+      await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
+      return { user, sessionsEnded: await sessions.endSessions(user.id) };
     },
 
     /** A single-use password reset link for the user, e.g. to send through another channel. */
@@ -102,7 +86,7 @@ export function createUserAdmin({ userService, stores, hasher, policy, passwordR
 
     async delete(reference: string) {
       const user = await find(reference);
-      const cut = await cutOff(user);
+      const cut = await sessions.cutOff(user.id);
       await users.delete(user.id);
       return { user, ...cut };
     },
@@ -111,7 +95,7 @@ export function createUserAdmin({ userService, stores, hasher, policy, passwordR
 
 function fullName(raw: string): string | undefined {
   const parsed = parseFullName(raw);
-  if (!parsed.ok) throw new AdminError(`name: ${translate('en', parsed.error.key, parsed.error.params)}`);
+  if (!parsed.ok) throw new AppError('invalid_input', `name: ${translate('en', parsed.error.key, parsed.error.params)}`);
   return parsed.name;
 }
 

@@ -22,6 +22,8 @@ export interface UserService {
    */
   authenticate(login: string, password: string): Promise<AuthenticateResult>;
   findById(id: string): Promise<UserRecord | undefined>;
+  /** The user a sign-in identifier (email or username, as typed) names. */
+  findByLogin(login: string): Promise<UserRecord | undefined>;
 }
 
 export const TAKEN_MESSAGES: Record<'username' | 'email', Message> = {
@@ -87,5 +89,6 @@ export function createUserService({ users, hasher, policy, logger }: UserService
     },
 
     findById: (id) => users.findById(id),
+    findByLogin,
   };
 }

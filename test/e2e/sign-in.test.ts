@@ -52,7 +52,7 @@ describe('sign-in end to end (real Redis and MongoDB)', () => {
     expect(tokens.token_type.toLowerCase()).toBe('bearer');
     expect(tokens.refresh_token).toEqual(expect.any(String));
 
-    const user = await server.userService.findById(claims.sub);
+    const user = await server.users.userService.findById(claims.sub);
     expect(user?.username).toBe(account.username);
 
     const userinfo = await rp.userinfo(tokens.access_token, claims.sub);
@@ -103,7 +103,7 @@ describe('sign-in end to end (real Redis and MongoDB)', () => {
     expect(consentPage.$('h1').text()).toContain('Example App');
     const callback = await allowConsent(agent, consentPage);
     const tokens = await rp.exchange(authorization, callback);
-    expect((await server.userService.findById(tokens.claims()?.sub ?? ''))?.email).toBe(account.email);
+    expect((await server.users.userService.findById(tokens.claims()?.sub ?? ''))?.email).toBe(account.email);
   });
 
   test('registering a taken email or username keeps the input and says so next to the field', async () => {

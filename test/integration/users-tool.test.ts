@@ -104,7 +104,7 @@ describe('users tool', () => {
     const bad = await users(['set-name', 'marie', '--name', 'Marie\u0007']);
     expect(bad).toMatchObject({ code: 1, stderr: 'users: name: Remove the control characters from your name.\n' });
     expect((await users(['set-name', 'marie', '--name', 'Maria Skłodowska-Curie'])).stdout).toBe('Name of marie set to "Maria Skłodowska-Curie"\n');
-    expect((await server.userService.findById((JSON.parse(created.stdout) as { user: { id: string } }).user.id))?.name).toBe('Maria Skłodowska-Curie');
+    expect((await server.users.userService.findById((JSON.parse(created.stdout) as { user: { id: string } }).user.id))?.name).toBe('Maria Skłodowska-Curie');
     expect((await users(['set-name', 'marie', '--name', ''])).stdout).toBe('Name of marie removed\n');
     expect(JSON.parse((await users(['show', 'marie', '--json'])).stdout)).toMatchObject({ name: '' });
   });

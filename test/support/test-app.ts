@@ -1,20 +1,16 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClientMetadata } from 'oidc-provider';
-import { loadPasswordBlocklist, type PasswordBlocklist } from '../../src/users/password-blocklist.ts';
-import { createApp, type App } from '../../src/app.ts';
+import { assembleServer, type AssembledServer } from '../../src/assemble.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';
-import { assertClientsValid } from '../../src/oidc/create-provider.ts';
 import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
-import { createStores } from '../../src/storage/create-stores.ts';
-import type { Stores } from '../../src/storage/ports.ts';
+import { loadPasswordBlocklist, type PasswordBlocklist } from '../../src/users/password-blocklist.ts';
 import { testConfig } from './test-config.ts';
 
-export interface RunningApp extends App {
+export interface RunningApp extends AssembledServer {
   url: string;
   config: Config;
-  stores: Stores;
   close(): Promise<void>;
 }
 
@@ -45,7 +41,7 @@ export function testBlocklist(minLength = 15): Promise<PasswordBlocklist> {
   return blocklist;
 }
 
-/** Builds the app exactly as main does and listens on a free port; the issuer is that address. */
+/** Builds the server through the one assembly main uses, and listens on a free port; the issuer is that address. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<RunningApp> {
   const keys = options.keys ?? (await (sharedKeys ??= generateKeySet()));
   // Reserve the port first: the issuer must name it before the provider is built.
@@ -53,38 +49,27 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
 
-  const config = testConfig({ PORT: String(port), ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`, ...options.env });
+  const backends = options.backends
+    ? { MONGODB_URI: options.backends.mongodbUri, REDIS_URL: options.backends.redisUrl, IDP_REDIS_KEY_PREFIX: options.backends.redisKeyPrefix }
+    : {};
+  const config = testConfig({ PORT: String(port), ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`, ...backends, ...options.env });
   const logger = options.logLines ? createLogger('info', { write: (line: string) => void options.logLines?.push(line) }) : createLogger(config.logLevel);
-  const stores = await createStores({
-    mongodbUri: options.backends?.mongodbUri,
-    redisUrl: options.backends?.redisUrl,
-    redisKeyPrefix: options.backends?.redisKeyPrefix ?? 'idp:',
-    clockTolerance: config.clockTolerance,
-    clientCacheTtl: config.clientCacheTtl,
-    userCacheTtl: config.userCacheTtl,
-    onAnnounceFailure: (error) => logger.warn({ event: 'cache.announce_failed', err: error }, error.message),
-  });
-  const clients = options.clients?.(config.issuer) ?? [];
-  const app = createApp({
+  const assembled = await assembleServer({
     config,
-    stores,
     logger,
-    jwks: keys.jwks as NonNullable<Config['jwks']>,
-    cookieKeys: keys.cookieKeys,
-    clients,
+    keys: { jwks: keys.jwks as NonNullable<Config['jwks']>, cookieKeys: keys.cookieKeys },
+    clients: options.clients?.(config.issuer) ?? [],
     blocklist: await testBlocklist(config.password.minLength),
   });
-  await assertClientsValid(app.provider, clients);
-  const server = await listenOn(app.app.callback(), port);
+  const server = await listenOn(assembled.app.callback(), port);
   return {
-    ...app,
+    ...assembled,
     url: config.issuer,
     config,
-    stores,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await stores.close();
+      await assembled.close();
     },
   };
 }

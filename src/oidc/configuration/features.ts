@@ -1,18 +1,20 @@
 import { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
-import { logoutSource, postLogoutSuccessSource } from '../../pages/provider-pages.ts';
-
 type Features = NonNullable<Configuration['features']>;
+type LogoutFeature = NonNullable<Features['rpInitiatedLogout']>;
+
+/** The logout pages people see, rendered by our views (src/pages/provider-pages.ts). */
+export type LogoutPages = Pick<LogoutFeature, 'logoutSource' | 'postLogoutSuccessSource'>;
 
 /**
  * oidc-provider features, each set explicitly.
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#features
  */
-export function featuresConfiguration(config: Config): Features {
+export function featuresConfiguration(config: Pick<Config, 'protocol' | 'resources'>, logoutPages?: LogoutPages): Features {
   return {
     // The library's built-in login pages are for development only (ASVS 13.4.2).
     devInteractions: { enabled: false },
-    rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+    rpInitiatedLogout: { enabled: true, ...logoutPages },
     userinfo: { enabled: true },
     // OpenID Connect Core §5.5: an app may ask for individual claims (e.g. only `name`); they are
     // shown on the consent page and granted like scopes.

@@ -12,7 +12,9 @@ import { setFlash } from '../../http/flash.ts';
 import { languageOf } from '../../http/locale.ts';
 import { describeScope } from '../../i18n/scopes.ts';
 import { translateFields } from '../../i18n/translate.ts';
-import type { Stores, UserRecord } from '../../storage/ports.ts';
+import type { UserRecord } from '../../storage/ports.ts';
+import type { UserSessions } from '../../users/sessions.ts';
+import { noStore } from '../../http/no-store.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
 
 export interface AccountRouterDeps {
@@ -20,7 +22,7 @@ export interface AccountRouterDeps {
   userService: UserService;
   profiles: Profiles;
   verification: EmailVerification;
-  stores: Pick<Stores, 'endSessionsOf' | 'grantsOf' | 'oidcAdapter'>;
+  sessions: UserSessions;
   csrf: Csrf;
   issuer: string;
   logger: Logger;
@@ -40,8 +42,9 @@ const STATE_COOKIE = 'account_state';
  * pages and comes back here.
  */
 export function createAccountRouter(deps: AccountRouterDeps): Router {
-  const { provider, userService, profiles, verification, stores, csrf, issuer, logger } = deps;
+  const { provider, userService, profiles, verification, sessions, csrf, issuer, logger } = deps;
   const router = new Router({ prefix: '/account' });
+  router.use(noStore);
   const log = logger.child({ module: 'account' });
 
   const signedIn = async (ctx: Context): Promise<Signedin | undefined> => {
@@ -67,7 +70,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   };
 
   const connectedApps = async (accountId: string) => {
-    const grants = await stores.grantsOf(accountId);
+    const grants = await sessions.grantsOf(accountId);
     const apps = await Promise.all(
       grants
         .filter((grant) => grant.clientId && grant.clientId !== ACCOUNT_CLIENT_ID)
@@ -82,7 +85,6 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
 
   /** Every account route needs a signed-in person; POSTs also a CSRF token bound to their session. */
   const guard = async (ctx: Context, post: boolean): Promise<Signedin | undefined> => {
-    ctx.set('Cache-Control', 'no-store');
     const who = await signedIn(ctx);
     if (!who) {
       ctx.redirect('/account/sign-in');
@@ -154,7 +156,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       await render(ctx, who, { passwordErrors: translateFields(languageOf(ctx).t, result.errors) });
       return;
     }
-    const ended = await stores.endSessionsOf(who.user.id, { except: who.sessionId });
+    const ended = await sessions.endSessions(who.user.id, { except: who.sessionId });
     log.info({ event: 'account.password_changed', userId: who.user.id, sessionsEnded: ended }, 'password changed');
     const { t } = languageOf(ctx);
     const message = ended === 1 ? t('account.passwordChangedOne') : t('account.passwordChangedMany', { count: ended });
@@ -173,9 +175,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       ctx.redirect('/account');
       return;
     }
-    // Every token issued under the grant goes with it (one set per grant in the store).
-    await stores.oidcAdapter('AccessToken').revokeByGrantId(grantId);
-    await grant.destroy();
+    await sessions.revokeGrant(grantId);
     const client = await provider.Client.find(grant.clientId ?? '');
     log.info({ event: 'account.app_revoked', userId: who.user.id, clientId: grant.clientId }, 'app access revoked');
     setFlash(ctx, { category: 'success', message: t('account.appRevoked', { app: client?.clientName ?? String(grant.clientId) }) });
@@ -185,7 +185,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   router.post('/sign-out-everywhere', parseForm, async function signOutEverywhere(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
-    const ended = await stores.endSessionsOf(who.user.id);
+    const ended = await sessions.endSessions(who.user.id);
     log.info({ event: 'account.signed_out_everywhere', userId: who.user.id, sessionsEnded: ended }, 'signed out everywhere');
     await ctx.render('logged-out', { title: languageOf(ctx).t('loggedOut.title') });
   });

@@ -34,12 +34,6 @@ export async function renderLogin(ctx: InteractionContext, page: LoginPage = {})
   });
 }
 
-export function showLogin(): InteractionMiddleware {
-  return async function showLoginPage(ctx) {
-    await renderLogin(ctx);
-  };
-}
-
 export interface LoginDeps {
   provider: Provider;
   userService: UserService;

@@ -17,12 +17,6 @@ export interface InteractionState {
 export type InteractionContext = ParameterizedContext<InteractionState, { params: Record<string, string> }>;
 export type InteractionMiddleware = Middleware<InteractionState, { params: Record<string, string> }>;
 
-/** Sign-in pages are per-person and short-lived: never cached (ASVS 14.3.2). */
-export const noStore: InteractionMiddleware = async function noStore(ctx, next) {
-  ctx.set('Cache-Control', 'no-store');
-  await next();
-};
-
 export { formField, parseForm } from '../../http/forms.ts';
 
 /**

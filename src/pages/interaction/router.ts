@@ -7,12 +7,12 @@ import type { LoginThrottle } from '../../users/login-throttle.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Csrf } from '../../http/csrf.ts';
+import { noStore } from '../../http/no-store.ts';
 import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
 import { renderLogin, submitLogin } from './login.ts';
 import {
   handleInteractionErrors,
   loadInteraction,
-  noStore,
   parseForm,
   verifyCsrf,
   type InteractionMiddleware,

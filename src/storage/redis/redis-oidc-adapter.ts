@@ -22,7 +22,7 @@ import { AlreadyConsumedError } from '../oidc-models.ts';
  *
  * The old upstream example adapter is deliberately not the model here: it missed
  * PushedAuthorizationRequest/PreAuthorizedCode as consumables, let grant lists grow forever and left
- * indexes behind on destroy (see shared/reference/oidc-provider-notes.md §2.2).
+ * indexes behind on destroy (panva/node-oidc-provider removed it in commit ba806ca8: `git show ba806ca8^:example/adapters/redis.js`).
  */
 
 export interface RedisOidcAdapterOptions {

@@ -134,7 +134,7 @@ export class OpUnderTest {
     const server = await startTestApp({ backends: scope, clients: () => clients, https: true, env: { TRUST_PROXY: 'true', ...env } });
     const suffix = randomBytes(3).toString('hex');
     const user = { username: `tester${suffix}`, email: `tester${suffix}@example.com`, password: `conformance passphrase ${suffix}`, name: 'Ada Conformance' };
-    const registered = await server.userService.register({ ...user, confirmPassword: user.password });
+    const registered = await server.users.userService.register({ ...user, confirmPassword: user.password });
     if (!registered.ok) throw new Error(`test user refused: ${JSON.stringify(registered.errors)}`);
     await server.stores.users.setName(registered.user.id, user.name);
     await server.stores.users.markEmailVerified(registered.user.id, user.email);

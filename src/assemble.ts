@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { ClientMetadata } from 'oidc-provider';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import { createClientAdmin } from './clients/client-admin.ts';
+import { createRegisteredClientAdapter, withRegisteredClients } from './clients/client-adapter.ts';
+import { createSecretBox } from './clients/secret-box.ts';
+import { parseStaticClients } from './clients/static-clients.ts';
+import type { Config, Jwks } from './config/schema.ts';
+import { AppError } from './errors.ts';
+import { createLogger } from './logging/create-logger.ts';
+import { createMailer } from './mail/mailer.ts';
+import { accountClient } from './oidc/configuration/account-client.ts';
+import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
+import { createFindAccount } from './oidc/find-account.ts';
+import { generateKeySet } from './oidc/keys.ts';
+import { createDemo, type Demo } from './pages/demo.ts';
+import { providerPages } from './pages/provider-pages.ts';
+import { VIEWS_DIR } from './paths.ts';
+import { createStores } from './storage/create-stores.ts';
+import type { Stores } from './storage/ports.ts';
+import { createUserServices, type UserServices } from './users/create-user-services.ts';
+import { loadPasswordBlocklist, type PasswordBlocklist } from './users/password-blocklist.ts';
+import { createUserSessions } from './users/sessions.ts';
+
+/**
+ * The one assembly: config -> stores -> adapters (mail included) -> services -> provider -> app.
+ * The server (src/main.ts), the test app, the admin tools and the benchmark all build through
+ * here, so none of them can drift from what runs in production. Nothing here reads process.env.
+ */
+
+export interface Keys {
+  jwks: Jwks;
+  cookieKeys: string[];
+}
+
+export interface ServerOptions {
+  config: Config;
+  logger: Logger;
+  /** Default: the configured keys, or keys generated for this run (production refuses to start without them). */
+  keys?: Keys;
+  /** Clients from configuration; default: those of IDP_CLIENTS_FILE. */
+  clients?: ClientMetadata[];
+  /** Default: the shipped list, loaded here (tests load it once per file). */
+  blocklist?: PasswordBlocklist;
+  /** The embedded mode's demo client and user, when both stores are in-process (what `npm start` shows). */
+  demo?: boolean;
+}
+
+export interface AssembledServer {
+  app: Koa;
+  provider: Provider;
+  users: UserServices;
+  stores: Stores;
+  /** Present in the embedded mode only. */
+  demo: Demo | undefined;
+  close(): Promise<void>;
+}
+
+/** Connections the config names, in-process stores for the rest. A server caches and never fails a write on a lost announcement. */
+export async function openStores(config: Config, { logger, redis = true }: { logger?: Logger; redis?: boolean } = {}): Promise<Stores> {
+  return createStores({
+    mongodbUri: config.mongodbUri,
+    redisUrl: redis ? config.redisUrl : undefined,
+    redisKeyPrefix: config.redisKeyPrefix,
+    clockTolerance: config.clockTolerance,
+    // Tools pass no logger: they read the store at every lookup and fail loudly when they cannot tell the servers.
+    ...(logger
+      ? {
+          clientCacheTtl: config.clientCacheTtl,
+          userCacheTtl: config.userCacheTtl,
+          onAnnounceFailure: (error: Error) => logger.warn({ event: 'cache.announce_failed', err: error }, error.message),
+        }
+      : {}),
+  });
+}
+
+/** The configured keys, or (outside production, where the schema requires them) keys made for this run. */
+export async function resolveKeys(config: Config, logger?: Logger): Promise<Keys> {
+  if (config.jwks && config.cookieKeys) return { jwks: config.jwks, cookieKeys: config.cookieKeys };
+  // Generated keys keep `npm start` free of setup, at the price of sessions and tokens not surviving a restart.
+  const generated = await generateKeySet();
+  const missing = [config.jwks ? undefined : 'IDP_JWKS', config.cookieKeys ? undefined : 'IDP_COOKIE_KEYS'].filter(Boolean);
+  logger?.warn(`${missing.join(' and ')} not set: using keys generated for this run only (set them with npm run keys)`);
+  return { jwks: config.jwks ?? (generated.jwks as Jwks), cookieKeys: config.cookieKeys ?? generated.cookieKeys };
+}
+
+/** The clients of IDP_CLIENTS_FILE, checked by our rules (oidc-provider's follow at start). */
+export function loadStaticClients(config: Config): ClientMetadata[] {
+  if (!config.clientsFile) return [];
+  let text: string;
+  try {
+    text = readFileSync(config.clientsFile, 'utf8');
+  } catch {
+    throw new AppError('startup', `clientsFile (IDP_CLIENTS_FILE): cannot read ${config.clientsFile}`);
+  }
+  const parsed = parseStaticClients(text);
+  if (!parsed.ok) throw new AppError('startup', `clientsFile (IDP_CLIENTS_FILE): ${config.clientsFile} ${parsed.error}`);
+  return parsed.clients;
+}
+
+/** oidc-provider configured exactly as the server runs it: the registered clients, our pages, the consume guard. */
+function buildProvider(config: Config, stores: Stores, keys: Keys, clients: ClientMetadata[], logger: Logger): Provider {
+  const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(config.clientSecretKeys ?? []), logger);
+  return createProvider({
+    config,
+    jwks: keys.jwks,
+    cookieKeys: keys.cookieKeys,
+    adapter: withRegisteredClients(stores.oidcAdapter, registered),
+    findAccount: createFindAccount(stores.users),
+    clients: [...clients, accountClient(config.issuer)],
+    revokeGrant: createUserSessions(stores).revokeGrant,
+    pages: providerPages,
+    logger,
+  });
+}
+
+function userServices(config: Config, stores: Stores, blocklist: PasswordBlocklist, logger: Logger): UserServices {
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, viewsDir: VIEWS_DIR, productName: config.productName, logger });
+  return createUserServices({ config, stores, blocklist, mailer, logger });
+}
+
+/** The whole server, not yet listening. Validates every configured client, so a bad one stops the start. */
+export async function assembleServer(options: ServerOptions): Promise<AssembledServer> {
+  const { config, logger } = options;
+  const keys = options.keys ?? (await resolveKeys(config, logger));
+  const clients = [...(options.clients ?? loadStaticClients(config))];
+  const blocklist = options.blocklist ?? (await loadPasswordBlocklist(config.password));
+  const stores = await openStores(config, { logger }).catch((error: unknown) => {
+    throw new AppError('startup', (error as Error).message, { cause: error });
+  });
+  try {
+    const embedded = stores.kinds.users === 'memory' && stores.kinds.oidc === 'memory';
+    const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
+    if (demo) clients.push(demo.client);
+    const users = userServices(config, stores, blocklist, logger);
+    let provider: Provider;
+    let app: Koa;
+    try {
+      provider = buildProvider(config, stores, keys, clients, logger);
+      app = createApp({ config, logger, provider, users, ping: () => stores.ping(), cookieKeys: keys.cookieKeys, demo });
+      await assertClientsValid(provider, clients);
+    } catch (error) {
+      throw new AppError('startup', `invalid provider configuration: ${(error as Error).message}`, { cause: error });
+    }
+    if (demo) {
+      const { username, email, password } = demo.user;
+      const result = await users.userService.register({ username, email, password, confirmPassword: password });
+      if (!result.ok) throw new AppError('startup', `cannot create the demo user: ${JSON.stringify(result.errors)}`);
+    }
+    return { app, provider, users, stores, demo, close: () => stores.close() };
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+}
+
+export interface AssembledTools {
+  stores: Stores;
+  /** The services behind `npm run users` (loads the password blocklist). */
+  users(): Promise<UserServices>;
+  /** The service behind `npm run clients`, validating with the server's own provider configuration. */
+  clients(): Promise<ReturnType<typeof createClientAdmin>>;
+  close(): Promise<void>;
+}
+
+/** What the admin tools and the benchmark's seeding work with: the server's stores and services, without the app. */
+export async function assembleTools(config: Config, { redis = true }: { redis?: boolean } = {}): Promise<AssembledTools> {
+  const stores = await openStores(config, { redis });
+  const logger = createLogger('silent');
+  return {
+    stores,
+    async users() {
+      return userServices(config, stores, await loadPasswordBlocklist(config.password), logger);
+    },
+    async clients() {
+      const provider = buildProvider(config, stores, await resolveKeys(config), [], logger);
+      return createClientAdmin({
+        store: stores.clients,
+        box: createSecretBox(config.clientSecretKeys ?? []),
+        validateWithProvider: async (metadata) => {
+          await provider.Client.validate(metadata as ClientMetadata);
+        },
+      });
+    },
+    close: () => stores.close(),
+  };
+}
