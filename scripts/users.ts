@@ -28,6 +28,7 @@ const summary = (user: UserRecord) => ({
   active: user.active,
   createdAt: user.createdAt.toISOString(),
 });
+const revoked = (grants: number) => (grants > 0 ? ` and revoked ${grants} apps` : '');
 const describe = (user: UserRecord) =>
   table(
     Object.entries(summary(user)).map(([field, value]) => ({ field, value: String(value) })),
@@ -102,13 +103,21 @@ await runCli('users', async () => {
       case 'disable':
       case 'enable': {
         const result = await admin.setActive(user, command === 'enable');
-        const ended = command === 'disable' ? ` and ended ${result.sessionsEnded} sessions` : '';
-        print(json, { user: summary(result.user), sessionsEnded: result.sessionsEnded }, `${command === 'enable' ? 'Enabled' : 'Disabled'} ${result.user.username}${ended}`);
+        const ended = command === 'disable' ? ` and ended ${result.sessionsEnded} sessions${revoked(result.grantsRevoked)}` : '';
+        print(
+          json,
+          { user: summary(result.user), sessionsEnded: result.sessionsEnded, grantsRevoked: result.grantsRevoked },
+          `${command === 'enable' ? 'Enabled' : 'Disabled'} ${result.user.username}${ended}`,
+        );
         break;
       }
       case 'set-password': {
         const result = await admin.setPassword(user, password ?? '');
-        print(json, { user: summary(result.user), sessionsEnded: result.sessionsEnded }, `Password set for ${result.user.username}; ended ${result.sessionsEnded} sessions`);
+        print(
+          json,
+          { user: summary(result.user), sessionsEnded: result.sessionsEnded, grantsRevoked: result.grantsRevoked },
+          `Password set for ${result.user.username}; ended ${result.sessionsEnded} sessions${revoked(result.grantsRevoked)}`,
+        );
         break;
       }
       case 'reset-link': {

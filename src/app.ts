@@ -18,6 +18,7 @@ import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
 import { createInteractionRouter } from './pages/interaction/router.ts';
+import { refusePostWhenDisabled } from './pages/provider-pages.ts';
 import { createResetPasswordRouter } from './pages/reset-password.ts';
 import { createVerifyEmailRouter } from './pages/verify-email.ts';
 import { ASSETS_DIR, VIEWS_DIR } from './paths.ts';
@@ -34,6 +35,8 @@ export interface AppDeps {
   cookieKeys: string[];
   /** Present only in the embedded mode. */
   demo?: Demo | undefined;
+  /** True once the process is shutting down: readiness then says 503 (main sets it on SIGTERM). */
+  stopping?: () => boolean;
 }
 
 /**
@@ -41,7 +44,7 @@ export interface AppDeps {
  * https, language, views, errors), then the pages people see, then oidc-provider itself.
  * No I/O and no globals: a test builds as many as it likes (through src/assemble.ts).
  */
-export function createApp({ config, logger, provider, users, ping, cookieKeys, demo }: AppDeps): Koa {
+export function createApp({ config, logger, provider, users, ping, cookieKeys, demo, stopping }: AppDeps): Koa {
   const csrf = createCsrf(cookieKeys);
 
   // With a trusted proxy, the client IP is `proxyHops` entries from the end of X-Forwarded-For (the
@@ -63,7 +66,7 @@ export function createApp({ config, logger, provider, users, ping, cookieKeys, d
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
-  app.use(createHealthRouter(ping).routes());
+  app.use(createHealthRouter(ping, stopping).routes());
   app.use(createHomeRouter(config.issuer).routes());
   app.use(createVerifyEmailRouter(users.verification, csrf).routes());
   app.use(createResetPasswordRouter(users.passwordReset, csrf, config.password.minLength).routes());
@@ -93,6 +96,7 @@ export function createApp({ config, logger, provider, users, ping, cookieKeys, d
     }).routes(),
   );
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
+  if (!config.protocol.authorizationPost) app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
   app.use(mount(provider));
   app.use(notFound);
   return app;

@@ -47,6 +47,8 @@ export interface ServerOptions {
   blocklist?: PasswordBlocklist;
   /** The embedded mode's demo client and user, when both stores are in-process (what `npm start` shows). */
   demo?: boolean;
+  /** Readiness says 503 while this is true (the shutdown's drain). */
+  stopping?: () => boolean;
 }
 
 export interface AssembledServer {
@@ -140,7 +142,7 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     let app: Koa;
     try {
       provider = buildProvider(config, stores, keys, clients, logger);
-      app = createApp({ config, logger, provider, users, ping: () => stores.ping(), cookieKeys: keys.cookieKeys, demo });
+      app = createApp({ config, logger, provider, users, ping: () => stores.ping(), cookieKeys: keys.cookieKeys, demo, stopping: options.stopping });
       await assertClientsValid(provider, clients);
     } catch (error) {
       throw new AppError('startup', `invalid provider configuration: ${(error as Error).message}`, { cause: error });

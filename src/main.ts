@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
@@ -23,10 +23,13 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const started = performance.now();
 
-  const { app, stores, demo } = await assembleServer({ config, logger, demo: true });
-  const server = await listen(app, config.port);
+  const lifecycle = { stopping: false };
+  const { app, stores, demo } = await assembleServer({ config, logger, demo: true, stopping: () => lifecycle.stopping });
+  // The embedded mode prints a client secret and holds a demo password: loopback only, unless HOST says otherwise.
+  const host = config.host ?? (demo ? '127.0.0.1' : undefined);
+  const server = await listen(app, config.port, host);
   const ms = Math.round(performance.now() - started);
-  logger.info({ event: 'ready', issuer: config.issuer, port: config.port, stores: stores.kinds, ms }, 'listening');
+  logger.info({ event: 'ready', issuer: config.issuer, host: host ?? 'all interfaces', port: config.port, stores: stores.kinds, ms }, 'listening');
   if (!demo) {
     for (const [name, kind] of Object.entries(stores.kinds)) {
       if (kind === 'memory') logger.warn(`${name} store is in-process memory: its data is lost on restart`);
@@ -34,31 +37,45 @@ async function main(): Promise<void> {
   }
   if (demo) process.stdout.write(`\n${demoBanner(demo, config.issuer).join('\n')}\n\n`);
 
-  handleShutdown(server, stores, config, logger);
+  handleShutdown(server, stores, config, logger, lifecycle);
 }
 
-function listen(app: Koa, port: number): Promise<Server> {
+function listen(app: Koa, port: number, host: string | undefined): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port);
+    const server = host ? app.listen(port, host) : app.listen(port);
     server.once('listening', () => resolve(server));
     server.once('error', (error: NodeJS.ErrnoException) => {
       const message =
-        error.code === 'EADDRINUSE' ? `port (PORT): ${port} is already in use; choose another PORT` : `cannot listen on port ${port}: ${error.message}`;
+        error.code === 'EADDRINUSE'
+          ? `port (PORT): ${port} is already in use; choose another PORT`
+          : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND'
+            ? `host (HOST): ${host} is not an address of this machine`
+            : `cannot listen on port ${port}: ${error.message}`;
       reject(new AppError('startup', message));
     });
   });
 }
 
-/** SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), then close the stores. */
-function handleShutdown(server: Server, stores: Stores, config: Config, logger: Logger): void {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
+/**
+ * SIGTERM (an orchestrator or load balancer): readiness turns 503 at once while requests are still
+ * served for IDP_SHUTDOWN_DRAIN_MS, each answer closing its connection, so traffic moves to other
+ * instances before anyone meets a refused connection. Then the listener closes, idle connections
+ * close at once, in-flight requests finish (cut after IDP_SHUTDOWN_TIMEOUT_MS), the stores close.
+ * SIGINT (Ctrl-C at a terminal) skips the drain. A second signal exits at once.
+ */
+function handleShutdown(server: Server, stores: Stores, config: Config, logger: Logger, lifecycle: { stopping: boolean }): void {
+  server.on('request', (_request, response: ServerResponse) => {
+    if (lifecycle.stopping) response.setHeader('Connection', 'close');
+  });
+  const stop = async (signal: 'SIGTERM' | 'SIGINT') => {
+    if (lifecycle.stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+    lifecycle.stopping = true;
+    const drainMs = signal === 'SIGTERM' ? config.shutdownDrainMs : 0;
+    logger.info({ signal, drainMs }, 'shutting down: readiness says 503');
+    if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);

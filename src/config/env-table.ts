@@ -17,6 +17,7 @@ export interface EnvVariable {
 export const ENV_TABLE: readonly EnvVariable[] = [
   { name: 'NODE_ENV', path: ['env'], kind: 'string', description: 'development, test or production' },
   { name: 'PORT', path: ['port'], kind: 'int', description: 'TCP port to listen on' },
+  { name: 'HOST', path: ['host'], kind: 'string', description: 'address to listen on; default 127.0.0.1 (loopback only) in the embedded mode, every interface otherwise' },
   { name: 'ISSUER', path: ['issuer'], kind: 'string', description: 'public URL of this server; default http://localhost:$PORT' },
   { name: 'TRUST_PROXY', path: ['trustProxy'], kind: 'bool', description: 'trust X-Forwarded-* from a TLS-terminating proxy' },
   { name: 'IDP_PROXY_HOPS', path: ['proxyHops'], kind: 'int', description: 'trusted proxies in front; the client IP is that many entries from the end of X-Forwarded-For' },
@@ -69,7 +70,8 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   { name: 'IDP_REQUIRE_PAR', path: ['protocol', 'requirePushedAuthorizationRequests'], kind: 'bool', description: 'every client must use pushed authorization requests (per client: require_pushed_authorization_requests)' },
   { name: 'IDP_USER_CACHE_TTL', path: ['userCacheTtl'], kind: 'int', description: 'seconds a user is served from cache (for token refresh and userinfo) when a change announcement over Redis is lost; 0 = no cache' },
   { name: 'IDP_CLIENT_CACHE_TTL', path: ['clientCacheTtl'], kind: 'int', description: 'seconds a registered client is served from cache when a change announcement over Redis is lost; 0 = no cache' },
-  { name: 'IDP_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', description: 'time to drain requests on SIGTERM (ms)' },
+  { name: 'IDP_SHUTDOWN_DRAIN_MS', path: ['shutdownDrainMs'], kind: 'int', description: 'on SIGTERM, how long (ms) /readyz says 503 while requests are still served, before the listener closes' },
+  { name: 'IDP_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', description: 'after the listener closes, how long (ms) in-flight requests may take before their connections are cut' },
 ];
 
 /** The environment variable that sets a configuration path, for error messages. */

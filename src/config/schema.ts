@@ -49,6 +49,8 @@ export const configSchema = z
       .int('must be a whole number')
       .min(0, 'must be between 0 and 65535')
       .max(65535, 'must be between 0 and 65535'),
+    // An address, not a URL: 127.0.0.1, ::1, 0.0.0.0, :: or a host name.
+    host: z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}$/, 'must be an address such as 127.0.0.1 or 0.0.0.0').optional(),
     issuer: z
       .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL such as https://id.example.com' })
       .refine((value) => {
@@ -150,6 +152,7 @@ export const configSchema = z
       grant: seconds('grants'),
     }),
     shutdownTimeoutMs: z.number().int().min(0).max(120_000),
+    shutdownDrainMs: z.number().int().min(0, 'must be at least 0 (0: close at once)').max(120_000, 'must be at most 120000'),
     resources: z
       .array(
         z.object({

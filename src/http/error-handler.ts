@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { isAppError } from '../errors.ts';
 import { languageOf } from './locale.ts';
 
 interface HttpError {
@@ -22,17 +23,21 @@ export function errorHandler(logger: Logger): Middleware {
       const status = typeof error.status === 'number' && error.status >= 400 && error.status < 600 ? error.status : 500;
       const log = (ctx.state.logger as Logger | undefined) ?? logger;
       if (status >= 500) log.error({ err: caught }, 'request failed');
-      const message = status < 500 && error.expose && error.message ? error.message : undefined;
+      const shown = status < 500 && error.expose;
+      const message = shown && error.message ? error.message : undefined;
+      const { t } = languageOf(ctx);
+      // Our own errors say what happened in the person's language; others keep their exposed message.
+      const text = shown && isAppError(caught) && caught.publicMessage ? t(caught.publicMessage.key, caught.publicMessage.params) : message;
+      const code = status >= 500 ? 'server_error' : shown && isAppError(caught) ? caught.code : `http_${status}`;
       ctx.status = status;
       if (ctx.accepts('html', 'json') === 'json') {
-        ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message };
+        ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: text };
         return;
       }
-      const { t } = languageOf(ctx);
       await ctx.render('error', {
         title: status >= 500 ? t('error.serverTitle') : t('error.requestTitle'),
-        message: message ?? (status >= 500 ? t('error.server_error') : t('error.request')),
-        code: status >= 500 ? 'server_error' : `http_${status}`,
+        message: text ?? (status >= 500 ? t('error.server_error') : t('error.request')),
+        code,
         requestId: ctx.state.requestId,
       });
     }

@@ -62,6 +62,14 @@ export function demoBanner(demo: Demo, issuer: string): string[] {
   ];
 }
 
+/**
+ * One word for a POSIX shell, whatever it holds: single quotes, with each ' written as '\''. The
+ * code comes from the query string, so anything may be in it; pasted, it stays one argument.
+ */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
 /** The demo client's redirect target: shows the code and the exact token request to make with it. */
 export function createDemoRouter(demo: Demo, issuer: string): Router {
   const router = new Router();
@@ -79,10 +87,10 @@ export function createDemoRouter(demo: Demo, issuer: string): Router {
       curl:
         typeof code === 'string'
           ? [
-              `curl -s -u '${demo.client.client_id}:${demo.client.client_secret}' ${tokenUrl} \\`,
-              `  -d grant_type=authorization_code -d code='${code}' \\`,
-              `  -d redirect_uri='${demo.client.redirect_uris?.[0]}' \\`,
-              `  -d code_verifier='${demo.codeVerifier}'`,
+              `curl -s -u ${shellQuote(`${demo.client.client_id}:${demo.client.client_secret}`)} ${shellQuote(tokenUrl)} \\`,
+              `  -d grant_type=authorization_code --data-urlencode ${shellQuote(`code=${code}`)} \\`,
+              `  --data-urlencode ${shellQuote(`redirect_uri=${demo.client.redirect_uris?.[0] ?? ''}`)} \\`,
+              `  --data-urlencode ${shellQuote(`code_verifier=${demo.codeVerifier}`)}`,
             ].join('\n')
           : undefined,
     });

@@ -1,3 +1,4 @@
+import type { Middleware } from 'koa';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { languageOf, useUiLocales } from '../http/locale.ts';
 import type { MessageKey } from '../i18n/translate.ts';
@@ -39,17 +40,34 @@ export const renderError: RenderError = async (ctx, out) => {
 };
 
 /**
+ * Whether the id_token_hint names the very session being ended: its `sub` is the signed-in account
+ * and its `sid`, when present, the session's id for that client. oidc-provider checks only the
+ * signature (and accepts expired hints), so any site holding someone's old or other ID token could
+ * otherwise sign a victim out (OpenID Connect RP-Initiated Logout 1.0 §2, §6).
+ */
+function hintIsThisSession(ctx: KoaContextWithOIDC): boolean {
+  const hint = ctx.oidc.entities.IdTokenHint?.payload;
+  const session = ctx.oidc.session;
+  if (!hint || !session?.accountId || hint.sub !== session.accountId) return false;
+  if (hint.sid === undefined) return true;
+  const clientId = ctx.oidc.client?.clientId;
+  // Read, not session.sidFor(): that creates an empty entry for a client the session never saw.
+  return clientId !== undefined && session.authorizations?.[clientId]?.sid === hint.sid;
+}
+
+/**
  * Confirmation page for RP-initiated logout; `form` is oidc-provider's hidden form with its xsrf
- * token. A request without a verified id_token_hint could be a forced-logout attempt by any site, so
- * the person confirms (ASVS 5.0 10.6.2). With a hint (oidc-provider has already verified it, or the
- * request would have failed) the page submits itself through a same-origin script; without
- * JavaScript it stays a one-click confirmation.
+ * token. A request that does not prove it comes from this very session could be a forced logout by
+ * any site, so the person confirms (ASVS 5.0 10.6.2). With a hint of this session the page submits
+ * itself through a same-origin script; without JavaScript it stays a one-click confirmation.
  */
 export const logoutSource: LogoutFeature['logoutSource'] = async (ctx: KoaContextWithOIDC, form: string) => {
   const { t } = pageLanguage(ctx);
   const client = ctx.oidc.client;
-  const verified = typeof ctx.oidc.params?.id_token_hint === 'string';
-  await ctx.render('logout', { title: t('logout.title'), form, clientName: client?.clientName, verified });
+  const verified = hintIsThisSession(ctx);
+  // A hint that names someone or something else: say why we ask.
+  const foreignHint = !verified && typeof ctx.oidc.params?.id_token_hint === 'string';
+  await ctx.render('logout', { title: t('logout.title'), form, clientName: client?.clientName, verified, foreignHint });
 };
 
 export const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] = async (ctx: KoaContextWithOIDC) => {
@@ -60,3 +78,25 @@ export const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] =
 
 /** Everything oidc-provider renders itself, for createProvider. */
 export const providerPages = { renderError, logoutSource, postLogoutSuccessSource };
+
+/**
+ * Authorization and RP-initiated logout by POST (OpenID Connect Core §3.1.2.1, RP-Initiated Logout
+ * §2) are off unless IDP_AUTHORIZATION_POST is set; oidc-provider then has no such route and the
+ * request would end at "Page not found". It gets a protocol answer instead: 405 with `Allow: GET`,
+ * naming the setting (RFC 9110 §15.5.6).
+ */
+export function refusePostWhenDisabled(paths: string[]): Middleware {
+  const refused = new Set(paths);
+  return async function refuseProtocolPost(ctx, next) {
+    if (ctx.method !== 'POST' || !refused.has(ctx.path)) return next();
+    ctx.status = 405;
+    ctx.set('Allow', 'GET, HEAD');
+    const description = `${ctx.path} accepts GET only; POST needs IDP_AUTHORIZATION_POST=true on this server`;
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.body = { error: 'invalid_request', error_description: description };
+      return;
+    }
+    const { t } = languageOf(ctx);
+    await ctx.render('error', { title: t('error.protocolTitle'), message: t('error.postNotEnabled'), code: 'method_not_allowed', description });
+  };
+}

@@ -17,7 +17,7 @@ const RETURN_TO = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 export type RequestResetResult = { ok: true } | { ok: false; reason: 'ip_limited'; retryAfterSeconds: number };
 
 export type ResetResult =
-  | { ok: true; returnTo: string | undefined; sessionsEnded: number }
+  | { ok: true; returnTo: string | undefined; sessionsEnded: number; grantsRevoked: number }
   | { ok: false; reason: 'invalid_link' }
   | { ok: false; reason: 'password'; field: 'password' | 'confirmPassword'; message: Message };
 
@@ -31,7 +31,7 @@ export interface PasswordReset {
   linkFor(user: UserRecord, returnTo?: string): Promise<string>;
   /** The account a link belongs to, without using the link up (to show the form). */
   check(token: string): Promise<UserRecord | undefined>;
-  /** Sets the new password (policy applies), uses up the link and ends every session of the user. */
+  /** Sets the new password (policy applies), uses up the link, ends every session and revokes every app. */
   reset(token: string, password: string, confirmPassword: string): Promise<ResetResult>;
 }
 
@@ -42,7 +42,7 @@ export interface PasswordResetDeps {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   mailer: Mailer;
-  sessions: Pick<UserSessions, 'endSessions'>;
+  sessions: Pick<UserSessions, 'cutOff'>;
   issuer: string;
   settings: Config['passwordReset'];
   /** Language of emails when the request does not say (e.g. links sent by the users tool). */
@@ -121,9 +121,9 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       // Redeem only now, so a policy error does not use the link up; GETDEL decides a race.
       if (!(await tokens.consume(PURPOSE, hashOneTimeToken(token)))) return { ok: false, reason: 'invalid_link' };
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
-      const sessionsEnded = await deps.sessions.endSessions(user.id);
-      logger.info({ event: 'password_reset.completed', userId: user.id, sessionsEnded }, 'password reset');
-      return { ok: true, returnTo: payload?.returnTo, sessionsEnded };
+      const cut = await deps.sessions.cutOff(user.id);
+      logger.info({ event: 'password_reset.completed', userId: user.id, ...cut }, 'password reset');
+      return { ok: true, returnTo: payload?.returnTo, ...cut };
     },
   };
 }

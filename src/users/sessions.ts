@@ -13,8 +13,12 @@ export interface UserSessions {
   grantsOf(userId: string): Promise<AdapterPayload[]>;
   /** Revokes a grant and every token issued under it (one set per grant in the store). */
   revokeGrant(grantId: string): Promise<void>;
-  /** Ends every session and revokes every grant of the person (ASVS 5.0 7.4.2). */
-  cutOff(userId: string): Promise<{ sessionsEnded: number; grantsRevoked: number }>;
+  /**
+   * Ends the person's sessions (all, or all but `exceptSession`) and revokes every grant with every
+   * token issued under it, so no app keeps access (ASVS 5.0 7.4.2, 7.4.3): after a disable, a
+   * deletion, or a password change or reset.
+   */
+  cutOff(userId: string, options?: { exceptSession?: string }): Promise<{ sessionsEnded: number; grantsRevoked: number }>;
 }
 
 export function createUserSessions(stores: Pick<Stores, 'oidcAdapter' | 'endSessionsOf' | 'grantsOf'>): UserSessions {
@@ -27,10 +31,11 @@ export function createUserSessions(stores: Pick<Stores, 'oidcAdapter' | 'endSess
     endSessions: (userId, options) => stores.endSessionsOf(userId, options),
     grantsOf: (userId) => stores.grantsOf(userId),
     revokeGrant,
-    async cutOff(userId) {
+    async cutOff(userId, { exceptSession } = {}) {
       const owned = await stores.grantsOf(userId);
-      for (const grant of owned) if (grant.jti) await revokeGrant(grant.jti);
-      return { sessionsEnded: await stores.endSessionsOf(userId), grantsRevoked: owned.length };
+      await Promise.all(owned.map((grant) => (grant.jti ? revokeGrant(grant.jti) : undefined)));
+      const sessionsEnded = await stores.endSessionsOf(userId, exceptSession ? { except: exceptSession } : {});
+      return { sessionsEnded, grantsRevoked: owned.length };
     },
   };
 }

@@ -52,7 +52,8 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
     async setActive(reference: string, active: boolean) {
       const user = await find(reference);
       await users.setActive(user.id, active);
-      const cut = active ? { sessionsEnded: 0, grantsRevoked: 0 } : { sessionsEnded: await sessions.endSessions(user.id), grantsRevoked: 0 };
+      // Disabling ends every session and revokes every app: enabling later brings no token back to life.
+      const cut = active ? { sessionsEnded: 0, grantsRevoked: 0 } : await sessions.cutOff(user.id);
       return { user: await find(user.id), ...cut };
     },
 
@@ -62,7 +63,7 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       // The tool speaks English, like the rest of its output.
       if (!checked.ok) throw new AppError('invalid_input', `password: ${translate('en', checked.message.key, checked.message.params)}`);
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
-      return { user, sessionsEnded: await sessions.endSessions(user.id) };
+      return { user, ...(await sessions.cutOff(user.id)) };
     },
 
     /** A single-use password reset link for the user, e.g. to send through another channel. */

@@ -156,8 +156,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       await render(ctx, who, { passwordErrors: translateFields(languageOf(ctx).t, result.errors) });
       return;
     }
-    const ended = await sessions.endSessions(who.user.id, { except: who.sessionId });
-    log.info({ event: 'account.password_changed', userId: who.user.id, sessionsEnded: ended }, 'password changed');
+    // The person just proved the current password here, so this browser stays signed in; every other
+    // session ends and every app must sign them in again (its tokens die with its grant).
+    const { sessionsEnded: ended, grantsRevoked } = await sessions.cutOff(who.user.id, { exceptSession: who.sessionId });
+    log.info({ event: 'account.password_changed', userId: who.user.id, sessionsEnded: ended, grantsRevoked }, 'password changed');
     const { t } = languageOf(ctx);
     const message = ended === 1 ? t('account.passwordChangedOne') : t('account.passwordChangedMany', { count: ended });
     setFlash(ctx, { category: 'success', message });
