@@ -86,7 +86,6 @@ export function createApp({ config, logger, provider, users, ping, cookieKeys, d
     createInteractionRouter({
       provider,
       userService: users.userService,
-      throttle: users.throttle,
       verification: users.verification,
       passwordReset: users.passwordReset,
       requireVerifiedEmail: config.requireVerifiedEmail,

@@ -89,6 +89,15 @@ export const configSchema = z
       maxPerIp: z.number().int().min(1, 'must be at least 1'),
       windowSeconds: seconds('the password reset rate limit'),
     }),
+    registration: z.object({
+      maxPerIp: z.number().int().min(1, 'must be at least 1'),
+      windowSeconds: seconds('the registration rate limit'),
+    }),
+    verificationEmail: z.object({
+      maxPerRecipient: z.number().int().min(1, 'must be at least 1'),
+      maxPerIp: z.number().int().min(1, 'must be at least 1'),
+      windowSeconds: seconds('the verification email rate limit'),
+    }),
     productName: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters'),
     defaultLocale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }),
     branding: z.object({

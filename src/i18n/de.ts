@@ -83,6 +83,7 @@ export const de: Catalogue = {
   'forgot.submit': 'Link senden',
   'forgot.back': 'Zurück zur Anmeldung',
   'forgot.emailMissing': 'Geben Sie die E-Mail-Adresse Ihres Kontos ein.',
+  'register.tooMany': 'Aus Ihrem Netzwerk wurden in letzter Zeit zu viele Konten angelegt. Versuchen Sie es in {minutes} Minuten noch einmal, oder melden Sie sich an, wenn Sie schon ein Konto haben.',
   'forgot.tooMany': 'Zu viele Anfragen aus Ihrem Netzwerk. Versuchen Sie es in {minutes} Minuten noch einmal.',
   'forgot.sentTitle': 'Sehen Sie in Ihr Postfach',
   'forgot.sent':

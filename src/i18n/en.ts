@@ -84,6 +84,7 @@ export const en = {
   'forgot.submit': 'Send the link',
   'forgot.back': 'Back to sign in',
   'forgot.emailMissing': 'Enter the email address of your account.',
+  'register.tooMany': 'Too many accounts were created from your network recently. Try again in {minutes} minutes, or sign in if you already have an account.',
   'forgot.tooMany': 'Too many reset requests from your network. Try again in {minutes} minutes.',
   'forgot.sentTitle': 'Check your email',
   'forgot.sent': 'If an account exists for {email}, we have sent it a link to reset the password. The link works once, for a short time.',

@@ -88,8 +88,31 @@ export interface AttemptRecord {
  */
 export interface AttemptCounter {
   get(key: string): Promise<AttemptRecord | undefined>;
+  /** Counts one attempt and returns the record after it, in one atomic step (count first, then compare). */
   recordFailure(key: string, ttlSeconds: number, expiry: 'sliding' | 'fixed'): Promise<AttemptRecord>;
+  /**
+   * Counts one attempt only if the backoff allows one now, in one atomic step: allowed while fewer
+   * than `free` are counted, then only once `baseDelaySeconds * 2^(count - free - 1)` (at most
+   * `maxDelaySeconds`) has passed since the last one. A refused attempt is not counted. Expiry is
+   * sliding, `resetSeconds` after the last counted attempt.
+   */
+  reserve(key: string, backoff: Backoff): Promise<{ granted: true } | { granted: false; retryAfterMs: number }>;
+  /** Takes back one counted attempt (one that turned out not to be a failure); the key goes at zero. */
+  release(key: string): Promise<void>;
   reset(key: string): Promise<void>;
+}
+
+export interface Backoff {
+  free: number;
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  resetSeconds: number;
+}
+
+/** The delay (ms) the backoff asks after `count` counted attempts; 0 while some are free. */
+export function backoffDelayMs(backoff: Backoff, count: number): number {
+  const over = count - backoff.free;
+  return over <= 0 ? 0 : Math.min(backoff.maxDelaySeconds, backoff.baseDelaySeconds * 2 ** (over - 1)) * 1000;
 }
 
 /**

@@ -9,6 +9,7 @@ import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
 import { createPasswordReset } from './password-reset.ts';
 import { createProfiles } from './profile.ts';
+import { createRateLimit } from './rate-limit.ts';
 import { createUserSessions } from './sessions.ts';
 import { createUserAdmin } from './user-admin.ts';
 import { createUserService } from './user-service.ts';
@@ -26,11 +27,15 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
   const log = logger.child({ module: 'users' });
   const hasher = createPasswordHasher(config.argon2);
   const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
-  const userService = createUserService({ users: stores.users, hasher, policy, logger: log });
+  const throttle = createLoginThrottle(stores.attempts, config.bruteForce);
+  const registrations = createRateLimit(stores.attempts, 'register-ip', { max: config.registration.maxPerIp, windowSeconds: config.registration.windowSeconds });
+  const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, logger: log });
   const sessions = createUserSessions(stores);
   const verification = createEmailVerification({
     users: stores.users,
     tokens: stores.tokens,
+    attempts: stores.attempts,
+    limits: config.verificationEmail,
     mailer,
     issuer: config.issuer,
     ttlSeconds: config.emailVerificationTtl,
@@ -53,7 +58,6 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
   return {
     userService,
     sessions,
-    throttle: createLoginThrottle(stores.attempts, config.bruteForce),
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),

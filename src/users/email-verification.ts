@@ -1,14 +1,20 @@
 import type { Logger } from 'pino';
 import { translate, type Locale } from '../i18n/translate.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import type { OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
+import type { Config } from '../config/schema.ts';
+import type { AttemptCounter, OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
+import { createRateLimit } from './rate-limit.ts';
 
 const PURPOSE = 'verify-email';
 
 export interface EmailVerification {
-  /** Sends a single-use link proving the person controls the address. */
-  send(user: UserRecord, locale?: Locale): Promise<void>;
+  /**
+   * Sends a single-use link proving the person controls the address, unless the address (or the
+   * requesting IP) has had its share this window: then nothing is sent and the reason is logged,
+   * so nobody can turn this service into a mail cannon at someone's inbox.
+   */
+  send(user: UserRecord, options?: { locale?: Locale | undefined; ip?: string | undefined }): Promise<void>;
   /** Redeems a link: true when the address is now verified. */
   verify(token: string): Promise<boolean>;
 }
@@ -16,6 +22,8 @@ export interface EmailVerification {
 export interface EmailVerificationDeps {
   users: UserRepository;
   tokens: OneTimeTokenStore;
+  attempts: AttemptCounter;
+  limits: Config['verificationEmail'];
   mailer: Mailer;
   /** Links are built from the configured issuer, never from the request's Host header. */
   issuer: string;
@@ -25,9 +33,17 @@ export interface EmailVerificationDeps {
   logger: Logger;
 }
 
-export function createEmailVerification({ users, tokens, mailer, issuer, ttlSeconds, defaultLocale, logger }: EmailVerificationDeps): EmailVerification {
+export function createEmailVerification(deps: EmailVerificationDeps): EmailVerification {
+  const { users, tokens, attempts, limits, mailer, issuer, ttlSeconds, defaultLocale, logger } = deps;
+  const toRecipient = createRateLimit(attempts, 'verify-mail-to', { max: limits.maxPerRecipient, windowSeconds: limits.windowSeconds });
+  const fromIp = createRateLimit(attempts, 'verify-mail-from', { max: limits.maxPerIp, windowSeconds: limits.windowSeconds });
   return {
-    async send(user, locale = defaultLocale) {
+    async send(user, { locale = defaultLocale, ip } = {}) {
+      const limited = ip && !(await fromIp.take(ip)).ok ? 'ip' : !(await toRecipient.take(user.email)).ok ? 'recipient' : undefined;
+      if (limited) {
+        logger.warn({ event: 'mail.throttled', template: 'verify-email', scope: limited, userId: user.id, ip }, 'verification email not sent: limit reached');
+        return;
+      }
       const { token, hash } = newOneTimeToken();
       await tokens.save(PURPOSE, hash, { userId: user.id, email: user.email }, ttlSeconds);
       const link = new URL('/verify-email', issuer);

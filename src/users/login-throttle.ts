@@ -1,67 +1,60 @@
-import { sha256Base64url as digest } from '../digest.ts';
 import type { Config } from '../config/schema.ts';
-import type { AttemptCounter, AttemptRecord } from '../storage/ports.ts';
+import { sha256Base64url as digest } from '../digest.ts';
+import type { AttemptCounter } from '../storage/ports.ts';
+import { loginKey } from './normalize.ts';
 
-export type ThrottleVerdict =
-  | { blocked: false }
-  /** Too many failures from this IP address: the person is told to wait. */
-  | { blocked: 'ip'; retryAfterSeconds: number }
-  /** Too many failures for this login: answered exactly like a wrong password. */
-  | { blocked: 'account'; retryAfterSeconds: number };
+import { createRateLimit, type RateVerdict } from './rate-limit.ts';
+
+export type ThrottleVerdict = RateVerdict;
 
 export interface LoginThrottle {
-  check(login: string, ip: string): Promise<ThrottleVerdict>;
-  /** A failed attempt; `account: false` counts it against the IP address only (the login is already locked). */
-  recordFailure(login: string, ip: string, options?: { account: boolean }): Promise<void>;
-  recordSuccess(login: string): Promise<void>;
+  /** Counts an attempt from this address before anything is checked; refused past the address's limit. */
+  reserveAddress(ip: string): Promise<ThrottleVerdict>;
+  /** Counts an attempt on `subject` (see throttleSubject) before its password is checked; refused while its delay runs. */
+  reserveAccount(subject: string): Promise<ThrottleVerdict>;
+  /** The password was right: the account's failures are forgotten, and the address gets its attempt back. */
+  succeeded(subject: string, ip: string): Promise<void>;
 }
 
 /**
- * Brute-force defence, counted in the shared store so every instance sees the same numbers.
- * - Per login (the normalized identifier typed, known account or not, so it reveals nothing):
- *   after `freeFailures`, each failure locks the login for a delay that doubles from
- *   `baseDelaySeconds` up to `maxDelaySeconds`; failures are forgotten `resetSeconds` after the last
- *   one or at a successful sign-in. Never a permanent lockout (NIST SP 800-63B-4 §3.2.2; ASVS 5.0
- *   6.1.1, 6.3.1; Keycloak's brute-force detection).
- * - Per IP address: at most `maxFailures` failures in a fixed `windowSeconds`, against password
- *   spraying across many accounts.
+ * What the per-account counter is keyed by: a known account's own id, whatever identifier was typed
+ * (its username or its email: one account, one counter), and for an unknown identifier its
+ * normalized form, so that guessing at it is counted too and the answers reveal nothing.
  */
-export function createLoginThrottle(
-  counter: AttemptCounter,
-  policy: Config['bruteForce'],
-  now: () => number = Date.now,
-): LoginThrottle {
-  const accountKey = (login: string) => `login:${digest(login)}`;
-  const ipKey = (ip: string) => `ip:${digest(ip)}`;
+export function throttleSubject(userId: string | undefined, login: string): string {
+  return userId ? `user:${userId}` : `login:${loginKey(login)}`;
+}
 
-  const accountDelay = (record: AttemptRecord) => {
-    const over = record.count - policy.account.freeFailures;
-    if (over <= 0) return 0;
-    return Math.min(policy.account.maxDelaySeconds, policy.account.baseDelaySeconds * 2 ** (over - 1));
+/**
+ * Brute-force defence, counted in the shared store so every instance sees the same numbers, and
+ * reserved before the work it guards (reserve, verify, settle): requests sent at once cannot outrun
+ * it, on one instance or many (ASVS 5.0 6.3.1, 2.4.1).
+ * - Per account: after `freeFailures`, each attempt waits for a delay that doubles from
+ *   `baseDelaySeconds` up to `maxDelaySeconds` after the previous one; failures are forgotten
+ *   `resetSeconds` after the last one or at a successful sign-in. Never a permanent lockout (NIST SP
+ *   800-63B-4 §3.2.2; Keycloak's brute-force detection). An attempt refused here is not counted, so
+ *   an attacker cannot push the delay ever longer.
+ * - Per IP address: at most `maxFailures` attempts that fail in a fixed `windowSeconds`, against
+ *   password spraying across many accounts; a successful sign-in gives its attempt back.
+ */
+export function createLoginThrottle(counter: AttemptCounter, policy: Config['bruteForce'], now: () => number = Date.now): LoginThrottle {
+  const accountKey = (subject: string) => `login:${digest(subject)}`;
+  const byAddress = createRateLimit(counter, 'ip', { max: policy.ip.maxFailures, windowSeconds: policy.ip.windowSeconds }, now);
+  const backoff = {
+    free: policy.account.freeFailures,
+    baseDelaySeconds: policy.account.baseDelaySeconds,
+    maxDelaySeconds: policy.account.maxDelaySeconds,
+    resetSeconds: policy.account.resetSeconds,
   };
-  const remaining = (untilMs: number) => Math.max(0, Math.ceil((untilMs - now()) / 1000));
 
   return {
-    async check(login, ip) {
-      const [byIp, byAccount] = await Promise.all([counter.get(ipKey(ip)), counter.get(accountKey(login))]);
-      if (byIp && byIp.count >= policy.ip.maxFailures) {
-        const retryAfterSeconds = remaining(byIp.first + policy.ip.windowSeconds * 1000);
-        if (retryAfterSeconds > 0) return { blocked: 'ip', retryAfterSeconds };
-      }
-      if (byAccount) {
-        const retryAfterSeconds = remaining(byAccount.last + accountDelay(byAccount) * 1000);
-        if (retryAfterSeconds > 0) return { blocked: 'account', retryAfterSeconds };
-      }
-      return { blocked: false };
+    reserveAddress: (ip) => byAddress.take(ip),
+    async reserveAccount(subject) {
+      const reservation = await counter.reserve(accountKey(subject), backoff);
+      return reservation.granted ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(reservation.retryAfterMs / 1000)) };
     },
-    async recordFailure(login, ip, { account } = { account: true }) {
-      await Promise.all([
-        account ? counter.recordFailure(accountKey(login), policy.account.resetSeconds, 'sliding') : undefined,
-        counter.recordFailure(ipKey(ip), policy.ip.windowSeconds, 'fixed'),
-      ]);
-    },
-    async recordSuccess(login) {
-      await counter.reset(accountKey(login));
+    async succeeded(subject, ip) {
+      await Promise.all([counter.reset(accountKey(subject)), byAddress.giveBack(ip)]);
     },
   };
 }

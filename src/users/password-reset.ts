@@ -1,4 +1,3 @@
-import { sha256Base64url as digest } from '../digest.ts';
 import type { Logger } from 'pino';
 import { message, translate, type Locale, type Message } from '../i18n/translate.ts';
 import type { Config } from '../config/schema.ts';
@@ -8,6 +7,7 @@ import { normalizeEmail, normalizePassword } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
+import { createRateLimit } from './rate-limit.ts';
 import type { UserSessions } from './sessions.ts';
 
 const PURPOSE = 'reset-password';
@@ -57,6 +57,8 @@ export interface PasswordResetDeps {
  */
 export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
   const { users, tokens, attempts, hasher, policy, mailer, issuer, settings, defaultLocale, logger } = deps;
+  const byIp = createRateLimit(attempts, 'reset-ip', { max: settings.maxPerIp, windowSeconds: settings.windowSeconds });
+  const byEmail = createRateLimit(attempts, 'reset-email', { max: settings.maxPerEmail, windowSeconds: settings.windowSeconds });
 
   const findUser = async (token: string) => {
     if (token.length === 0 || token.length > 100) return undefined;
@@ -78,15 +80,13 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
   return {
     linkFor,
     async request(rawEmail, ip, { returnTo, locale = defaultLocale } = {}) {
-      const byIp = await attempts.recordFailure(`reset-ip:${digest(ip)}`, settings.windowSeconds, 'fixed');
-      if (byIp.count > settings.maxPerIp) {
+      const fromIp = await byIp.take(ip);
+      if (!fromIp.ok) {
         logger.warn({ event: 'password_reset.throttled', scope: 'ip', ip }, 'password reset throttled');
-        const retryAfterSeconds = Math.max(1, Math.ceil((byIp.first + settings.windowSeconds * 1000 - Date.now()) / 1000));
-        return { ok: false, reason: 'ip_limited', retryAfterSeconds };
+        return { ok: false, reason: 'ip_limited', retryAfterSeconds: fromIp.retryAfterSeconds };
       }
       const email = normalizeEmail(rawEmail);
-      const byEmail = await attempts.recordFailure(`reset-email:${digest(email)}`, settings.windowSeconds, 'fixed');
-      if (byEmail.count > settings.maxPerEmail) {
+      if (!(await byEmail.take(email)).ok) {
         // Said to no one: the answer stays the same, so it reveals nothing about the address.
         logger.warn({ event: 'password_reset.throttled', scope: 'email', ip }, 'password reset throttled');
         return { ok: true };

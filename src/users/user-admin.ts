@@ -40,7 +40,7 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       const name = fullName(input.name ?? '');
       const password = input.password ?? randomBytes(18).toString('base64url');
       const result = await userService.register({ ...input, password, confirmPassword: password });
-      if (!result.ok) throw new AppError('invalid_input', Object.entries(translateFields(translator('en'), result.errors)).map(([field, text]) => `${field}: ${text}`).join('; '));
+      if (!result.ok) throw new AppError('invalid_input', Object.entries(translateFields(translator('en'), result.errors ?? {})).map(([field, text]) => `${field}: ${text}`).join('; '));
       if (input.verified) await users.markEmailVerified(result.user.id, result.user.email);
       if (name) await users.setName(result.user.id, name);
       return { user: await find(result.user.id), generatedPassword: input.password ? undefined : password };

@@ -5,22 +5,38 @@ import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import { loginKey, normalizePassword, usernameKey } from './normalize.ts';
 import { parseRegistrationForm, type FieldErrors, type RegistrationField } from './registration-form.ts';
+import { type LoginThrottle, throttleSubject } from './login-throttle.ts';
+import type { RateLimit } from './rate-limit.ts';
 
 export type RegisterResult =
   | { ok: true; user: UserRecord }
-  | { ok: false; errors: FieldErrors<RegistrationField> };
+  | { ok: false; errors: FieldErrors<RegistrationField> }
+  /** Too many accounts created from the address this window: nothing was hashed or stored. */
+  | { ok: false; errors?: undefined; retryAfterSeconds: number };
 
-export type AuthenticateResult = { ok: true; user: UserRecord } | { ok: false; reason: 'invalid' | 'disabled' };
+export type AuthenticateResult =
+  | { ok: true; user: UserRecord }
+  | { ok: false; reason: 'invalid' | 'disabled' }
+  /** Too many attempts from the address: the person is told to wait. */
+  | { ok: false; reason: 'address_throttled'; retryAfterSeconds: number }
+  /** The account (or identifier) waits out its delay: answered exactly like `invalid`. */
+  | { ok: false; reason: 'account_throttled'; retryAfterSeconds: number };
 
 export interface UserService {
   readonly passwordPolicy: PasswordPolicy;
-  /** Validates the registration form and creates the user; a taken username/email is a field error. */
-  register(form: unknown): Promise<RegisterResult>;
   /**
-   * Checks a login (email or username) and password. Unknown accounts cost one argon2 verify too,
-   * so timing does not tell them apart. `disabled` is only reported after a correct password.
+   * Validates the registration form and creates the user; a taken username/email is a field error.
+   * With `ip` (a person on the registration page), a valid form first takes one of the address's
+   * registrations for this window, before the password is hashed.
    */
-  authenticate(login: string, password: string): Promise<AuthenticateResult>;
+  register(form: unknown, ip?: string): Promise<RegisterResult>;
+  /**
+   * Checks a login (email or username) and password from `ip`: the attempt is counted by the
+   * throttle first (the address, then the account), the password checked only if both allow it,
+   * and the counts settled after. Unknown accounts and throttled ones cost one argon2 verify too, so
+   * timing does not tell them apart. `disabled` is only reported after a correct password.
+   */
+  authenticate(login: string, password: string, ip: string): Promise<AuthenticateResult>;
   findById(id: string): Promise<UserRecord | undefined>;
   /** The user a sign-in identifier (email or username, as typed) names. */
   findByLogin(login: string): Promise<UserRecord | undefined>;
@@ -35,10 +51,12 @@ export interface UserServiceDeps {
   users: UserRepository;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
+  throttle: LoginThrottle;
+  registrations: RateLimit;
   logger: Logger;
 }
 
-export function createUserService({ users, hasher, policy, logger }: UserServiceDeps): UserService {
+export function createUserService({ users, hasher, policy, throttle, registrations, logger }: UserServiceDeps): UserService {
   const findByLogin = (login: string) => {
     const trimmed = login.trim();
     if (trimmed === '' || trimmed.length > 254) return Promise.resolve(undefined);
@@ -48,9 +66,16 @@ export function createUserService({ users, hasher, policy, logger }: UserService
 
   return {
     passwordPolicy: policy,
-    async register(form) {
+    async register(form, ip) {
       const parsed = parseRegistrationForm(form, policy);
       if (!parsed.ok) return parsed;
+      if (ip !== undefined) {
+        const slot = await registrations.take(ip);
+        if (!slot.ok) {
+          logger.warn({ event: 'account.registration_throttled', ip, retryAfter: slot.retryAfterSeconds }, 'registration throttled');
+          return { ok: false, retryAfterSeconds: slot.retryAfterSeconds };
+        }
+      }
       const { username, email, password } = parsed.value;
       try {
         const user = await users.create({
@@ -70,16 +95,26 @@ export function createUserService({ users, hasher, policy, logger }: UserService
       }
     },
 
-    async authenticate(login, rawPassword) {
+    async authenticate(login, rawPassword, ip) {
+      const byAddress = await throttle.reserveAddress(ip);
+      if (!byAddress.ok) return { ok: false, reason: 'address_throttled', retryAfterSeconds: byAddress.retryAfterSeconds };
       const password = normalizePassword(rawPassword);
+      const user = await findByLogin(login);
+      const subject = throttleSubject(user?.id, login);
+      const byAccount = await throttle.reserveAccount(subject);
+      if (!byAccount.ok) {
+        await hasher.verifyDummy(password.slice(0, policy.maxLength * 4));
+        return { ok: false, reason: 'account_throttled', retryAfterSeconds: byAccount.retryAfterSeconds };
+      }
       // Bound the work an anonymous request can cause before hashing (request-size hygiene).
       if (password.length > policy.maxLength * 4) return { ok: false, reason: 'invalid' };
-      const user = await findByLogin(login);
       if (!user) {
         await hasher.verifyDummy(password);
         return { ok: false, reason: 'invalid' };
       }
       if (!(await hasher.verify(user.passwordHash, password))) return { ok: false, reason: 'invalid' };
+      // The password was right: not a failure, whatever follows.
+      await throttle.succeeded(subject, ip);
       if (!user.active) return { ok: false, reason: 'disabled' };
       if (hasher.needsRehash(user.passwordHash)) {
         await users.updatePasswordHash(user.id, await hasher.hash(password));

@@ -139,7 +139,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     }
     const { locale, t } = languageOf(ctx);
     if (result.emailChanged) {
-      await verification.send(result.user, locale).catch((error: unknown) => log.error({ event: 'mail.failed', err: error }, 'verification email not sent'));
+      await verification.send(result.user, { locale, ip: ctx.ip }).catch((error: unknown) => log.error({ event: 'mail.failed', err: error }, 'verification email not sent'));
     }
     log.info({ event: 'account.profile_updated', userId: who.user.id, emailChanged: result.emailChanged }, 'profile updated');
     const message = result.emailChanged ? t('account.profileSavedVerify', { email: result.user.email }) : t('account.profileSaved');

@@ -2,8 +2,6 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { UserService } from '../../users/user-service.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
-import type { LoginThrottle } from '../../users/login-throttle.ts';
-import { loginKey } from '../../users/normalize.ts';
 import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import { languageOf } from '../../http/locale.ts';
 import { message, type Message } from '../../i18n/translate.ts';
@@ -37,50 +35,42 @@ export async function renderLogin(ctx: InteractionContext, page: LoginPage = {})
 export interface LoginDeps {
   provider: Provider;
   userService: UserService;
-  throttle: LoginThrottle;
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
   logger: Logger;
 }
 
 /**
- * Checks the form against the throttle and the account. A login locked by the per-account throttle
- * still runs the full password check (same work, same timing) and answers exactly like a wrong
- * password; only the per-IP limit, which says nothing about any account, tells the person to wait.
+ * Checks the form through the user service, which counts the attempt before the password is
+ * checked. An account waiting out its delay is answered exactly like a wrong password; only the
+ * per-address limit, which says nothing about any account, tells the person to wait.
  */
-export function submitLogin({ provider, userService, throttle, verification, requireVerifiedEmail, logger }: LoginDeps): InteractionMiddleware {
+export function submitLogin({ provider, userService, verification, requireVerifiedEmail, logger }: LoginDeps): InteractionMiddleware {
   return async function submitLoginForm(ctx) {
     if (ctx.state.interaction.prompt.name !== 'login') {
       ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
       return;
     }
     const login = formField(ctx, 'login');
-    const key = loginKey(login);
-    const verdict = await throttle.check(key, ctx.ip);
-    if (verdict.blocked === 'ip') {
-      logger.warn({ event: 'login.throttled', scope: 'ip', ip: ctx.ip, retryAfter: verdict.retryAfterSeconds }, 'sign-in throttled');
-      ctx.set('Retry-After', String(verdict.retryAfterSeconds));
-      const error = message('auth.ipThrottled', { seconds: verdict.retryAfterSeconds });
-      await renderLogin(ctx, { status: 429, error, login });
+    const result = await userService.authenticate(login, formField(ctx, 'password'), ctx.ip);
+    if (!result.ok && result.reason === 'address_throttled') {
+      logger.warn({ event: 'login.throttled', scope: 'ip', ip: ctx.ip, retryAfter: result.retryAfterSeconds }, 'sign-in throttled');
+      ctx.set('Retry-After', String(result.retryAfterSeconds));
+      await renderLogin(ctx, { status: 429, error: message('auth.ipThrottled', { seconds: result.retryAfterSeconds }), login });
       return;
     }
-    const result = await userService.authenticate(login, formField(ctx, 'password'));
-    if (verdict.blocked === 'account') {
-      await throttle.recordFailure(key, ctx.ip, { account: false });
-      logger.warn({ event: 'login.throttled', scope: 'account', ip: ctx.ip, retryAfter: verdict.retryAfterSeconds }, 'sign-in throttled');
+    if (!result.ok && result.reason === 'account_throttled') {
+      logger.warn({ event: 'login.throttled', scope: 'account', ip: ctx.ip, retryAfter: result.retryAfterSeconds }, 'sign-in throttled');
       await renderLogin(ctx, { status: 401, error: INVALID_LOGIN, login });
       return;
     }
     if (!result.ok) {
-      if (result.reason === 'invalid') await throttle.recordFailure(key, ctx.ip);
       logger.warn({ event: 'login.failed', reason: result.reason, ip: ctx.ip }, 'sign-in refused');
-      const error = result.reason === 'disabled' ? DISABLED : INVALID_LOGIN;
-      await renderLogin(ctx, { status: 401, error, login });
+      await renderLogin(ctx, { status: 401, error: result.reason === 'disabled' ? DISABLED : INVALID_LOGIN, login });
       return;
     }
-    await throttle.recordSuccess(key);
     if (requireVerifiedEmail && !result.user.emailVerified) {
-      await verification.send(result.user, languageOf(ctx).locale).catch((error: unknown) => {
+      await verification.send(result.user, { locale: languageOf(ctx).locale, ip: ctx.ip }).catch((error: unknown) => {
         logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
       });
       await renderLogin(ctx, { status: 403, error: UNVERIFIED, login });

@@ -5,12 +5,14 @@ import type { FieldErrors, RegistrationField } from '../../users/registration-fo
 import type { EmailVerification } from '../../users/email-verification.ts';
 import { setFlash } from '../../http/flash.ts';
 import { languageOf } from '../../http/locale.ts';
-import { translateFields } from '../../i18n/translate.ts';
+import { message, translateFields, type Message } from '../../i18n/translate.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 interface RegisterPage {
   status?: number;
   errors?: FieldErrors<RegistrationField>;
+  /** A problem with the request as a whole (the rate limit), above the form. */
+  error?: Message;
   values?: { username: string; email: string };
 }
 
@@ -23,6 +25,7 @@ async function renderRegister(ctx: InteractionContext, userService: UserService,
     uid: interaction.uid,
     clientName: client.clientName ?? client.clientId,
     errors: translateFields(t, page.errors ?? {}),
+    error: page.error ? t(page.error.key, page.error.params) : undefined,
     passwordMinLength: userService.passwordPolicy.minLength,
     values: page.values ?? { username: '', email: '' },
   });
@@ -52,16 +55,22 @@ export interface RegisterDeps {
 export function submitRegister({ provider, userService, verification, requireVerifiedEmail, logger }: RegisterDeps): InteractionMiddleware {
   return async function submitRegisterForm(ctx) {
     if (!atLoginStep(ctx)) return;
-    const result = await userService.register(ctx.request.body);
+    const result = await userService.register(ctx.request.body, ctx.ip);
     if (!result.ok) {
       // Keep what the person typed, except passwords.
       const values = { username: formField(ctx, 'username'), email: formField(ctx, 'email') };
-      await renderRegister(ctx, userService, { status: 400, errors: result.errors, values });
+      if (result.errors) {
+        await renderRegister(ctx, userService, { status: 400, errors: result.errors, values });
+        return;
+      }
+      ctx.set('Retry-After', String(result.retryAfterSeconds));
+      const error = message('register.tooMany', { minutes: Math.ceil(result.retryAfterSeconds / 60) });
+      await renderRegister(ctx, userService, { status: 429, error, values });
       return;
     }
     // The account exists either way; a mail server that is down must not lose the registration.
     const { locale, t } = languageOf(ctx);
-    await verification.send(result.user, locale).catch((error: unknown) => {
+    await verification.send(result.user, { locale, ip: ctx.ip }).catch((error: unknown) => {
       logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
     });
     if (requireVerifiedEmail) {

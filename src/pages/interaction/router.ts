@@ -3,7 +3,6 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { UserService } from '../../users/user-service.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
-import type { LoginThrottle } from '../../users/login-throttle.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Csrf } from '../../http/csrf.ts';
@@ -24,7 +23,6 @@ import { showRegister, submitRegister } from './register.ts';
 export interface InteractionRouterDeps {
   provider: Provider;
   userService: UserService;
-  throttle: LoginThrottle;
   verification: EmailVerification;
   passwordReset: PasswordReset;
   requireVerifiedEmail: boolean;
@@ -39,7 +37,7 @@ export interface InteractionRouterDeps {
  * because the interaction cookie is scoped to that path.
  */
 export function createInteractionRouter(deps: InteractionRouterDeps): Router<InteractionState> {
-  const { provider, userService, throttle, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger } = deps;
+  const { provider, userService, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger } = deps;
   const router = new Router<InteractionState>({ prefix: '/interaction' });
   const load = loadInteraction(provider, csrf);
   const checkCsrf = verifyCsrf(csrf);
@@ -54,7 +52,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
 
   router.use(noStore, handleInteractionErrors);
   router.get('/:uid', load, showPrompt);
-  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ provider, userService, throttle, verification, requireVerifiedEmail, logger: log }));
+  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ provider, userService, verification, requireVerifiedEmail, logger: log }));
   router.get('/:uid/register', load, showRegister(userService));
   router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister({ provider, userService, verification, requireVerifiedEmail, logger: log }));
   router.get('/:uid/forgot', load, showForgot());
