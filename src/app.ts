@@ -15,6 +15,7 @@ import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createAccountRouter } from './pages/account/router.ts';
+import { authorizationGuard } from './oidc/authorization-guard.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
 import { createInteractionRouter } from './pages/interaction/router.ts';
@@ -22,6 +23,7 @@ import { refusePostWhenDisabled } from './pages/provider-pages.ts';
 import { createResetPasswordRouter } from './pages/reset-password.ts';
 import { createVerifyEmailRouter } from './pages/verify-email.ts';
 import { ASSETS_DIR, VIEWS_DIR } from './paths.ts';
+import type { RateLimit } from './rate-limit.ts';
 import type { UserServices } from './users/create-user-services.ts';
 
 export interface AppDeps {
@@ -35,6 +37,8 @@ export interface AppDeps {
   cookieKeys: string[];
   /** Present only in the embedded mode. */
   demo?: Demo | undefined;
+  /** Authorization requests per client address (each without a session stores an interaction). */
+  authorizationRequests: RateLimit;
   /** True once the process is shutting down: readiness then says 503 (main sets it on SIGTERM). */
   stopping?: () => boolean;
 }
@@ -44,7 +48,7 @@ export interface AppDeps {
  * https, language, views, errors), then the pages people see, then oidc-provider itself.
  * No I/O and no globals: a test builds as many as it likes (through src/assemble.ts).
  */
-export function createApp({ config, logger, provider, users, ping, cookieKeys, demo, stopping }: AppDeps): Koa {
+export function createApp({ config, logger, provider, users, ping, cookieKeys, demo, authorizationRequests, stopping }: AppDeps): Koa {
   const csrf = createCsrf(cookieKeys);
 
   // With a trusted proxy, the client IP is `proxyHops` entries from the end of X-Forwarded-For (the
@@ -95,6 +99,13 @@ export function createApp({ config, logger, provider, users, ping, cookieKeys, d
     }).routes(),
   );
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
+  app.use(
+    authorizationGuard({
+      path: provider.pathFor('authorization'),
+      maxParameterLength: config.authorizationRequests.maxParameterLength,
+      perAddress: authorizationRequests,
+    }),
+  );
   if (!config.protocol.authorizationPost) app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
   app.use(mount(provider));
   app.use(notFound);

@@ -17,6 +17,7 @@ import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
 import { createDemo, type Demo } from './pages/demo.ts';
+import { createRateLimit } from './rate-limit.ts';
 import { providerPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
 import { createStores } from './storage/create-stores.ts';
@@ -68,6 +69,7 @@ export async function openStores(config: Config, { logger, redis = true }: { log
     redisUrl: redis ? config.redisUrl : undefined,
     redisKeyPrefix: config.redisKeyPrefix,
     clockTolerance: config.clockTolerance,
+    memoryStoreMaxBytes: config.memoryStoreMaxMiB * 1024 * 1024,
     // Tools pass no logger: they read the store at every lookup and fail loudly when they cannot tell the servers.
     ...(logger
       ? {
@@ -142,7 +144,9 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     let app: Koa;
     try {
       provider = buildProvider(config, stores, keys, clients, logger);
-      app = createApp({ config, logger, provider, users, ping: () => stores.ping(), cookieKeys: keys.cookieKeys, demo, stopping: options.stopping });
+      const { maxPerIp, windowSeconds } = config.authorizationRequests;
+      const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
+      app = createApp({ config, logger, provider, users, ping: () => stores.ping(), cookieKeys: keys.cookieKeys, demo, authorizationRequests, stopping: options.stopping });
       await assertClientsValid(provider, clients);
     } catch (error) {
       throw new AppError('startup', `invalid provider configuration: ${(error as Error).message}`, { cause: error });

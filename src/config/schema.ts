@@ -89,6 +89,13 @@ export const configSchema = z
       maxPerIp: z.number().int().min(1, 'must be at least 1'),
       windowSeconds: seconds('the password reset rate limit'),
     }),
+    authorizationRequests: z.object({
+      maxParameterLength: z.number().int().min(256, 'must be at least 256').max(65536, 'must be at most 65536'),
+      maxPerIp: z.number().int().min(1, 'must be at least 1'),
+      windowSeconds: seconds('the authorization request rate limit'),
+    }),
+    // Only the embedded mode's in-process store: what it may hold before the least recently used goes.
+    memoryStoreMaxMiB: z.number().int().min(1, 'must be at least 1').max(4096, 'must be at most 4096'),
     registration: z.object({
       maxPerIp: z.number().int().min(1, 'must be at least 1'),
       windowSeconds: seconds('the registration rate limit'),

@@ -155,6 +155,8 @@ export const de: Catalogue = {
   'error.request': 'Diese Anfrage konnte nicht bearbeitet werden.',
   'error.notFoundTitle': 'Seite nicht gefunden',
   'error.notFound': 'Unter dieser Adresse gibt es nichts.',
+  'error.requestTooLarge': 'Die Anmeldeanfrage der Anwendung ist zu groß, um angenommen zu werden. Gehen Sie zurück zur Anwendung und versuchen Sie es erneut; wenn es wieder passiert, sagen Sie es ihren Entwicklern.',
+  'error.tooManyRequests': 'Aus Ihrem Netzwerk kamen zu viele Anmeldeanfragen. Warten Sie {minutes} Minuten, gehen Sie dann zurück zur Anwendung und versuchen Sie es erneut.',
   'error.postNotEnabled': 'Die Anwendung hat diese Anfrage auf eine Weise gesendet, die dieser Dienst nicht annimmt (als Formular-POST). Bitten Sie die Anwendung, stattdessen einen Link zu verwenden.',
   'error.bodyUnreadable': 'Das Formular konnte nicht gelesen werden: Es wurde mit einer Komprimierung gesendet, die es nicht hat. Laden Sie die Seite neu und senden Sie es erneut.',
   'error.bodyEncoding': 'Das Formular wurde in einer Kodierung gesendet, die dieser Dienst nicht annimmt. Laden Sie die Seite neu und senden Sie es erneut.',

@@ -152,6 +152,8 @@ export const en = {
   'error.request': 'This request could not be handled.',
   'error.notFoundTitle': 'Page not found',
   'error.notFound': 'There is nothing at this address.',
+  'error.requestTooLarge': 'The sign-in request from the application is too large to be accepted. Go back to the application and try again; if it keeps happening, tell its developers.',
+  'error.tooManyRequests': 'Too many sign-in requests came from your network. Wait {minutes} minutes, then go back to the application and try again.',
   'error.postNotEnabled': 'The application sent this request in a way this service does not accept (a form POST). Ask the application to use a link instead.',
   'error.bodyUnreadable': 'The form could not be read: it was sent with a compression it does not have. Reload the page and send it again.',
   'error.bodyEncoding': 'The form was sent in an encoding this service does not accept. Reload the page and send it again.',

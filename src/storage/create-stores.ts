@@ -35,6 +35,8 @@ export interface StoreOptions {
   clientCacheTtl?: number;
   /** The same for users by id (the account check of token refresh and userinfo). */
   userCacheTtl?: number;
+  /** Without Redis: what the in-process oidc-provider store may hold (bytes of JSON) before the least recently used goes. */
+  memoryStoreMaxBytes?: number;
   /**
    * A server passes this: a change saved but not announced (Redis failed just then) is reported
    * here instead of failing the request that made it; other instances see it within the TTL.
@@ -70,7 +72,7 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
 
   const oidc = redis
     ? createRedisOidcStore(redis, { prefix: options.redisKeyPrefix, clockTolerance: options.clockTolerance })
-    : createMemoryOidcStore({ clockTolerance: options.clockTolerance });
+    : createMemoryOidcStore({ clockTolerance: options.clockTolerance, maxBytes: options.memoryStoreMaxBytes });
 
   const registered = mongo ? createMongoClientStore(mongo) : createMemoryClientStore();
   // Caches of clients and users need Redis: their changes are announced to every instance over it.
@@ -105,7 +107,17 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
           throw new Error(`${name} does not answer`, { cause: error });
         });
       };
-      await Promise.all([check('MongoDB', mongo?.db?.admin().ping()), check('Redis', redis?.ping())]);
+      // A Redis that answers PING may still refuse every write (out of memory under noeviction, a
+      // read-only replica, min-replicas-to-write unmet); then no one can sign in, so it is not ready.
+      const redisReady = async () => {
+        if (!redis) return;
+        await check('Redis', redis.ping());
+        const probe = redis.set(`${options.redisKeyPrefix}health:write-probe`, String(Date.now()), 'PX', 10_000);
+        await withTimeout(probe, PING_TIMEOUT_MS).catch((error: unknown) => {
+          throw new Error(`Redis refuses writes (${(error as Error).message.split('\n')[0]})`, { cause: error });
+        });
+      };
+      await Promise.all([check('MongoDB', mongo?.db?.admin().ping()), redisReady()]);
     },
     async close() {
       await Promise.allSettled([clientChanges?.close(), userChanges?.close()]);

@@ -9,7 +9,7 @@ import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
 import { createPasswordReset } from './password-reset.ts';
 import { createProfiles } from './profile.ts';
-import { createRateLimit } from './rate-limit.ts';
+import { createRateLimit } from '../rate-limit.ts';
 import { createUserSessions } from './sessions.ts';
 import { createUserAdmin } from './user-admin.ts';
 import { createUserService } from './user-service.ts';

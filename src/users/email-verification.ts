@@ -4,7 +4,7 @@ import type { Mailer } from '../mail/mailer.ts';
 import type { Config } from '../config/schema.ts';
 import type { AttemptCounter, OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
-import { createRateLimit } from './rate-limit.ts';
+import { createRateLimit } from '../rate-limit.ts';
 
 const PURPOSE = 'verify-email';
 

@@ -3,7 +3,7 @@ import { sha256Base64url as digest } from '../digest.ts';
 import type { AttemptCounter } from '../storage/ports.ts';
 import { loginKey } from './normalize.ts';
 
-import { createRateLimit, type RateVerdict } from './rate-limit.ts';
+import { createRateLimit, type RateVerdict } from '../rate-limit.ts';
 
 export type ThrottleVerdict = RateVerdict;
 

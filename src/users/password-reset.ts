@@ -7,7 +7,7 @@ import { normalizeEmail, normalizePassword } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
-import { createRateLimit } from './rate-limit.ts';
+import { createRateLimit } from '../rate-limit.ts';
 import type { UserSessions } from './sessions.ts';
 
 const PURPOSE = 'reset-password';

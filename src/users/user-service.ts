@@ -6,7 +6,7 @@ import type { PasswordPolicy } from './password-policy.ts';
 import { loginKey, normalizePassword, usernameKey } from './normalize.ts';
 import { parseRegistrationForm, type FieldErrors, type RegistrationField } from './registration-form.ts';
 import { type LoginThrottle, throttleSubject } from './login-throttle.ts';
-import type { RateLimit } from './rate-limit.ts';
+import type { RateLimit } from '../rate-limit.ts';
 
 export type RegisterResult =
   | { ok: true; user: UserRecord }

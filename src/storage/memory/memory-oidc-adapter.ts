@@ -6,12 +6,19 @@ interface Entry<T> {
   value: T;
   /** Epoch milliseconds; undefined = no expiry. */
   expiresAt: number | undefined;
+  /** Size of the stored record (its JSON length), for the memory bound. */
+  size?: number;
 }
 
 export interface MemoryOidcAdapterOptions {
   /** Seconds added to every lifetime, like oidc-provider's own memory adapter (clockTolerance). */
   clockTolerance?: number;
   now?: () => number;
+  /**
+   * What the records may hold, counted as their JSON length; past it the least recently used go
+   * first, so no client can grow the process without bound (default 64 MiB).
+   */
+  maxBytes?: number;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -24,7 +31,32 @@ const SWEEP_INTERVAL_MS = 60_000;
 export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): OidcStore {
   const clockTolerance = options.clockTolerance ?? 0;
   const now = options.now ?? Date.now;
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  /** In order of use, least recent first: a read or a write moves a record to the end. */
   const records = new Map<string, Entry<AdapterPayload>>();
+  let storedBytes = 0;
+  const forget = (key: string) => {
+    const entry = records.get(key);
+    if (!entry) return;
+    storedBytes -= entry.size ?? 0;
+    records.delete(key);
+  };
+  const store = (key: string, entry: Entry<AdapterPayload>) => {
+    forget(key);
+    records.set(key, entry);
+    storedBytes += entry.size ?? 0;
+    for (const oldest of records.keys()) {
+      if (storedBytes <= maxBytes || oldest === key) break;
+      forget(oldest);
+    }
+  };
+  const touch = (key: string) => {
+    const entry = records.get(key);
+    if (entry) {
+      records.delete(key);
+      records.set(key, entry);
+    }
+  };
   const indexes = new Map<string, Entry<string>>();
   const grants = new Map<string, Entry<Set<string>>>();
   let lastSweep = now();
@@ -35,7 +67,8 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
     const entry = map.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt !== undefined && entry.expiresAt <= now()) {
-      map.delete(key);
+      if (map === (records as Map<string, unknown>)) forget(key);
+      else map.delete(key);
       return undefined;
     }
     return entry.value;
@@ -53,7 +86,7 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
     for (const [key, entry] of records) {
       if (!key.startsWith('Session:') || key === `Session:${except}`) continue;
       if (entry.value.accountId !== accountId || !alive(records, key)) continue;
-      records.delete(key);
+      forget(key);
       if (entry.value.uid) indexes.delete(`sessionUid:${entry.value.uid}`);
       ended += 1;
     }
@@ -64,6 +97,7 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
     const recordKey = (id: string) => `${model}:${id}`;
     const find = async (id: string) => {
       const payload = alive(records, recordKey(id));
+      if (payload) touch(recordKey(id));
       return payload ? structuredClone(payload) : undefined;
     };
     const findByIndex = async (indexKey: string) => {
@@ -79,7 +113,7 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
         sweep();
         const key = recordKey(id);
         const expiresAt = expiry(expiresIn);
-        records.set(key, { value: structuredClone(payload), expiresAt });
+        store(key, { value: structuredClone(payload), expiresAt, size: JSON.stringify(payload).length });
         if (model === 'Session' && payload.uid) indexes.set(`sessionUid:${payload.uid}`, { value: id, expiresAt });
         if (payload.userCode) indexes.set(`userCode:${payload.userCode}`, { value: id, expiresAt });
         if (payload.grantId) {
@@ -107,7 +141,7 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
       async destroy(id) {
         const key = recordKey(id);
         const payload = alive(records, key);
-        records.delete(key);
+        forget(key);
         if (!payload) return;
         if (model === 'Session' && payload.uid) dropIndex(`sessionUid:${payload.uid}`, id);
         if (payload.userCode) dropIndex(`userCode:${payload.userCode}`, id);
@@ -116,7 +150,7 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
       async revokeByGrantId(grantId) {
         const grantKey = `grant:${grantId}`;
         for (const member of alive(grants, grantKey) ?? []) {
-          records.delete(member);
+          forget(member);
           indexes.delete(member);
         }
         grants.delete(grantKey);

@@ -1,5 +1,5 @@
-import { sha256Base64url as digest } from '../digest.ts';
-import type { AttemptCounter } from '../storage/ports.ts';
+import { sha256Base64url as digest } from './digest.ts';
+import type { AttemptCounter } from './storage/ports.ts';
 
 /** Whether an action may go on; when not, how long until it may. */
 export type RateVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
