@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { MessageKey } from '../i18n/translate.ts';
-import { languageOf } from '../http/locale.ts';
+import { languageOf, useUiLocales } from '../http/locale.ts';
 import type { RateLimit } from '../rate-limit.ts';
 
 export interface AuthorizationGuardOptions {
@@ -48,6 +48,8 @@ async function refuse(ctx: Context, error: string, description: string, text: Me
     ctx.body = { error, error_description: description };
     return;
   }
+  // The app asked for a language (ui_locales); oidc-provider has not read the request yet.
+  useUiLocales(ctx, ctx.query.ui_locales);
   const { t } = languageOf(ctx);
   await ctx.render('error', { title: t('error.protocolTitle'), message: t(text, params), code: error, description });
 }

@@ -42,6 +42,7 @@ describe('every page passes axe-core, light and dark', () => {
   let smtp: TestSmtpServer;
   let server: RunningApp;
   let rp: RelyingParty;
+  let client: ReturnType<typeof rpClient>;
   let browser: Browser;
   let page: Page;
   const results: PageResult[] = [];
@@ -50,7 +51,7 @@ describe('every page passes axe-core, light and dark', () => {
 
   beforeAll(async () => {
     [site, smtp, browser] = await Promise.all([startRelyingPartySite(), startSmtpServer(), launchBrowser()]);
-    const client = rpClient({ redirect_uris: [site.redirectUri], logo_uri: RP_LOGO_URI, client_uri: `${site.url}/`, policy_uri: `${site.url}/privacy` });
+    client = rpClient({ redirect_uris: [site.redirectUri], logo_uri: RP_LOGO_URI, client_uri: `${site.url}/`, policy_uri: `${site.url}/privacy` });
     server = await startTestApp({
       backends: scope,
       clients: () => [client],
@@ -61,6 +62,8 @@ describe('every page passes axe-core, light and dark', () => {
         IDP_PRIMARY_COLOR: '#0f766e',
         IDP_TERMS_URL: 'https://brand.example.test/terms',
         IDP_PRIVACY_URL: 'https://brand.example.test/privacy',
+        // One account from this browser's address: the first test makes it, the limits test meets the limit.
+        IDP_REGISTER_MAX_PER_IP: '1',
       },
     });
     rp = await RelyingParty.discover(server.url, client);
@@ -228,6 +231,49 @@ describe('every page passes axe-core, light and dark', () => {
     await heading('Create your account');
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     expect(await check('register-phone')).toEqual([]);
+  }, 90_000);
+
+  test('the pages that say to wait or that refuse a request, in English and German', async () => {
+    const another = newAccount('a11y-limit');
+    for (const [locale, title, create, limited] of [
+      ['en', 'Create your account', 'Create account', 'Too many accounts were created from your network recently.'],
+      ['de', 'Konto erstellen', 'Konto erstellen', 'Aus Ihrem Netzwerk wurden in letzter Zeit zu viele Konten angelegt.'],
+    ] as const) {
+      await page.goto((await rp.authorize({ redirect_uri: site.redirectUri, ui_locales: locale })).url.toString());
+      await page.locator('a[href$="/register"]').click();
+      await heading(title);
+      await page.locator('#username').fill(another.username);
+      await page.locator('#email').fill(another.email);
+      await page.locator('#password').fill(another.password);
+      await page.locator('#confirmPassword').fill(another.password);
+      await page.getByRole('button', { name: create }).click();
+      await page.getByRole('alert').filter({ hasText: limited }).waitFor();
+      // What was typed is kept, but for the passwords.
+      expect(await page.locator('#username').inputValue()).toBe(another.username);
+      expect(await check(`register-limited-${locale}`)).toEqual([]);
+    }
+
+    const tooLarge = await rp.authorize({ redirect_uri: site.redirectUri, state: 's'.repeat(5000) });
+    await page.goto(tooLarge.url.toString());
+    await heading('Sign-in could not continue');
+    await page.getByText('The sign-in request from the application is too large to be accepted.').waitFor();
+    expect(await check('request-too-large')).toEqual([]);
+
+    // An app of its own (its own counters), that lets one address make one authorization request.
+    const strictScope = isolation('browser-a11y-strict');
+    const strict = await startTestApp({ backends: strictScope, clients: () => [client], env: { IDP_AUTH_MAX_PER_IP: '1' } });
+    try {
+      const strictRp = await RelyingParty.discover(strict.url, client);
+      await page.goto((await strictRp.authorize({ redirect_uri: site.redirectUri })).url.toString());
+      await heading('Sign in');
+      await page.goto((await strictRp.authorize({ redirect_uri: site.redirectUri, ui_locales: 'de' })).url.toString());
+      await heading('Die Anmeldung konnte nicht fortgesetzt werden');
+      await page.getByText('Aus Ihrem Netzwerk kamen zu viele Anmeldeanfragen.').waitFor();
+      expect(await check('too-many-requests-de')).toEqual([]);
+    } finally {
+      await strict.close();
+      await dropIsolation(strictScope);
+    }
   }, 90_000);
 
   test('every page was checked, and none broke its CSP or logged an error', () => {

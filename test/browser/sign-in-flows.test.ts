@@ -228,6 +228,42 @@ describe('sign-in pages in a real browser', () => {
     expect((await page.context().cookies()).some((cookie) => cookie.name === '_session')).toBe(false);
   }, 60_000);
 
+  test("a sign-out request carrying someone else's ID token asks first, says why, and staying keeps the session", async () => {
+    const victim = await registered();
+    const page = await newPage();
+    await startAt(page);
+    await signIn(page, victim.username, victim.password);
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await backAtApp(page);
+    // Another person's ID token, valid and signed by this server: all a forced-logout attempt needs.
+    const other = await registered();
+    const otherPage = await newPage();
+    const otherAuthorization = await startAt(otherPage);
+    await signIn(otherPage, other.username, other.password);
+    await otherPage.getByRole('button', { name: 'Allow' }).click();
+    const otherTokens = await rp.exchange(otherAuthorization, await backAtApp(otherPage));
+
+    for (const [locale, title, because, stay] of [
+      ['en', 'Sign out', 'The sign-out request does not come from your current sign-in, so we ask first.', 'Stay signed in'],
+      ['de', 'Abmelden', 'Die Abmeldeanfrage stammt nicht von Ihrer aktuellen Anmeldung, deshalb fragen wir zuerst.', 'Angemeldet bleiben'],
+    ] as const) {
+      const endSession = oidc.buildEndSessionUrl(rp.config, { id_token_hint: otherTokens.id_token ?? '', ui_locales: locale });
+      await page.goto(endSession.toString());
+      await heading(page, title);
+      expect(await page.locator('p.hint').textContent()).toContain(because);
+      // The script that confirms on the person's behalf is not even on the page.
+      expect(await page.locator('script[src="/assets/logout.js"]').count()).toBe(0);
+      await page.getByRole('button', { name: stay }).click();
+      await page.waitForLoadState('load');
+    }
+    // Still signed in: the next authorization asks for consent (the app asks every time), not for a password.
+    const again = await startAt(page);
+    await heading(page, 'Example App wants to access your account');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const tokens = await rp.exchange(again, await backAtApp(page));
+    expect(await usernameIn(tokens)).toBe(victim.username);
+  }, 60_000);
+
   test('keyboard only: a skip link, a logical focus order with a visible focus, and a whole sign-in without a mouse', async () => {
     const account = await registered();
     const page = await newPage();

@@ -34,8 +34,8 @@ export function newContext(browser: Browser, options: BrowserContextOptions = {}
   return browser.newContext({ locale: 'en-US', ...options });
 }
 
-/** Chromium logs every 4xx page load as an error; pages that answer 400/401/403/404 on purpose are fine. */
-const EXPECTED_STATUS = /Failed to load resource: the server responded with a status of 40[0134]/;
+/** Chromium logs every 4xx page load as an error; pages that answer 400/401/403/404/429 on purpose are fine. */
+const EXPECTED_STATUS = /Failed to load resource: the server responded with a status of (40[0134]|429)/;
 
 /**
  * Records what a person would never see but we must: console errors (a CSP violation is one: a
