@@ -105,6 +105,56 @@ describe('sign-in under attack', () => {
     expect((await attempt(agent, account.username, account.password)).status).toBe(200);
   });
 
+  /** Opens `count` sign-in pages first, then posts every form at once: a burst, not a sequence. */
+  const burst = async (target: { rp: RelyingParty }, ip: string, attempts: Array<{ login: string; password: string }>): Promise<Page[]> => {
+    const prepared = await Promise.all(
+      attempts.map(async (attempt) => {
+        const agent = browserAt(ip);
+        return { agent, attempt, loginPage: await openAuthorization(agent, await target.rp.authorize()) };
+      }),
+    );
+    return Promise.all(prepared.map(async ({ agent, attempt, loginPage }) => expectPage(await signInFrom(agent, loginPage, attempt.login, attempt.password))));
+  };
+  const passwordChecks = (from: string) =>
+    logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'login.failed' && line.ip === from).length;
+
+  test('40 guesses sent at once for one account get at most the free attempts plus one; the right password inside the burst does not sign in', async () => {
+    const account = await register('burst');
+    const ip = '198.51.100.90';
+    const guesses = Array.from({ length: 40 }, (_, index) => ({ login: account.username, password: index === 20 ? account.password : `wrong guess ${index}!!` }));
+    const pages = await burst({ rp }, ip, guesses);
+    // IDP_LOGIN_FREE_FAILURES=2: the first three are checked, the rest wait out the delay unchecked.
+    expect(pages.every((page) => page.status === 401 || page.status === 429)).toBe(true);
+    expect(pages.filter((page) => page.status === 200)).toHaveLength(0);
+    expect(passwordChecks(ip)).toBeLessThanOrEqual(3);
+  });
+
+  test('one account, one counter: after the free failures by username, its email is locked too', async () => {
+    const account = await register('onecounter');
+    const agent = browserAt('198.51.100.95');
+    for (let index = 0; index < 3; index += 1) expect((await attempt(agent, account.username, 'wrong password here!')).status).toBe(401);
+    const byEmail = await attempt(browserAt('198.51.100.96'), account.email, account.password);
+    expect(byEmail.status).toBe(401);
+    expect(byEmail.$('[role=alert]').text()).toBe('Invalid email/username or password.');
+  });
+
+  test('with a per-address limit of 10, 40 wrong guesses sent at once get at least 25 answers of 429', async () => {
+    const scoped = isolation('brute-force-ip');
+    const strict = await startTestApp({ backends: scoped, clients: () => [client], env: { TRUST_PROXY: 'true', IDP_IP_MAX_FAILURES: '10' } });
+    try {
+      const strictRp = await RelyingParty.discover(strict.url, client);
+      const guesses = Array.from({ length: 40 }, (_, index) => ({ login: `sprayed-${index}`, password: 'Winter2026!Winter2026!' }));
+      const pages = await burst({ rp: strictRp }, '192.0.2.99', guesses);
+      const refused = pages.filter((page) => page.status === 429).length;
+      process.stdout.write(`burst from one address: ${refused} of 40 answered 429\n`);
+      expect(refused).toBeGreaterThanOrEqual(25);
+      expect(pages.filter((page) => page.status === 401)).toHaveLength(40 - refused);
+    } finally {
+      await strict.close();
+      await dropIsolation(scoped);
+    }
+  });
+
   test('a disabled account is told so only after the right password', async () => {
     const account = await register('disabled');
     const user = await server.stores.users.findByUsernameKey(account.username.toLowerCase());
