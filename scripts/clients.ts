@@ -4,10 +4,13 @@
  *   create --name N --redirect-uri U [--redirect-uri U ...] [--post-logout-redirect-uri U ...]
  *          [--public] [--grant-type authorization_code|refresh_token|client_credentials ...]
  *          [--scope "openid profile email"] [--logo-uri U] [--client-uri U] [--policy-uri U]
- *          [--tos-uri U] [--client-id ID]
+ *          [--tos-uri U] [--client-id ID] [--api URL=SCOPE[,SCOPE...] ...]
  *   list | show <id> | update <id> [create's options] | rotate-secret <id>
  *   disable <id> | enable <id> | delete <id> --yes
  *   apply --file clients.json|clients.yaml [--dry-run]
+ *
+ * --api lets the client get access tokens for an API of IDP_RESOURCES, with the scopes listed; without
+ * it the client gets tokens for no API. On update, --api replaces the client's APIs; --api none removes them.
  *
  * Every command takes --json. Secrets are printed once. Uses MONGODB_URI like the server.
  */
@@ -35,6 +38,8 @@ const fileSchema = z.object({
         client_uri: z.string().optional(),
         policy_uri: z.string().optional(),
         tos_uri: z.string().optional(),
+        /** The APIs (IDP_RESOURCES indicators) this client may get tokens for, each with its scopes. */
+        resource_scopes: z.record(z.string(), z.array(z.string())).optional(),
         disabled: z.boolean().default(false),
         /** Name of an environment variable holding the secret; otherwise one is generated. */
         secret_env: z.string().optional(),
@@ -56,12 +61,39 @@ const describe = (client: ClientView) =>
       ...Object.entries(row(client)).map(([field, value]) => ({ field, value })),
       ...Object.entries(client.metadata)
         .filter(([key]) => !['client_name', 'grant_types'].includes(key))
-        .map(([field, value]) => ({ field, value: Array.isArray(value) ? value.join(' ') : String(value) })),
+        .map(([field, value]) => ({ field, value: showValue(value) })),
       { field: 'created', value: client.createdAt },
       { field: 'updated', value: client.updatedAt },
     ],
     ['field', 'value'],
   );
+
+/** A metadata value on one line: lists joined by spaces, resource_scopes as "API: scopes; API: scopes". */
+function showValue(value: unknown): string {
+  if (Array.isArray(value)) return value.join(' ');
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value)
+      .map(([key, item]) => `${key}: ${Array.isArray(item) ? item.join(' ') : String(item)}`)
+      .join('; ');
+  }
+  return String(value);
+}
+
+/** --api URL=SCOPE,SCOPE (repeatable) as resource_scopes; "none" alone clears them. */
+function parseApis(values: string[] | undefined): ClientSpec['resourceScopes'] {
+  if (values === undefined) return undefined;
+  if (values.length === 1 && values[0] === 'none') return {};
+  const apis: Record<string, string[]> = {};
+  for (const value of values) {
+    const at = value.lastIndexOf('=');
+    const indicator = at > 0 ? value.slice(0, at) : '';
+    const scopes = value.slice(at + 1).split(/[,\s]+/).filter(Boolean);
+    if (!indicator || scopes.length === 0) throw usageError(`--api needs URL=SCOPE[,SCOPE...], got "${value}"`);
+    if (apis[indicator]) throw usageError(`--api names ${indicator} twice`);
+    apis[indicator] = scopes;
+  }
+  return apis;
+}
 
 await runCli('clients', async () => {
   const { values, positionals } = parseCommandLine(
@@ -77,6 +109,7 @@ await runCli('clients', async () => {
       'policy-uri': { type: 'string' },
       'tos-uri': { type: 'string' },
       'client-id': { type: 'string' },
+      api: { type: 'string', multiple: true },
       file: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
@@ -106,6 +139,7 @@ await runCli('clients', async () => {
     clientUri: values['client-uri'],
     policyUri: values['policy-uri'],
     tosUri: values['tos-uri'],
+    resourceScopes: parseApis(values.api),
   };
   // Read the file before connecting, so a bad file fails fast and writes nothing.
   const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
@@ -227,6 +261,7 @@ async function readApplyFile(path: string): Promise<ApplyEntry[]> {
         clientUri: client.client_uri,
         policyUri: client.policy_uri,
         tosUri: client.tos_uri,
+        resourceScopes: client.resource_scopes,
       },
     };
   });

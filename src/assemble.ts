@@ -13,6 +13,7 @@ import { AppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
 import { createMailer } from './mail/mailer.ts';
 import { accountClient } from './oidc/configuration/account-client.ts';
+import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api-access.ts';
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
@@ -131,6 +132,10 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
   const { config, logger } = options;
   const keys = options.keys ?? (await resolveKeys(config, logger));
   const clients = [...(options.clients ?? loadStaticClients(config))];
+  for (const client of clients) {
+    const problem = resourceScopesProblem(client[RESOURCE_SCOPES], config.resources);
+    if (problem) throw new AppError('startup', `clientsFile (IDP_CLIENTS_FILE): client "${client.client_id}": ${problem}`);
+  }
   const blocklist = options.blocklist ?? (await loadPasswordBlocklist(config.password));
   const stores = await openStores(config, { logger }).catch((error: unknown) => {
     throw new AppError('startup', (error as Error).message, { cause: error });
@@ -189,6 +194,7 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
         validateWithProvider: async (metadata) => {
           await provider.Client.validate(metadata as ClientMetadata);
         },
+        apis: config.resources,
       });
     },
     close: () => stores.close(),

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { AppError } from '../errors.ts';
+import type { Config } from '../config/schema.ts';
+import { RESOURCE_SCOPES, resourceScopesProblem, type ResourceScopes } from '../oidc/configuration/api-access.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import type { ClientStore, StoredClient } from '../storage/ports.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
@@ -20,6 +22,8 @@ export interface ClientSpec {
   clientUri?: string | undefined;
   policyUri?: string | undefined;
   tosUri?: string | undefined;
+  /** The APIs (IDP_RESOURCES indicators) the client may get access tokens for, with their scopes. */
+  resourceScopes?: ResourceScopes | undefined;
 }
 
 export interface ClientView {
@@ -51,6 +55,8 @@ export interface ClientAdminDeps {
   box: SecretBox;
   /** oidc-provider's own check of the metadata (Client.validate with the server's configuration). */
   validateWithProvider(metadata: Record<string, unknown>): Promise<void>;
+  /** The APIs the server is configured with (IDP_RESOURCES), which resource_scopes may name. */
+  apis: Config['resources'];
 }
 
 const newSecret = () => randomBytes(32).toString('base64url');
@@ -60,7 +66,7 @@ const newSecret = () => randomBytes(32).toString('base64url');
  * oidc-provider's client schema, before anything is stored, so a client the tool accepts is one the
  * server accepts, and a refused one leaves nothing half-made.
  */
-export function createClientAdmin({ store, box, validateWithProvider }: ClientAdminDeps) {
+export function createClientAdmin({ store, box, validateWithProvider, apis }: ClientAdminDeps) {
   const view = (client: StoredClient): ClientView => ({
     clientId: client.clientId,
     disabled: client.disabled,
@@ -77,7 +83,7 @@ export function createClientAdmin({ store, box, validateWithProvider }: ClientAd
 
   /** Our rules, then oidc-provider's; resolves to the metadata to store. */
   const checked = async (clientId: string, spec: ClientSpec): Promise<Record<string, unknown>> => {
-    const metadata = toMetadata(spec);
+    const metadata = toMetadata(spec, apis);
     const secret = spec.public ? {} : { client_secret: 'x'.repeat(43) };
     try {
       await validateWithProvider({ client_id: clientId, ...secret, ...metadata });
@@ -197,7 +203,7 @@ export function createClientAdmin({ store, box, validateWithProvider }: ClientAd
 export type ClientAdmin = ReturnType<typeof createClientAdmin>;
 
 /** oidc-provider client metadata for a spec, after our own rules (RFC 9700 §2.1, §2.6). */
-export function toMetadata(spec: ClientSpec): Record<string, unknown> {
+export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Record<string, unknown> {
   if (!spec.name.trim()) throw new AppError('invalid_input', 'a client needs a name (--name)');
   const grantTypes = [...new Set(spec.grantTypes.length > 0 ? spec.grantTypes : ['authorization_code'])];
   for (const grantType of grantTypes) {
@@ -219,6 +225,9 @@ export function toMetadata(spec: ClientSpec): Record<string, unknown> {
   }
   const scopes = spec.scope?.split(/\s+/).filter(Boolean) ?? [];
   for (const scope of scopes) if (!SCOPES.includes(scope)) throw new AppError('invalid_input', `unknown scope "${scope}"; use ${SCOPES.join(', ')}`);
+  const resourceScopes = spec.resourceScopes && Object.keys(spec.resourceScopes).length > 0 ? spec.resourceScopes : undefined;
+  const apiProblem = resourceScopesProblem(resourceScopes, apis);
+  if (apiProblem) throw new AppError('invalid_input', apiProblem);
 
   return Object.fromEntries(
     Object.entries({
@@ -233,6 +242,7 @@ export function toMetadata(spec: ClientSpec): Record<string, unknown> {
       client_uri: spec.clientUri,
       policy_uri: spec.policyUri,
       tos_uri: spec.tosUri,
+      [RESOURCE_SCOPES]: resourceScopes,
     }).filter(([, value]) => value !== undefined),
   );
 }
@@ -251,6 +261,7 @@ export function fromMetadata(metadata: Record<string, unknown>): ClientSpec {
     clientUri: text(metadata.client_uri),
     policyUri: text(metadata.policy_uri),
     tosUri: text(metadata.tos_uri),
+    resourceScopes: metadata[RESOURCE_SCOPES] as ResourceScopes | undefined,
   };
 }
 

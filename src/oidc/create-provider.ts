@@ -4,6 +4,7 @@ import type { Config, Jwks } from '../config/schema.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { LOCALES } from '../i18n/locales.ts';
 import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
+import { apiAccessMetadata } from './configuration/api-access.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { loadExistingGrant } from './configuration/account-client.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
@@ -46,6 +47,8 @@ export function createProvider({ config, jwks, cookieKeys, adapter, findAccount,
     enableHttpPostMethods: config.protocol.authorizationPost,
     claims: CLAIMS,
     clientDefaults: CLIENT_DEFAULTS,
+    // resource_scopes: the APIs and scopes each client may get access tokens for (deny by default).
+    extraClientMetadata: apiAccessMetadata(),
     scopes: SCOPES,
     acrValues: ACR_VALUES,
     // The languages of our pages, for ui_locales (OpenID Connect Discovery 1.0 §3).

@@ -13,15 +13,22 @@ const NAMED_API = 'https://calendar.example.test';
 /** Access tokens for a registered API (RFC 8707) are JWTs (RFC 9068) the API verifies offline. */
 describe('resource indicators and JWT access tokens', () => {
   const scope = isolation('resources');
-  const client = rpClient();
-  const service = rpClient({ client_id: 'batch-job', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] });
+  // Each client is registered for the APIs and scopes it may get tokens for (resource_scopes).
+  const client = rpClient({ resource_scopes: { [API]: ['orders:read', 'orders:write'], [NAMED_API]: ['calendar:read'] } });
+  const service = rpClient({ client_id: 'batch-job', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], resource_scopes: { [API]: ['orders:write'] } });
+  /** Registered for the first API's read scope only. */
+  const reader = rpClient({ client_id: 'order-reader', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], resource_scopes: { [API]: ['orders:read'] } });
+  /** A web app registered for the first API's read scope only. */
+  const limited = rpClient({ client_id: 'limited-web', resource_scopes: { [API]: ['orders:read'] } });
+  /** A single-page app registered for no API at all. */
+  const spa = rpClient({ client_id: 'spa', token_endpoint_auth_method: 'none', client_secret: undefined });
   let server: RunningApp;
   let rp: RelyingParty;
 
   beforeAll(async () => {
     server = await startTestApp({
       backends: scope,
-      clients: () => [client, service],
+      clients: () => [client, service, reader, limited, spa],
       env: {
         IDP_RESOURCES: JSON.stringify([
           { indicator: API, scopes: ['orders:read', 'orders:write'], accessTokenTtl: 600 },
@@ -98,5 +105,39 @@ describe('resource indicators and JWT access tokens', () => {
   test('an unknown resource is refused with invalid_target', async () => {
     const denied = expectRedirect(await new UserAgent().get((await rp.authorize({ resource: 'https://unknown.example' })).url, RP_REDIRECT_URI));
     expect(denied.searchParams.get('error')).toBe('invalid_target');
+  });
+
+  test('deny by default: a client not registered for an API gets invalid_target, a public app included', async () => {
+    const spaRp = await RelyingParty.discover(server.url, spa);
+    for (const [relyingParty, resource] of [[spaRp, API], [spaRp, NAMED_API]] as const) {
+      const denied = expectRedirect(await new UserAgent().get((await relyingParty.authorize({ resource, scope: 'openid' })).url, RP_REDIRECT_URI));
+      expect(denied.searchParams.get('error')).toBe('invalid_target');
+    }
+    const readerRp = await RelyingParty.discover(server.url, reader);
+    await expect(oidc.clientCredentialsGrant(readerRp.config, { resource: NAMED_API })).rejects.toMatchObject({ error: 'invalid_target' });
+    const batch = await RelyingParty.discover(server.url, service);
+    await expect(oidc.clientCredentialsGrant(batch.config, { scope: 'calendar:read', resource: NAMED_API })).rejects.toMatchObject({ error: 'invalid_target' });
+  });
+
+  test('a scope of the API the client is not registered for is refused with invalid_scope; the registered ones are granted', async () => {
+    const readerRp = await RelyingParty.discover(server.url, reader);
+    await expect(oidc.clientCredentialsGrant(readerRp.config, { scope: 'orders:write', resource: API })).rejects.toMatchObject({ error: 'invalid_scope' });
+    await expect(oidc.clientCredentialsGrant(readerRp.config, { scope: 'orders:read orders:write', resource: API })).rejects.toMatchObject({ error: 'invalid_scope' });
+    const granted = await oidc.clientCredentialsGrant(readerRp.config, { scope: 'orders:read', resource: API });
+    const { payload } = await jwtVerify(granted.access_token, createRemoteJWKSet(new URL('/jwks', server.url)), { issuer: server.url, audience: API, typ: 'at+jwt' });
+    expect(payload.scope).toBe('orders:read');
+  });
+
+  test('at the authorization endpoint, a scope the app is not registered for is refused before anyone is asked', async () => {
+    const limitedRp = await RelyingParty.discover(server.url, limited);
+    const denied = expectRedirect(await new UserAgent().get((await limitedRp.authorize({ resource: API, scope: 'openid orders:write' })).url, RP_REDIRECT_URI));
+    expect(denied.searchParams.get('error')).toBe('invalid_scope');
+  });
+
+  test('a client registered for an API that is not configured stops the start with one line naming it', async () => {
+    const stale = rpClient({ client_id: 'stale', resource_scopes: { 'https://gone.example.test': ['x'] } });
+    await expect(startTestApp({ backends: scope, clients: () => [stale] })).rejects.toThrow(
+      'clientsFile (IDP_CLIENTS_FILE): client "stale": unknown API "https://gone.example.test" in resource_scopes; IDP_RESOURCES configures none',
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
+import { grantableScopes } from './api-access.ts';
 type Features = NonNullable<Configuration['features']>;
 type LogoutFeature = NonNullable<Features['rpInitiatedLogout']>;
 
@@ -50,7 +51,9 @@ export function featuresConfiguration(config: Pick<Config, 'protocol' | 'resourc
  * Resource indicators (RFC 8707) for the APIs configured in IDP_RESOURCES: an access token asked for
  * with `resource=<indicator>` is a JWT (RFC 9068) with that audience, signed with the server's keys,
  * so the API verifies it offline against /jwks. Without a resource, access tokens stay opaque (and
- * revocable, introspectable). An unknown indicator is refused with invalid_target.
+ * revocable, introspectable). An unknown indicator is refused with invalid_target, and so is an API
+ * the client is not registered for (client metadata resource_scopes, see api-access.ts); a scope of
+ * the API the client is not registered for is refused with invalid_scope.
  */
 function resourceIndicators(resources: Config['resources']): Features['resourceIndicators'] {
   const byIndicator = new Map(resources.map((resource) => [resource.indicator, resource]));
@@ -58,11 +61,11 @@ function resourceIndicators(resources: Config['resources']): Features['resourceI
     enabled: true,
     defaultResource: async (_ctx, _client, oneOf) => oneOf,
     useGrantedResource: async () => true,
-    getResourceServerInfo: async (_ctx, indicator) => {
+    getResourceServerInfo: async (ctx, indicator, client) => {
       const resource = byIndicator.get(indicator);
       if (!resource) throw new errors.InvalidTarget();
       return {
-        scope: resource.scopes.join(' '),
+        scope: grantableScopes(ctx, client, resource).join(' '),
         audience: resource.indicator,
         accessTokenFormat: 'jwt',
         jwt: { sign: { alg: 'RS256' } },

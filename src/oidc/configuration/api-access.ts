@@ -1,0 +1,76 @@
+import { errors, type Client, type Configuration } from 'oidc-provider';
+import type { Config } from '../../config/schema.ts';
+
+/**
+ * Which APIs (IDP_RESOURCES) a client may get access tokens for, and with which of their scopes:
+ * client metadata `resource_scopes`, e.g. `{ "https://api.example.com": ["orders:read"] }`. A client
+ * without an entry for an API gets no token for it (deny by default), whatever it asks for.
+ */
+export const RESOURCE_SCOPES = 'resource_scopes';
+
+export type ResourceScopes = Record<string, string[]>;
+
+/** What is wrong with the shape of a `resource_scopes` value, or undefined when it is well formed. */
+export function resourceScopesShapeProblem(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'resource_scopes must be an object of API indicator to a list of scopes';
+  for (const [indicator, scopes] of Object.entries(value)) {
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => typeof scope === 'string' && scope !== '')) {
+      return `resource_scopes["${indicator}"] must be a non-empty list of scopes`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with `resource_scopes` against the configured APIs: an indicator that is not in
+ * IDP_RESOURCES, or a scope that API does not have. Checked when a client is registered or the
+ * server starts with a clients file; a stored client whose API was later removed from the
+ * configuration keeps working for everything else (that API is then refused with invalid_target).
+ */
+export function resourceScopesProblem(value: unknown, apis: Config['resources']): string | undefined {
+  const shape = resourceScopesShapeProblem(value);
+  if (shape || value === undefined) return shape;
+  const byIndicator = new Map(apis.map((api) => [api.indicator, api]));
+  for (const [indicator, scopes] of Object.entries(value as ResourceScopes)) {
+    const api = byIndicator.get(indicator);
+    if (!api) {
+      const known = apis.map((each) => each.indicator).join(', ');
+      return `unknown API "${indicator}" in resource_scopes; ${known ? `IDP_RESOURCES has ${known}` : 'IDP_RESOURCES configures none'}`;
+    }
+    const unknown = scopes.find((scope) => !api.scopes.includes(scope));
+    if (unknown) return `the API ${indicator} has no scope "${unknown}"; it has ${api.scopes.join(', ')}`;
+  }
+  return undefined;
+}
+
+/** oidc-provider's extraClientMetadata: stores `resource_scopes` with the client, checking its shape. */
+export function apiAccessMetadata(): NonNullable<Configuration['extraClientMetadata']> {
+  return {
+    properties: [RESOURCE_SCOPES],
+    validator: (_ctx, key, value) => {
+      if (key !== RESOURCE_SCOPES) return;
+      const problem = resourceScopesShapeProblem(value);
+      if (problem) throw new errors.InvalidClientMetadata(problem);
+    },
+  };
+}
+
+/**
+ * The scopes of `api` this client may receive, or undefined when it may receive none: the
+ * resource server info then refuses the API with invalid_target.
+ * @throws InvalidScope when the request names one of the API's scopes the client is not registered for.
+ */
+export function grantableScopes(ctx: { oidc?: { params?: Record<string, unknown> } }, client: Client | undefined, api: Config['resources'][number]): string[] {
+  // Extra metadata keeps its own name on the client (oidc-provider camel-cases only its own properties).
+  const registered = (client as { [RESOURCE_SCOPES]?: ResourceScopes } | undefined)?.[RESOURCE_SCOPES]?.[api.indicator];
+  if (!registered) throw new errors.InvalidTarget(`this client is not registered for the API ${api.indicator}`);
+  const requested = ctx.oidc?.params?.scope;
+  if (typeof requested === 'string') {
+    const refused = requested.split(' ').find((scope) => api.scopes.includes(scope) && !registered.includes(scope));
+    if (refused) throw new errors.InvalidScope(`this client is not registered for the scope ${refused} of ${api.indicator}`, refused);
+  }
+  const grantable = api.scopes.filter((scope) => registered.includes(scope));
+  if (grantable.length === 0) throw new errors.InvalidTarget(`this client is not registered for any scope of the API ${api.indicator}`);
+  return grantable;
+}
