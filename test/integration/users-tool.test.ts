@@ -103,6 +103,15 @@ describe('users tool', () => {
     await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  test('set-password ends the sessions and revokes the apps\' tokens', async () => {
+    const { account, tokens } = await connected('newpass');
+    const set = await users(['set-password', account.username, '--password-stdin', '--json'], 'a replaced and long passphrase');
+    expect(set.code).toBe(0);
+    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
+    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(JSON.parse(set.stdout)).toMatchObject({ sessionsEnded: 1, grantsRevoked: 1 });
+  });
+
   test('set-password applies the policy; reset-link prints a working single-use link; verify-email', async () => {
     await users(['create', '--username', 'linus', '--email', 'linus@example.com']);
     const weak = await users(['set-password', 'linus', '--password-stdin'], 'qwerty123456789');
