@@ -130,6 +130,40 @@ describe('account page', () => {
     expect(await signedIn(agent)).toBe(true); // this session stays
   });
 
+  test('a password change revokes every app\'s tokens, this browser\'s too; only this browser stays signed in', async () => {
+    // The person registered on another device, where the app got its tokens.
+    const account = newAccount('revoke');
+    const otherDevice = new UserAgent();
+    const there = await rp.authorize();
+    const otherTokens = await rp.exchange(there, await registerAndConsent(otherDevice, there, account));
+    await smtp.waitFor(account.email);
+    // This browser: signed in on the account page, and the app signed in here as well.
+    const agent = new UserAgent();
+    await signInFrom(agent, expectPage(await agent.get(new URL('/account', server.url))), account.username, account.password);
+    const here = await rp.authorize();
+    const ownTokens = await rp.exchange(here, await allowConsent(agent, expectPage(await agent.get(here.url, RP_REDIRECT_URI))));
+    const page = expectPage(await agent.get(new URL('/account', server.url))); // the app's sign-in renewed the session's id
+    expect([await rp.active(otherTokens), await rp.active(ownTokens)]).toEqual([
+      { access: true, refresh: true },
+      { access: true, refresh: true },
+    ]);
+
+    const next = 'yet another perfectly long passphrase';
+    const done = expectPage(
+      await agent.submit(page, 'form[action="/account/password"]', { currentPassword: account.password, password: next, confirmPassword: next }),
+    );
+    expect(done.$('.flash').text()).toBe('Password changed. 1 other session was signed out.');
+    expect([await rp.active(otherTokens), await rp.active(ownTokens)]).toEqual([
+      { access: false, refresh: false },
+      { access: false, refresh: false },
+    ]);
+    await expect(rp.refresh(otherTokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(rp.refresh(ownTokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The person just proved the current password here: this session is kept, the other one is not.
+    expect(await signedIn(agent)).toBe(true);
+    expect(await signedIn(otherDevice)).toBe(false);
+  });
+
   test('connected apps are listed; removing one revokes its grant, and its refresh token is refused', async () => {
     const account = newAccount('apps');
     const appBrowser = new UserAgent();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import * as cheerio from 'cheerio';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import {
   allowConsent,
@@ -64,6 +65,28 @@ describe('messages, logout pages and headers on every page', () => {
     const script = await fetch(new URL('/assets/logout.js', server.url));
     expect(script.headers.get('content-type')).toContain('javascript');
     expect(await script.text()).toContain("button[name=\"logout\"][value=\"yes\"]");
+  });
+
+  test('a logout by POST while IDP_AUTHORIZATION_POST is off: 405, Allow: GET, an OAuth error naming the setting', async () => {
+    const endSession = new URL(rp.config.serverMetadata().end_session_endpoint ?? '');
+    expect(endSession.toString()).toBe(`${server.url}/session/end`);
+    const post = (accept: string) =>
+      fetch(endSession, { method: 'POST', body: new URLSearchParams({ client_id: client.client_id }), headers: { Accept: accept } });
+    const description = '/session/end accepts GET only; POST needs IDP_AUTHORIZATION_POST=true on this server';
+
+    const json = await post('application/json');
+    expect(json.status).toBe(405);
+    expect(json.headers.get('allow')).toBe('GET, HEAD');
+    expect(await json.json()).toEqual({ error: 'invalid_request', error_description: description });
+
+    // A browser that posted the form gets a page saying what to do, with the same details.
+    const html = await post('text/html');
+    expect(html.status).toBe(405);
+    expect(html.headers.get('allow')).toBe('GET, HEAD');
+    const page = cheerio.load(await html.text());
+    expect(page('h1').text()).toBe('Sign-in could not continue');
+    expect(page('main').text()).toContain('Ask the application to use a link instead.');
+    expect(page('main').text()).toContain(description);
   });
 
   test('every page sends the security headers', async () => {

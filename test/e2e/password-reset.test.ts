@@ -109,6 +109,23 @@ describe('password reset', () => {
     expect(reused.$('h1').text()).toBe('Link not valid');
   });
 
+  test('a reset by the link revokes the apps\' tokens too', async () => {
+    const account = newAccount('tokens');
+    const authorization = await rp.authorize();
+    const tokens = await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
+    await smtp.waitFor(account.email); // the verification email
+    expect(await rp.active(tokens)).toEqual({ access: true, refresh: true });
+
+    const agent = browserAt('10.9.0.4');
+    await askForReset(agent, account.email);
+    const form = expectPage(await agent.get(linkIn(await smtp.waitFor(account.email), `${server.url}/reset-password?token=`)));
+    const newPassword = 'an entirely new and long passphrase';
+    const done = expectPage(await agent.submit(form, 'form[action="/reset-password"]', { password: newPassword, confirmPassword: newPassword }));
+    expect(done.$('h1').text()).toBe('Password changed');
+    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
+    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
   test('links expire', async () => {
     const shortLived = await startTestApp({ backends: scope, clients: () => [client], env: { SMTP_URL: smtp.url, IDP_PASSWORD_RESET_TTL: '1' } });
     try {

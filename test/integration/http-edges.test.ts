@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import * as cheerio from 'cheerio';
 import { dropIsolation, isolation } from '../support/backends.ts';
-import { openAuthorization, RelyingParty, rpClient } from '../support/relying-party.ts';
+import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient } from '../support/relying-party.ts';
 import { startRedis, type TestService } from '../../scripts/lib/local-services.ts';
 import { startTestApp, type RunningApp } from '../support/test-app.ts';
-import { UserAgent } from '../support/user-agent.ts';
+import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 describe('HTTP edges: headers, health, errors', () => {
   const scope = isolation('http-edges');
@@ -77,6 +78,50 @@ describe('HTTP edges: headers, health, errors', () => {
     const json = await fetch(new URL('/no/such/page', server.url), { headers: { Accept: 'application/json' } });
     expect(json.status).toBe(404);
     expect(await json.json()).toEqual({ error: 'not_found' });
+  });
+
+  describe('a form sent with a Content-Encoding its body does not have', () => {
+    // Plain form text under a gzip, deflate or br header: zlib fails on it inside the body parser.
+    const body = 'login=someone&password=not+compressed+at+all&csrf=x.y';
+    const messages: Record<number, string> = {
+      400: 'The form could not be read: it was sent with a compression it does not have. Reload the page and send it again.',
+      415: 'The form was sent in an encoding this service does not accept. Reload the page and send it again.',
+    };
+    const stackTrace = /^\s+at \S|node_modules|\.ts:\d+/m;
+    let agent: UserAgent;
+    let routes: string[];
+
+    beforeAll(async () => {
+      // A signed-in browser in the middle of an interaction: its cookies carry each route as far as
+      // it goes, so what is refused is the body, whatever the order of the route's checks.
+      agent = new UserAgent();
+      const rp = await RelyingParty.discover(server.url, client);
+      await registerAndConsent(agent, await rp.authorize(), newAccount('encoding'));
+      const consent = expectPage(await agent.get((await rp.authorize()).url));
+      const uid = /^\/interaction\/([^/]+)$/.exec(new URL(consent.url).pathname)?.[1];
+      if (!uid) throw new Error(`no interaction at ${consent.url}`);
+      routes = [
+        ...['login', 'register', 'forgot', 'confirm', 'abort'].map((action) => `/interaction/${uid}/${action}`),
+        ...['profile', 'password', 'apps/revoke', 'sign-out-everywhere'].map((action) => `/account/${action}`),
+        '/reset-password',
+        '/verify-email',
+      ];
+    });
+
+    test.each(['gzip', 'deflate', 'br'])('%s over plain text: 400 or 415 saying so, on every form route, never a 500', async (encoding) => {
+      const headers = { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Encoding': encoding, 'Sec-Fetch-Site': 'same-origin' };
+      const answers = await Promise.all(
+        routes.map(async (route) => {
+          const response = await agent.request(new URL(route, server.url), { method: 'POST', body, headers });
+          const html = await response.text();
+          return { route, status: response.status, message: cheerio.load(html)('main p').first().text(), stackTrace: stackTrace.test(html) };
+        }),
+      );
+      // One comparison for all routes, so a failure lists every route that answered wrongly.
+      const refused = (status: number) => (status === 415 ? 415 : 400);
+      const expected = answers.map(({ route, status }) => ({ route, status: refused(status), message: messages[refused(status)], stackTrace: false }));
+      expect(answers).toEqual(expected);
+    });
   });
 
   test('/healthz answers without I/O; /readyz reports a store that stopped answering', async () => {

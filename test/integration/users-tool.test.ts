@@ -83,6 +83,35 @@ describe('users tool', () => {
     await expect(rp.userinfo(refreshed.access_token, sub)).rejects.toMatchObject({ status: 401 });
   });
 
+  /** A new person signed in to the app through the browser, with the app's access and refresh token. */
+  const connected = async (label: string) => {
+    const account = newAccount(label);
+    const authorization = await rp.authorize();
+    const tokens = await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
+    expect(await rp.active(tokens)).toEqual({ access: true, refresh: true });
+    return { account, tokens };
+  };
+
+  test('disable revokes the apps\' tokens, and enable brings none of them back', async () => {
+    const { account, tokens } = await connected('revoked');
+    const disabled = await users(['disable', account.username, '--json']);
+    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ user: { active: false }, sessionsEnded: 1, grantsRevoked: 1 });
+
+    expect((await users(['enable', account.username])).code).toBe(0);
+    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
+    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  test('set-password ends the sessions and revokes the apps\' tokens', async () => {
+    const { account, tokens } = await connected('newpass');
+    const set = await users(['set-password', account.username, '--password-stdin', '--json'], 'a replaced and long passphrase');
+    expect(set.code).toBe(0);
+    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
+    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(JSON.parse(set.stdout)).toMatchObject({ sessionsEnded: 1, grantsRevoked: 1 });
+  });
+
   test('set-password applies the policy; reset-link prints a working single-use link; verify-email', async () => {
     await users(['create', '--username', 'linus', '--email', 'linus@example.com']);
     const weak = await users(['set-password', 'linus', '--password-stdin'], 'qwerty123456789');

@@ -82,6 +82,13 @@ export class RelyingParty {
     return oidc.refreshTokenGrant(this.config, refreshToken);
   }
 
+  /** Whether the server still honours the app's access and refresh token (RFC 7662 introspection, as this client). */
+  async active(tokens: { access_token: string; refresh_token?: string | undefined }): Promise<{ access: boolean; refresh: boolean }> {
+    if (!tokens.refresh_token) throw new Error('no refresh token to introspect (offline_access not granted?)');
+    const [access, refresh] = await Promise.all([tokens.access_token, tokens.refresh_token].map((token) => oidc.tokenIntrospection(this.config, token)));
+    return { access: access?.active === true, refresh: refresh?.active === true };
+  }
+
   endSessionUrl(idToken: string, state: string): URL {
     return oidc.buildEndSessionUrl(this.config, { id_token_hint: idToken, post_logout_redirect_uri: RP_POST_LOGOUT_URI, state });
   }
