@@ -39,7 +39,7 @@ const fileSchema = z.object({
         policy_uri: z.string().optional(),
         tos_uri: z.string().optional(),
         /** The APIs (IDP_RESOURCES indicators) this client may get tokens for, each with its scopes. */
-        resource_scopes: z.record(z.string(), z.array(z.string())).optional(),
+        resource_scopes: z.array(z.object({ indicator: z.string(), scopes: z.array(z.string()) }).strict()).optional(),
         disabled: z.boolean().default(false),
         /** Name of an environment variable holding the secret; otherwise one is generated. */
         secret_env: z.string().optional(),
@@ -70,27 +70,27 @@ const describe = (client: ClientView) =>
 
 /** A metadata value on one line: lists joined by spaces, resource_scopes as "API: scopes; API: scopes". */
 function showValue(value: unknown): string {
-  if (Array.isArray(value)) return value.join(' ');
-  if (typeof value === 'object' && value !== null) {
-    return Object.entries(value)
-      .map(([key, item]) => `${key}: ${Array.isArray(item) ? item.join(' ') : String(item)}`)
-      .join('; ');
-  }
-  return String(value);
+  if (!Array.isArray(value)) return String(value);
+  return value
+    .map((item: unknown) => {
+      const { indicator, scopes } = (typeof item === 'object' && item !== null ? item : {}) as { indicator?: unknown; scopes?: unknown };
+      return indicator === undefined ? String(item) : `${String(indicator)}: ${Array.isArray(scopes) ? scopes.join(' ') : ''}`;
+    })
+    .join(value.some((item) => typeof item === 'object') ? '; ' : ' ');
 }
 
 /** --api URL=SCOPE,SCOPE (repeatable) as resource_scopes; "none" alone clears them. */
 function parseApis(values: string[] | undefined): ClientSpec['resourceScopes'] {
   if (values === undefined) return undefined;
-  if (values.length === 1 && values[0] === 'none') return {};
-  const apis: Record<string, string[]> = {};
+  if (values.length === 1 && values[0] === 'none') return [];
+  const apis: NonNullable<ClientSpec['resourceScopes']> = [];
   for (const value of values) {
     const at = value.lastIndexOf('=');
     const indicator = at > 0 ? value.slice(0, at) : '';
     const scopes = value.slice(at + 1).split(/[,\s]+/).filter(Boolean);
     if (!indicator || scopes.length === 0) throw usageError(`--api needs URL=SCOPE[,SCOPE...], got "${value}"`);
-    if (apis[indicator]) throw usageError(`--api names ${indicator} twice`);
-    apis[indicator] = scopes;
+    if (apis.some((api) => api.indicator === indicator)) throw usageError(`--api names ${indicator} twice`);
+    apis.push({ indicator, scopes });
   }
   return apis;
 }

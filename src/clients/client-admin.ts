@@ -225,7 +225,7 @@ export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Re
   }
   const scopes = spec.scope?.split(/\s+/).filter(Boolean) ?? [];
   for (const scope of scopes) if (!SCOPES.includes(scope)) throw new AppError('invalid_input', `unknown scope "${scope}"; use ${SCOPES.join(', ')}`);
-  const resourceScopes = spec.resourceScopes && Object.keys(spec.resourceScopes).length > 0 ? spec.resourceScopes : undefined;
+  const resourceScopes = spec.resourceScopes && spec.resourceScopes.length > 0 ? spec.resourceScopes : undefined;
   const apiProblem = resourceScopesProblem(resourceScopes, apis);
   if (apiProblem) throw new AppError('invalid_input', apiProblem);
 

@@ -82,7 +82,7 @@ export const providerPages = { renderError, logoutSource, postLogoutSuccessSourc
 /**
  * Authorization and RP-initiated logout by POST (OpenID Connect Core §3.1.2.1, RP-Initiated Logout
  * §2) are off unless IDP_AUTHORIZATION_POST is set; oidc-provider then has no such route and the
- * request would end at "Page not found". It gets a protocol answer instead: 405 with `Allow: GET`,
+ * request would end at "Page not found". It gets a protocol answer instead: 405 with `Allow: GET, HEAD`,
  * naming the setting (RFC 9110 §15.5.6).
  */
 export function refusePostWhenDisabled(paths: string[]): Middleware {

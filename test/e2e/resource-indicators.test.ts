@@ -14,12 +14,12 @@ const NAMED_API = 'https://calendar.example.test';
 describe('resource indicators and JWT access tokens', () => {
   const scope = isolation('resources');
   // Each client is registered for the APIs and scopes it may get tokens for (resource_scopes).
-  const client = rpClient({ resource_scopes: { [API]: ['orders:read', 'orders:write'], [NAMED_API]: ['calendar:read'] } });
-  const service = rpClient({ client_id: 'batch-job', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], resource_scopes: { [API]: ['orders:write'] } });
+  const client = rpClient({ resource_scopes: [{ indicator: API, scopes: ['orders:read', 'orders:write'] }, { indicator: NAMED_API, scopes: ['calendar:read'] }] });
+  const service = rpClient({ client_id: 'batch-job', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], resource_scopes: [{ indicator: API, scopes: ['orders:write'] }] });
   /** Registered for the first API's read scope only. */
-  const reader = rpClient({ client_id: 'order-reader', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], resource_scopes: { [API]: ['orders:read'] } });
+  const reader = rpClient({ client_id: 'order-reader', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], resource_scopes: [{ indicator: API, scopes: ['orders:read'] }] });
   /** A web app registered for the first API's read scope only. */
-  const limited = rpClient({ client_id: 'limited-web', resource_scopes: { [API]: ['orders:read'] } });
+  const limited = rpClient({ client_id: 'limited-web', resource_scopes: [{ indicator: API, scopes: ['orders:read'] }] });
   /** A single-page app registered for no API at all. */
   const spa = rpClient({ client_id: 'spa', token_endpoint_auth_method: 'none', client_secret: undefined });
   let server: RunningApp;
@@ -135,7 +135,7 @@ describe('resource indicators and JWT access tokens', () => {
   });
 
   test('a client registered for an API that is not configured stops the start with one line naming it', async () => {
-    const stale = rpClient({ client_id: 'stale', resource_scopes: { 'https://gone.example.test': ['x'] } });
+    const stale = rpClient({ client_id: 'stale', resource_scopes: [{ indicator: 'https://gone.example.test', scopes: ['x'] }] });
     await expect(startTestApp({ backends: scope, clients: () => [stale] })).rejects.toThrow(
       'clientsFile (IDP_CLIENTS_FILE): client "stale": unknown API "https://gone.example.test" in resource_scopes; IDP_RESOURCES configures none',
     );

@@ -19,6 +19,9 @@ interface Created {
 
 /** The server's client cache lifetime (s) in this file. */
 const CACHE_TTL = 2;
+/** An API the server issues JWT access tokens for; clients get them only when registered for it. */
+const API = 'https://orders.tool.test';
+const RESOURCES = JSON.stringify([{ indicator: API, scopes: ['orders:read', 'orders:write'] }]);
 
 /** `npm run clients`, run as a process against the MongoDB of a running server. */
 // Each test runs the tool as several processes, each a Node start-up and a database connection; on
@@ -42,7 +45,7 @@ describe('clients tool', () => {
     const keys = await generateKeySet();
     const secretKey = keys.clientSecretKeys.join(',');
     // A short client cache, so the test of a change nobody announced can wait out its bound.
-    server = await startTestApp({ backends: scope, keys, env: { IDP_CLIENT_SECRET_KEYS: secretKey, IDP_CLIENT_CACHE_TTL: String(CACHE_TTL) } });
+    server = await startTestApp({ backends: scope, keys, env: { IDP_CLIENT_SECRET_KEYS: secretKey, IDP_CLIENT_CACHE_TTL: String(CACHE_TTL), IDP_RESOURCES: RESOURCES } });
     env = {
       MONGODB_URI: scope.mongodbUri,
       // The tool announces each change over the server's Redis, so the server drops its cached copy.
@@ -53,6 +56,7 @@ describe('clients tool', () => {
       // The tool validates with a provider built like the server's; given keys spare it generating some.
       IDP_JWKS: JSON.stringify(keys.jwks),
       IDP_COOKIE_KEYS: keys.cookieKeys.join(','),
+      IDP_RESOURCES: RESOURCES,
     };
   });
   afterAll(async () => {
@@ -99,6 +103,26 @@ describe('clients tool', () => {
     const rotated = JSON.parse((await clients(['rotate-secret', created.client.clientId, '--json'])).stdout) as { clientSecret: string };
     await expect(token(created.clientSecret ?? '')).rejects.toMatchObject({ error: 'invalid_client' });
     await expect(token(rotated.clientSecret)).resolves.toMatchObject({ access_token: expect.any(String) });
+  });
+
+  test('--api registers a client for an API and its scopes; show lists them; --api none takes the access away', async () => {
+    const created = await create(['--name', 'Order reader', '--grant-type', 'client_credentials', '--api', `${API}=orders:read`]);
+    const outcome = (scope: string) =>
+      rpFor(created.client.clientId, created.clientSecret)
+        .then((rp) => oidc.clientCredentialsGrant(rp.config, { scope, resource: API }))
+        .then(
+          (tokens) => `issued ${tokens.scope}`,
+          (error: { error?: string }) => error.error ?? 'failed',
+        );
+    expect(await outcome('orders:read')).toBe('issued orders:read');
+    expect(await outcome('orders:write')).toBe('invalid_scope');
+    expect((await clients(['show', created.client.clientId])).stdout).toMatch(new RegExp(`resource_scopes +${API}: orders:read\n`));
+
+    expect((await clients(['update', created.client.clientId, '--api', `${API}=orders:read,orders:write`])).code).toBe(0);
+    expect(await eventually(() => outcome('orders:write'), (result) => result !== 'invalid_scope', 5000)).toBe('issued orders:write');
+    expect((await clients(['update', created.client.clientId, '--api', 'none'])).code).toBe(0);
+    expect(await eventually(() => outcome('orders:read'), (result) => result !== 'issued orders:read', 5000)).toBe('invalid_target');
+    expect((await clients(['show', created.client.clientId])).stdout).not.toContain('resource_scopes');
   });
 
   test('a change made without REDIS_URL is not announced; servers apply it within IDP_CLIENT_CACHE_TTL', async () => {
@@ -160,6 +184,7 @@ describe('clients tool', () => {
           '  - client_id: shop-batch',
           '    name: Shop batch',
           '    grant_types: [client_credentials]',
+          `    resource_scopes: [{ indicator: "${API}", scopes: [orders:write] }]`,
         ].join('\n'),
       );
     const secretEnv = { SHOP_SECRET: 's'.repeat(40) };
@@ -172,6 +197,8 @@ describe('clients tool', () => {
     const first = await clients(['apply', '--file', file], secretEnv);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^created {6}shop-web\ncreated {6}shop-spa\ncreated {6}shop-batch {2}secret \(shown once\): \S{43}\nDone\.\n$/);
+    const batch = JSON.parse((await clients(['show', 'shop-batch', '--json'])).stdout) as { metadata: Record<string, unknown> };
+    expect(batch.metadata.resource_scopes).toEqual([{ indicator: API, scopes: ['orders:write'] }]);
     const second = await clients(['apply', '--file', file], secretEnv);
     expect(second.stdout).toBe(['unchanged    shop-web', 'unchanged    shop-spa', 'unchanged    shop-batch', 'Done.', ''].join('\n'));
 
@@ -202,6 +229,9 @@ describe('clients tool', () => {
       [['create'], 2, /^clients: create needs --name$/],
       [['frobnicate'], 2, /^clients: unknown command/],
       [['apply', '--file', '/no/such/file.json'], 1, /^clients: cannot read \/no\/such\/file\.json$/],
+      [['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', 'https://other.test=orders:read'], 1, /^clients: unknown API "https:\/\/other\.test" in resource_scopes; IDP_RESOURCES has https:\/\/orders\.tool\.test$/],
+      [['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', `${API}=orders:delete`], 1, /^clients: the API https:\/\/orders\.tool\.test has no scope "orders:delete"; it has orders:read, orders:write$/],
+      [['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', API], 2, /^clients: --api needs URL=SCOPE\[,SCOPE\.\.\.\], got "https:\/\/orders\.tool\.test"$/],
     ];
     for (const [args, code, message] of cases) {
       const result = await clients(args);

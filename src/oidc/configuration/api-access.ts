@@ -3,21 +3,27 @@ import type { Config } from '../../config/schema.ts';
 
 /**
  * Which APIs (IDP_RESOURCES) a client may get access tokens for, and with which of their scopes:
- * client metadata `resource_scopes`, e.g. `{ "https://api.example.com": ["orders:read"] }`. A client
- * without an entry for an API gets no token for it (deny by default), whatever it asks for.
+ * client metadata `resource_scopes`, e.g. `[{ "indicator": "https://api.example.com", "scopes":
+ * ["orders:read"] }]`, shaped like IDP_RESOURCES (a list, not an object keyed by URL: MongoDB keys
+ * cannot hold dots). A client without an entry for an API gets no token for it (deny by default).
  */
 export const RESOURCE_SCOPES = 'resource_scopes';
 
-export type ResourceScopes = Record<string, string[]>;
+export type ResourceScopes = Array<{ indicator: string; scopes: string[] }>;
 
 /** What is wrong with the shape of a `resource_scopes` value, or undefined when it is well formed. */
 export function resourceScopesShapeProblem(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'resource_scopes must be an object of API indicator to a list of scopes';
-  for (const [indicator, scopes] of Object.entries(value)) {
+  if (!Array.isArray(value)) return 'resource_scopes must be a list of {"indicator", "scopes"}';
+  const seen = new Set<string>();
+  for (const [index, entry] of value.entries()) {
+    const { indicator, scopes } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    if (typeof indicator !== 'string' || indicator === '') return `resource_scopes[${index}] needs an "indicator" (the API's URL)`;
     if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => typeof scope === 'string' && scope !== '')) {
-      return `resource_scopes["${indicator}"] must be a non-empty list of scopes`;
+      return `resource_scopes[${index}] (${indicator}) needs a non-empty list of "scopes"`;
     }
+    if (seen.has(indicator)) return `resource_scopes names ${indicator} twice`;
+    seen.add(indicator);
   }
   return undefined;
 }
@@ -32,7 +38,7 @@ export function resourceScopesProblem(value: unknown, apis: Config['resources'])
   const shape = resourceScopesShapeProblem(value);
   if (shape || value === undefined) return shape;
   const byIndicator = new Map(apis.map((api) => [api.indicator, api]));
-  for (const [indicator, scopes] of Object.entries(value as ResourceScopes)) {
+  for (const { indicator, scopes } of value as ResourceScopes) {
     const api = byIndicator.get(indicator);
     if (!api) {
       const known = apis.map((each) => each.indicator).join(', ');
@@ -63,7 +69,7 @@ export function apiAccessMetadata(): NonNullable<Configuration['extraClientMetad
  */
 export function grantableScopes(ctx: { oidc?: { params?: Record<string, unknown> } }, client: Client | undefined, api: Config['resources'][number]): string[] {
   // Extra metadata keeps its own name on the client (oidc-provider camel-cases only its own properties).
-  const registered = (client as { [RESOURCE_SCOPES]?: ResourceScopes } | undefined)?.[RESOURCE_SCOPES]?.[api.indicator];
+  const registered = (client as { [RESOURCE_SCOPES]?: ResourceScopes } | undefined)?.[RESOURCE_SCOPES]?.find((entry) => entry.indicator === api.indicator)?.scopes;
   if (!registered) throw new errors.InvalidTarget(`this client is not registered for the API ${api.indicator}`);
   const requested = ctx.oidc?.params?.scope;
   if (typeof requested === 'string') {
