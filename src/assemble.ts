@@ -64,7 +64,7 @@ export interface AssembledServer {
 }
 
 /** Connections the config names, in-process stores for the rest. A server caches and never fails a write on a lost announcement. */
-export async function openStores(config: Config, { logger, redis = true }: { logger?: Logger; redis?: boolean } = {}): Promise<Stores> {
+async function openStores(config: Config, { logger, redis = true }: { logger?: Logger; redis?: boolean } = {}): Promise<Stores> {
   return createStores({
     mongodbUri: config.mongodbUri,
     redisUrl: redis ? config.redisUrl : undefined,
@@ -83,7 +83,7 @@ export async function openStores(config: Config, { logger, redis = true }: { log
 }
 
 /** The configured keys, or (outside production, where the schema requires them) keys made for this run. */
-export async function resolveKeys(config: Config, logger?: Logger): Promise<Keys> {
+async function resolveKeys(config: Config, logger?: Logger): Promise<Keys> {
   if (config.jwks && config.cookieKeys) return { jwks: config.jwks, cookieKeys: config.cookieKeys };
   // Generated keys keep `npm start` free of setup, at the price of sessions and tokens not surviving a restart.
   const generated = await generateKeySet();
@@ -93,7 +93,7 @@ export async function resolveKeys(config: Config, logger?: Logger): Promise<Keys
 }
 
 /** The clients of IDP_CLIENTS_FILE, checked by our rules (oidc-provider's follow at start). */
-export function loadStaticClients(config: Config): ClientMetadata[] {
+function loadStaticClients(config: Config): ClientMetadata[] {
   if (!config.clientsFile) return [];
   let text: string;
   try {

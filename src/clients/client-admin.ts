@@ -8,7 +8,7 @@ import type { ClientStore, StoredClient } from '../storage/ports.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
 import type { SecretBox } from './secret-box.ts';
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
 /** What an administrator says about a client; turned into oidc-provider metadata by `toMetadata`. */
 export interface ClientSpec {
@@ -247,7 +247,7 @@ export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Re
   );
 }
 
-export function fromMetadata(metadata: Record<string, unknown>): ClientSpec {
+function fromMetadata(metadata: Record<string, unknown>): ClientSpec {
   const strings = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return {

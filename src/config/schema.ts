@@ -7,7 +7,7 @@ import { LOCALES } from '../i18n/locales.ts';
  */
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */
-export const ARGON2_MIN = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+const ARGON2_MIN = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 const seconds = (what: string) =>
   z.number({ error: `must be a number of seconds for ${what}` }).int().min(1, 'must be at least 1 second');

@@ -66,7 +66,7 @@ export function demoBanner(demo: Demo, issuer: string): string[] {
  * One word for a POSIX shell, whatever it holds: single quotes, with each ' written as '\''. The
  * code comes from the query string, so anything may be in it; pasted, it stays one argument.
  */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 

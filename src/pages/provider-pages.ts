@@ -26,7 +26,7 @@ function pageLanguage(ctx: KoaContextWithOIDC) {
  * description are shown because they help the application's developer.
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#rendererror
  */
-export const renderError: RenderError = async (ctx, out) => {
+const renderError: RenderError = async (ctx, out) => {
   const { t } = pageLanguage(ctx);
   const error = typeof out.error === 'string' ? out.error : 'server_error';
   const description = error === 'server_error' ? undefined : out.error_description;
@@ -61,7 +61,7 @@ function hintIsThisSession(ctx: KoaContextWithOIDC): boolean {
  * any site, so the person confirms (ASVS 5.0 10.6.2). With a hint of this session the page submits
  * itself through a same-origin script; without JavaScript it stays a one-click confirmation.
  */
-export const logoutSource: LogoutFeature['logoutSource'] = async (ctx: KoaContextWithOIDC, form: string) => {
+const logoutSource: LogoutFeature['logoutSource'] = async (ctx: KoaContextWithOIDC, form: string) => {
   const { t } = pageLanguage(ctx);
   const client = ctx.oidc.client;
   const verified = hintIsThisSession(ctx);
@@ -70,7 +70,7 @@ export const logoutSource: LogoutFeature['logoutSource'] = async (ctx: KoaContex
   await ctx.render('logout', { title: t('logout.title'), form, clientName: client?.clientName, verified, foreignHint });
 };
 
-export const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] = async (ctx: KoaContextWithOIDC) => {
+const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] = async (ctx: KoaContextWithOIDC) => {
   const { t } = pageLanguage(ctx);
   const client = ctx.oidc.client;
   await ctx.render('logged-out', { title: t('loggedOut.title'), clientName: client?.clientName, clientUri: client?.clientUri });

@@ -12,7 +12,7 @@ export const RESOURCE_SCOPES = 'resource_scopes';
 export type ResourceScopes = Array<{ indicator: string; scopes: string[] }>;
 
 /** What is wrong with the shape of a `resource_scopes` value, or undefined when it is well formed. */
-export function resourceScopesShapeProblem(value: unknown): string | undefined {
+function resourceScopesShapeProblem(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) return 'resource_scopes must be a list of {"indicator", "scopes"}';
   const seen = new Set<string>();
