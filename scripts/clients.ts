@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../src/errors.ts';
-import { createClientAdmin, definedOnly, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
+import { definedOnly, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
 import { openTools, parseCommandLine, print, runCli, table, usageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';

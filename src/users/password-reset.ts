@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { message, translate, type Locale, type Message } from '../i18n/translate.ts';
+import { translate, type Locale, type Message } from '../i18n/translate.ts';
 import type { Config } from '../config/schema.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { AttemptCounter, OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
-import { normalizeEmail, normalizePassword } from './normalize.ts';
+import { normalizeEmail } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
