@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
+import { sleep } from '../support/eventually.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 import {
   type AuthorizationRequest,
@@ -56,8 +57,6 @@ describe('oidcc-basic-certification-test-plan', () => {
   const userinfo = (init: RequestInit) => op.browser().request(String(rp.discovery.userinfo_endpoint), init);
   const silently = async (browser: UserAgent, parameters: Record<string, string>) =>
     expectRedirect(await browser.get((await rp.request({ prompt: 'none', ...parameters })).url, REDIRECT_URI));
-  // The official modules wait 1 s (prompt=login) and 2 s (max_age=1, strictly older than 1 s).
-  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   test('oidcc-server', async () => {
     const { tokens, claims, loginShown } = await flow();
@@ -169,7 +168,7 @@ describe('oidcc-basic-certification-test-plan', () => {
 
   test('oidcc-prompt-login', async () => {
     const first = await flow();
-    await wait(1100);
+    await sleep(1100); // the official module waits 1 s (prompt=login)
     const again = await flow({ prompt: 'login' }, first.browser);
     expect(again.loginShown).toBe(true);
     expect(again.claims.sub).toBe(first.claims.sub);
@@ -194,7 +193,7 @@ describe('oidcc-basic-certification-test-plan', () => {
 
   test('oidcc-max-age-1', async () => {
     const first = await flow();
-    await wait(2000);
+    await sleep(2000); // the official module waits 2 s (max_age=1, strictly older than 1 s)
     const again = await flow({ max_age: '1' }, first.browser);
     expect(again.loginShown).toBe(true);
     expect(again.claims.auth_time).toEqual(expect.any(Number));
@@ -348,7 +347,7 @@ describe('oidcc-basic-certification-test-plan', () => {
   // Last, so that the wait overlaps the modules above instead of adding 30 s to the run.
   test('oidcc-codereuse-30seconds', async () => {
     const wait = reuse.firstUse + 30_500 - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait);
     expect(Date.now() - reuse.firstUse).toBeGreaterThanOrEqual(30_000);
     await expect(rp.exchange(reuse.request, reuse.callback)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(oidc.fetchUserInfo(rp.config, reuse.accessToken, op.user.id)).rejects.toMatchObject({ status: 401 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DuplicateUserError, type NewUser, type UserRepository } from '../../src/storage/ports.ts';
+import { sleep } from '../support/eventually.ts';
 
 export interface RepositoryUnderTest {
   users: UserRepository;
@@ -79,7 +80,7 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
     test('sets and removes the full name, and the change moves updatedAt', async () => {
       const created = await users.create(newUser());
       expect(created.name).toBeUndefined();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(5);
       await users.setName(created.id, 'Grace Hopper');
       const named = await users.findById(created.id);
       expect(named?.name).toBe('Grace Hopper');
@@ -120,7 +121,7 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       const created = [];
       for (let index = 0; index < 3; index += 1) {
         created.push(await users.create(newUser({ email: `${tag}-${index}@example.com` })));
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await sleep(5);
       }
       const firstPage = await users.list({ search: tag.toUpperCase(), skip: 0, limit: 2 });
       expect(firstPage.total).toBe(3);

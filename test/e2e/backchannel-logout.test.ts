@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { dropIsolation, isolation } from '../support/backends.ts';
+import { sleep } from '../support/eventually.ts';
 import { type LogoutReceiver, startLogoutReceiver } from '../support/logout-receiver.ts';
 import { newAccount, registerAndConsent, RelyingParty, RP_POST_LOGOUT_URI, rpClient } from '../support/relying-party.ts';
 import { startTestApp, type RunningApp } from '../support/test-app.ts';
@@ -57,7 +58,7 @@ describe('back-channel logout', () => {
 
   test('a receiver on a private address that is not listed is not called (SSRF protection)', async () => {
     await logOut(untrusted);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     expect(refused.tokens).toHaveLength(0);
   });
 });

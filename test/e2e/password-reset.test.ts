@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { dropIsolation, isolation } from '../support/backends.ts';
+import { sleep } from '../support/eventually.ts';
 import {
   allowConsent,
   newAccount,
@@ -61,7 +62,7 @@ describe('password reset', () => {
     expect(unknown.status).toBe(known.status);
     expect(mainText(unknown, 'nobody-at-all@example.com')).toBe(mainText(known, account.email));
     expect((await smtp.waitFor(account.email)).subject).toBe('Reset your password');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(smtp.messages.some((mail) => mail.text?.includes('nobody-at-all'))).toBe(false);
   });
 
@@ -138,7 +139,7 @@ describe('password reset', () => {
       const forgot = expectPage(await agent.get(new URL(`${new URL(loginPage.url).pathname}/forgot`, loginPage.url)));
       await agent.submit(forgot, 'form[action$="/forgot"]', { email: account.email });
       const link = linkIn(await smtp.waitFor(account.email), `${shortLived.url}/reset-password?token=`);
-      await new Promise((resolve) => setTimeout(resolve, 1300));
+      await sleep(1300);
       expect(expectPage(await agent.get(link)).$('h1').text()).toBe('Link not valid');
     } finally {
       await shortLived.close();
@@ -151,7 +152,7 @@ describe('password reset', () => {
       const page = (await askForReset(browserAt(`10.9.1.${index}`), account.email)).page;
       expect(page.$('h1').text()).toBe('Check your email');
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const resets = smtp.messages.filter((mail) => mail.subject === 'Reset your password' && mail.text?.includes(account.username));
     expect(resets).toHaveLength(2); // the third request got the same answer but no email
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { dropIsolation, isolation } from '../support/backends.ts';
+import { sleep } from '../support/eventually.ts';
 import { newAccount, openAuthorization, registerAndConsent, RelyingParty, RP_REDIRECT_URI, rpClient } from '../support/relying-party.ts';
 import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectRedirect, UserAgent } from '../support/user-agent.ts';
@@ -45,7 +46,7 @@ describe('authorization request parameters', () => {
     expect(tokens.claims()?.auth_time).toEqual(expect.any(Number));
     expect(tokens.claims()?.amr).toEqual(['pwd']);
     expect((await silently(agent, { max_age: '60' })).searchParams.get('code')).toEqual(expect.any(String));
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await sleep(2100);
     expect((await silently(agent, { max_age: '1' })).searchParams.get('error')).toBe('login_required');
     const page = await openAuthorization(agent, await rp.authorize({ max_age: '1' }));
     expect(page.$('h1').text()).toBe('Sign in');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Cookie } from 'tough-cookie';
 import { dropIsolation, isolation } from '../support/backends.ts';
+import { sleep } from '../support/eventually.ts';
 import {
   allowConsent,
   newAccount,
@@ -66,17 +67,17 @@ describe('sessions (real Redis)', () => {
       const idle = new UserAgent();
       await registerAndConsent(idle, await shortRp.authorize(), newAccount('idle'));
       expect(await silently(idle)).toBeNull();
-      await new Promise((resolve) => setTimeout(resolve, 4500)); // lifetimes are whole seconds
+      await sleep(4500); // lifetimes are whole seconds
       expect(await silently(idle)).toBe('login_required');
 
       const busy = new UserAgent();
       await registerAndConsent(busy, await shortRp.authorize(), newAccount('busy'));
       for (let second = 1; second <= 4; second += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 1000)); // used well within the idle time
+        await sleep(1000); // used well within the idle time
         expect(await silently(busy)).toBeNull();
       }
       // 2.5 s after its last use the idle timeout alone would keep it, but it is past 6 s since sign-in.
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await sleep(2500);
       expect(await silently(busy)).toBe('login_required');
     } finally {
       await short.close();

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createPasswordHasher } from '../../src/users/password-hasher.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
+import { sleep } from '../support/eventually.ts';
 import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient, signInFrom } from '../support/relying-party.ts';
 import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Brute-force defence against the real Redis, with short windows so that the tests can see each

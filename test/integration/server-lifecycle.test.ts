@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as cheerio from 'cheerio';
 import { freePort } from '../../scripts/lib/local-services.ts';
+import { sleep } from '../support/eventually.ts';
 import { spawnServer, type ServerProcess, waitUntilReady } from '../support/server-process.ts';
 
 /** An address of this machine that is not loopback, to see what the server answers on. */
@@ -98,7 +99,7 @@ describe('the server process: where it listens, what it prints, how it stops', (
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => server.child.once('exit', (code) => resolve({ code, at: Date.now() })));
     const signalled = Date.now();
     server.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'stopping', reason: 'the server is shutting down' });

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from './eventually.ts';
 
 export interface LogoutReceiver {
   /** Where the client registers its backchannel_logout_uri. */
@@ -37,7 +38,7 @@ export async function startLogoutReceiver(): Promise<LogoutReceiver> {
     tokens,
     requests,
     async waitFor(count) {
-      for (let attempt = 0; attempt < 40 && tokens.length < count; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      await eventually(async () => tokens.length, (received) => received >= count, 2000);
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -1,5 +1,6 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { sleep } from './eventually.ts';
 
 export interface TestSmtpServer {
   url: string;
@@ -41,7 +42,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
           taken.add(mail);
           return mail;
         }
-        await new Promise((resolve) => setTimeout(resolve, 25));
+        await sleep(25);
       }
       throw new Error(`no email to ${to} within ${timeoutMs} ms (got ${messages.length} in all)`);
     },
