@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { AttemptCounter } from '../../src/storage/ports.ts';
+import type { TestClock } from '../support/clock.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** One suite for every failure-counter store used by brute-force defence. */
-export function describeAttemptCounterContract(name: string, open: () => Promise<{ counter: AttemptCounter; close(): Promise<void> }>): void {
+/** One suite for every failure-counter store used by brute-force defence; `clock` is the time the store reads. */
+export function describeAttemptCounterContract(
+  name: string,
+  clock: TestClock,
+  open: () => Promise<{ counter: AttemptCounter; close(): Promise<void> }>,
+): void {
   describe(`attempt counter contract: ${name}`, () => {
     let counter: AttemptCounter;
     let close: () => Promise<void>;
@@ -18,7 +21,7 @@ export function describeAttemptCounterContract(name: string, open: () => Promise
       const key = randomUUID();
       expect(await counter.get(key)).toBeUndefined();
       const first = await counter.recordFailure(key, 60, 'sliding');
-      await sleep(5);
+      await clock.advance(5);
       const second = await counter.recordFailure(key, 60, 'sliding');
       expect(first.count).toBe(1);
       expect(second).toEqual({ count: 2, first: first.first, last: expect.any(Number) });
@@ -44,10 +47,10 @@ export function describeAttemptCounterContract(name: string, open: () => Promise
       const fixed = randomUUID();
       await counter.recordFailure(sliding, 2, 'sliding');
       await counter.recordFailure(fixed, 2, 'fixed');
-      await sleep(1200);
+      await clock.advance(1200);
       await counter.recordFailure(sliding, 2, 'sliding');
       await counter.recordFailure(fixed, 2, 'fixed');
-      await sleep(1200);
+      await clock.advance(1200);
       expect((await counter.get(sliding))?.count).toBe(2);
       expect(await counter.get(fixed)).toBeUndefined();
     });

@@ -1,4 +1,6 @@
 import { createMemoryAttemptCounter } from '../../src/storage/memory/memory-attempt-counter.ts';
+import { fakeClock } from '../support/clock.ts';
 import { describeAttemptCounterContract } from './attempt-counter.contract.ts';
 
-describeAttemptCounterContract('memory', async () => ({ counter: createMemoryAttemptCounter(), close: async () => {} }));
+const clock = fakeClock();
+describeAttemptCounterContract('memory', clock, async () => ({ counter: createMemoryAttemptCounter(clock.now), close: async () => {} }));

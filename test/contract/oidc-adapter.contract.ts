@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
 import { AlreadyConsumedError } from '../../src/storage/oidc-models.ts';
 import type { OidcAdapterFactory, OidcStore } from '../../src/storage/ports.ts';
+import type { TestClock } from '../support/clock.ts';
 
 export interface AdapterUnderTest extends Omit<OidcStore, 'adapter'> {
   factory: OidcAdapterFactory;
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const epoch = () => Math.floor(Date.now() / 1000);
 
 function token(extra: Partial<AdapterPayload> = {}): AdapterPayload {
@@ -19,9 +19,14 @@ function token(extra: Partial<AdapterPayload> = {}): AdapterPayload {
 /**
  * One suite for every oidc-provider storage adapter: what oidc-provider relies on (find, upsert,
  * consume, destroy, indexes, revoke by grant) and what we promise on top (atomic consume, TTLs that
- * follow the model's lifetime plus clock tolerance, no index left behind).
+ * follow the model's lifetime plus clock tolerance, no index left behind). `clock` is the time the
+ * store reads.
  */
-export function describeOidcAdapterContract(name: string, open: (clockTolerance: number) => Promise<AdapterUnderTest>): void {
+export function describeOidcAdapterContract(
+  name: string,
+  clock: TestClock,
+  open: (clockTolerance: number) => Promise<AdapterUnderTest>,
+): void {
   describe(`oidc adapter contract: ${name}`, () => {
     // One store per clock tolerance, shared by every model, as in one server process.
     const opened = new Map<number, Promise<AdapterUnderTest>>();
@@ -58,7 +63,7 @@ export function describeOidcAdapterContract(name: string, open: (clockTolerance:
       await sessions.upsert('short', { uid: 'short-uid' }, 1);
       await clients.upsert('forever', { client_id: 'forever' });
       expect(await sessions.findByUid('short-uid')).toEqual({ uid: 'short-uid' });
-      await sleep(1300);
+      await clock.advance(1300);
       expect(await sessions.find('short')).toBeUndefined();
       expect(await sessions.findByUid('short-uid')).toBeUndefined();
       expect(await clients.find('forever')).toEqual({ client_id: 'forever' });
@@ -67,9 +72,9 @@ export function describeOidcAdapterContract(name: string, open: (clockTolerance:
     test('clock tolerance is added to every lifetime', async () => {
       const adapter = await adapterFor('AuthorizationCode', 1);
       await adapter.upsert('padded', token(), 1);
-      await sleep(1300);
+      await clock.advance(1300);
       expect(await adapter.find('padded')).toBeDefined();
-      await sleep(1000);
+      await clock.advance(1000);
       expect(await adapter.find('padded')).toBeUndefined();
     });
 
@@ -80,7 +85,7 @@ export function describeOidcAdapterContract(name: string, open: (clockTolerance:
       const found = await adapter.find('code-1');
       expect(typeof found?.consumed).toBe('number');
       expect(found?.consumed).toBeGreaterThanOrEqual(epoch() - 1);
-      await sleep(1300);
+      await clock.advance(1300);
       expect(await adapter.find('code-1')).toBeUndefined();
     });
 
@@ -127,7 +132,7 @@ export function describeOidcAdapterContract(name: string, open: (clockTolerance:
       const refreshTokens = await adapterFor('RefreshToken');
       await refreshTokens.upsert('long', token({ grantId }), 4);
       await accessTokens.upsert('short', token({ grantId }), 1);
-      await sleep(1300);
+      await clock.advance(1300);
       await accessTokens.revokeByGrantId(grantId);
       expect(await refreshTokens.find('long')).toBeUndefined();
     });

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { OneTimeTokenStore } from '../../src/storage/ports.ts';
+import type { TestClock } from '../support/clock.ts';
 
-/** One suite for every single-use token store (verification and reset links). */
-export function describeTokenStoreContract(name: string, open: () => Promise<{ tokens: OneTimeTokenStore; close(): Promise<void> }>): void {
+/** One suite for every single-use token store (verification and reset links); `clock` is the time the store reads. */
+export function describeTokenStoreContract(
+  name: string,
+  clock: TestClock,
+  open: () => Promise<{ tokens: OneTimeTokenStore; close(): Promise<void> }>,
+): void {
   describe(`one-time token store contract: ${name}`, () => {
     let tokens: OneTimeTokenStore;
     let close: () => Promise<void>;
@@ -38,7 +43,7 @@ export function describeTokenStoreContract(name: string, open: () => Promise<{ t
     test('a token expires', async () => {
       const hash = randomUUID();
       await tokens.save('verify', hash, { userId: 'u3' }, 1);
-      await new Promise((resolve) => setTimeout(resolve, 1200));
+      await clock.advance(1200);
       expect(await tokens.consume('verify', hash)).toBeUndefined();
     });
   });
