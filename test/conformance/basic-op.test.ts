@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { sleep } from '../support/eventually.ts';
+import { isLoginPage } from '../support/relying-party.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 import {
   type AuthorizationRequest,
   type ConformanceRp,
   expectValidIdTokenClaims,
-  isLoginPage,
   OpUnderTest,
   planClient,
   REDIRECT_URI,

@@ -21,7 +21,7 @@ describe('behind a TLS-terminating proxy', () => {
     expect(issuer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     // openid-client talks to the https issuer through the same proxy rewrite as the browser.
     const agent = new UserAgent({ behindTlsProxy: true });
-    rp = await RelyingParty.discover(issuer, client, (url, options) => agent.request(url, options as unknown as RequestInit));
+    rp = await RelyingParty.discover(issuer, client, { fetch: (url, options) => agent.request(url, options as unknown as RequestInit) });
   });
   afterAll(async () => {
     await server?.close();

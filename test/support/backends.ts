@@ -12,8 +12,16 @@ export function backendUrls(): { redisUrl: string; mongodbUri: string } {
   return { redisUrl, mongodbUri };
 }
 
+/** Where one test file keeps its data: its own Redis key prefix and its own database. */
+export interface Isolation {
+  redisKeyPrefix: string;
+  mongodbUri: string;
+  redisUrl: string;
+  databaseName: string;
+}
+
 /** A key prefix and a database name that belong to one test file only. */
-export function isolation(label: string): { redisKeyPrefix: string; mongodbUri: string; redisUrl: string; databaseName: string } {
+export function isolation(label: string): Isolation {
   const { redisUrl, mongodbUri } = backendUrls();
   const id = `${label.replace(/[^a-z0-9]/gi, '').slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const url = new URL(mongodbUri);
@@ -22,7 +30,7 @@ export function isolation(label: string): { redisKeyPrefix: string; mongodbUri: 
 }
 
 /** Removes everything a test file wrote: its Redis keys and its database. */
-export async function dropIsolation({ redisKeyPrefix, redisUrl, mongodbUri }: ReturnType<typeof isolation>): Promise<void> {
+export async function dropIsolation({ redisKeyPrefix, redisUrl, mongodbUri }: Isolation): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
     let cursor = '0';

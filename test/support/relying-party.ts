@@ -20,11 +20,25 @@ export function rpClient(overrides: Partial<ClientMetadata> = {}): ClientMetadat
   };
 }
 
-export interface Authorization {
+/** An authorization request as the app sent it; a hand-built one may leave out state or nonce. */
+export interface AuthorizationRequest {
   url: URL;
   codeVerifier: string;
+  state?: string | undefined;
+  nonce?: string | undefined;
+}
+
+/** What `RelyingParty.authorize` sends: always with state and nonce. */
+export interface Authorization extends AuthorizationRequest {
   state: string;
   nonce: string;
+}
+
+export interface DiscoverOptions {
+  /** Replaces the HTTP client, e.g. to reach an https issuer through a test proxy. */
+  fetch?: oidc.CustomFetch | undefined;
+  /** How the client authenticates at the token endpoint; openid-client's default for its metadata otherwise. */
+  auth?: oidc.ClientAuth | undefined;
 }
 
 /**
@@ -38,9 +52,8 @@ export class RelyingParty {
     this.config = config;
   }
 
-  /** `fetch` replaces the HTTP client, e.g. to reach an https issuer through a test proxy. */
-  static async discover(issuer: string, client: ClientMetadata, fetch?: oidc.CustomFetch): Promise<RelyingParty> {
-    const config = await oidc.discovery(new URL(issuer), client.client_id, client.client_secret, undefined, {
+  static async discover(issuer: string, client: ClientMetadata, { fetch, auth }: DiscoverOptions = {}): Promise<RelyingParty> {
+    const config = await oidc.discovery(new URL(issuer), client.client_id, client.client_secret, auth, {
       execute: [oidc.allowInsecureRequests],
       ...(fetch ? { [oidc.customFetch]: fetch } : {}),
     });
@@ -65,10 +78,10 @@ export class RelyingParty {
     return { url, codeVerifier, state, nonce };
   }
 
-  exchange(authorization: Authorization, callback: URL) {
+  exchange(authorization: AuthorizationRequest, callback: URL) {
     return oidc.authorizationCodeGrant(this.config, callback, {
       pkceCodeVerifier: authorization.codeVerifier,
-      expectedState: authorization.state,
+      expectedState: authorization.state ?? oidc.skipStateCheck,
       expectedNonce: authorization.nonce,
       idTokenExpected: true,
     });
@@ -131,6 +144,47 @@ export async function signInFrom(agent: UserAgent, loginPage: Page, login: strin
 
 export async function allowConsent(agent: UserAgent, consentPage: Page): Promise<URL> {
   return expectRedirect(await agent.submit(consentPage, 'form[action$="/confirm"]', {}, RP_REDIRECT_URI));
+}
+
+export function isLoginPage(page: Page): boolean {
+  return page.$('form[action$="/login"] input[name=password]').length > 0;
+}
+
+export interface AuthorizationResult {
+  /** Where the browser was sent back to the app, with the response parameters. */
+  callback: URL;
+  /** Whether the server asked the person to sign in during this request. */
+  loginShown: boolean;
+  consentShown: boolean;
+}
+
+/**
+ * Plays the browser for one authorization request of a person with an account: signs in when the
+ * server asks, allows consent when asked, and returns where the browser was sent back to the app.
+ */
+export async function authorizeAs(
+  agent: UserAgent,
+  url: URL,
+  person: { login: string; password: string },
+  init: RequestInit = {},
+): Promise<AuthorizationResult> {
+  let result = await agent.follow(url, init, RP_REDIRECT_URI);
+  let loginShown = false;
+  let consentShown = false;
+  for (let step = 0; step < 3 && !result.redirectedTo; step += 1) {
+    const page = expectPage(result);
+    if (isLoginPage(page)) {
+      loginShown = true;
+      result = await signInFrom(agent, page, person.login, person.password);
+    } else if (page.$('form[action$="/confirm"]').length > 0) {
+      consentShown = true;
+      return { callback: await allowConsent(agent, page), loginShown, consentShown };
+    } else {
+      throw new Error(`unexpected page ${page.status} ${page.url}: ${page.$('main').text().trim().slice(0, 300)}`);
+    }
+  }
+  if (!result.redirectedTo) throw new Error('the server never sent the browser back to the app');
+  return { callback: result.redirectedTo, loginShown, consentShown };
 }
 
 /** The whole browser side for a new user: register, consent, back at the app with a code. */

@@ -2,10 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
-import { dropIsolation, isolation } from '../../support/backends.ts';
-import { allowConsent, signInFrom } from '../../support/relying-party.ts';
+import { dropIsolation, type Isolation, isolation } from '../../support/backends.ts';
+import {
+  type AuthorizationRequest,
+  type AuthorizationResult,
+  authorizeAs,
+  RelyingParty,
+  RP_REDIRECT_URI,
+  rpClient,
+} from '../../support/relying-party.ts';
 import { startTestApp, type RunningApp } from '../../support/test-app.ts';
-import { expectPage, type Page, UserAgent } from '../../support/user-agent.ts';
+import { UserAgent } from '../../support/user-agent.ts';
 
 /**
  * The OpenID Provider under test, set up the way the OpenID Foundation's conformance suite expects
@@ -14,23 +21,20 @@ import { expectPage, type Page, UserAgent } from '../../support/user-agent.ts';
  * in /callback and post-logout redirect URIs ending in /post_logout_redirect, and a test user with
  * every profile claim we hold.
  */
-export const REDIRECT_URI = 'https://rp.example.test/callback';
+export const REDIRECT_URI = RP_REDIRECT_URI;
 export const POST_LOGOUT_REDIRECT_URI = 'https://rp.example.test/post_logout_redirect';
 
 export type ClientAuth = 'client_secret_basic' | 'client_secret_post';
 
 export function planClient(clientId: string, auth: ClientAuth = 'client_secret_basic', overrides: Partial<ClientMetadata> = {}): ClientMetadata {
-  return {
+  return rpClient({
     client_id: clientId,
     client_secret: randomBytes(32).toString('base64url'),
     client_name: `Conformance ${clientId}`,
-    redirect_uris: [REDIRECT_URI],
     post_logout_redirect_uris: [POST_LOGOUT_REDIRECT_URI],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
     token_endpoint_auth_method: auth,
     ...overrides,
-  };
+  });
 }
 
 export interface TestUser {
@@ -41,31 +45,25 @@ export interface TestUser {
   name: string;
 }
 
-export interface AuthorizationRequest {
-  url: URL;
-  state?: string;
-  nonce?: string;
-  codeVerifier: string;
-}
+export type { AuthorizationRequest, AuthorizationResult };
 
-export interface AuthorizationResult {
-  /** Where the browser was sent back to the client, with the response parameters. */
-  callback: URL;
-  /** Whether the provider asked the person to sign in during this request. */
-  loginShown: boolean;
-  consentShown: boolean;
-}
-
-/** One relying party: openid-client with the client's registered authentication method. */
+/**
+ * One relying party: the shared one (openid-client with the client's registered authentication
+ * method), plus what the conformance modules do by hand.
+ */
 export class ConformanceRp {
-  readonly config: oidc.Configuration;
+  readonly party: RelyingParty;
   readonly metadata: ClientMetadata;
   private readonly fetchJson: (url: string) => Promise<unknown>;
 
-  constructor(config: oidc.Configuration, metadata: ClientMetadata, fetchJson: (url: string) => Promise<unknown>) {
-    this.config = config;
+  constructor(party: RelyingParty, metadata: ClientMetadata, fetchJson: (url: string) => Promise<unknown>) {
+    this.party = party;
     this.metadata = metadata;
     this.fetchJson = fetchJson;
+  }
+
+  get config(): oidc.Configuration {
+    return this.party.config;
   }
 
   get discovery(): oidc.ServerMetadata {
@@ -96,12 +94,7 @@ export class ConformanceRp {
   }
 
   exchange(request: AuthorizationRequest, callback: URL) {
-    return oidc.authorizationCodeGrant(this.config, callback, {
-      pkceCodeVerifier: request.codeVerifier,
-      expectedState: request.state ?? oidc.skipStateCheck,
-      expectedNonce: request.nonce,
-      idTokenExpected: true,
-    });
+    return this.party.exchange(request, callback);
   }
 
   /** Verifies an ID token's signature and standard claims against the published JWKS. */
@@ -121,9 +114,9 @@ export class ConformanceRp {
 export class OpUnderTest {
   readonly server: RunningApp;
   readonly user: TestUser;
-  private readonly scope: ReturnType<typeof isolation>;
+  private readonly scope: Isolation;
 
-  private constructor(server: RunningApp, user: TestUser, scope: ReturnType<typeof isolation>) {
+  private constructor(server: RunningApp, user: TestUser, scope: Isolation) {
     this.server = server;
     this.user = user;
     this.scope = scope;
@@ -162,43 +155,22 @@ export class OpUnderTest {
   async relyingParty(metadata: ClientMetadata): Promise<ConformanceRp> {
     const secret = String(metadata.client_secret);
     const auth = metadata.token_endpoint_auth_method === 'client_secret_post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
-    const config = await oidc.discovery(new URL(this.issuer), String(metadata.client_id), undefined, auth, { [oidc.customFetch]: this.fetch });
-    config[oidc.customFetch] = this.fetch;
-    return new ConformanceRp(config, metadata, (url) => this.fetchJson(url));
+    const party = await RelyingParty.discover(this.issuer, metadata, { fetch: this.fetch, auth });
+    return new ConformanceRp(party, metadata, (url) => this.fetchJson(url));
   }
 
   /**
    * Plays the browser for one authorization request: signs the test user in when the provider asks,
    * allows consent when asked, and returns where the browser was sent back to the client.
    */
-  async authorize(browser: UserAgent, request: AuthorizationRequest, init: RequestInit = {}): Promise<AuthorizationResult> {
-    let result = await browser.follow(request.url, init, REDIRECT_URI);
-    let loginShown = false;
-    let consentShown = false;
-    for (let step = 0; step < 3 && !result.redirectedTo; step += 1) {
-      const page = expectPage(result);
-      if (isLoginPage(page)) {
-        loginShown = true;
-        result = await signInFrom(browser, page, this.user.username, this.user.password);
-      } else if (page.$('form[action$="/confirm"]').length > 0) {
-        consentShown = true;
-        return { callback: await allowConsent(browser, page), loginShown, consentShown };
-      } else {
-        throw new Error(`unexpected page ${page.status} ${page.url}: ${page.$('main').text().trim().slice(0, 300)}`);
-      }
-    }
-    if (!result.redirectedTo) throw new Error('the provider never sent the browser back to the client');
-    return { callback: result.redirectedTo, loginShown, consentShown };
+  authorize(browser: UserAgent, request: AuthorizationRequest, init: RequestInit = {}): Promise<AuthorizationResult> {
+    return authorizeAs(browser, request.url, { login: this.user.username, password: this.user.password }, init);
   }
 
   async close(): Promise<void> {
     await this.server.close();
     await dropIsolation(this.scope);
   }
-}
-
-export function isLoginPage(page: Page): boolean {
-  return page.$('form[action$="/login"] input[name=password]').length > 0;
 }
 
 /** The ID token claims checks every OIDCC module makes (OpenID Connect Core §3.1.3.7). */
