@@ -1,58 +1,49 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import {
   allowConsent,
   newAccount,
   type NewAccount,
   openAuthorization,
   registerAndConsent,
-  RelyingParty,
   RP_REDIRECT_URI,
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
 import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
 /** The self-service account page, on real Redis, MongoDB and SMTP. */
 describe('account page', () => {
-  const scope = isolation('account-page');
   const client = rpClient();
   let smtp: TestSmtpServer;
-  let server: RunningApp;
-  let rp: RelyingParty;
-
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    server = await startTestApp({ backends: scope, clients: () => [client], env: { SMTP_URL: smtp.url } });
-    rp = await RelyingParty.discover(server.url, client);
   });
+  const app = useTestApp('account-page', () => ({ clients: () => [client], env: { SMTP_URL: smtp.url }, relyingParty: client }));
   afterAll(async () => {
-    await server?.close();
     await smtp?.close();
-    await dropIsolation(scope);
   });
 
   /** A person who registered through the app, then opens /account in a browser of their own. */
   const person = async (label: string): Promise<{ account: NewAccount; agent: UserAgent; page: Page }> => {
     const account = newAccount(label);
-    await registerAndConsent(new UserAgent(), await rp.authorize(), account);
+    await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
     await smtp.waitFor(account.email);
     const agent = new UserAgent();
-    const loginPage = expectPage(await agent.get(new URL('/account', server.url)));
+    const loginPage = expectPage(await agent.get(new URL('/account', app.server.url)));
     expect(loginPage.$('h1').text()).toBe('Sign in');
     const page = expectPage(await signInFrom(agent, loginPage, account.username, account.password));
     return { account, agent, page };
   };
   /** Whether the browser still has a sign-in session here (prompt=none says login_required if not). */
   const signedIn = async (agent: UserAgent) =>
-    expectRedirect(await agent.get((await rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI)).searchParams.get('error') !==
+    expectRedirect(await agent.get((await app.rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI)).searchParams.get('error') !==
     'login_required';
 
   test('anyone not signed in is sent to sign in and brought back, without a consent screen', async () => {
     const { account, page } = await person('visitor');
-    expect(page.url).toBe(`${server.url}/account`);
+    expect(page.url).toBe(`${app.server.url}/account`);
     expect(page.$('h1').text()).toBe('Your account');
     expect(page.$('#username').val()).toBe(account.username);
     expect(page.headers.get('cache-control')).toBe('no-store');
@@ -78,9 +69,9 @@ describe('account page', () => {
       await agent.submit(saved, 'form[action="/account/profile"]', { username: renamed, email: newEmail, currentPassword: account.password }),
     );
     expect(changed.$('.flash').text()).toBe(`Profile saved. We sent a link to ${newEmail} to verify it.`);
-    const user = await server.stores.users.findByEmail(newEmail);
+    const user = await app.server.stores.users.findByEmail(newEmail);
     expect(user?.emailVerified).toBe(false);
-    const link = linkIn(await smtp.waitFor(newEmail), `${server.url}/verify-email?token=`);
+    const link = linkIn(await smtp.waitFor(newEmail), `${app.server.url}/verify-email?token=`);
     const verifyPage = expectPage(await agent.get(link));
     expect(expectPage(await agent.submit(verifyPage, 'form[action="/verify-email"]')).$('h1').text()).toBe('Email verified');
   });
@@ -96,23 +87,23 @@ describe('account page', () => {
     const saved = expectPage(await agent.submit(page, 'form[action="/account/profile"]', { ...fields, name: '  Grace Hopper ' }));
     expect(saved.$('.flash').text()).toBe('Profile saved.');
     expect(saved.$('#name').val()).toBe('Grace Hopper');
-    const authorization = await rp.authorize({ scope: 'openid profile' });
+    const authorization = await app.rp.authorize({ scope: 'openid profile' });
     const consent = expectPage(await agent.get(authorization.url, RP_REDIRECT_URI));
-    const tokens = await rp.exchange(authorization, await allowConsent(agent, consent));
-    expect((await rp.userinfo(tokens.access_token, tokens.claims()?.sub ?? '')).name).toBe('Grace Hopper');
+    const tokens = await app.rp.exchange(authorization, await allowConsent(agent, consent));
+    expect((await app.rp.userinfo(tokens.access_token, tokens.claims()?.sub ?? '')).name).toBe('Grace Hopper');
 
-    const reopened = expectPage(await agent.get(new URL('/account', server.url)));
+    const reopened = expectPage(await agent.get(new URL('/account', app.server.url)));
     expect(reopened.$('#name').val()).toBe('Grace Hopper');
     const cleared = expectPage(await agent.submit(reopened, 'form[action="/account/profile"]', { ...fields, name: '' }));
     expect(cleared.$('#name')).toHaveLength(1);
     expect(cleared.$('#name').val() ?? '').toBe(''); // an empty value is left out of the HTML
-    expect((await server.stores.users.findByEmail(account.email))?.name).toBeUndefined();
+    expect((await app.server.stores.users.findByEmail(account.email))?.name).toBeUndefined();
   });
 
   test('changing the password needs the current one, applies the policy and signs out the other sessions', async () => {
     const { account, agent, page } = await person('password');
     const otherDevice = new UserAgent();
-    await openAuthorization(otherDevice, await rp.authorize()).then(async (loginPage) => signInFrom(otherDevice, loginPage, account.username, account.password));
+    await openAuthorization(otherDevice, await app.rp.authorize()).then(async (loginPage) => signInFrom(otherDevice, loginPage, account.username, account.password));
     expect(await signedIn(otherDevice)).toBe(true);
 
     const wrong = expectPage(await agent.submit(page, 'form[action="/account/password"]', { currentPassword: 'nope', password: 'x', confirmPassword: 'x' }));
@@ -134,16 +125,16 @@ describe('account page', () => {
     // The person registered on another device, where the app got its tokens.
     const account = newAccount('revoke');
     const otherDevice = new UserAgent();
-    const there = await rp.authorize();
-    const otherTokens = await rp.exchange(there, await registerAndConsent(otherDevice, there, account));
+    const there = await app.rp.authorize();
+    const otherTokens = await app.rp.exchange(there, await registerAndConsent(otherDevice, there, account));
     await smtp.waitFor(account.email);
     // This browser: signed in on the account page, and the app signed in here as well.
     const agent = new UserAgent();
-    await signInFrom(agent, expectPage(await agent.get(new URL('/account', server.url))), account.username, account.password);
-    const here = await rp.authorize();
-    const ownTokens = await rp.exchange(here, await allowConsent(agent, expectPage(await agent.get(here.url, RP_REDIRECT_URI))));
-    const page = expectPage(await agent.get(new URL('/account', server.url))); // the app's sign-in renewed the session's id
-    expect([await rp.active(otherTokens), await rp.active(ownTokens)]).toEqual([
+    await signInFrom(agent, expectPage(await agent.get(new URL('/account', app.server.url))), account.username, account.password);
+    const here = await app.rp.authorize();
+    const ownTokens = await app.rp.exchange(here, await allowConsent(agent, expectPage(await agent.get(here.url, RP_REDIRECT_URI))));
+    const page = expectPage(await agent.get(new URL('/account', app.server.url))); // the app's sign-in renewed the session's id
+    expect([await app.rp.active(otherTokens), await app.rp.active(ownTokens)]).toEqual([
       { access: true, refresh: true },
       { access: true, refresh: true },
     ]);
@@ -153,12 +144,12 @@ describe('account page', () => {
       await agent.submit(page, 'form[action="/account/password"]', { currentPassword: account.password, password: next, confirmPassword: next }),
     );
     expect(done.$('.flash').text()).toBe('Password changed. 1 other session was signed out.');
-    expect([await rp.active(otherTokens), await rp.active(ownTokens)]).toEqual([
+    expect([await app.rp.active(otherTokens), await app.rp.active(ownTokens)]).toEqual([
       { access: false, refresh: false },
       { access: false, refresh: false },
     ]);
-    await expect(rp.refresh(otherTokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(rp.refresh(ownTokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(app.rp.refresh(otherTokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(app.rp.refresh(ownTokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
     // The person just proved the current password here: this session is kept, the other one is not.
     expect(await signedIn(agent)).toBe(true);
     expect(await signedIn(otherDevice)).toBe(false);
@@ -167,10 +158,10 @@ describe('account page', () => {
   test('connected apps are listed; removing one revokes its grant, and its refresh token is refused', async () => {
     const account = newAccount('apps');
     const appBrowser = new UserAgent();
-    const authorization = await rp.authorize();
-    const tokens = await rp.exchange(authorization, await registerAndConsent(appBrowser, authorization, account));
+    const authorization = await app.rp.authorize();
+    const tokens = await app.rp.exchange(authorization, await registerAndConsent(appBrowser, authorization, account));
     const agent = new UserAgent();
-    const page = expectPage(await signInFrom(agent, expectPage(await agent.get(new URL('/account', server.url))), account.username, account.password));
+    const page = expectPage(await signInFrom(agent, expectPage(await agent.get(new URL('/account', app.server.url))), account.username, account.password));
     const apps = page.$('ul.apps > li');
     expect(apps.length).toBe(1);
     expect(apps.find('strong').text()).toBe('Example App');
@@ -180,14 +171,14 @@ describe('account page', () => {
     const removed = expectPage(await agent.submit(page, 'form[action="/account/apps/revoke"]'));
     expect(removed.$('.flash').text()).toBe('Example App can no longer access your account.');
     expect(removed.$('ul.apps li').length).toBe(0);
-    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(rp.userinfo(tokens.access_token, tokens.claims()?.sub ?? '')).rejects.toMatchObject({ status: 401 });
+    await expect(app.rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(app.rp.userinfo(tokens.access_token, tokens.claims()?.sub ?? '')).rejects.toMatchObject({ status: 401 });
   });
 
   test('sign out everywhere ends every session, this one included', async () => {
     const { agent, page, account } = await person('everywhere');
     const otherDevice = new UserAgent();
-    await signInFrom(otherDevice, await openAuthorization(otherDevice, await rp.authorize()), account.username, account.password);
+    await signInFrom(otherDevice, await openAuthorization(otherDevice, await app.rp.authorize()), account.username, account.password);
     const done = expectPage(await agent.submit(page, 'form[action="/account/sign-out-everywhere"]'));
     expect(done.$('h1').text()).toBe('You have been signed out');
     expect(await signedIn(otherDevice)).toBe(false);
@@ -197,7 +188,7 @@ describe('account page', () => {
   test('a forged account form is refused', async () => {
     const { agent } = await person('forged');
     const forged = expectPage(
-      await agent.follow(new URL('/account/sign-out-everywhere', server.url), {
+      await agent.follow(new URL('/account/sign-out-everywhere', app.server.url), {
         method: 'POST',
         body: new URLSearchParams({ csrf: 'a.b' }),
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },

@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { sleep } from '../support/eventually.ts';
 import { type LogoutReceiver, startLogoutReceiver } from '../support/logout-receiver.ts';
 import { newAccount, registerAndConsent, RelyingParty, RP_POST_LOGOUT_URI, rpClient } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 describe('back-channel logout', () => {
-  const scope = isolation('backchannel');
   let allowed: LogoutReceiver;
   let refused: LogoutReceiver;
-  let server: RunningApp;
   const trusted = rpClient({ client_id: 'bcl-trusted', backchannel_logout_session_required: true });
   const untrusted = rpClient({ client_id: 'bcl-untrusted', backchannel_logout_session_required: true });
 
@@ -20,17 +17,15 @@ describe('back-channel logout', () => {
     refused = await startLogoutReceiver();
     trusted.backchannel_logout_uri = allowed.url;
     untrusted.backchannel_logout_uri = refused.url;
-    server = await startTestApp({ backends: scope, clients: () => [trusted, untrusted], env: { IDP_OUTBOUND_PRIVATE_HOSTS: allowed.host } });
   });
+  const app = useTestApp('backchannel', () => ({ clients: () => [trusted, untrusted], env: { IDP_OUTBOUND_PRIVATE_HOSTS: allowed.host } }));
   afterAll(async () => {
-    await server?.close();
     await allowed?.close();
     await refused?.close();
-    await dropIsolation(scope);
   });
 
   const logOut = async (client: typeof trusted) => {
-    const rp = await RelyingParty.discover(server.url, client);
+    const rp = await RelyingParty.discover(app.server.url, client);
     const agent = new UserAgent();
     const authorization = await rp.authorize();
     const tokens = await rp.exchange(authorization, await registerAndConsent(agent, authorization, newAccount('bcl')));
@@ -43,8 +38,8 @@ describe('back-channel logout', () => {
     const tokens = await logOut(trusted);
     await allowed.waitFor(1);
     expect(allowed.tokens).toHaveLength(1);
-    const { payload, protectedHeader } = await jwtVerify(allowed.tokens[0] ?? '', createRemoteJWKSet(new URL('/jwks', server.url)), {
-      issuer: server.url,
+    const { payload, protectedHeader } = await jwtVerify(allowed.tokens[0] ?? '', createRemoteJWKSet(new URL('/jwks', app.server.url)), {
+      issuer: app.server.url,
       audience: trusted.client_id,
       typ: 'logout+jwt',
     });

@@ -1,34 +1,24 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { allowConsent, newAccount, openAuthorization, registerAndConsent, registerFrom, RelyingParty, rpClient, signInFrom } from '../support/relying-party.ts';
 import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import type { RunningApp } from '../support/test-app.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 /** Verification links over real SMTP (an in-process SMTP server), followed as a person would. */
 describe('email verification', () => {
-  const scope = isolation('email-verification');
   const client = rpClient();
   let smtp: TestSmtpServer;
-  let server: RunningApp;
   let strict: RunningApp;
-  let rp: RelyingParty;
-
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    server = await startTestApp({ backends: scope, clients: () => [client], env: { SMTP_URL: smtp.url } });
-    strict = await startTestApp({
-      backends: scope,
-      clients: () => [client],
-      env: { SMTP_URL: smtp.url, IDP_REQUIRE_VERIFIED_EMAIL: 'true' },
-    });
-    rp = await RelyingParty.discover(server.url, client);
+  });
+  const app = useTestApp('email-verification', () => ({ clients: () => [client], env: { SMTP_URL: smtp.url }, relyingParty: client }));
+  beforeAll(async () => {
+    strict = await app.start({ clients: () => [client], env: { SMTP_URL: smtp.url, IDP_REQUIRE_VERIFIED_EMAIL: 'true' } });
   });
   afterAll(async () => {
-    await server?.close();
-    await strict?.close();
     await smtp?.close();
-    await dropIsolation(scope);
   });
 
   const verifyWith = async (link: URL) => {
@@ -40,20 +30,20 @@ describe('email verification', () => {
 
   test('registration sends a link; following it sets email_verified, which the tokens then carry', async () => {
     const account = newAccount('verify');
-    await registerAndConsent(new UserAgent(), await rp.authorize(), account);
+    await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
     const mail = await smtp.waitFor(account.email);
     expect(mail.subject).toBe('Verify your email address');
     expect(mail.html).toContain('Verify my email address');
-    const link = linkIn(mail, `${server.url}/verify-email?token=`);
+    const link = linkIn(mail, `${app.server.url}/verify-email?token=`);
 
     const done = await verifyWith(link);
     expect(done.$('h1').text()).toBe('Email verified');
 
     const agent = new UserAgent();
-    const authorization = await rp.authorize();
+    const authorization = await app.rp.authorize();
     const consent = expectPage(await signInFrom(agent, await openAuthorization(agent, authorization), account.username, account.password));
-    const tokens = await rp.exchange(authorization, await allowConsent(agent, consent));
-    expect((await rp.userinfo(tokens.access_token, tokens.claims()?.sub ?? '')).email_verified).toBe(true);
+    const tokens = await app.rp.exchange(authorization, await allowConsent(agent, consent));
+    expect((await app.rp.userinfo(tokens.access_token, tokens.claims()?.sub ?? '')).email_verified).toBe(true);
 
     // The link is single-use.
     const again = await verifyWith(link);
@@ -63,10 +53,10 @@ describe('email verification', () => {
 
   test('a prefetch of the link (GET) does not use it up; a forged POST is refused', async () => {
     const account = newAccount('prefetch');
-    await registerAndConsent(new UserAgent(), await rp.authorize(), account);
-    const link = linkIn(await smtp.waitFor(account.email), `${server.url}/verify-email?token=`);
+    await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
+    const link = linkIn(await smtp.waitFor(account.email), `${app.server.url}/verify-email?token=`);
     await new UserAgent().get(link); // a mail scanner
-    const forged = await fetch(new URL('/verify-email', server.url), {
+    const forged = await fetch(new URL('/verify-email', app.server.url), {
       method: 'POST',
       body: new URLSearchParams({ token: link.searchParams.get('token') ?? '', csrf: 'x.y' }),
     });

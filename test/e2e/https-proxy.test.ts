@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { dropIsolation, isolation } from '../support/backends.ts';
-import { allowConsent, newAccount, openAuthorization, registerFrom, RelyingParty, RP_REDIRECT_URI, rpClient, signInFrom } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { useTestApp } from '../support/app-fixture.ts';
+import { allowConsent, newAccount, openAuthorization, registerFrom, RP_REDIRECT_URI, rpClient, signInFrom } from '../support/relying-party.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 /**
@@ -9,29 +8,26 @@ import { expectPage, UserAgent } from '../support/user-agent.ts';
  * and HSTS; plain http to an https issuer is refused with a message naming the setting.
  */
 describe('behind a TLS-terminating proxy', () => {
-  const scope = isolation('https-proxy');
   const client = rpClient();
-  let server: RunningApp;
-  let issuer: string;
-  let rp: RelyingParty;
-
-  beforeAll(async () => {
-    server = await startTestApp({ backends: scope, clients: () => [client], env: { TRUST_PROXY: 'true' }, https: true });
-    issuer = server.config.issuer;
-    expect(issuer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    // openid-client talks to the https issuer through the same proxy rewrite as the browser.
-    const agent = new UserAgent({ behindTlsProxy: true });
-    rp = await RelyingParty.discover(issuer, client, { fetch: (url, options) => agent.request(url, options as unknown as RequestInit) });
+  // openid-client talks to the https issuer through the same proxy rewrite as the browser.
+  const proxied = new UserAgent({ behindTlsProxy: true });
+  const app = useTestApp('https-proxy', {
+    clients: () => [client],
+    env: { TRUST_PROXY: 'true' },
+    https: true,
+    relyingParty: client,
+    relyingPartyFetch: (url, options) => proxied.request(url, options as unknown as RequestInit),
   });
-  afterAll(async () => {
-    await server?.close();
-    await dropIsolation(scope);
+  let issuer: string;
+  beforeAll(() => {
+    issuer = app.server.config.issuer;
+    expect(issuer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 
   test('cookies carry __Host-/__Secure- prefixes, Secure, HttpOnly and SameSite=Lax; pages send HSTS', async () => {
     const agent = new UserAgent({ behindTlsProxy: true });
     const account = newAccount('tls');
-    const loginPage = await openAuthorization(agent, await rp.authorize());
+    const loginPage = await openAuthorization(agent, await app.rp.authorize());
     expect(loginPage.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
     const consent = expectPage(await registerFrom(agent, loginPage, account));
     await allowConsent(agent, consent);
@@ -46,13 +42,13 @@ describe('behind a TLS-terminating proxy', () => {
   test('the whole flow works, and sign-in again works in a new browser', async () => {
     const account = newAccount('tls2');
     const first = new UserAgent({ behindTlsProxy: true });
-    await allowConsent(first, expectPage(await registerFrom(first, await openAuthorization(first, await rp.authorize()), account)));
+    await allowConsent(first, expectPage(await registerFrom(first, await openAuthorization(first, await app.rp.authorize()), account)));
     const second = new UserAgent({ behindTlsProxy: true });
-    const authorization = await rp.authorize();
+    const authorization = await app.rp.authorize();
     const consent = expectPage(await signInFrom(second, await openAuthorization(second, authorization), account.email, account.password));
     const callback = await allowConsent(second, consent);
     expect(callback.toString().startsWith(RP_REDIRECT_URI)).toBe(true);
-    expect((await rp.exchange(authorization, callback)).claims()?.iss).toBe(issuer);
+    expect((await app.rp.exchange(authorization, callback)).claims()?.iss).toBe(issuer);
   });
 
   test('plain http to an https issuer is refused with a line naming TRUST_PROXY; health probes still answer', async () => {
@@ -66,7 +62,7 @@ describe('behind a TLS-terminating proxy', () => {
   });
 
   test('discovery advertises https endpoints', () => {
-    expect(rp.config.serverMetadata().token_endpoint).toBe(`${issuer}/token`);
-    expect(rp.config.serverMetadata().authorization_endpoint).toBe(`${issuer}/auth`);
+    expect(app.rp.config.serverMetadata().token_endpoint).toBe(`${issuer}/token`);
+    expect(app.rp.config.serverMetadata().authorization_endpoint).toBe(`${issuer}/auth`);
   });
 });

@@ -1,39 +1,26 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import * as cheerio from 'cheerio';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import {
   allowConsent,
   newAccount,
   openAuthorization,
   registerAndConsent,
   registerFrom,
-  RelyingParty,
   RP_POST_LOGOUT_URI,
   RP_REDIRECT_URI,
   rpClient,
 } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
 describe('messages, logout pages and headers on every page', () => {
-  const scope = isolation('logout-messages');
   const client = rpClient();
-  let server: RunningApp;
-  let rp: RelyingParty;
+  const app = useTestApp('logout-messages', { clients: () => [client], relyingParty: client });
   const pages: Record<string, Page> = {};
-
-  beforeAll(async () => {
-    server = await startTestApp({ backends: scope, clients: () => [client] });
-    rp = await RelyingParty.discover(server.url, client);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropIsolation(scope);
-  });
 
   test('"Account created" is carried across the redirects to the next page, once', async () => {
     const agent = new UserAgent();
-    pages.login = await openAuthorization(agent, await rp.authorize());
+    pages.login = await openAuthorization(agent, await app.rp.authorize());
     pages.register = expectPage(await agent.get(new URL(pages.login.$('a[href$="/register"]').attr('href') ?? '', pages.login.url)));
     const account = newAccount('flash');
     pages.consent = expectPage(await registerFrom(agent, pages.login, account));
@@ -45,31 +32,31 @@ describe('messages, logout pages and headers on every page', () => {
 
   test('a plain /logout link asks for confirmation, ends the session and says so', async () => {
     const agent = new UserAgent();
-    await registerAndConsent(agent, await rp.authorize(), newAccount('plain'));
-    pages.logout = expectPage(await agent.get(new URL('/logout', server.url)));
+    await registerAndConsent(agent, await app.rp.authorize(), newAccount('plain'));
+    pages.logout = expectPage(await agent.get(new URL('/logout', app.server.url)));
     expect(pages.logout.$('h1').text()).toBe('Sign out');
     expect(pages.logout.$('script[src="/assets/logout.js"]').length).toBe(0); // unverified: the person confirms
     pages.loggedOut = expectPage(await agent.submit(pages.logout, 'form#op\\.logoutForm', { logout: 'yes' }));
     expect(pages.loggedOut.$('h1').text()).toBe('You have been signed out');
-    const silent = expectRedirect(await agent.get((await rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI));
+    const silent = expectRedirect(await agent.get((await app.rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI));
     expect(silent.searchParams.get('error')).toBe('login_required');
   });
 
   test('a logout request with a verified id_token_hint confirms itself (with JavaScript)', async () => {
     const agent = new UserAgent();
-    const authorization = await rp.authorize();
-    const tokens = await rp.exchange(authorization, await registerAndConsent(agent, authorization, newAccount('hint')));
-    const page = expectPage(await agent.get(rp.endSessionUrl(tokens.id_token ?? '', 's'), RP_POST_LOGOUT_URI));
+    const authorization = await app.rp.authorize();
+    const tokens = await app.rp.exchange(authorization, await registerAndConsent(agent, authorization, newAccount('hint')));
+    const page = expectPage(await agent.get(app.rp.endSessionUrl(tokens.id_token ?? '', 's'), RP_POST_LOGOUT_URI));
     expect(page.$('script[src="/assets/logout.js"]').length).toBe(1);
     expect(page.$('button[name=logout][value=yes]').length).toBe(1); // and works without JavaScript
-    const script = await fetch(new URL('/assets/logout.js', server.url));
+    const script = await fetch(new URL('/assets/logout.js', app.server.url));
     expect(script.headers.get('content-type')).toContain('javascript');
     expect(await script.text()).toContain("button[name=\"logout\"][value=\"yes\"]");
   });
 
   test('a logout by POST while IDP_AUTHORIZATION_POST is off: 405, Allow: GET, an OAuth error naming the setting', async () => {
-    const endSession = new URL(rp.config.serverMetadata().end_session_endpoint ?? '');
-    expect(endSession.toString()).toBe(`${server.url}/session/end`);
+    const endSession = new URL(app.rp.config.serverMetadata().end_session_endpoint ?? '');
+    expect(endSession.toString()).toBe(`${app.server.url}/session/end`);
     const post = (accept: string) =>
       fetch(endSession, { method: 'POST', body: new URLSearchParams({ client_id: client.client_id }), headers: { Accept: accept } });
     const description = '/session/end accepts GET only; POST needs IDP_AUTHORIZATION_POST=true on this server';
@@ -90,8 +77,8 @@ describe('messages, logout pages and headers on every page', () => {
   });
 
   test('every page sends the security headers', async () => {
-    pages.error = expectPage(await new UserAgent().get(new URL('/interaction/unknown', server.url)));
-    pages.home = expectPage(await new UserAgent().get(server.url));
+    pages.error = expectPage(await new UserAgent().get(new URL('/interaction/unknown', app.server.url)));
+    pages.home = expectPage(await new UserAgent().get(app.server.url));
     expect(Object.keys(pages).sort()).toEqual(['consent', 'error', 'home', 'loggedOut', 'login', 'logout', 'register']);
     for (const [name, page] of Object.entries(pages)) {
       const csp = page.headers.get('content-security-policy') ?? '';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { sleep } from '../support/eventually.ts';
 import {
   allowConsent,
@@ -13,41 +13,33 @@ import {
   signInFrom,
 } from '../support/relying-party.ts';
 import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
 /** "Forgot password?" over real SMTP, against real Redis and MongoDB. */
 describe('password reset', () => {
-  const scope = isolation('password-reset');
   const client = rpClient();
   let smtp: TestSmtpServer;
-  let server: RunningApp;
-  let rp: RelyingParty;
-
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    server = await startTestApp({
-      backends: scope,
-      clients: () => [client],
-      env: { SMTP_URL: smtp.url, TRUST_PROXY: 'true', IDP_RESET_MAX_PER_EMAIL: '2', IDP_RESET_MAX_PER_IP: '6' },
-    });
-    rp = await RelyingParty.discover(server.url, client);
   });
+  const app = useTestApp('password-reset', () => ({
+    clients: () => [client],
+    env: { SMTP_URL: smtp.url, TRUST_PROXY: 'true', IDP_RESET_MAX_PER_EMAIL: '2', IDP_RESET_MAX_PER_IP: '6' },
+    relyingParty: client,
+  }));
   afterAll(async () => {
-    await server?.close();
     await smtp?.close();
-    await dropIsolation(scope);
   });
 
   const browserAt = (ip: string) => new UserAgent({ forwardedFor: ip });
   const registered = async (label: string): Promise<NewAccount> => {
     const account = newAccount(label);
-    await registerAndConsent(new UserAgent(), await rp.authorize(), account);
+    await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
     await smtp.waitFor(account.email); // the verification email
     return account;
   };
   const askForReset = async (agent: UserAgent, email: string): Promise<{ page: Page; loginPage: Page }> => {
-    const loginPage = await openAuthorization(agent, await rp.authorize());
+    const loginPage = await openAuthorization(agent, await app.rp.authorize());
     const forgot = expectPage(await agent.get(new URL(loginPage.$('a[href$="/forgot"]').attr('href') ?? '', loginPage.url)));
     expect(forgot.$('h1').text()).toBe('Reset your password');
     return { page: expectPage(await agent.submit(forgot, 'form[action$="/forgot"]', { email })), loginPage };
@@ -69,14 +61,14 @@ describe('password reset', () => {
   test('the link sets a new password under the policy, ends every session, and leads back to the app', async () => {
     const account = await registered('reset');
     const signedIn = new UserAgent();
-    await registerAndConsent(signedIn, await rp.authorize(), { ...newAccount('other-device') });
+    await registerAndConsent(signedIn, await app.rp.authorize(), { ...newAccount('other-device') });
     const device = new UserAgent(); // a device where the account owner is signed in
-    const devicePage = await openAuthorization(device, await rp.authorize());
+    const devicePage = await openAuthorization(device, await app.rp.authorize());
     await allowConsent(device, expectPage(await signInFrom(device, devicePage, account.username, account.password)));
 
     const agent = browserAt('10.9.0.3');
     const { loginPage } = await askForReset(agent, account.email);
-    const link = linkIn(await smtp.waitFor(account.email), `${server.url}/reset-password?token=`);
+    const link = linkIn(await smtp.waitFor(account.email), `${app.server.url}/reset-password?token=`);
 
     const form = expectPage(await agent.get(link));
     expect(form.$('h1').text()).toBe('Choose a new password');
@@ -90,7 +82,7 @@ describe('password reset', () => {
 
     // Every session of that user ended; another user's session did not.
     const silent = (browser: UserAgent) =>
-      rp.authorize({ prompt: 'none', scope: 'openid' }).then(async (authorization) =>
+      app.rp.authorize({ prompt: 'none', scope: 'openid' }).then(async (authorization) =>
         expectRedirect(await browser.get(authorization.url, RP_REDIRECT_URI)).searchParams.get('error'),
       );
     expect(await silent(device)).toBe('login_required');
@@ -112,23 +104,23 @@ describe('password reset', () => {
 
   test('a reset by the link revokes the apps\' tokens too', async () => {
     const account = newAccount('tokens');
-    const authorization = await rp.authorize();
-    const tokens = await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
+    const authorization = await app.rp.authorize();
+    const tokens = await app.rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
     await smtp.waitFor(account.email); // the verification email
-    expect(await rp.active(tokens)).toEqual({ access: true, refresh: true });
+    expect(await app.rp.active(tokens)).toEqual({ access: true, refresh: true });
 
     const agent = browserAt('10.9.0.4');
     await askForReset(agent, account.email);
-    const form = expectPage(await agent.get(linkIn(await smtp.waitFor(account.email), `${server.url}/reset-password?token=`)));
+    const form = expectPage(await agent.get(linkIn(await smtp.waitFor(account.email), `${app.server.url}/reset-password?token=`)));
     const newPassword = 'an entirely new and long passphrase';
     const done = expectPage(await agent.submit(form, 'form[action="/reset-password"]', { password: newPassword, confirmPassword: newPassword }));
     expect(done.$('h1').text()).toBe('Password changed');
-    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
-    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await app.rp.active(tokens)).toEqual({ access: false, refresh: false });
+    await expect(app.rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('links expire', async () => {
-    const shortLived = await startTestApp({ backends: scope, clients: () => [client], env: { SMTP_URL: smtp.url, IDP_PASSWORD_RESET_TTL: '1' } });
+    const shortLived = await app.start({ clients: () => [client], env: { SMTP_URL: smtp.url, IDP_PASSWORD_RESET_TTL: '1' } });
     try {
       const account = newAccount('expire');
       const shortRp = await RelyingParty.discover(shortLived.url, client);

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import * as oidc from 'openid-client';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { newAccount, registerAndConsent, RelyingParty, rpClient } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { UserAgent } from '../support/user-agent.ts';
 
 /**
@@ -12,22 +11,13 @@ import { UserAgent } from '../support/user-agent.ts';
  * secret already binds it.
  */
 describe('refresh tokens', () => {
-  const scope = isolation('refresh');
   const confidential = rpClient();
   const publicClient = rpClient({ client_id: 'spa', client_secret: undefined, token_endpoint_auth_method: 'none' });
   const noRefreshGrant = rpClient({ client_id: 'no-refresh', grant_types: ['authorization_code'] });
-  let server: RunningApp;
-
-  beforeAll(async () => {
-    server = await startTestApp({ backends: scope, clients: () => [confidential, publicClient, noRefreshGrant] });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropIsolation(scope);
-  });
+  const app = useTestApp('refresh', { clients: () => [confidential, publicClient, noRefreshGrant] });
 
   const signIn = async (client: typeof confidential, parameters: Record<string, string> = {}) => {
-    const rp = await RelyingParty.discover(server.url, client);
+    const rp = await RelyingParty.discover(app.server.url, client);
     const authorization = await rp.authorize(parameters);
     return { rp, tokens: await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, newAccount('refresh'))) };
   };
@@ -52,7 +42,7 @@ describe('refresh tokens', () => {
     await expect(rp.refresh(first)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(rp.refresh(second)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(rp.userinfo(rotated.access_token, sub)).rejects.toMatchObject({ status: 401 });
-    const introspected = await oidc.tokenIntrospection((await RelyingParty.discover(server.url, confidential)).config, rotated.access_token);
+    const introspected = await oidc.tokenIntrospection((await RelyingParty.discover(app.server.url, confidential)).config, rotated.access_token);
     expect(introspected.active).toBe(false);
   });
 

@@ -1,37 +1,25 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { describe, expect, test } from '@jest/globals';
+import { useTestApp } from '../support/app-fixture.ts';
 import { sleep } from '../support/eventually.ts';
-import { newAccount, openAuthorization, registerAndConsent, RelyingParty, RP_REDIRECT_URI, rpClient } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { newAccount, openAuthorization, registerAndConsent, RP_REDIRECT_URI, rpClient } from '../support/relying-party.ts';
 import { expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 /** OpenID Connect Core §3.1.2.1 request parameters, as the specification says they behave. */
 describe('authorization request parameters', () => {
-  const scope = isolation('request-parameters');
   const client = rpClient();
-  let server: RunningApp;
-  let rp: RelyingParty;
-
-  beforeAll(async () => {
-    server = await startTestApp({ backends: scope, clients: () => [client], env: { IDP_CLOCK_TOLERANCE: '0' } });
-    rp = await RelyingParty.discover(server.url, client);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropIsolation(scope);
-  });
+  const app = useTestApp('request-parameters', { clients: () => [client], env: { IDP_CLOCK_TOLERANCE: '0' }, relyingParty: client });
 
   const signedIn = async (label: string) => {
     const agent = new UserAgent();
-    const authorization = await rp.authorize();
-    const tokens = await rp.exchange(authorization, await registerAndConsent(agent, authorization, newAccount(label)));
+    const authorization = await app.rp.authorize();
+    const tokens = await app.rp.exchange(authorization, await registerAndConsent(agent, authorization, newAccount(label)));
     return { agent, tokens };
   };
   const silently = async (agent: UserAgent, parameters: Record<string, string>) =>
-    expectRedirect(await agent.get((await rp.authorize({ prompt: 'none', scope: 'openid', ...parameters })).url, RP_REDIRECT_URI));
+    expectRedirect(await agent.get((await app.rp.authorize({ prompt: 'none', scope: 'openid', ...parameters })).url, RP_REDIRECT_URI));
 
   test('login_hint fills in the sign-in form', async () => {
-    const page = await openAuthorization(new UserAgent(), await rp.authorize({ login_hint: 'someone@example.com' }));
+    const page = await openAuthorization(new UserAgent(), await app.rp.authorize({ login_hint: 'someone@example.com' }));
     expect(page.$('input[name=login]').val()).toBe('someone@example.com');
   });
 
@@ -48,7 +36,7 @@ describe('authorization request parameters', () => {
     expect((await silently(agent, { max_age: '60' })).searchParams.get('code')).toEqual(expect.any(String));
     await sleep(2100);
     expect((await silently(agent, { max_age: '1' })).searchParams.get('error')).toBe('login_required');
-    const page = await openAuthorization(agent, await rp.authorize({ max_age: '1' }));
+    const page = await openAuthorization(agent, await app.rp.authorize({ max_age: '1' }));
     expect(page.$('h1').text()).toBe('Sign in');
   });
 
@@ -60,7 +48,7 @@ describe('authorization request parameters', () => {
   });
 
   test('ui_locales is accepted', async () => {
-    const page = await openAuthorization(new UserAgent(), await rp.authorize({ ui_locales: 'fr-CA fr en' }));
+    const page = await openAuthorization(new UserAgent(), await app.rp.authorize({ ui_locales: 'fr-CA fr en' }));
     expect(page.status).toBe(200);
   });
 });

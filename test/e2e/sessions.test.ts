@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { Cookie } from 'tough-cookie';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { sleep } from '../support/eventually.ts';
 import {
   allowConsent,
@@ -13,33 +13,21 @@ import {
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 /** Session behaviour seen from the browser: remember me, a new id at sign-in, logout that ends it. */
 describe('sessions (real Redis)', () => {
-  const scope = isolation('sessions');
   const client = rpClient();
-  let server: RunningApp;
-  let rp: RelyingParty;
-
-  beforeAll(async () => {
-    server = await startTestApp({ backends: scope, clients: () => [client] });
-    rp = await RelyingParty.discover(server.url, client);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropIsolation(scope);
-  });
+  const app = useTestApp('sessions', { clients: () => [client], relyingParty: client });
 
   const sessionCookie = async (agent: UserAgent): Promise<Cookie | undefined> =>
-    (await agent.jar.getCookies(server.url)).find((cookie) => cookie.key === '_session');
+    (await agent.jar.getCookies(app.server.url)).find((cookie) => cookie.key === '_session');
 
   const signIn = async (remember: boolean) => {
     const account = newAccount(remember ? 'remember' : 'forget');
-    await registerAndConsent(new UserAgent(), await rp.authorize(), account);
+    await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
     const agent = new UserAgent();
-    const loginPage = await openAuthorization(agent, await rp.authorize());
+    const loginPage = await openAuthorization(agent, await app.rp.authorize());
     await allowConsent(agent, expectPage(await signInFrom(agent, loginPage, account.username, account.password, remember)));
     return agent;
   };
@@ -53,12 +41,12 @@ describe('sessions (real Redis)', () => {
     const expires = persistent?.expires;
     if (!(expires instanceof Date)) throw new Error(`persistent cookie has no expiry: ${String(expires)}`);
     const lifetime = (expires.getTime() - Date.now()) / 1000;
-    expect(lifetime).toBeGreaterThan(server.config.ttl.sessionIdle - 60);
-    expect(lifetime).toBeLessThanOrEqual(server.config.ttl.sessionIdle + 1);
+    expect(lifetime).toBeGreaterThan(app.server.config.ttl.sessionIdle - 60);
+    expect(lifetime).toBeLessThanOrEqual(app.server.config.ttl.sessionIdle + 1);
   });
 
   test('a session ends after the idle time, and at the absolute lifetime even when in use', async () => {
-    const short = await startTestApp({ backends: scope, clients: () => [client], env: { IDP_SESSION_TTL: '6', IDP_SESSION_IDLE_TTL: '3', IDP_CLOCK_TOLERANCE: '0' } });
+    const short = await app.start({ clients: () => [client], env: { IDP_SESSION_TTL: '6', IDP_SESSION_IDLE_TTL: '3', IDP_CLOCK_TOLERANCE: '0' } });
     try {
       const shortRp = await RelyingParty.discover(short.url, client);
       const silently = async (agent: UserAgent) =>
@@ -93,12 +81,12 @@ describe('sessions (real Redis)', () => {
   test('the session identifier changes at sign-in, also when re-authenticating', async () => {
     const account = newAccount('rotate');
     const agent = new UserAgent();
-    await registerAndConsent(agent, await rp.authorize(), account);
+    await registerAndConsent(agent, await app.rp.authorize(), account);
     const before = (await sessionCookie(agent))?.value;
     expect(before).toEqual(expect.any(String));
 
     // prompt=login forces a new sign-in on the existing session (ASVS 5.0 7.2.4).
-    const loginPage = await openAuthorization(agent, await rp.authorize({ prompt: 'login consent' }));
+    const loginPage = await openAuthorization(agent, await app.rp.authorize({ prompt: 'login consent' }));
     expect(loginPage.$('h1').text()).toBe('Sign in');
     await allowConsent(agent, expectPage(await signInFrom(agent, loginPage, account.username, account.password)));
     const after = (await sessionCookie(agent))?.value;
@@ -111,19 +99,19 @@ describe('sessions (real Redis)', () => {
     const oldCookie = await sessionCookie(agent);
     if (!oldCookie) throw new Error('no session cookie');
     const saved = oldCookie.toString();
-    const signatures = (await agent.jar.getCookies(server.url)).filter((cookie) => cookie.key === '_session.sig').map((c) => c.toString());
+    const signatures = (await agent.jar.getCookies(app.server.url)).filter((cookie) => cookie.key === '_session.sig').map((c) => c.toString());
 
     // The signed-in browser gets an ID token silently, for the logout request.
-    const authorization = await rp.authorize({ prompt: 'none', scope: 'openid' });
-    const tokens = await rp.exchange(authorization, expectRedirect(await agent.get(authorization.url, RP_REDIRECT_URI)));
-    const logoutPage = expectPage(await agent.get(rp.endSessionUrl(tokens.id_token ?? '', 'x'), RP_POST_LOGOUT_URI));
+    const authorization = await app.rp.authorize({ prompt: 'none', scope: 'openid' });
+    const tokens = await app.rp.exchange(authorization, expectRedirect(await agent.get(authorization.url, RP_REDIRECT_URI)));
+    const logoutPage = expectPage(await agent.get(app.rp.endSessionUrl(tokens.id_token ?? '', 'x'), RP_POST_LOGOUT_URI));
     expectRedirect(await agent.submit(logoutPage, 'form#op\\.logoutForm', { logout: 'yes' }, RP_POST_LOGOUT_URI));
 
     // An attacker who kept the old cookie replays it in a fresh browser.
     const replay = new UserAgent();
-    await replay.jar.setCookie(saved, server.url);
-    for (const signature of signatures) await replay.jar.setCookie(signature, server.url);
-    const silent = expectRedirect(await replay.get((await rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI));
+    await replay.jar.setCookie(saved, app.server.url);
+    for (const signature of signatures) await replay.jar.setCookie(signature, app.server.url);
+    const silent = expectRedirect(await replay.get((await app.rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI));
     expect(silent.searchParams.get('error')).toBe('login_required');
   });
 });
