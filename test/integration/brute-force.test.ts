@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { createPasswordHasher } from '../../src/users/password-hasher.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import { sleep } from '../support/eventually.ts';
 import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient, signInFrom } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { startTestApp } from '../support/test-app.ts';
 import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
 
 /**
@@ -11,42 +12,31 @@ import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
  * throttle start and end. The client IP comes from X-Forwarded-For behind a trusted proxy.
  */
 describe('sign-in under attack', () => {
-  const scope = isolation('brute-force');
   const client = rpClient();
   const logLines: string[] = [];
-  let server: RunningApp;
-  let rp: RelyingParty;
-
-  beforeAll(async () => {
-    server = await startTestApp({
-      backends: scope,
-      clients: () => [client],
-      logLines,
-      env: {
-        TRUST_PROXY: 'true',
-        IDP_LOGIN_FREE_FAILURES: '2',
-        IDP_LOGIN_BASE_DELAY: '2',
-        IDP_LOGIN_MAX_DELAY: '3',
-        IDP_IP_MAX_FAILURES: '4',
-        IDP_IP_FAILURE_WINDOW: '3',
-      },
-    });
-    rp = await RelyingParty.discover(server.url, client);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropIsolation(scope);
+  const app = useTestApp('brute-force', {
+    clients: () => [client],
+    logLines,
+    env: {
+      TRUST_PROXY: 'true',
+      IDP_LOGIN_FREE_FAILURES: '2',
+      IDP_LOGIN_BASE_DELAY: '2',
+      IDP_LOGIN_MAX_DELAY: '3',
+      IDP_IP_MAX_FAILURES: '4',
+      IDP_IP_FAILURE_WINDOW: '3',
+    },
+    relyingParty: client,
   });
 
   /** A browser at a given client IP; the first X-Forwarded-For entry is client-written and ignored. */
   const browserAt = (ip: string) => new UserAgent({ forwardedFor: `203.0.113.250, ${ip}` });
   const register = async (label: string) => {
     const account = newAccount(label);
-    await registerAndConsent(new UserAgent(), await rp.authorize(), account);
+    await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
     return account;
   };
   const attempt = async (agent: UserAgent, login: string, password: string): Promise<Page> => {
-    const loginPage = await openAuthorization(agent, await rp.authorize());
+    const loginPage = await openAuthorization(agent, await app.rp.authorize());
     return expectPage(await signInFrom(agent, loginPage, login, password));
   };
   /** The page as seen from outside, without the per-request CSRF tokens and ids and the typed login. */
@@ -121,7 +111,7 @@ describe('sign-in under attack', () => {
     const account = await register('burst');
     const ip = '198.51.100.90';
     const guesses = Array.from({ length: 40 }, (_, index) => ({ login: account.username, password: index === 20 ? account.password : `wrong guess ${index}!!` }));
-    const pages = await burst({ rp }, ip, guesses);
+    const pages = await burst({ rp: app.rp }, ip, guesses);
     // IDP_LOGIN_FREE_FAILURES=2: the first three are checked, the rest wait out the delay unchecked.
     expect(pages.every((page) => page.status === 401 || page.status === 429)).toBe(true);
     expect(pages.filter((page) => page.status === 200)).toHaveLength(0);
@@ -156,9 +146,9 @@ describe('sign-in under attack', () => {
 
   test('a disabled account is told so only after the right password', async () => {
     const account = await register('disabled');
-    const user = await server.stores.users.findByUsernameKey(account.username.toLowerCase());
+    const user = await app.server.stores.users.findByUsernameKey(account.username.toLowerCase());
     if (!user) throw new Error('user missing');
-    await server.stores.users.setActive(user.id, false);
+    await app.server.stores.users.setActive(user.id, false);
     const wrong = await attempt(browserAt('198.51.100.30'), account.username, 'not the right one!!');
     expect(wrong.$('[role=alert]').text()).toBe('Invalid email/username or password.');
     const right = await attempt(browserAt('198.51.100.31'), account.username, account.password);
@@ -179,7 +169,7 @@ describe('sign-in under attack', () => {
   test('a password hashed with weaker parameters is re-hashed at sign-in', async () => {
     const account = newAccount('rehash');
     const weak = createPasswordHasher({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
-    const stronger = await startTestApp({ backends: scope, clients: () => [client], env: { IDP_ARGON2_TIME_COST: '3' } });
+    const stronger = await app.start({ clients: () => [client], env: { IDP_ARGON2_TIME_COST: '3' } });
     try {
       const created = await stronger.stores.users.create({
         username: account.username,

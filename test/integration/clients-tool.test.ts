@@ -1,15 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { beforeAll, describe, expect, jest, test } from '@jest/globals';
 import mongoose from 'mongoose';
 import * as oidc from 'openid-client';
-import { generateKeySet } from '../../src/oidc/keys.ts';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { runTool } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { allowConsent, newAccount, openAuthorization, registerAndConsent, registerFrom, RelyingParty, RP_REDIRECT_URI } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 interface Created {
@@ -29,8 +28,7 @@ const RESOURCES = JSON.stringify([{ indicator: API, scopes: ['orders:read', 'ord
 jest.setTimeout(120_000);
 
 describe('clients tool', () => {
-  const scope = isolation('clients-tool');
-  let server: RunningApp;
+  let keys: KeySet;
   let env: Record<string, string>;
   const clients = (args: string[], extraEnv: Record<string, string> = {}) => runTool('clients', args, { ...env, ...extraEnv });
   const create = async (args: string[]) => {
@@ -39,29 +37,29 @@ describe('clients tool', () => {
     return JSON.parse(result.stdout) as Created;
   };
   const rpFor = (clientId: string, secret?: string) =>
-    RelyingParty.discover(server.url, { client_id: clientId, client_secret: secret, redirect_uris: [RP_REDIRECT_URI] });
+    RelyingParty.discover(app.server.url, { client_id: clientId, client_secret: secret, redirect_uris: [RP_REDIRECT_URI] });
 
   beforeAll(async () => {
-    const keys = await generateKeySet();
-    const secretKey = keys.clientSecretKeys.join(',');
-    // A short client cache, so the test of a change nobody announced can wait out its bound.
-    server = await startTestApp({ backends: scope, keys, env: { IDP_CLIENT_SECRET_KEYS: secretKey, IDP_CLIENT_CACHE_TTL: String(CACHE_TTL), IDP_RESOURCES: RESOURCES } });
+    keys = await generateKeySet();
+  });
+  // A short client cache, so the test of a change nobody announced can wait out its bound.
+  const app = useTestApp('clients-tool', () => ({
+    keys,
+    env: { IDP_CLIENT_SECRET_KEYS: keys.clientSecretKeys.join(','), IDP_CLIENT_CACHE_TTL: String(CACHE_TTL), IDP_RESOURCES: RESOURCES },
+  }));
+  beforeAll(() => {
     env = {
-      MONGODB_URI: scope.mongodbUri,
+      MONGODB_URI: app.scope.mongodbUri,
       // The tool announces each change over the server's Redis, so the server drops its cached copy.
-      REDIS_URL: scope.redisUrl,
-      IDP_REDIS_KEY_PREFIX: scope.redisKeyPrefix,
-      ISSUER: server.url,
-      IDP_CLIENT_SECRET_KEYS: secretKey,
+      REDIS_URL: app.scope.redisUrl,
+      IDP_REDIS_KEY_PREFIX: app.scope.redisKeyPrefix,
+      ISSUER: app.server.url,
+      IDP_CLIENT_SECRET_KEYS: keys.clientSecretKeys.join(','),
       // The tool validates with a provider built like the server's; given keys spare it generating some.
       IDP_JWKS: JSON.stringify(keys.jwks),
       IDP_COOKIE_KEYS: keys.cookieKeys.join(','),
       IDP_RESOURCES: RESOURCES,
     };
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropIsolation(scope);
   });
 
   test('a client created by the tool completes the code flow at once; consent shows its logo and home page', async () => {
@@ -85,7 +83,7 @@ describe('clients tool', () => {
 
   test('the secret is stored encrypted: the database holds no usable secret', async () => {
     const created = await create(['--name', 'Sealed', '--redirect-uri', RP_REDIRECT_URI]);
-    const connection = await mongoose.createConnection(scope.mongodbUri).asPromise();
+    const connection = await mongoose.createConnection(app.scope.mongodbUri).asPromise();
     try {
       const doc = await connection.collection('clients').findOne({ _id: created.client.clientId as unknown as never });
       expect(JSON.stringify(doc)).not.toContain(created.clientSecret ?? 'missing');

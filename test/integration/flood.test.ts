@@ -4,10 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { freePort, startRedis, type TestService } from '../../scripts/lib/local-services.ts';
 import { sha256Base64url } from '../../src/digest.ts';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { RelyingParty, rpClient } from '../support/relying-party.ts';
 import { spawnServer, waitUntilReady, type ServerProcess } from '../support/server-process.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 
 const MiB = 1024 * 1024;
 
@@ -105,31 +104,26 @@ describe('floods of authorization requests', () => {
   });
 
   describe('on Redis', () => {
-    const scope = isolation('flood');
     const client = rpClient();
-    let server: RunningApp;
-    let redis: Redis;
-    const interactionKeys = async () => (await redis.keys(`${scope.redisKeyPrefix}oidc:Interaction:*`)).length;
-
-    beforeAll(async () => {
-      server = await startTestApp({
-        backends: scope,
-        clients: () => [client],
-        env: { TRUST_PROXY: 'true', IDP_AUTH_MAX_PER_IP: '5', IDP_AUTH_WINDOW: '60' },
-      });
-      redis = new Redis(scope.redisUrl);
+    const app = useTestApp('flood', {
+      clients: () => [client],
+      env: { TRUST_PROXY: 'true', IDP_AUTH_MAX_PER_IP: '5', IDP_AUTH_WINDOW: '60' },
     });
-    afterAll(async () => {
+    let redis: Redis;
+    const interactionKeys = async () => (await redis.keys(`${app.scope.redisKeyPrefix}oidc:Interaction:*`)).length;
+
+    beforeAll(() => {
+      redis = new Redis(app.scope.redisUrl);
+    });
+    afterAll(() => {
       redis?.disconnect();
-      await server?.close();
-      await dropIsolation(scope);
     });
 
     const from = (ip: string, url: URL, accept = 'text/html') =>
       fetch(url, { redirect: 'manual', headers: { 'X-Forwarded-For': ip, Accept: accept } });
 
     test('a parameter over the limit is refused with invalid_request, and nothing is stored', async () => {
-      const rp = await RelyingParty.discover(server.url, client);
+      const rp = await RelyingParty.discover(app.server.url, client);
       const request = await rp.authorize({ state: 'x'.repeat(14 * 1024) });
       const before = await interactionKeys();
       const page = await from('198.51.100.50', request.url);
@@ -144,7 +138,7 @@ describe('floods of authorization requests', () => {
     });
 
     test('an address may open so many interactions per window; a burst sent at once gets 429 with Retry-After past it', async () => {
-      const rp = await RelyingParty.discover(server.url, client);
+      const rp = await RelyingParty.discover(app.server.url, client);
       const requests = await Promise.all(Array.from({ length: 12 }, () => rp.authorize()));
       const responses = await Promise.all(requests.map((request) => from('198.51.100.60', request.url)));
       const statuses = responses.map((response) => response.status);
@@ -164,24 +158,20 @@ describe('floods of authorization requests', () => {
 
   describe('readiness when Redis refuses writes', () => {
     let ownRedis: TestService;
-    let server: RunningApp;
     let admin: Redis;
-    const scope = isolation('flood-ready');
 
     beforeAll(async () => {
       ownRedis = await startRedis();
-      server = await startTestApp({ backends: { ...scope, redisUrl: ownRedis.url } });
       admin = new Redis(ownRedis.url);
     });
+    const app = useTestApp('flood-ready', () => ({ backends: { redisUrl: ownRedis.url } }));
     afterAll(async () => {
       admin?.disconnect();
-      await server?.close();
       await ownRedis?.stop();
-      await dropIsolation({ ...scope });
     });
 
     const readiness = async () => {
-      const response = await fetch(new URL('/readyz', server.url));
+      const response = await fetch(new URL('/readyz', app.server.url));
       return { status: response.status, body: (await response.json()) as { status: string; reason?: string } };
     };
 

@@ -1,33 +1,28 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as cheerio from 'cheerio';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient } from '../support/relying-party.ts';
 import { startRedis, type TestService } from '../../scripts/lib/local-services.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 describe('HTTP edges: headers, health, errors', () => {
-  const scope = isolation('http-edges');
   let ownRedis: TestService;
-  let server: RunningApp;
   const client = rpClient();
 
   beforeAll(async () => {
     // A Redis of this test's own, so it can be stopped to check readiness.
     ownRedis = await startRedis();
-    server = await startTestApp({ backends: { ...scope, redisUrl: ownRedis.url }, clients: () => [client] });
   });
+  const app = useTestApp('http-edges', () => ({ backends: { redisUrl: ownRedis.url }, clients: () => [client] }));
   afterAll(async () => {
-    await server?.close();
     await ownRedis?.stop();
-    await dropIsolation(scope);
   });
 
   test('every page sends the security headers; interaction pages are never cached', async () => {
-    const rp = await RelyingParty.discover(server.url, client);
+    const rp = await RelyingParty.discover(app.server.url, client);
     const loginPage = await openAuthorization(new UserAgent(), await rp.authorize());
-    const home = await fetch(server.url);
-    const missing = await fetch(new URL('/nope', server.url), { headers: { Accept: 'text/html' } });
+    const home = await fetch(app.server.url);
+    const missing = await fetch(new URL('/nope', app.server.url), { headers: { Accept: 'text/html' } });
     await Promise.all([home.text(), missing.text()]); // an unread body would keep its socket open
     for (const headers of [loginPage.headers, home.headers, missing.headers]) {
       const csp = headers.get('content-security-policy') ?? '';
@@ -47,11 +42,11 @@ describe('HTTP edges: headers, health, errors', () => {
   });
 
   test('HSTS is sent when the request came over HTTPS through a trusted proxy', async () => {
-    const proxied = await startTestApp({ backends: scope, env: { TRUST_PROXY: 'true' } });
+    const proxied = await app.start({ env: { TRUST_PROXY: 'true' } });
     try {
       const response = await fetch(new URL('/healthz', proxied.url), { headers: { 'X-Forwarded-Proto': 'https' } });
       expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
-      const untrusted = await fetch(new URL('/healthz', server.url), { headers: { 'X-Forwarded-Proto': 'https' } });
+      const untrusted = await fetch(new URL('/healthz', app.server.url), { headers: { 'X-Forwarded-Proto': 'https' } });
       expect(untrusted.headers.get('strict-transport-security')).toBeNull();
       await Promise.all([response.text(), untrusted.text()]);
     } finally {
@@ -60,22 +55,22 @@ describe('HTTP edges: headers, health, errors', () => {
   });
 
   test('the stylesheet is served by this server; templates are not', async () => {
-    const css = await fetch(new URL('/assets/app.css', server.url));
+    const css = await fetch(new URL('/assets/app.css', app.server.url));
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toContain('text/css');
     await css.text();
     for (const path of ['/assets/../login.pug', '/assets/%2e%2e/login.pug', '/login.pug']) {
-      const response = await fetch(new URL(path, server.url));
+      const response = await fetch(new URL(path, app.server.url));
       expect(response.status).toBe(404);
       await response.text();
     }
   });
 
   test('unknown paths get a 404 page (HTML) or a JSON error, never a stack trace', async () => {
-    const html = await fetch(new URL('/no/such/page', server.url), { headers: { Accept: 'text/html' } });
+    const html = await fetch(new URL('/no/such/page', app.server.url), { headers: { Accept: 'text/html' } });
     expect(html.status).toBe(404);
     expect(await html.text()).toContain('Page not found');
-    const json = await fetch(new URL('/no/such/page', server.url), { headers: { Accept: 'application/json' } });
+    const json = await fetch(new URL('/no/such/page', app.server.url), { headers: { Accept: 'application/json' } });
     expect(json.status).toBe(404);
     expect(await json.json()).toEqual({ error: 'not_found' });
   });
@@ -95,7 +90,7 @@ describe('HTTP edges: headers, health, errors', () => {
       // A signed-in browser in the middle of an interaction: its cookies carry each route as far as
       // it goes, so what is refused is the body, whatever the order of the route's checks.
       agent = new UserAgent();
-      const rp = await RelyingParty.discover(server.url, client);
+      const rp = await RelyingParty.discover(app.server.url, client);
       await registerAndConsent(agent, await rp.authorize(), newAccount('encoding'));
       const consent = expectPage(await agent.get((await rp.authorize()).url));
       const uid = /^\/interaction\/([^/]+)$/.exec(new URL(consent.url).pathname)?.[1];
@@ -112,7 +107,7 @@ describe('HTTP edges: headers, health, errors', () => {
       const headers = { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Encoding': encoding, 'Sec-Fetch-Site': 'same-origin' };
       const answers = await Promise.all(
         routes.map(async (route) => {
-          const response = await agent.request(new URL(route, server.url), { method: 'POST', body, headers });
+          const response = await agent.request(new URL(route, app.server.url), { method: 'POST', body, headers });
           const html = await response.text();
           return { route, status: response.status, message: cheerio.load(html)('main p').first().text(), stackTrace: stackTrace.test(html) };
         }),
@@ -125,12 +120,12 @@ describe('HTTP edges: headers, health, errors', () => {
   });
 
   test('/healthz answers without I/O; /readyz reports a store that stopped answering', async () => {
-    expect(await (await fetch(new URL('/readyz', server.url))).json()).toEqual({ status: 'ready' });
+    expect(await (await fetch(new URL('/readyz', app.server.url))).json()).toEqual({ status: 'ready' });
     await ownRedis.stop();
-    const health = await fetch(new URL('/healthz', server.url));
+    const health = await fetch(new URL('/healthz', app.server.url));
     expect(health.status).toBe(200);
     await health.text();
-    const ready = await fetch(new URL('/readyz', server.url));
+    const ready = await fetch(new URL('/readyz', app.server.url));
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'unavailable', reason: 'Redis does not answer' });
   });

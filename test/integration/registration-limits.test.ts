@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ParsedMail } from 'mailparser';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import {
   type NewAccount,
   newAccount,
   openAuthorization,
-  RelyingParty,
   RP_REDIRECT_URI,
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
-import { type RunningApp, startTestApp } from '../support/test-app.ts';
 import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
 
 /**
@@ -21,41 +19,34 @@ import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
  * IDP_REQUIRE_VERIFIED_EMAIL, each sign-in of an unverified account asks for a new link.
  */
 describe('registration and verification email limits', () => {
-  const scope = isolation('registration-limits');
   const client = rpClient();
   const logLines: string[] = [];
   let smtp: TestSmtpServer;
-  let server: RunningApp;
-  let rp: RelyingParty;
-
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    server = await startTestApp({
-      backends: scope,
-      clients: () => [client],
-      logLines,
-      env: {
-        SMTP_URL: smtp.url,
-        TRUST_PROXY: 'true',
-        IDP_REQUIRE_VERIFIED_EMAIL: 'true',
-        IDP_REGISTER_MAX_PER_IP: '3',
-        IDP_VERIFY_MAX_PER_EMAIL: '3',
-        IDP_VERIFY_MAX_PER_IP: '4',
-      },
-    });
-    rp = await RelyingParty.discover(server.url, client);
   });
+  const app = useTestApp('registration-limits', () => ({
+    clients: () => [client],
+    logLines,
+    env: {
+      SMTP_URL: smtp.url,
+      TRUST_PROXY: 'true',
+      IDP_REQUIRE_VERIFIED_EMAIL: 'true',
+      IDP_REGISTER_MAX_PER_IP: '3',
+      IDP_VERIFY_MAX_PER_EMAIL: '3',
+      IDP_VERIFY_MAX_PER_IP: '4',
+    },
+    relyingParty: client,
+  }));
   afterAll(async () => {
-    await server?.close();
     await smtp?.close();
-    await dropIsolation(scope);
   });
 
   const browserAt = (ip: string) => new UserAgent({ forwardedFor: ip });
   /** A registration form opened at `ip`, ready to be sent. */
   const registrationForm = async (ip: string) => {
     const agent = browserAt(ip);
-    const loginPage = await openAuthorization(agent, await rp.authorize());
+    const loginPage = await openAuthorization(agent, await app.rp.authorize());
     const form = expectPage(await agent.get(new URL(loginPage.$('a[href$="/register"]').attr('href') ?? '', loginPage.url)));
     return { agent, form, account: newAccount('limited') };
   };
@@ -66,7 +57,7 @@ describe('registration and verification email limits', () => {
   /** A sign-in of an unverified account: refused, and a new verification link is asked for. */
   const signInUnverified = async (ip: string, account: NewAccount) => {
     const agent = browserAt(ip);
-    const page = expectPage(await signInFrom(agent, await openAuthorization(agent, await rp.authorize()), account.email, account.password));
+    const page = expectPage(await signInFrom(agent, await openAuthorization(agent, await app.rp.authorize()), account.email, account.password));
     expect(page.$('[role=alert]').text()).toBe('Please verify your email address first. We have sent you a new link.');
     return page;
   };
@@ -98,7 +89,7 @@ describe('registration and verification email limits', () => {
       );
     }
     // Only the accounts that were answered "created" exist.
-    const stored = await Promise.all(forms.map(({ account }) => server.stores.users.findByEmail(account.email)));
+    const stored = await Promise.all(forms.map(({ account }) => app.server.stores.users.findByEmail(account.email)));
     expect(stored.filter(Boolean)).toHaveLength(3);
 
     // Another address is not affected.
@@ -114,7 +105,7 @@ describe('registration and verification email limits', () => {
     const pages = await Promise.all([21, 22, 23, 24].map((host) => signInUnverified(`198.51.100.${host}`, account)));
     expect(pages.map((page) => page.status)).toEqual([403, 403, 403, 403]);
     expect(mailsTo(account.email).length).toBe(3);
-    const user = await server.stores.users.findByEmail(account.email);
+    const user = await app.server.stores.users.findByEmail(account.email);
     expect(throttled('recipient').filter((line) => line.userId === user?.id)).toHaveLength(2);
   });
 

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { useTestApp } from '../support/app-fixture.ts';
 import { runTool } from '../support/cli.ts';
-import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient, signInFrom } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { newAccount, openAuthorization, registerAndConsent, rpClient, signInFrom } from '../support/relying-party.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 /** `npm run users`, run as a process against the MongoDB and Redis the running server uses. */
@@ -11,21 +10,13 @@ import { expectPage, UserAgent } from '../support/user-agent.ts';
 jest.setTimeout(120_000);
 
 describe('users tool', () => {
-  const scope = isolation('users-tool');
   const client = rpClient();
-  let server: RunningApp;
-  let rp: RelyingParty;
+  const app = useTestApp('users-tool', { clients: () => [client], relyingParty: client });
   let env: Record<string, string>;
   const users = (args: string[], stdin?: string) => runTool('users', args, env, stdin);
 
-  beforeAll(async () => {
-    server = await startTestApp({ backends: scope, clients: () => [client] });
-    rp = await RelyingParty.discover(server.url, client);
-    env = { MONGODB_URI: scope.mongodbUri, REDIS_URL: scope.redisUrl, IDP_REDIS_KEY_PREFIX: scope.redisKeyPrefix, ISSUER: server.url };
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropIsolation(scope);
+  beforeAll(() => {
+    env = { MONGODB_URI: app.scope.mongodbUri, REDIS_URL: app.scope.redisUrl, IDP_REDIS_KEY_PREFIX: app.scope.redisKeyPrefix, ISSUER: app.server.url };
   });
 
   test('create, show, list with search and paging, as tables or JSON', async () => {
@@ -55,60 +46,60 @@ describe('users tool', () => {
   test('a created user can sign in; disable stops it and ends its sessions; enable restores it', async () => {
     await users(['create', '--username', 'ada', '--email', 'ada@example.com', '--password-stdin'], 'ada lovelace long password');
     const browser = new UserAgent();
-    const consent = expectPage(await signInFrom(browser, await openAuthorization(browser, await rp.authorize()), 'ada', 'ada lovelace long password'));
+    const consent = expectPage(await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'));
     expect(consent.$('h1').text()).toContain('wants to access your account');
 
     const disabled = await users(['disable', 'ada', '--json']);
     expect(JSON.parse(disabled.stdout)).toMatchObject({ user: { active: false }, sessionsEnded: 1 });
-    const refused = expectPage(await signInFrom(browser, await openAuthorization(browser, await rp.authorize()), 'ada', 'ada lovelace long password'));
+    const refused = expectPage(await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'));
     expect(refused.$('[role=alert]').text()).toContain('disabled');
 
     expect((await users(['enable', 'ada'])).stdout).toBe('Enabled ada\n');
-    const again = expectPage(await signInFrom(browser, await openAuthorization(browser, await rp.authorize()), 'ada', 'ada lovelace long password'));
+    const again = expectPage(await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'));
     expect(again.status).toBe(200);
   });
 
   test('disable reaches a server that has the user cached: refresh and userinfo are refused at once', async () => {
     const account = newAccount('cached');
-    const authorization = await rp.authorize();
-    const tokens = await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
+    const authorization = await app.rp.authorize();
+    const tokens = await app.rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
     const sub = tokens.claims()?.sub ?? '';
     // Both of these resolve the account, so the server now holds it in its cache.
-    expect((await rp.userinfo(tokens.access_token, sub)).sub).toBe(sub);
-    const refreshed = await rp.refresh(tokens.refresh_token ?? '');
-    expect(server.config.userCacheTtl).toBeGreaterThan(0);
+    expect((await app.rp.userinfo(tokens.access_token, sub)).sub).toBe(sub);
+    const refreshed = await app.rp.refresh(tokens.refresh_token ?? '');
+    expect(app.server.config.userCacheTtl).toBeGreaterThan(0);
 
     expect((await users(['disable', account.username])).code).toBe(0);
-    await expect(rp.refresh(refreshed.refresh_token ?? tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(rp.userinfo(refreshed.access_token, sub)).rejects.toMatchObject({ status: 401 });
+    await expect(app.rp.refresh(refreshed.refresh_token ?? tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(app.rp.userinfo(refreshed.access_token, sub)).rejects.toMatchObject({ status: 401 });
   });
 
   /** A new person signed in to the app through the browser, with the app's access and refresh token. */
   const connected = async (label: string) => {
     const account = newAccount(label);
-    const authorization = await rp.authorize();
-    const tokens = await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
-    expect(await rp.active(tokens)).toEqual({ access: true, refresh: true });
+    const authorization = await app.rp.authorize();
+    const tokens = await app.rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
+    expect(await app.rp.active(tokens)).toEqual({ access: true, refresh: true });
     return { account, tokens };
   };
 
   test('disable revokes the apps\' tokens, and enable brings none of them back', async () => {
     const { account, tokens } = await connected('revoked');
     const disabled = await users(['disable', account.username, '--json']);
-    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
+    expect(await app.rp.active(tokens)).toEqual({ access: false, refresh: false });
     expect(JSON.parse(disabled.stdout)).toMatchObject({ user: { active: false }, sessionsEnded: 1, grantsRevoked: 1 });
 
     expect((await users(['enable', account.username])).code).toBe(0);
-    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
-    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await app.rp.active(tokens)).toEqual({ access: false, refresh: false });
+    await expect(app.rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('set-password ends the sessions and revokes the apps\' tokens', async () => {
     const { account, tokens } = await connected('newpass');
     const set = await users(['set-password', account.username, '--password-stdin', '--json'], 'a replaced and long passphrase');
     expect(set.code).toBe(0);
-    expect(await rp.active(tokens)).toEqual({ access: false, refresh: false });
-    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await app.rp.active(tokens)).toEqual({ access: false, refresh: false });
+    await expect(app.rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(JSON.parse(set.stdout)).toMatchObject({ sessionsEnded: 1, grantsRevoked: 1 });
   });
 
@@ -120,7 +111,7 @@ describe('users tool', () => {
     expect((await users(['set-password', 'linus', '--password-stdin'], 'penguins are quite good')).stdout).toBe('Password set for linus; ended 0 sessions\n');
 
     const link = (await users(['reset-link', 'linus'])).stdout.split('\n')[1] ?? '';
-    expect(link).toMatch(new RegExp(`^${server.url}/reset-password\\?token=`));
+    expect(link).toMatch(new RegExp(`^${app.server.url}/reset-password\\?token=`));
     const form = expectPage(await new UserAgent().get(link));
     expect(form.$('h1').text()).toBe('Choose a new password');
 
@@ -133,7 +124,7 @@ describe('users tool', () => {
     const bad = await users(['set-name', 'marie', '--name', 'Marie\u0007']);
     expect(bad).toMatchObject({ code: 1, stderr: 'users: name: Remove the control characters from your name.\n' });
     expect((await users(['set-name', 'marie', '--name', 'Maria Skłodowska-Curie'])).stdout).toBe('Name of marie set to "Maria Skłodowska-Curie"\n');
-    expect((await server.users.userService.findById((JSON.parse(created.stdout) as { user: { id: string } }).user.id))?.name).toBe('Maria Skłodowska-Curie');
+    expect((await app.server.users.userService.findById((JSON.parse(created.stdout) as { user: { id: string } }).user.id))?.name).toBe('Maria Skłodowska-Curie');
     expect((await users(['set-name', 'marie', '--name', ''])).stdout).toBe('Name of marie removed\n');
     expect(JSON.parse((await users(['show', 'marie', '--json'])).stdout)).toMatchObject({ name: '' });
   });
@@ -141,16 +132,16 @@ describe('users tool', () => {
   test('delete removes the user, their sessions and their apps\' grants', async () => {
     const account = newAccount('doomed');
     const browser = new UserAgent();
-    const authorization = await rp.authorize();
-    const tokens = await rp.exchange(authorization, await registerAndConsent(browser, authorization, account));
+    const authorization = await app.rp.authorize();
+    const tokens = await app.rp.exchange(authorization, await registerAndConsent(browser, authorization, account));
     const refusedWithoutYes = await users(['delete', account.username]);
     expect(refusedWithoutYes.code).toBe(2);
     expect(refusedWithoutYes.stderr).toBe('users: delete removes the user for good: add --yes to confirm\n');
 
     const deleted = await users(['delete', account.username, '--yes', '--json']);
     expect(JSON.parse(deleted.stdout)).toMatchObject({ sessionsEnded: 1, grantsRevoked: 1 });
-    await expect(rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
-    expect(await server.stores.users.findByUsernameKey(account.username.toLowerCase())).toBeUndefined();
+    await expect(app.rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await app.server.stores.users.findByUsernameKey(account.username.toLowerCase())).toBeUndefined();
     expect((await users(['show', account.username])).stderr).toBe(`users: no user "${account.username}" (give an id, a username or an email)\n`);
   });
 
