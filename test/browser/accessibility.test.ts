@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
+import { useTestApp } from '../support/app-fixture.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import {
   type AxeViolation,
@@ -18,7 +19,7 @@ import {
 } from '../support/browser.ts';
 import { newAccount, RelyingParty, rpClient } from '../support/relying-party.ts';
 import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { startTestApp } from '../support/test-app.ts';
 
 const BRAND_LOGO = 'https://brand.example.test/logo.svg';
 const BRAND_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="15" fill="#0f766e"/><path d="M10 22l6-13 6 13" stroke="#fff" stroke-width="3" fill="none" stroke-linejoin="round"/></svg>`;
@@ -37,11 +38,8 @@ interface PageResult {
  * way an operator would do it, so the brand colour's contrast is checked too.
  */
 describe('every page passes axe-core, light and dark', () => {
-  const scope = isolation('browser-a11y');
   let site: RelyingPartySite;
   let smtp: TestSmtpServer;
-  let server: RunningApp;
-  let rp: RelyingParty;
   let client: ReturnType<typeof rpClient>;
   let browser: Browser;
   let page: Page;
@@ -52,33 +50,32 @@ describe('every page passes axe-core, light and dark', () => {
   beforeAll(async () => {
     [site, smtp, browser] = await Promise.all([startRelyingPartySite(), startSmtpServer(), launchBrowser()]);
     client = rpClient({ redirect_uris: [site.redirectUri], logo_uri: RP_LOGO_URI, client_uri: `${site.url}/`, policy_uri: `${site.url}/privacy` });
-    server = await startTestApp({
-      backends: scope,
-      clients: () => [client],
-      env: {
-        SMTP_URL: smtp.url,
-        IDP_PRODUCT_NAME: 'Acme ID',
-        IDP_LOGO_URL: BRAND_LOGO,
-        IDP_PRIMARY_COLOR: '#0f766e',
-        IDP_TERMS_URL: 'https://brand.example.test/terms',
-        IDP_PRIVACY_URL: 'https://brand.example.test/privacy',
-        // One account from this browser's address: the first test makes it, the limits test meets the limit.
-        IDP_REGISTER_MAX_PER_IP: '1',
-      },
-    });
-    rp = await RelyingParty.discover(server.url, client);
+  }, 60_000);
+  const app = useTestApp('browser-a11y', () => ({
+    clients: () => [client],
+    env: {
+      SMTP_URL: smtp.url,
+      IDP_PRODUCT_NAME: 'Acme ID',
+      IDP_LOGO_URL: BRAND_LOGO,
+      IDP_PRIMARY_COLOR: '#0f766e',
+      IDP_TERMS_URL: 'https://brand.example.test/terms',
+      IDP_PRIVACY_URL: 'https://brand.example.test/privacy',
+      // One account from this browser's address: the first test makes it, the limits test meets the limit.
+      IDP_REGISTER_MAX_PER_IP: '1',
+    },
+    relyingParty: client,
+  }));
+  beforeAll(async () => {
     const context = await newContext(browser, { viewport: { width: 1024, height: 900 } });
     await routeRelyingPartyLogo(context);
     await context.route(BRAND_LOGO, (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: BRAND_SVG }));
     page = await context.newPage();
     watchProblems(page, problems);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
     await Promise.all([site?.close(), smtp?.close()]);
-    await dropIsolation(scope);
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const summary = results.map(({ page: name, scheme, serious, other }) => ({
       page: name,
@@ -118,10 +115,10 @@ describe('every page passes axe-core, light and dark', () => {
   }
 
   test('sign-in, registration and consent (with their error states)', async () => {
-    await page.goto(server.url);
+    await page.goto(app.server.url);
     expect(await check('home')).toEqual([]);
 
-    const authorization = await rp.authorize({ redirect_uri: site.redirectUri });
+    const authorization = await app.rp.authorize({ redirect_uri: site.redirectUri });
     await page.goto(authorization.url.toString());
     await heading('Sign in');
     expect(await page.locator('.brand-logo').getAttribute('src')).toBe(BRAND_LOGO);
@@ -151,11 +148,11 @@ describe('every page passes axe-core, light and dark', () => {
 
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL((url) => url.toString().startsWith(site.redirectUri));
-    await rp.exchange(authorization, new URL(page.url()));
+    await app.rp.exchange(authorization, new URL(page.url()));
   }, 90_000);
 
   test('email verification, the account page, sign-out', async () => {
-    const link = linkIn(await smtp.waitFor(account.email), `${server.url}/verify-email`);
+    const link = linkIn(await smtp.waitFor(account.email), `${app.server.url}/verify-email`);
     await page.goto(link.toString());
     await heading('Verify your email address');
     expect(await check('verify-email')).toEqual([]);
@@ -163,7 +160,7 @@ describe('every page passes axe-core, light and dark', () => {
     await heading('Email verified');
     expect(await check('email-verified')).toEqual([]);
 
-    await page.goto(`${server.url}/account`);
+    await page.goto(`${app.server.url}/account`);
     await heading('Your account');
     expect(await check('account')).toEqual([]);
     await page.locator('#currentPassword').fill('not my password at all');
@@ -171,7 +168,7 @@ describe('every page passes axe-core, light and dark', () => {
     await page.locator('.error-summary').waitFor();
     expect(await check('account-errors')).toEqual([]);
 
-    await page.goto(`${server.url}/logout`);
+    await page.goto(`${app.server.url}/logout`);
     await heading('Sign out');
     expect(await check('logout')).toEqual([]);
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -180,14 +177,14 @@ describe('every page passes axe-core, light and dark', () => {
   }, 90_000);
 
   test('errors, forgotten password and reset', async () => {
-    await page.goto(`${server.url}/auth?client_id=no-such-app&response_type=code&scope=openid&redirect_uri=https://x.example/cb`);
+    await page.goto(`${app.server.url}/auth?client_id=no-such-app&response_type=code&scope=openid&redirect_uri=https://x.example/cb`);
     await heading('Sign-in could not continue');
     expect(await check('error')).toEqual([]);
-    await page.goto(`${server.url}/no-such-page`);
+    await page.goto(`${app.server.url}/no-such-page`);
     await heading('Page not found');
     expect(await check('not-found')).toEqual([]);
 
-    await page.goto((await rp.authorize({ redirect_uri: site.redirectUri })).url.toString());
+    await page.goto((await app.rp.authorize({ redirect_uri: site.redirectUri })).url.toString());
     await page.getByRole('link', { name: 'Forgot password?' }).click();
     await heading('Reset your password');
     expect(await check('forgot')).toEqual([]);
@@ -199,7 +196,7 @@ describe('every page passes axe-core, light and dark', () => {
     await heading('Check your email');
     expect(await check('forgot-sent')).toEqual([]);
 
-    const link = linkIn(await smtp.waitFor(account.email), `${server.url}/reset-password`);
+    const link = linkIn(await smtp.waitFor(account.email), `${app.server.url}/reset-password`);
     await page.goto(link.toString());
     await heading('Choose a new password');
     expect(await check('reset-password')).toEqual([]);
@@ -216,13 +213,13 @@ describe('every page passes axe-core, light and dark', () => {
   }, 90_000);
 
   test('German pages and a phone-sized screen', async () => {
-    await page.goto((await rp.authorize({ redirect_uri: site.redirectUri, ui_locales: 'de' })).url.toString());
+    await page.goto((await app.rp.authorize({ redirect_uri: site.redirectUri, ui_locales: 'de' })).url.toString());
     await heading('Anmelden');
     expect(await page.locator('html').getAttribute('lang')).toBe('de');
     expect(await check('login-de')).toEqual([]);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto((await rp.authorize({ redirect_uri: site.redirectUri })).url.toString());
+    await page.goto((await app.rp.authorize({ redirect_uri: site.redirectUri })).url.toString());
     await heading('Sign in');
     // Nothing wider than the screen: no sideways scrolling on a phone (WCAG 1.4.10 reflow).
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
@@ -239,7 +236,7 @@ describe('every page passes axe-core, light and dark', () => {
       ['en', 'Create your account', 'Create account', 'Too many accounts were created from your network recently.'],
       ['de', 'Konto erstellen', 'Konto erstellen', 'Aus Ihrem Netzwerk wurden in letzter Zeit zu viele Konten angelegt.'],
     ] as const) {
-      await page.goto((await rp.authorize({ redirect_uri: site.redirectUri, ui_locales: locale })).url.toString());
+      await page.goto((await app.rp.authorize({ redirect_uri: site.redirectUri, ui_locales: locale })).url.toString());
       await page.locator('a[href$="/register"]').click();
       await heading(title);
       await page.locator('#username').fill(another.username);
@@ -253,7 +250,7 @@ describe('every page passes axe-core, light and dark', () => {
       expect(await check(`register-limited-${locale}`)).toEqual([]);
     }
 
-    const tooLarge = await rp.authorize({ redirect_uri: site.redirectUri, state: 's'.repeat(5000) });
+    const tooLarge = await app.rp.authorize({ redirect_uri: site.redirectUri, state: 's'.repeat(5000) });
     await page.goto(tooLarge.url.toString());
     await heading('Sign-in could not continue');
     await page.getByText('The sign-in request from the application is too large to be accepted.').waitFor();

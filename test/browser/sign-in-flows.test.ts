@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { useTestApp } from '../support/app-fixture.ts';
 import * as oidc from 'openid-client';
 import {
   focused,
@@ -14,7 +14,6 @@ import {
   watchProblems,
 } from '../support/browser.ts';
 import { newAccount, type NewAccount, RelyingParty, rpClient } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
 
 /**
  * The sign-in pages in a real browser (Debian's chromium through playwright-core), with openid-client
@@ -22,26 +21,20 @@ import { startTestApp, type RunningApp } from '../support/test-app.ts';
  * back. Each test uses a fresh browser context (its own cookies).
  */
 describe('sign-in pages in a real browser', () => {
-  const scope = isolation('browser-flows');
   let site: RelyingPartySite;
   let client: ReturnType<typeof rpClient>;
-  let server: RunningApp;
-  let rp: RelyingParty;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   const problems: string[] = [];
 
   beforeAll(async () => {
-    site = await startRelyingPartySite();
+    [site, browser] = await Promise.all([startRelyingPartySite(), launchBrowser()]);
     client = rpClient({ redirect_uris: [site.redirectUri], post_logout_redirect_uris: [site.postLogoutUri], logo_uri: RP_LOGO_URI, client_uri: `${site.url}/` });
-    [server, browser] = await Promise.all([startTestApp({ backends: scope, clients: () => [client] }), launchBrowser()]);
-    rp = await RelyingParty.discover(server.url, client);
   }, 60_000);
+  const app = useTestApp('browser-flows', () => ({ clients: () => [client], relyingParty: client }));
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
     await site?.close();
-    await dropIsolation(scope);
   });
 
   async function newPage(options: Parameters<typeof newContext>[1] = {}): Promise<Page> {
@@ -55,7 +48,7 @@ describe('sign-in pages in a real browser', () => {
 
   /** Starts an authorization at the app and returns what the app needs to finish it. */
   async function startAt(page: Page, parameters: Record<string, string> = {}) {
-    const authorization = await rp.authorize({ redirect_uri: site.redirectUri, ...parameters });
+    const authorization = await app.rp.authorize({ redirect_uri: site.redirectUri, ...parameters });
     await page.goto(authorization.url.toString());
     return authorization;
   }
@@ -83,7 +76,7 @@ describe('sign-in pages in a real browser', () => {
   /** Who the tokens are for, as the app learns it: from userinfo, with the access token. */
   async function usernameIn(tokens: Awaited<ReturnType<RelyingParty['exchange']>>): Promise<unknown> {
     const sub = tokens.claims()?.sub ?? '';
-    return (await rp.userinfo(tokens.access_token, sub)).preferred_username;
+    return (await app.rp.userinfo(tokens.access_token, sub)).preferred_username;
   }
 
   async function backAtApp(page: Page): Promise<URL> {
@@ -98,7 +91,7 @@ describe('sign-in pages in a real browser', () => {
     const authorization = await startAt(page);
     await register(page, account);
     await page.getByRole('button', { name: 'Allow' }).click();
-    await rp.exchange(authorization, await backAtApp(page));
+    await app.rp.exchange(authorization, await backAtApp(page));
     await page.context().close();
     return account;
   }
@@ -125,7 +118,7 @@ describe('sign-in pages in a real browser', () => {
 
     const callback = await backAtApp(page);
     expect(callback.searchParams.get('code')).toBeTruthy();
-    const tokens = await rp.exchange(authorization, callback);
+    const tokens = await app.rp.exchange(authorization, callback);
     expect(await usernameIn(tokens)).toBe(account.username);
     expect(tokens.refresh_token).toBeTruthy();
   }, 60_000);
@@ -182,10 +175,10 @@ describe('sign-in pages in a real browser', () => {
       const authorization = await startAt(page);
       await signIn(page, account.email, account.password, remember);
       await page.getByRole('button', { name: 'Allow' }).click();
-      await rp.exchange(authorization, await backAtApp(page));
+      await app.rp.exchange(authorization, await backAtApp(page));
       const session = (await page.context().cookies()).find((cookie) => cookie.name === '_session');
       if (!session) throw new Error('no session cookie after sign-in');
-      if (remember) expect(session.expires - Date.now() / 1000).toBeGreaterThan(server.config.ttl.sessionIdle - 60);
+      if (remember) expect(session.expires - Date.now() / 1000).toBeGreaterThan(app.server.config.ttl.sessionIdle - 60);
       else expect(session.expires).toBe(-1); // no Expires: ends with the browser
     }
   }, 60_000);
@@ -207,10 +200,10 @@ describe('sign-in pages in a real browser', () => {
     const authorization = await startAt(page);
     await signIn(page, account.username, account.password);
     await page.getByRole('button', { name: 'Allow' }).click();
-    const tokens = await rp.exchange(authorization, await backAtApp(page));
+    const tokens = await app.rp.exchange(authorization, await backAtApp(page));
 
     // RP-initiated, verified hint: assets/logout.js confirms, the browser lands at the app.
-    const endSession = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: site.postLogoutUri, state: 'bye' });
+    const endSession = oidc.buildEndSessionUrl(app.rp.config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: site.postLogoutUri, state: 'bye' });
     await page.goto(endSession.toString());
     await page.waitForURL((url) => url.toString().startsWith(site.postLogoutUri));
     expect(new URL(page.url()).searchParams.get('state')).toBe('bye');
@@ -220,8 +213,8 @@ describe('sign-in pages in a real browser', () => {
     const again = await startAt(page);
     await signIn(page, account.username, account.password);
     await page.getByRole('button', { name: 'Allow' }).click();
-    await rp.exchange(again, await backAtApp(page));
-    await page.goto(`${server.url}/logout`);
+    await app.rp.exchange(again, await backAtApp(page));
+    await page.goto(`${app.server.url}/logout`);
     expect(await page.locator('h1').textContent()).toBe('Sign out');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await heading(page, 'You have been signed out');
@@ -241,13 +234,13 @@ describe('sign-in pages in a real browser', () => {
     const otherAuthorization = await startAt(otherPage);
     await signIn(otherPage, other.username, other.password);
     await otherPage.getByRole('button', { name: 'Allow' }).click();
-    const otherTokens = await rp.exchange(otherAuthorization, await backAtApp(otherPage));
+    const otherTokens = await app.rp.exchange(otherAuthorization, await backAtApp(otherPage));
 
     for (const [locale, title, because, stay] of [
       ['en', 'Sign out', 'The sign-out request does not come from your current sign-in, so we ask first.', 'Stay signed in'],
       ['de', 'Abmelden', 'Die Abmeldeanfrage stammt nicht von Ihrer aktuellen Anmeldung, deshalb fragen wir zuerst.', 'Angemeldet bleiben'],
     ] as const) {
-      const endSession = oidc.buildEndSessionUrl(rp.config, { id_token_hint: otherTokens.id_token ?? '', ui_locales: locale });
+      const endSession = oidc.buildEndSessionUrl(app.rp.config, { id_token_hint: otherTokens.id_token ?? '', ui_locales: locale });
       await page.goto(endSession.toString());
       await heading(page, title);
       expect(await page.locator('p.hint').textContent()).toContain(because);
@@ -260,7 +253,7 @@ describe('sign-in pages in a real browser', () => {
     const again = await startAt(page);
     await heading(page, 'Example App wants to access your account');
     await page.getByRole('button', { name: 'Allow' }).click();
-    const tokens = await rp.exchange(again, await backAtApp(page));
+    const tokens = await app.rp.exchange(again, await backAtApp(page));
     expect(await usernameIn(tokens)).toBe(victim.username);
   }, 60_000);
 
@@ -318,7 +311,7 @@ describe('sign-in pages in a real browser', () => {
     }
     expect(await focused(page)).toBe('button:Allow');
     await page.keyboard.press('Enter');
-    const tokens = await rp.exchange(authorization, await backAtApp(page));
+    const tokens = await app.rp.exchange(authorization, await backAtApp(page));
     expect(await usernameIn(tokens)).toBe(account.username);
   }, 60_000);
 
@@ -329,10 +322,10 @@ describe('sign-in pages in a real browser', () => {
     expect(await page.locator('.password-toggle').count()).toBe(0); // forms.js never ran
     await signIn(page, account.username, account.password, true);
     await page.getByRole('button', { name: 'Allow' }).click();
-    const tokens = await rp.exchange(authorization, await backAtApp(page));
+    const tokens = await app.rp.exchange(authorization, await backAtApp(page));
 
     // With a verified hint the page would confirm itself by script; without it, one click does.
-    const endSession = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: site.postLogoutUri });
+    const endSession = oidc.buildEndSessionUrl(app.rp.config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: site.postLogoutUri });
     await page.goto(endSession.toString());
     await heading(page, 'Sign out');
     await page.getByRole('button', { name: 'Sign out' }).click();
