@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { useTestApp } from '../support/app-fixture.ts';
-import { sleep } from '../support/eventually.ts';
+import { eventually } from '../support/eventually.ts';
 import { type LogoutReceiver, startLogoutReceiver } from '../support/logout-receiver.ts';
 import { newAccount, registerAndConsent, RelyingParty, RP_POST_LOGOUT_URI, rpClient } from '../support/relying-party.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
@@ -52,8 +52,16 @@ describe('back-channel logout', () => {
   });
 
   test('a receiver on a private address that is not listed is not called (SSRF protection)', async () => {
-    await logOut(untrusted);
-    await sleep(500);
+    // The server's own report that the call failed, so the receiver's silence is not a call still on its way.
+    const failedFor: string[] = [];
+    const onFailure = (_ctx: unknown, _error: Error, client: { clientId: string }) => failedFor.push(client.clientId);
+    app.server.provider.on('backchannel.error', onFailure);
+    try {
+      await logOut(untrusted);
+      expect(await eventually(async () => failedFor, (clients) => clients.includes(untrusted.client_id), 2000)).toContain(untrusted.client_id);
+    } finally {
+      app.server.provider.off('backchannel.error', onFailure);
+    }
     expect(refused.tokens).toHaveLength(0);
   });
 });

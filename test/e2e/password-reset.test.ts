@@ -18,12 +18,14 @@ import { expectPage, expectRedirect, type Page, UserAgent } from '../support/use
 /** "Forgot password?" over real SMTP, against real Redis and MongoDB. */
 describe('password reset', () => {
   const client = rpClient();
+  const logLines: string[] = [];
   let smtp: TestSmtpServer;
   beforeAll(async () => {
     smtp = await startSmtpServer();
   });
   const app = useTestApp('password-reset', () => ({
     clients: () => [client],
+    logLines,
     env: { SMTP_URL: smtp.url, TRUST_PROXY: 'true', IDP_RESET_MAX_PER_EMAIL: '2', IDP_RESET_MAX_PER_IP: '6' },
     relyingParty: client,
   }));
@@ -45,6 +47,11 @@ describe('password reset', () => {
     return { page: expectPage(await agent.submit(forgot, 'form[action$="/forgot"]', { email })), loginPage };
   };
   const mainText = (page: Page, email: string) => page.$('main').text().replace(email, 'EMAIL');
+  /** What the server logged about the reset requests from `ip`; it logs each before it answers. */
+  const resetEvents = (ip: string) =>
+    logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => String(line.event).startsWith('password_reset.') && line.ip === ip);
 
   test('the answer is the same for known and unknown addresses; only a known one gets an email', async () => {
     const account = await registered('known');
@@ -54,7 +61,8 @@ describe('password reset', () => {
     expect(unknown.status).toBe(known.status);
     expect(mainText(unknown, 'nobody-at-all@example.com')).toBe(mainText(known, account.email));
     expect((await smtp.waitFor(account.email)).subject).toBe('Reset your password');
-    await sleep(200);
+    // Before it answered, the server found no account for the unknown address, so no email is on its way.
+    expect(resetEvents('10.9.0.2')).toEqual([expect.objectContaining({ event: 'password_reset.requested', known: false })]);
     expect(smtp.messages.some((mail) => mail.text?.includes('nobody-at-all'))).toBe(false);
   });
 
@@ -144,7 +152,10 @@ describe('password reset', () => {
       const page = (await askForReset(browserAt(`10.9.1.${index}`), account.email)).page;
       expect(page.$('h1').text()).toBe('Check your email');
     }
-    await sleep(300);
+    // The first two links arrive; the third request was refused for the address before its answer.
+    await smtp.waitFor(account.email);
+    await smtp.waitFor(account.email);
+    expect(resetEvents('10.9.1.2')).toEqual([expect.objectContaining({ event: 'password_reset.throttled', scope: 'email' })]);
     const resets = smtp.messages.filter((mail) => mail.subject === 'Reset your password' && mail.text?.includes(account.username));
     expect(resets).toHaveLength(2); // the third request got the same answer but no email
 

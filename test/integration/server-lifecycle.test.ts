@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as cheerio from 'cheerio';
 import { freePort } from '../../scripts/lib/local-services.ts';
-import { sleep } from '../support/eventually.ts';
+import { eventually } from '../support/eventually.ts';
 import { spawnServer, type ServerProcess, waitUntilReady } from '../support/server-process.ts';
 
 /** An address of this machine that is not loopback, to see what the server answers on. */
@@ -99,7 +99,8 @@ describe('the server process: where it listens, what it prints, how it stops', (
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => server.child.once('exit', (code) => resolve({ code, at: Date.now() })));
     const signalled = Date.now();
     server.child.kill('SIGTERM');
-    await sleep(200);
+    // Logged once readiness has turned: a signal that the server has taken the SIGTERM, not a guess at how long that takes.
+    await eventually(async () => server.output().stdout, (stdout) => stdout.includes('"msg":"shutting down: readiness says 503"'), 2000);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'stopping', reason: 'the server is shutting down' });
