@@ -1,4 +1,4 @@
-import type { KeySet } from '../../src/oidc/keys.ts';
+import type { KeySet } from '../src/oidc/keys.ts';
 import type { BaselineConfig } from './baseline-server.ts';
 import { staticMetadata, type BenchClient } from './fixtures.ts';
 

@@ -6,13 +6,13 @@
  * without a default resource, back-channel logout) and lifetimes. Its sign-in is the library's
  * development pages, used only to mint refresh and access tokens for the token scenarios.
  *
- * Run by scripts/bench/main.ts as its own process, with BENCH_BASELINE_CONFIG (JSON) in the
+ * Run by bench/main.ts as its own process, with BENCH_BASELINE_CONFIG (JSON) in the
  * environment.
  */
 import { createServer } from 'node:http';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
-import { CLAIMS, SCOPES } from '../../src/oidc/configuration/claims.ts';
-import { CLIENT_DEFAULTS } from '../../src/oidc/configuration/client-defaults.ts';
+import { CLAIMS, SCOPES } from '../src/oidc/configuration/claims.ts';
+import { CLIENT_DEFAULTS } from '../src/oidc/configuration/client-defaults.ts';
 
 export interface BaselineConfig {
   issuer: string;

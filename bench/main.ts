@@ -9,15 +9,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/config/load-config.ts';
-import { generateKeySet } from '../../src/oidc/keys.ts';
-import { openBackendProbe } from '../../src/storage/diagnostics.ts';
-import { freePort, startMongo, startRedis } from '../lib/local-services.ts';
+import { loadConfig } from '../src/config/load-config.ts';
+import { generateKeySet } from '../src/oidc/keys.ts';
+import { openBackendProbe } from '../src/storage/diagnostics.ts';
+import { freePort, startMongo, startRedis } from '../scripts/lib/local-services.ts';
 import { measureArgon2Rate } from './argon2-rate.ts';
 import { baselineEnvironment, serverEnvironment } from './environment.ts';
 import { benchClients, benchUsers } from './fixtures.ts';
 import { signIn } from './sign-in-flow.ts';
-import { isAppError } from '../../src/errors.ts';
+import { isAppError } from '../src/errors.ts';
 import { parseBenchOptions, type BenchOptions } from './options.ts';
 import { mintRefreshTokens, runMemory, runScenarios, runSignIn, sampleRoundTrips, type ServerUnderTest } from './phases.ts';
 import { sampleProcess, startNodeServer } from './processes.ts';
@@ -26,7 +26,7 @@ import { SCENARIOS } from './scenarios.ts';
 import { seed } from './seed.ts';
 import { evaluateTargets } from './targets.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CONFIG_DIR = join(ROOT, 'config');
 const REFRESH_POOL = 16;
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -67,7 +67,7 @@ async function main(options: BenchOptions): Promise<void> {
   const rssStartBytes = sampleProcess(ours.pid).rssBytes;
   const baseline = await startNodeServer({
     name: 'baseline',
-    script: 'scripts/bench/baseline-server.ts',
+    script: 'bench/baseline-server.ts',
     env: baselineEnvironment({ port: baselinePort, keys, clients: [clients.service, clients.app] }),
     port: baselinePort,
     readyPath: '/.well-known/openid-configuration',
