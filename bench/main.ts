@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.ts';
 import { generateKeySet } from '../src/oidc/keys.ts';
-import { openBackendProbe } from '../src/storage/diagnostics.ts';
+import { openBackendProbe } from './diagnostics.ts';
 import { freePort, startMongo, startRedis } from '../scripts/lib/local-services.ts';
 import { measureArgon2Rate } from './argon2-rate.ts';
 import { baselineEnvironment, serverEnvironment } from './environment.ts';
