@@ -1,3 +1,4 @@
+import type { Config } from '../src/config/schema.ts';
 import type { KeySet } from '../src/oidc/keys.ts';
 import type { BaselineConfig } from './baseline-server.ts';
 import { staticMetadata, type BenchClient } from './fixtures.ts';
@@ -35,7 +36,13 @@ export function serverEnvironment(options: {
   };
 }
 
-export function baselineEnvironment(options: { port: number; keys: KeySet; clients: BenchClient[] }): Record<string, string> {
+export function baselineEnvironment(options: {
+  port: number;
+  keys: KeySet;
+  clients: BenchClient[];
+  /** Our server's configuration, whose feature settings the baseline takes too. */
+  config: Pick<Config, 'protocol' | 'resources'>;
+}): Record<string, string> {
   const config: BaselineConfig = {
     issuer: `https://127.0.0.1:${options.port}`,
     port: options.port,
@@ -43,6 +50,7 @@ export function baselineEnvironment(options: { port: number; keys: KeySet; clien
     cookieKeys: options.keys.cookieKeys,
     clients: options.clients.map(staticMetadata),
     accessTokenTtl: BENCH_ACCESS_TOKEN_TTL,
+    features: { protocol: options.config.protocol, resources: options.config.resources },
   };
   return { NODE_ENV: 'production', BENCH_BASELINE_CONFIG: JSON.stringify(config) };
 }

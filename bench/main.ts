@@ -68,7 +68,7 @@ async function main(options: BenchOptions): Promise<void> {
   const baseline = await startNodeServer({
     name: 'baseline',
     script: 'bench/baseline-server.ts',
-    env: baselineEnvironment({ port: baselinePort, keys, clients: [clients.service, clients.app] }),
+    env: baselineEnvironment({ port: baselinePort, keys, clients: [clients.service, clients.app], config: loaded.config }),
     port: baselinePort,
     readyPath: '/.well-known/openid-configuration',
     logFile: join(workDir, 'baseline.log'),
