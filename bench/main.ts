@@ -83,7 +83,7 @@ async function main(options: BenchOptions): Promise<void> {
 
   const servers: ServerUnderTest[] = [];
   for (const [kind, server] of [['baseline', baseline], ['ours', ours]] as const) {
-    const target = { issuer: `https://127.0.0.1:${kind === 'ours' ? ourPort : baselinePort}`, wireUrl: server.wireUrl };
+    const target = { issuer: `https://127.0.0.1:${kind === 'ours' ? ourPort : baselinePort}` };
     const refreshTokens = () => mintRefreshTokens(target, clients.app, users, REFRESH_POOL);
     const accessToken = async () => {
       const [user] = users;
