@@ -1,7 +1,7 @@
 /**
  * npm run bench [-- --quick] [-- --json FILE]: our server (production mode, real Redis and
  * MongoDB-wire servers) against bare oidc-provider with its memory adapter, on this machine, in
- * one run. Prints one Markdown table; see README "Performance". Everything it starts, it stops,
+ * one run. Prints one Markdown table; see bench/README.md. Everything it starts, it stops,
  * also on Ctrl-C or failure.
  */
 import { spawnSync } from 'node:child_process';
