@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runToExit } from '../../scripts/lib/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -10,19 +10,12 @@ export interface CliResult {
 }
 
 /** Runs `node scripts/<tool>.ts ...args` as an administrator would, with exactly `env`. */
-export function runTool(tool: string, args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`scripts/${tool}.ts`, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
+export async function runTool(tool: string, args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
+  const { code, stdout, stderr } = await runToExit(process.execPath, [`scripts/${tool}.ts`, ...args], {
+    name: tool,
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    stdin: stdin ?? '',
   });
+  return { code, stdout, stderr };
 }

@@ -1,7 +1,7 @@
 /**
  * npm run bench [-- --quick] [-- --json FILE]: our server (production mode, real Redis and
  * MongoDB-wire servers) against bare oidc-provider with its memory adapter, on this machine, in
- * one run. Prints one Markdown table; see README "Performance". Everything it starts, it stops,
+ * one run. Prints one Markdown table; see bench/README.md. Everything it starts, it stops,
  * also on Ctrl-C or failure.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,15 +9,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/config/load-config.ts';
-import { generateKeySet } from '../../src/oidc/keys.ts';
-import { openBackendProbe } from '../../src/storage/diagnostics.ts';
-import { freePort, startMongo, startRedis } from '../lib/local-services.ts';
+import { loadConfig } from '../src/config/load-config.ts';
+import { generateKeySet } from '../src/oidc/keys.ts';
+import { openBackendProbe } from './diagnostics.ts';
+import { freePort, startMongo, startRedis } from '../scripts/lib/local-services.ts';
 import { measureArgon2Rate } from './argon2-rate.ts';
 import { baselineEnvironment, serverEnvironment } from './environment.ts';
 import { benchClients, benchUsers } from './fixtures.ts';
 import { signIn } from './sign-in-flow.ts';
-import { isAppError } from '../../src/errors.ts';
+import { isAppError } from '../src/errors.ts';
 import { parseBenchOptions, type BenchOptions } from './options.ts';
 import { mintRefreshTokens, runMemory, runScenarios, runSignIn, sampleRoundTrips, type ServerUnderTest } from './phases.ts';
 import { sampleProcess, startNodeServer } from './processes.ts';
@@ -26,7 +26,7 @@ import { SCENARIOS } from './scenarios.ts';
 import { seed } from './seed.ts';
 import { evaluateTargets } from './targets.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CONFIG_DIR = join(ROOT, 'config');
 const REFRESH_POOL = 16;
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -67,8 +67,8 @@ async function main(options: BenchOptions): Promise<void> {
   const rssStartBytes = sampleProcess(ours.pid).rssBytes;
   const baseline = await startNodeServer({
     name: 'baseline',
-    script: 'scripts/bench/baseline-server.ts',
-    env: baselineEnvironment({ port: baselinePort, keys, clients: [clients.service, clients.app] }),
+    script: 'bench/baseline-server.ts',
+    env: baselineEnvironment({ port: baselinePort, keys, clients: [clients.service, clients.app], config: loaded.config }),
     port: baselinePort,
     readyPath: '/.well-known/openid-configuration',
     logFile: join(workDir, 'baseline.log'),
@@ -83,7 +83,7 @@ async function main(options: BenchOptions): Promise<void> {
 
   const servers: ServerUnderTest[] = [];
   for (const [kind, server] of [['baseline', baseline], ['ours', ours]] as const) {
-    const target = { issuer: `https://127.0.0.1:${kind === 'ours' ? ourPort : baselinePort}`, wireUrl: server.wireUrl };
+    const target = { issuer: `https://127.0.0.1:${kind === 'ours' ? ourPort : baselinePort}` };
     const refreshTokens = () => mintRefreshTokens(target, clients.app, users, REFRESH_POOL);
     const accessToken = async () => {
       const [user] = users;

@@ -22,7 +22,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup
   --quick      a short run for development: 3 s runs, 1 s warm-up, 20,000 tokens in the memory run
   --tokens N   client-credentials tokens issued to check memory stays flat (default 1,000,000)`;
 
-import { usageError } from '../lib/cli.ts';
+import { usageError } from '../scripts/lib/cli.ts';
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
   let parsed;

@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis';
-import { connectMongo } from './mongo/connect-mongo.ts';
-import { closeRedis, connectRedis } from './redis/connect-redis.ts';
+import { connectMongo } from '../src/storage/mongo/connect-mongo.ts';
+import { closeRedis, connectRedis } from '../src/storage/redis/connect-redis.ts';
 
 /**
  * What the backing services say about their own work, read from outside the server process, so a
  * benchmark can tell how many Redis commands and MongoDB operations one request costs without
- * instrumenting the server. Used by scripts/bench only; it opens its own connections.
+ * instrumenting the server. It opens its own connections, through the server's own connectors.
  */
 export interface BackendCounters {
   /** Redis INFO commandstats: calls per command (commands run inside Lua scripts included). */
@@ -57,7 +56,7 @@ export async function openBackendProbe(redisUrl: string, mongodbUri: string): Pr
       };
     },
     async monitorRedis() {
-      const monitor: Redis = await redis.monitor();
+      const monitor = await redis.monitor();
       const inTransaction = new Set<string>();
       const trace: RedisTrace = { roundTrips: 0, byCommand: {} };
       monitor.on('monitor', (_time: string, args: string[], source: string) => {

@@ -1,4 +1,4 @@
-import { createPasswordHasher, type Argon2Parameters } from '../../src/users/password-hasher.ts';
+import { createPasswordHasher, type Argon2Parameters } from '../src/users/password-hasher.ts';
 
 /** libuv's default thread pool, where argon2 runs in the server too. */
 const CONCURRENCY = 4;

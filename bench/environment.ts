@@ -1,4 +1,5 @@
-import type { KeySet } from '../../src/oidc/keys.ts';
+import type { Config } from '../src/config/schema.ts';
+import type { KeySet } from '../src/oidc/keys.ts';
 import type { BaselineConfig } from './baseline-server.ts';
 import { staticMetadata, type BenchClient } from './fixtures.ts';
 
@@ -31,11 +32,25 @@ export function serverEnvironment(options: {
     REDIS_URL: options.redisUrl,
     IDP_REDIS_KEY_PREFIX: 'bench:',
     IDP_ACCESS_TOKEN_TTL: String(BENCH_ACCESS_TOKEN_TTL),
+    // Every sign-in of the benchmark comes from 127.0.0.1, so the per-address limit on authorization
+    // requests (300 per 5 minutes by default) would refuse all but the first few hundred. The users
+    // are registered through the admin services (seed.ts), not over HTTP, so the registration limit
+    // does not apply.
+    IDP_AUTH_MAX_PER_IP: '1000000',
+    // No load balancer needs time to move traffic away at the end of a run; without this the 5 s
+    // drain runs into the stop's SIGKILL.
+    IDP_SHUTDOWN_DRAIN_MS: '0',
     ...options.extra,
   };
 }
 
-export function baselineEnvironment(options: { port: number; keys: KeySet; clients: BenchClient[] }): Record<string, string> {
+export function baselineEnvironment(options: {
+  port: number;
+  keys: KeySet;
+  clients: BenchClient[];
+  /** Our server's configuration, whose feature settings the baseline takes too. */
+  config: Pick<Config, 'protocol' | 'resources'>;
+}): Record<string, string> {
   const config: BaselineConfig = {
     issuer: `https://127.0.0.1:${options.port}`,
     port: options.port,
@@ -43,6 +58,7 @@ export function baselineEnvironment(options: { port: number; keys: KeySet; clien
     cookieKeys: options.keys.cookieKeys,
     clients: options.clients.map(staticMetadata),
     accessTokenTtl: BENCH_ACCESS_TOKEN_TTL,
+    features: { protocol: options.config.protocol, resources: options.config.resources },
   };
   return { NODE_ENV: 'production', BENCH_BASELINE_CONFIG: JSON.stringify(config) };
 }

@@ -1,5 +1,5 @@
-import { assembleTools } from '../../src/assemble.ts';
-import type { Config } from '../../src/config/schema.ts';
+import { assembleTools } from '../src/assemble.ts';
+import type { Config } from '../src/config/schema.ts';
 import type { BenchClient, BenchUser } from './fixtures.ts';
 
 /**

@@ -2,17 +2,20 @@
  * The benchmark's baseline: bare oidc-provider, no Koa app around it, its built-in in-memory
  * adapter, configured like our provider wherever the two can be compared: the same clients, keys
  * (so RS256 ID tokens), claims and scopes, PKCE for every client, opaque access tokens, the same
- * features (client credentials, introspection, revocation, userinfo, DPoP, PAR, resource indicators
- * without a default resource, back-channel logout) and lifetimes. Its sign-in is the library's
- * development pages, used only to mint refresh and access tokens for the token scenarios.
+ * features, taken from the provider's own featuresConfiguration with our server's protocol and
+ * resources settings, and lifetimes. What stays bare: the library's default logout pages, and for
+ * sign-in its development pages (devInteractions), used only to mint refresh and access tokens for
+ * the token scenarios.
  *
- * Run by scripts/bench/main.ts as its own process, with BENCH_BASELINE_CONFIG (JSON) in the
+ * Run by bench/main.ts as its own process, with BENCH_BASELINE_CONFIG (JSON) in the
  * environment.
  */
 import { createServer } from 'node:http';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
-import { CLAIMS, SCOPES } from '../../src/oidc/configuration/claims.ts';
-import { CLIENT_DEFAULTS } from '../../src/oidc/configuration/client-defaults.ts';
+import { CLAIMS, SCOPES } from '../src/oidc/configuration/claims.ts';
+import { CLIENT_DEFAULTS } from '../src/oidc/configuration/client-defaults.ts';
+import { featuresConfiguration } from '../src/oidc/configuration/features.ts';
+import type { Config } from '../src/config/schema.ts';
 
 export interface BaselineConfig {
   issuer: string;
@@ -21,6 +24,8 @@ export interface BaselineConfig {
   cookieKeys: string[];
   clients: ClientMetadata[];
   accessTokenTtl: number;
+  /** Our server's settings the features depend on (PAR required or not, resource indicators). */
+  features: Pick<Config, 'protocol' | 'resources'>;
 }
 
 const config = JSON.parse(process.env.BENCH_BASELINE_CONFIG ?? 'null') as BaselineConfig | null;
@@ -48,20 +53,7 @@ const configuration: Configuration = {
     Grant: 1209600,
     RefreshToken: 1209600,
   },
-  features: {
-    devInteractions: { enabled: true },
-    userinfo: { enabled: true },
-    clientCredentials: { enabled: true },
-    introspection: {
-      enabled: true,
-      allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
-    },
-    revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
-    pushedAuthorizationRequests: { enabled: true },
-    dPoP: { enabled: true },
-    resourceIndicators: { enabled: true, defaultResource: async (_ctx, _client, oneOf) => oneOf, useGrantedResource: async () => true },
-    backchannelLogout: { enabled: true },
-  },
+  features: { ...featuresConfiguration(config.features), devInteractions: { enabled: true } },
 };
 
 const provider = new Provider(config.issuer, configuration);

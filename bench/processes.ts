@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, truncateSync } from 'node:fs';
+import { answersOk, spawnProcess, waitUntilReady } from '../scripts/lib/processes.ts';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run on). */
 const CLOCK_TICKS = 100;
@@ -83,54 +83,36 @@ export async function startNodeServer(options: {
 }): Promise<NodeServer> {
   const fd = openSync(options.logFile, 'a');
   const started = performance.now();
-  const child = spawn(process.execPath, [options.script], {
+  const server = spawnProcess(process.execPath, [options.script], {
+    name: options.name,
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', ...options.env },
-    stdio: ['ignore', fd, fd],
+    output: fd,
   });
   closeSync(fd);
   const log = () => readFileSync(options.logFile, 'utf8');
   const wireUrl = `http://127.0.0.1:${options.port}`;
   try {
-    await waitForReady(child, `${wireUrl}${options.readyPath}`, options.name, log);
+    await waitUntilReady(server, answersOk(`${wireUrl}${options.readyPath}`), {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      describeOutput: () => log().slice(-4000),
+    });
   } catch (error) {
-    await stopChild(child);
+    await server.stop();
     throw error;
   }
   const readyMs = performance.now() - started;
-  if (child.pid === undefined) throw new Error(`${options.name} has no process id`);
+  if (server.pid === undefined) throw new Error(`${options.name} has no process id`);
   return {
     name: options.name,
-    pid: child.pid,
+    pid: server.pid,
     wireUrl,
     readyMs,
     log,
     truncateLog: () => truncateSync(options.logFile, 0),
-    stop: () => stopChild(child),
+    stop: async () => {
+      await server.stop();
+    },
   };
-}
-
-async function waitForReady(child: ChildProcess, url: string, name: string, log: () => string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was ready:\n${log().slice(-4000)}`);
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`${name} not ready within ${timeoutMs} ms:\n${log().slice(-4000)}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }

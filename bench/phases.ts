@@ -1,4 +1,4 @@
-import { counterDelta, type BackendCounters, type BackendProbe } from '../../src/storage/diagnostics.ts';
+import { counterDelta, type BackendCounters, type BackendProbe } from './diagnostics.ts';
 import type { BenchClient, BenchUser } from './fixtures.ts';
 import { probe, runLoad, type RequestSpec, type RunResult } from './load.ts';
 import { runPaced } from './paced-load.ts';
