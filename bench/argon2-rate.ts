@@ -1,4 +1,4 @@
-import { createPasswordHasher, type Argon2Parameters } from '../src/users/password-hasher.ts';
+import { type Argon2Parameters, createPasswordHasher } from '../src/users/password-hasher.ts';
 
 /** libuv's default thread pool, where argon2 runs in the server too. */
 const CONCURRENCY = 4;
@@ -8,7 +8,10 @@ const CONCURRENCY = 4;
  * thread pool runs: the most sign-ins per second this machine could do if nothing else cost
  * anything (the ceiling of the sign-in scenario).
  */
-export async function measureArgon2Rate(parameters: Argon2Parameters, seconds: number): Promise<{ perSecond: number; verifies: number; medianMs: number }> {
+export async function measureArgon2Rate(
+  parameters: Argon2Parameters,
+  seconds: number,
+): Promise<{ perSecond: number; verifies: number; medianMs: number }> {
   const hasher = createPasswordHasher(parameters);
   const password = 'a benchmark passphrase of ordinary length';
   const hash = await hasher.hash(password);
@@ -26,5 +29,9 @@ export async function measureArgon2Rate(parameters: Argon2Parameters, seconds: n
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsed = (performance.now() - started) / 1000;
   durations.sort((a, b) => a - b);
-  return { perSecond: durations.length / elapsed, verifies: durations.length, medianMs: durations[Math.floor(durations.length / 2)] ?? Number.NaN };
+  return {
+    perSecond: durations.length / elapsed,
+    verifies: durations.length,
+    medianMs: durations[Math.floor(durations.length / 2)] ?? Number.NaN,
+  };
 }

@@ -12,10 +12,10 @@
  */
 import { createServer } from 'node:http';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import type { Config } from '../src/config/schema.ts';
 import { CLAIMS, SCOPES } from '../src/oidc/configuration/claims.ts';
 import { CLIENT_DEFAULTS } from '../src/oidc/configuration/client-defaults.ts';
 import { featuresConfiguration } from '../src/oidc/configuration/features.ts';
-import type { Config } from '../src/config/schema.ts';
 
 export interface BaselineConfig {
   issuer: string;

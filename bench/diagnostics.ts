@@ -16,7 +16,19 @@ export interface BackendCounters {
 }
 
 /** Commands drivers send to watch the server (heartbeats, handshakes) and our own probes. */
-const MONGO_MONITORING = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'serverStatus', 'buildInfo', 'buildinfo', 'endSessions', 'saslStart', 'saslContinue', 'getParameter']);
+const MONGO_MONITORING = new Set([
+  'hello',
+  'ismaster',
+  'isMaster',
+  'ping',
+  'serverStatus',
+  'buildInfo',
+  'buildinfo',
+  'endSessions',
+  'saslStart',
+  'saslContinue',
+  'getParameter',
+]);
 const REDIS_PROBES = new Set(['info', 'monitor', 'ping', 'client', 'select', 'quit', 'hello']);
 
 export interface BackendProbe {

@@ -1,7 +1,7 @@
 import type { Config } from '../src/config/schema.ts';
 import type { KeySet } from '../src/oidc/keys.ts';
 import type { BaselineConfig } from './baseline-server.ts';
-import { staticMetadata, type BenchClient } from './fixtures.ts';
+import { type BenchClient, staticMetadata } from './fixtures.ts';
 
 /**
  * Access tokens live this long in the benchmark (s), so the million tokens of the memory run do

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
-import { toMetadata, type ClientSpec } from '../src/clients/client-admin.ts';
+import { type ClientSpec, toMetadata } from '../src/clients/client-admin.ts';
 
 /** The redirect URI of the benchmark's app; never fetched, the flow driver stops at it. */
 export const REDIRECT_URI = 'https://rp.bench.test/callback';

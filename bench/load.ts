@@ -76,7 +76,12 @@ export async function runLoad(wireUrl: string, watched: Watched, spec: RequestSp
 }
 
 /** A run's result from latencies measured by hand (ms, any order), as the paced and sign-in runners measure them. */
-export function summarizeLatencies(latencies: number[], wallMs: number, errors: number, cpu: Pick<RunResult, 'generatorCpu' | 'serverCpu' | 'backendCpu'>): RunResult {
+export function summarizeLatencies(
+  latencies: number[],
+  wallMs: number,
+  errors: number,
+  cpu: Pick<RunResult, 'generatorCpu' | 'serverCpu' | 'backendCpu'>,
+): RunResult {
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
   return {

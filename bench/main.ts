@@ -9,21 +9,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config/load-config.ts';
-import { generateKeySet } from '../src/oidc/keys.ts';
-import { openBackendProbe } from './diagnostics.ts';
 import { freePort, startMongo, startRedis } from '../scripts/lib/local-services.ts';
+import { loadConfig } from '../src/config/load-config.ts';
+import { isAppError } from '../src/errors.ts';
+import { generateKeySet } from '../src/oidc/keys.ts';
 import { measureArgon2Rate } from './argon2-rate.ts';
+import { openBackendProbe } from './diagnostics.ts';
 import { baselineEnvironment, serverEnvironment } from './environment.ts';
 import { benchClients, benchUsers } from './fixtures.ts';
-import { signIn } from './sign-in-flow.ts';
-import { isAppError } from '../src/errors.ts';
-import { parseBenchOptions, type BenchOptions } from './options.ts';
-import { mintRefreshTokens, runMemory, runScenarios, runSignIn, sampleRoundTrips, type ServerUnderTest } from './phases.ts';
+import { type BenchOptions, parseBenchOptions } from './options.ts';
+import { mintRefreshTokens, runMemory, runScenarios, runSignIn, type ServerUnderTest, sampleRoundTrips } from './phases.ts';
 import { sampleProcess, startNodeServer } from './processes.ts';
-import { formatReport, type BenchReport } from './report.ts';
+import { type BenchReport, formatReport } from './report.ts';
 import { SCENARIOS } from './scenarios.ts';
 import { seed } from './seed.ts';
+import { signIn } from './sign-in-flow.ts';
 import { evaluateTargets } from './targets.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -48,7 +48,10 @@ async function main(options: BenchOptions): Promise<void> {
 
   say('starting Redis and the MongoDB-wire server');
   const [redis, mongo] = await Promise.all([startRedis(), startMongo()]);
-  cleanups.push(() => redis.stop(), () => mongo.stop());
+  cleanups.push(
+    () => redis.stop(),
+    () => mongo.stop(),
+  );
   const mongodbUri = `${mongo.url}/idp_bench`;
 
   const keys = await generateKeySet();
@@ -62,7 +65,15 @@ async function main(options: BenchOptions): Promise<void> {
   await seed(loaded.config, [clients.service, clients.app], users);
 
   say('starting our server and the baseline');
-  const ours = await startNodeServer({ name: 'ours', script: 'src/main.ts', env, port: ourPort, readyPath: '/readyz', logFile: join(workDir, 'ours.log'), cwd: ROOT });
+  const ours = await startNodeServer({
+    name: 'ours',
+    script: 'src/main.ts',
+    env,
+    port: ourPort,
+    readyPath: '/readyz',
+    logFile: join(workDir, 'ours.log'),
+    cwd: ROOT,
+  });
   cleanups.push(() => ours.stop());
   const rssStartBytes = sampleProcess(ours.pid).rssBytes;
   const baseline = await startNodeServer({
@@ -82,7 +93,10 @@ async function main(options: BenchOptions): Promise<void> {
   const argon2 = await measureArgon2Rate(loaded.config.argon2, Math.min(options.duration, 5));
 
   const servers: ServerUnderTest[] = [];
-  for (const [kind, server] of [['baseline', baseline], ['ours', ours]] as const) {
+  for (const [kind, server] of [
+    ['baseline', baseline],
+    ['ours', ours],
+  ] as const) {
     const target = { issuer: `https://127.0.0.1:${kind === 'ours' ? ourPort : baselinePort}` };
     const refreshTokens = () => mintRefreshTokens(target, clients.app, users, REFRESH_POOL);
     const accessToken = async () => {
@@ -90,7 +104,10 @@ async function main(options: BenchOptions): Promise<void> {
       if (!user) throw new Error('no bench users');
       return (await signIn(target, clients.app, user)).tokens.access_token;
     };
-    const watched = { server: server.pid, backends: kind === 'ours' ? [redis.pid, mongo.pid].filter((pid): pid is number => pid !== undefined) : [] };
+    const watched = {
+      server: server.pid,
+      backends: kind === 'ours' ? [redis.pid, mongo.pid].filter((pid): pid is number => pid !== undefined) : [],
+    };
     servers.push({ kind, server, watched, target, context: { service: clients.service, app: clients.app, refreshTokens, accessToken } });
   }
   const oursUnderTest = servers[1];
@@ -105,13 +122,22 @@ async function main(options: BenchOptions): Promise<void> {
   say(`memory run: ${options.tokens} client-credentials tokens`);
   const [clientCredentials] = SCENARIOS;
   if (!clientCredentials) throw new Error('no client-credentials scenario');
-  const memory = { ...(await runMemory(oursUnderTest, clientCredentials, backends, options, rssStartBytes)), rssAfterScenariosBytes, rssAfterSignInBytes };
+  const memory = {
+    ...(await runMemory(oursUnderTest, clientCredentials, backends, options, rssStartBytes)),
+    rssAfterScenariosBytes,
+    rssAfterSignInBytes,
+  };
 
   const partial: Omit<BenchReport, 'targets'> = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, date: new Date().toISOString() },
     settings: { ...options, accessTokenTtl: env.IDP_ACCESS_TOKEN_TTL, refreshTokenPool: REFRESH_POOL },
     rows,
-    signIn: { ...signInRuns, argon2PerSecond: argon2.perSecond, argon2MedianMs: argon2.medianMs, ofCeiling: signInRuns.max.rps / argon2.perSecond },
+    signIn: {
+      ...signInRuns,
+      argon2PerSecond: argon2.perSecond,
+      argon2MedianMs: argon2.medianMs,
+      ofCeiling: signInRuns.max.rps / argon2.perSecond,
+    },
     startup: { oursReadyMs: ours.readyMs, baselineReadyMs: baseline.readyMs },
     memory,
     roundTrips,

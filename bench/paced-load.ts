@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import { summarizeLatencies, type RequestSpec, type RunResult } from './load.ts';
+import { type RequestSpec, type RunResult, summarizeLatencies } from './load.ts';
 import { startCpuMeter, type Watched } from './processes.ts';
 
 /**
@@ -10,7 +10,12 @@ import { startCpuMeter, type Watched } from './processes.ts';
  * latency counts from when it was due, so a server that falls behind shows it (no coordinated
  * omission).
  */
-export async function runPaced(wireUrl: string, watched: Watched, spec: RequestSpec, settings: { rate: number; duration: number; connections: number }): Promise<RunResult> {
+export async function runPaced(
+  wireUrl: string,
+  watched: Watched,
+  spec: RequestSpec,
+  settings: { rate: number; duration: number; connections: number },
+): Promise<RunResult> {
   const url = new URL(wireUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: settings.connections });
   const headers = { 'X-Forwarded-Proto': 'https', ...spec.headers };
@@ -24,7 +29,14 @@ export async function runPaced(wireUrl: string, watched: Watched, spec: RequestS
       const body = bodies.length > 0 ? bodies[sent % bodies.length] : undefined;
       sent += 1;
       const outgoing = request(
-        { agent, host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) } },
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: spec.method,
+          path: spec.path,
+          headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) },
+        },
         (response) => {
           response.resume();
           response.once('end', () => {

@@ -1,9 +1,9 @@
-import { counterDelta, type BackendCounters, type BackendProbe } from './diagnostics.ts';
+import { type BackendCounters, type BackendProbe, counterDelta } from './diagnostics.ts';
 import type { BenchClient, BenchUser } from './fixtures.ts';
-import { probe, runLoad, type RequestSpec, type RunResult } from './load.ts';
-import { runPaced } from './paced-load.ts';
+import { probe, type RequestSpec, type RunResult, runLoad } from './load.ts';
 import type { BenchOptions } from './options.ts';
-import { sampleProcess, type NodeServer, type Watched } from './processes.ts';
+import { runPaced } from './paced-load.ts';
+import { type NodeServer, sampleProcess, type Watched } from './processes.ts';
 import type { BenchReport, RoundTrips, ScenarioRow } from './report.ts';
 import type { Scenario, ScenarioContext } from './scenarios.ts';
 import { signIn, type Target } from './sign-in-flow.ts';
@@ -47,12 +47,18 @@ export async function runScenarios(servers: ServerUnderTest[], scenarios: Scenar
       server.truncateLog();
       if (options.warmup > 0) await runLoad(server.wireUrl, watched, spec, { connections: options.connections, duration: options.warmup });
       const max = await runLoad(server.wireUrl, watched, spec, { connections: options.connections, duration: options.duration });
-      const half = await runPaced(server.wireUrl, watched, spec, { connections: options.connections, duration: options.duration, rate: max.rps / 2 });
+      const half = await runPaced(server.wireUrl, watched, spec, {
+        connections: options.connections,
+        duration: options.duration,
+        rate: max.rps / 2,
+      });
       byKind[kind] = max;
       const baseline = byKind.baseline;
       const ratio = kind === 'ours' && baseline ? max.rps / baseline.rps : undefined;
       rows.push({ id: scenario.id, title: scenario.title, server: kind, max, half, ...(ratio === undefined ? {} : { ratio }) });
-      say(`${scenario.title} ${kind}: ${max.rps.toFixed(0)} req/s, p99 ${max.p99} ms, at half rate p99 ${half.p99.toFixed(1)} ms, errors ${max.errors + half.errors}`);
+      say(
+        `${scenario.title} ${kind}: ${max.rps.toFixed(0)} req/s, p99 ${max.p99} ms, at half rate p99 ${half.p99.toFixed(1)} ms, errors ${max.errors + half.errors}`,
+      );
     }
   }
   return rows;
@@ -61,12 +67,20 @@ export async function runScenarios(servers: ServerUnderTest[], scenarios: Scenar
 async function assertWorks(server: NodeServer, spec: RequestSpec, scenario: Scenario): Promise<void> {
   const answer = await probe(server.wireUrl, spec);
   if (!scenario.accepts(answer.status, answer.body)) {
-    throw new Error(`${scenario.title} on ${server.name} answered ${answer.status}: ${answer.body.slice(0, 300)}\n${server.log().slice(-2000)}`);
+    throw new Error(
+      `${scenario.title} on ${server.name} answered ${answer.status}: ${answer.body.slice(0, 300)}\n${server.log().slice(-2000)}`,
+    );
   }
 }
 
 /** Backend work per request of each scenario on our server, from a short sample under MONITOR. */
-export async function sampleRoundTrips(ours: ServerUnderTest, scenarios: Scenario[], backends: BackendProbe, options: BenchOptions, users: BenchUser[]): Promise<RoundTrips[]> {
+export async function sampleRoundTrips(
+  ours: ServerUnderTest,
+  scenarios: Scenario[],
+  backends: BackendProbe,
+  options: BenchOptions,
+  users: BenchUser[],
+): Promise<RoundTrips[]> {
   const results: RoundTrips[] = [];
   const measure = async (id: string, title: string, run: () => Promise<number>) => {
     const before = await backends.read();
@@ -125,7 +139,9 @@ export async function runSignIn(ours: ServerUnderTest, users: BenchUser[], optio
   const max = await runSignInLoad(ours.target, ours.watched, ours.context.app, users, settings);
   if (max.firstError) say(`sign-in error: ${max.firstError}`);
   const half = await runSignInLoad(ours.target, ours.watched, ours.context.app, users, { ...settings, rate: max.rps / 2 });
-  say(`sign-in: ${max.rps.toFixed(1)} flows/s, p99 ${max.p99.toFixed(0)} ms; at half rate p99 ${half.p99.toFixed(0)} ms; errors ${max.errors + half.errors}`);
+  say(
+    `sign-in: ${max.rps.toFixed(1)} flows/s, p99 ${max.p99.toFixed(0)} ms; at half rate p99 ${half.p99.toFixed(0)} ms; errors ${max.errors + half.errors}`,
+  );
   return { max, half };
 }
 

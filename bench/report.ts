@@ -88,7 +88,24 @@ export function formatReport(report: BenchReport): string {
     fixed(signIn.max.generatorCpu),
     `${(signIn.ofCeiling * 100).toFixed(0)}% of argon2`,
   ]);
-  const header = ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', '50%: req/s', 'p50', 'p99', 'max', 'errors', 'server CPU %', 'Redis+DB CPU %', 'load-gen CPU %', 'ours / baseline'];
+  const header = [
+    'scenario',
+    'server',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'errors',
+    '50%: req/s',
+    'p50',
+    'p99',
+    'max',
+    'errors',
+    'server CPU %',
+    'Redis+DB CPU %',
+    'load-gen CPU %',
+    'ours / baseline',
+  ];
 
   const { memory } = report;
   const lines = [

@@ -1,4 +1,4 @@
-import { basicAuth, type BenchClient } from './fixtures.ts';
+import { type BenchClient, basicAuth } from './fixtures.ts';
 import type { RequestSpec } from './load.ts';
 
 /** What the token scenarios need from a server under test: its clients and tokens it issued. */

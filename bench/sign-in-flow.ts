@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expectPage, expectRedirect, type FollowResult, type Page, UserAgent } from '../test/support/user-agent.ts';
-import { basicAuth, REDIRECT_URI, type BenchClient, type BenchUser } from './fixtures.ts';
+import { type BenchClient, type BenchUser, basicAuth, REDIRECT_URI } from './fixtures.ts';
 
 /**
  * Where a flow goes: the https issuer named in URLs and cookies. The agent plays the
@@ -50,7 +50,8 @@ export async function signIn(target: Target, client: BenchClient, user: BenchUse
   const consentPage = expectOk(await browser.submit(loginPage, 'form', { login: user.username, password: user.password }, REDIRECT_URI));
   const callback = expectRedirect(await browser.submit(consentPage, 'form', {}, REDIRECT_URI));
   const code = callback.searchParams.get('code');
-  if (!code || callback.searchParams.get('state') !== state) throw new Error(`no code for this state in ${callback.toString().slice(0, 200)}`);
+  if (!code || callback.searchParams.get('state') !== state)
+    throw new Error(`no code for this state in ${callback.toString().slice(0, 200)}`);
 
   const tokens = await browser.request(new URL('/token', target.issuer), {
     method: 'POST',

@@ -1,5 +1,5 @@
 import type { BenchClient, BenchUser } from './fixtures.ts';
-import { summarizeLatencies, type RunResult } from './load.ts';
+import { type RunResult, summarizeLatencies } from './load.ts';
 import { startCpuMeter, type Watched } from './processes.ts';
 import { signIn, type Target } from './sign-in-flow.ts';
 
@@ -14,7 +14,13 @@ export interface SignInSettings {
 export type SignInResult = RunResult & { requestsPerFlow: number; firstError?: string };
 
 /** Runs complete sign-ins against the target for `duration` seconds and times each whole flow. */
-export async function runSignInLoad(target: Target, watched: Watched, client: BenchClient, users: BenchUser[], settings: SignInSettings): Promise<SignInResult> {
+export async function runSignInLoad(
+  target: Target,
+  watched: Watched,
+  client: BenchClient,
+  users: BenchUser[],
+  settings: SignInSettings,
+): Promise<SignInResult> {
   const latencies: number[] = [];
   let errors = 0;
   let httpRequests = 0;

@@ -17,8 +17,8 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { type ApplyEntry, type ClientSpec, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
 import { AppError } from '../src/errors.ts';
-import { definedOnly, type ApplyEntry, type ClientSpec, type ClientView } from '../src/clients/client-admin.ts';
 import { openTools, parseCommandLine, print, runCli, table, usageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';
@@ -87,7 +87,10 @@ function parseApis(values: string[] | undefined): ClientSpec['resourceScopes'] {
   for (const value of values) {
     const at = value.lastIndexOf('=');
     const indicator = at > 0 ? value.slice(0, at) : '';
-    const scopes = value.slice(at + 1).split(/[,\s]+/).filter(Boolean);
+    const scopes = value
+      .slice(at + 1)
+      .split(/[,\s]+/)
+      .filter(Boolean);
     if (!indicator || scopes.length === 0) throw usageError(`--api needs URL=SCOPE[,SCOPE...], got "${value}"`);
     if (apis.some((api) => api.indicator === indicator)) throw usageError(`--api names ${indicator} twice`);
     apis.push({ indicator, scopes });
@@ -151,7 +154,8 @@ await runCli('clients', async () => {
     if (needsKey && !config.clientSecretKeys) {
       throw new AppError('invalid_input', 'IDP_CLIENT_SECRET_KEYS is not set: it encrypts client secrets (npm run keys makes one)');
     }
-    const writes = ['create', 'update', 'rotate-secret', 'disable', 'enable', 'delete'].includes(command) || (command === 'apply' && !values['dry-run']);
+    const writes =
+      ['create', 'update', 'rotate-secret', 'disable', 'enable', 'delete'].includes(command) || (command === 'apply' && !values['dry-run']);
     const secretLine = (secret: string | undefined) => (secret ? `\nClient secret (shown once, store it now): ${secret}` : '');
     switch (command) {
       case 'create': {
@@ -159,12 +163,20 @@ await runCli('clients', async () => {
           { redirectUris: [], postLogoutRedirectUris: [], public: false, grantTypes: [], ...definedOnly(spec), name: values.name ?? '' },
           values['client-id'],
         );
-        print(json, { client: result.client, clientSecret: result.secret }, `Created client ${result.client.clientId}\n${describe(result.client)}${secretLine(result.secret)}`);
+        print(
+          json,
+          { client: result.client, clientSecret: result.secret },
+          `Created client ${result.client.clientId}\n${describe(result.client)}${secretLine(result.secret)}`,
+        );
         break;
       }
       case 'list': {
         const clients = await admin.list();
-        print(json, clients, clients.length > 0 ? table(clients.map(row), ['client_id', 'name', 'type', 'grants', 'status']) : 'No registered clients.');
+        print(
+          json,
+          clients,
+          clients.length > 0 ? table(clients.map(row), ['client_id', 'name', 'type', 'grants', 'status']) : 'No registered clients.',
+        );
         break;
       }
       case 'show': {
@@ -174,12 +186,20 @@ await runCli('clients', async () => {
       }
       case 'update': {
         const result = await admin.update(id, definedOnly(spec));
-        print(json, { client: result.client, clientSecret: result.secret }, `Updated client ${id}\n${describe(result.client)}${secretLine(result.secret)}`);
+        print(
+          json,
+          { client: result.client, clientSecret: result.secret },
+          `Updated client ${id}\n${describe(result.client)}${secretLine(result.secret)}`,
+        );
         break;
       }
       case 'rotate-secret': {
         const result = await admin.rotateSecret(id);
-        print(json, { clientId: id, clientSecret: result.secret }, `New secret for ${id}; the old one no longer works.${secretLine(result.secret)}`);
+        print(
+          json,
+          { clientId: id, clientSecret: result.secret },
+          `New secret for ${id}; the old one no longer works.${secretLine(result.secret)}`,
+        );
         break;
       }
       case 'disable':
@@ -197,7 +217,9 @@ await runCli('clients', async () => {
         const planned = await admin.plan(entries);
         const generated = values['dry-run'] ? {} : await admin.apply(planned);
         const lines = planned.map((step) => {
-          const verb = values['dry-run'] ? { create: 'would create', change: 'would change', unchanged: 'unchanged' }[step.action] : { create: 'created', change: 'changed', unchanged: 'unchanged' }[step.action];
+          const verb = values['dry-run']
+            ? { create: 'would create', change: 'would change', unchanged: 'unchanged' }[step.action]
+            : { create: 'created', change: 'changed', unchanged: 'unchanged' }[step.action];
           const detail = step.action === 'change' ? ` (${step.fields.join(', ')})` : '';
           const secret = generated[step.clientId] ? `  secret (shown once): ${generated[step.clientId]}` : '';
           return `${verb.padEnd(12)} ${step.clientId}${detail}${secret}`;
@@ -208,13 +230,19 @@ await runCli('clients', async () => {
           fields: 'fields' in rest ? rest.fields : undefined,
           clientSecret: generated[plannedId],
         }));
-        print(json, { dryRun: values['dry-run'], plan: summary }, [...lines, values['dry-run'] ? 'Dry run: nothing was changed.' : 'Done.'].join('\n'));
+        print(
+          json,
+          { dryRun: values['dry-run'], plan: summary },
+          [...lines, values['dry-run'] ? 'Dry run: nothing was changed.' : 'Done.'].join('\n'),
+        );
         break;
       }
     }
     if (writes && !config.redisUrl) {
       // Without Redis the change cannot be announced; servers notice it when their cached copy expires.
-      process.stderr.write(`clients: REDIS_URL is not set, so running servers are not told of this change; they apply it within IDP_CLIENT_CACHE_TTL (${config.clientCacheTtl} s)\n`);
+      process.stderr.write(
+        `clients: REDIS_URL is not set, so running servers are not told of this change; they apply it within IDP_CLIENT_CACHE_TTL (${config.clientCacheTtl} s)\n`,
+      );
     }
   } finally {
     await close();
@@ -232,7 +260,10 @@ async function readApplyFile(path: string): Promise<ApplyEntry[]> {
   try {
     raw = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);
   } catch (error) {
-    throw new AppError('invalid_input', `${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`);
+    throw new AppError(
+      'invalid_input',
+      `${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
@@ -243,8 +274,13 @@ async function readApplyFile(path: string): Promise<ApplyEntry[]> {
     let secret: string | undefined;
     if (client.secret_env) {
       secret = process.env[client.secret_env];
-      if (!secret) throw new AppError('invalid_input', `${path}: client "${client.client_id}" takes its secret from ${client.secret_env}, which is not set`);
-      if (secret.length < 32) throw new AppError('invalid_input', `${path}: the secret in ${client.secret_env} must be at least 32 characters`);
+      if (!secret)
+        throw new AppError(
+          'invalid_input',
+          `${path}: client "${client.client_id}" takes its secret from ${client.secret_env}, which is not set`,
+        );
+      if (secret.length < 32)
+        throw new AppError('invalid_input', `${path}: the secret in ${client.secret_env} must be at least 32 characters`);
     }
     return {
       clientId: client.client_id,

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { createPasswordHasher, type Argon2Parameters } from '../src/users/password-hasher.ts';
+import { type Argon2Parameters, createPasswordHasher } from '../src/users/password-hasher.ts';
 
 const iterationsArg = process.argv.indexOf('--iterations');
 const iterations = iterationsArg > 0 ? Number(process.argv[iterationsArg + 1]) : 20;

@@ -9,7 +9,7 @@
  *   retire   old keys removed (wait until the longest-lived token signed with them has expired)
  */
 import { readFile } from 'node:fs/promises';
-import { rotateJwks, type Jwks, type RotationStage } from '../src/oidc/key-rotation.ts';
+import { type Jwks, type RotationStage, rotateJwks } from '../src/oidc/key-rotation.ts';
 import { parseCommandLine, runCli, usageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run -s rotate-keys -- <add|promote|retire> [--file jwks.json] > next-jwks.json';

@@ -64,9 +64,11 @@ await runCli('users', async () => {
   const json = values.json;
   const user = reference ?? '';
   const password = values['password-stdin'] ? await readStdin() : undefined;
-  if (command === 'set-password' && password === undefined) throw usageError('set-password reads the new password from standard input: add --password-stdin');
+  if (command === 'set-password' && password === undefined)
+    throw usageError('set-password reads the new password from standard input: add --password-stdin');
   if (command === 'delete' && !values.yes) throw usageError('delete removes the user for good: add --yes to confirm');
-  if (command === 'set-name' && values.name === undefined) throw usageError('set-name needs --name "Full Name" (or --name "" to remove it)');
+  if (command === 'set-name' && values.name === undefined)
+    throw usageError('set-name needs --name "Full Name" (or --name "" to remove it)');
   if (command === 'create' && (!values.username || !values.email)) throw usageError('create needs --username and --email');
   const page = positiveInt('page', values.page);
   const perPage = positiveInt('per-page', values['per-page']);
@@ -76,9 +78,19 @@ await runCli('users', async () => {
   try {
     switch (command) {
       case 'create': {
-        const created = await admin.create({ username: values.username ?? '', email: values.email ?? '', name: values.name, password, verified: values.verified });
+        const created = await admin.create({
+          username: values.username ?? '',
+          email: values.email ?? '',
+          name: values.name,
+          password,
+          verified: values.verified,
+        });
         const note = created.generatedPassword ? `\nGenerated password (shown once): ${created.generatedPassword}` : '';
-        print(json, { user: summary(created.user), generatedPassword: created.generatedPassword }, `Created user ${created.user.username}\n${describe(created.user)}${note}`);
+        print(
+          json,
+          { user: summary(created.user), generatedPassword: created.generatedPassword },
+          `Created user ${created.user.username}\n${describe(created.user)}${note}`,
+        );
         break;
       }
       case 'list': {
@@ -122,7 +134,11 @@ await runCli('users', async () => {
       }
       case 'reset-link': {
         const result = await admin.resetLink(user);
-        print(json, { user: summary(result.user), link: result.link }, `Single-use reset link for ${result.user.username}:\n${result.link}`);
+        print(
+          json,
+          { user: summary(result.user), link: result.link },
+          `Single-use reset link for ${result.user.username}:\n${result.link}`,
+        );
         break;
       }
       case 'verify-email': {
@@ -132,7 +148,11 @@ await runCli('users', async () => {
       }
       case 'set-name': {
         const result = await admin.setName(user, values.name ?? '');
-        print(json, summary(result.user), result.user.name ? `Name of ${result.user.username} set to "${result.user.name}"` : `Name of ${result.user.username} removed`);
+        print(
+          json,
+          summary(result.user),
+          result.user.name ? `Name of ${result.user.username} set to "${result.user.name}"` : `Name of ${result.user.username} removed`,
+        );
         break;
       }
       case 'delete': {

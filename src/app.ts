@@ -14,8 +14,8 @@ import { httpsGuard } from './http/https-guard.ts';
 import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { createAccountRouter } from './pages/account/router.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
+import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
 import { createInteractionRouter } from './pages/interaction/router.ts';
@@ -106,7 +106,8 @@ export function createApp({ config, logger, provider, users, ping, cookieKeys, d
       perAddress: authorizationRequests,
     }),
   );
-  if (!config.protocol.authorizationPost) app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
+  if (!config.protocol.authorizationPost)
+    app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
   app.use(mount(provider));
   app.use(notFound);
   return app;

@@ -4,8 +4,8 @@ import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
-import { createClientAdmin } from './clients/client-admin.ts';
 import { createRegisteredClientAdapter, withRegisteredClients } from './clients/client-adapter.ts';
+import { createClientAdmin } from './clients/client-admin.ts';
 import { createSecretBox } from './clients/secret-box.ts';
 import { parseStaticClients } from './clients/static-clients.ts';
 import type { Config, Jwks } from './config/schema.ts';
@@ -18,9 +18,9 @@ import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
 import { createDemo, type Demo } from './pages/demo.ts';
-import { createRateLimit } from './rate-limit.ts';
 import { providerPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
+import { createRateLimit } from './rate-limit.ts';
 import { createStores } from './storage/create-stores.ts';
 import type { Stores } from './storage/ports.ts';
 import { createUserServices, type UserServices } from './users/create-user-services.ts';
@@ -123,7 +123,13 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
 }
 
 function userServices(config: Config, stores: Stores, blocklist: PasswordBlocklist, logger: Logger): UserServices {
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, viewsDir: VIEWS_DIR, productName: config.productName, logger });
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    viewsDir: VIEWS_DIR,
+    productName: config.productName,
+    logger,
+  });
   return createUserServices({ config, stores, blocklist, mailer, logger });
 }
 
@@ -151,7 +157,17 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
       provider = buildProvider(config, stores, keys, clients, logger);
       const { maxPerIp, windowSeconds } = config.authorizationRequests;
       const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
-      app = createApp({ config, logger, provider, users, ping: () => stores.ping(), cookieKeys: keys.cookieKeys, demo, authorizationRequests, stopping: options.stopping });
+      app = createApp({
+        config,
+        logger,
+        provider,
+        users,
+        ping: () => stores.ping(),
+        cookieKeys: keys.cookieKeys,
+        demo,
+        authorizationRequests,
+        stopping: options.stopping,
+      });
       await assertClientsValid(provider, clients);
     } catch (error) {
       throw new AppError('startup', `invalid provider configuration: ${(error as Error).message}`, { cause: error });

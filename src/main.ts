@@ -29,7 +29,10 @@ async function main(): Promise<void> {
   const host = config.host ?? (demo ? '127.0.0.1' : undefined);
   const server = await listen(app, config.port, host);
   const ms = Math.round(performance.now() - started);
-  logger.info({ event: 'ready', issuer: config.issuer, host: host ?? 'all interfaces', port: config.port, stores: stores.kinds, ms }, 'listening');
+  logger.info(
+    { event: 'ready', issuer: config.issuer, host: host ?? 'all interfaces', port: config.port, stores: stores.kinds, ms },
+    'listening',
+  );
   if (!demo) {
     for (const [name, kind] of Object.entries(stores.kinds)) {
       if (kind === 'memory') logger.warn(`${name} store is in-process memory: its data is lost on restart`);

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { assembleTools, type AssembledTools } from '../../src/assemble.ts';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type AssembledTools, assembleTools } from '../../src/assemble.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { AppError, isAppError } from '../../src/errors.ts';
@@ -31,11 +31,15 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
  * services through the one assembly. `redis: 'optional'` connects when REDIS_URL is set (the
  * clients tool announces its changes there, so running servers drop their cached copy at once).
  */
-export async function openTools(tool: string, { redis = true }: { redis?: boolean | 'optional' } = {}): Promise<AssembledTools & { config: Config }> {
+export async function openTools(
+  tool: string,
+  { redis = true }: { redis?: boolean | 'optional' } = {},
+): Promise<AssembledTools & { config: Config }> {
   const loaded = loadConfig({ env: process.env, configDir: CONFIG_DIR });
   if (!loaded.ok) throw new AppError('invalid_input', `configuration error: ${loaded.errors.join('; ')}`);
   const { config } = loaded;
-  if (!config.mongodbUri) throw new AppError('invalid_input', `MONGODB_URI is not set: the ${tool} tool works on the MongoDB the server uses`);
+  if (!config.mongodbUri)
+    throw new AppError('invalid_input', `MONGODB_URI is not set: the ${tool} tool works on the MongoDB the server uses`);
   if (redis === true && !config.redisUrl) {
     throw new AppError('invalid_input', `REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
   }
@@ -45,8 +49,14 @@ export async function openTools(tool: string, { redis = true }: { redis?: boolea
 /** Columns aligned for people; `--json` output is for machines. */
 export function table(rows: Array<Record<string, string>>, columns: string[]): string {
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd();
-  return [line(columns.map((column) => column.toUpperCase())), ...rows.map((row) => line(columns.map((column) => row[column] ?? '')))].join('\n');
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, index) => cell.padEnd(widths[index] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(columns.map((column) => column.toUpperCase())), ...rows.map((row) => line(columns.map((column) => row[column] ?? '')))].join(
+    '\n',
+  );
 }
 
 export function print(json: boolean, value: unknown, human: string): void {
@@ -57,7 +67,9 @@ export function print(json: boolean, value: unknown, human: string): void {
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** Options and positionals of a tool's command line; a malformed one is a usage error. */

@@ -38,7 +38,10 @@ export function createRegisteredClientAdapter(store: ClientStore, box: SecretBox
         try {
           payload.client_secret = open(client.clientId, client.sealedSecret);
         } catch (error) {
-          logger.error({ event: 'client.secret_unreadable', clientId: id, err: error }, 'client secret cannot be decrypted; check IDP_CLIENT_SECRET_KEYS');
+          logger.error(
+            { event: 'client.secret_unreadable', clientId: id, err: error },
+            'client secret cannot be decrypted; check IDP_CLIENT_SECRET_KEYS',
+          );
           return undefined;
         }
       }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { AppError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
-import { RESOURCE_SCOPES, resourceScopesProblem, type ResourceScopes } from '../oidc/configuration/api-access.ts';
+import { AppError } from '../errors.ts';
+import { RESOURCE_SCOPES, type ResourceScopes, resourceScopesProblem } from '../oidc/configuration/api-access.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import type { ClientStore, StoredClient } from '../storage/ports.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
@@ -88,7 +88,10 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
     try {
       await validateWithProvider({ client_id: clientId, ...secret, ...metadata });
     } catch (error) {
-      throw new AppError('invalid_input', `oidc-provider refuses this client: ${(error as { error_description?: string }).error_description ?? (error as Error).message}`);
+      throw new AppError(
+        'invalid_input',
+        `oidc-provider refuses this client: ${(error as { error_description?: string }).error_description ?? (error as Error).message}`,
+      );
     }
     return metadata;
   };
@@ -157,10 +160,13 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
           planned.push({ action: 'create', clientId: entry.clientId, secretSource, entry, metadata });
           continue;
         }
-        const fields = Object.keys({ ...current.metadata, ...metadata }).filter((key) => !isDeepStrictEqual(current.metadata[key], metadata[key]));
+        const fields = Object.keys({ ...current.metadata, ...metadata }).filter(
+          (key) => !isDeepStrictEqual(current.metadata[key], metadata[key]),
+        );
         if (current.disabled !== entry.disabled) fields.push('disabled');
         const storedSecret = current.sealedSecret ? box.open(current.sealedSecret) : undefined;
-        if (entry.spec.public ? storedSecret !== undefined : entry.secret !== undefined && entry.secret !== storedSecret) fields.push('client_secret');
+        if (entry.spec.public ? storedSecret !== undefined : entry.secret !== undefined && entry.secret !== storedSecret)
+          fields.push('client_secret');
         if (!entry.spec.public && storedSecret === undefined && entry.secret === undefined) fields.push('client_secret');
         planned.push(
           fields.length > 0
@@ -213,18 +219,28 @@ export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Re
   }
   const code = grantTypes.includes('authorization_code');
   if (grantTypes.includes('refresh_token') && !code) throw new AppError('invalid_input', 'refresh_token needs authorization_code too');
-  if (spec.public && grantTypes.includes('client_credentials')) throw new AppError('invalid_input', 'a public client cannot use client_credentials: it has no secret');
-  if (code && spec.redirectUris.length === 0) throw new AppError('invalid_input', 'a client that signs people in needs at least one --redirect-uri');
-  if (!code && spec.redirectUris.length > 0) throw new AppError('invalid_input', 'redirect URIs are only for clients with the authorization_code grant');
+  if (spec.public && grantTypes.includes('client_credentials'))
+    throw new AppError('invalid_input', 'a public client cannot use client_credentials: it has no secret');
+  if (code && spec.redirectUris.length === 0)
+    throw new AppError('invalid_input', 'a client that signs people in needs at least one --redirect-uri');
+  if (!code && spec.redirectUris.length > 0)
+    throw new AppError('invalid_input', 'redirect URIs are only for clients with the authorization_code grant');
   for (const uri of [...spec.redirectUris, ...spec.postLogoutRedirectUris]) {
     const problem = redirectUriProblem(uri);
     if (problem) throw new AppError('invalid_input', `redirect URI ${problem}`);
   }
-  for (const [flag, uri] of [['--logo-uri', spec.logoUri], ['--client-uri', spec.clientUri], ['--policy-uri', spec.policyUri], ['--tos-uri', spec.tosUri]] as const) {
-    if (uri !== undefined && !/^https:\/\/[^\s]+$/.test(uri)) throw new AppError('invalid_input', `${flag} must be an https URL, got "${uri}"`);
+  for (const [flag, uri] of [
+    ['--logo-uri', spec.logoUri],
+    ['--client-uri', spec.clientUri],
+    ['--policy-uri', spec.policyUri],
+    ['--tos-uri', spec.tosUri],
+  ] as const) {
+    if (uri !== undefined && !/^https:\/\/[^\s]+$/.test(uri))
+      throw new AppError('invalid_input', `${flag} must be an https URL, got "${uri}"`);
   }
   const scopes = spec.scope?.split(/\s+/).filter(Boolean) ?? [];
-  for (const scope of scopes) if (!SCOPES.includes(scope)) throw new AppError('invalid_input', `unknown scope "${scope}"; use ${SCOPES.join(', ')}`);
+  for (const scope of scopes)
+    if (!SCOPES.includes(scope)) throw new AppError('invalid_input', `unknown scope "${scope}"; use ${SCOPES.join(', ')}`);
   const resourceScopes = spec.resourceScopes && spec.resourceScopes.length > 0 ? spec.resourceScopes : undefined;
   const apiProblem = resourceScopesProblem(resourceScopes, apis);
   if (apiProblem) throw new AppError('invalid_input', apiProblem);
@@ -278,6 +294,11 @@ function assertClientId(clientId: string): void {
 
 /** A readable, unguessable id: the name as a slug plus random characters. */
 function generateClientId(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'client';
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'client';
   return `${slug}-${randomBytes(6).toString('hex')}`;
 }

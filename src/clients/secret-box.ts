@@ -29,7 +29,9 @@ export function createSecretBox(keys: readonly string[]): SecretBox {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', current.bytes, iv);
       const ciphertext = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-      return ['v1', current.id, iv, cipher.getAuthTag(), ciphertext].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+      return ['v1', current.id, iv, cipher.getAuthTag(), ciphertext]
+        .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+        .join('.');
     },
     open(sealed) {
       const [version, keyId, iv, tag, ciphertext] = sealed.split('.');

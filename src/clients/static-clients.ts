@@ -1,7 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { redirectUriProblem } from './redirect-uri.ts';
 
-export type StaticClientsResult = { ok: true; clients: ClientMetadata[] } | { ok: false, error: string };
+export type StaticClientsResult = { ok: true; clients: ClientMetadata[] } | { ok: false; error: string };
 
 /**
  * Parses the clients file (a JSON array of oidc-provider client metadata). oidc-provider validates

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configSchema, type Config } from './schema.ts';
-import { ENV_TABLE, envNameFor, type EnvVariable } from './env-table.ts';
+import { ENV_TABLE, type EnvVariable, envNameFor } from './env-table.ts';
+import { type Config, configSchema } from './schema.ts';
 
 export interface LoadConfigOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -66,12 +66,7 @@ function present(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-function readJsonLayer(
-  path: string,
-  readFile: (path: string) => string,
-  required: boolean,
-  errors: string[],
-): JsonObject | undefined {
+function readJsonLayer(path: string, readFile: (path: string) => string, required: boolean, errors: string[]): JsonObject | undefined {
   let text: string;
   try {
     text = readFile(path);
@@ -126,7 +121,13 @@ function parseValue(variable: EnvVariable, text: string): Parsed {
       return { ok: false, message: `must be true or false, got "${text.trim()}"` };
     }
     case 'list':
-      return { ok: true, value: text.split(',').map((item) => item.trim()).filter((item) => item !== '') };
+      return {
+        ok: true,
+        value: text
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== ''),
+      };
     case 'json':
       try {
         return { ok: true, value: JSON.parse(text) as Json };

@@ -10,7 +10,10 @@ import { LOCALES } from '../i18n/locales.ts';
 const ARGON2_MIN = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 const seconds = (what: string) =>
-  z.number({ error: `must be a number of seconds for ${what}` }).int().min(1, 'must be at least 1 second');
+  z
+    .number({ error: `must be a number of seconds for ${what}` })
+    .int()
+    .min(1, 'must be at least 1 second');
 
 const privateJwk = z
   .object({
@@ -36,7 +39,9 @@ const jwksSchema = z
 /** A text shown to people, the same in every language or given per language ({"en": ..., "de": ...}). */
 const localizedText = z.union([
   z.string().min(1).max(200),
-  z.partialRecord(z.enum(LOCALES), z.string().min(1).max(200)).refine((texts) => Object.keys(texts).length > 0, 'give at least one language'),
+  z
+    .partialRecord(z.enum(LOCALES), z.string().min(1).max(200))
+    .refine((texts) => Object.keys(texts).length > 0, 'give at least one language'),
 ]);
 
 export const configSchema = z
@@ -50,7 +55,10 @@ export const configSchema = z
       .min(0, 'must be between 0 and 65535')
       .max(65535, 'must be between 0 and 65535'),
     // An address, not a URL: 127.0.0.1, ::1, 0.0.0.0, :: or a host name.
-    host: z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}$/, 'must be an address such as 127.0.0.1 or 0.0.0.0').optional(),
+    host: z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]{1,253}$/, 'must be an address such as 127.0.0.1 or 0.0.0.0')
+      .optional(),
     issuer: z
       .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL such as https://id.example.com' })
       .refine((value) => {
@@ -67,7 +75,10 @@ export const configSchema = z
       .string()
       .regex(/^mongodb(\+srv)?:\/\/.+/, 'must be a mongodb:// or mongodb+srv:// URI')
       .optional(),
-    redisUrl: z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL').optional(),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
+      .optional(),
     redisKeyPrefix: z.string().max(64, 'must be at most 64 characters'),
     cookieKeys: z
       .array(z.string().min(32, 'each cookie key must be at least 32 characters; generate them with npm run keys'))
@@ -75,11 +86,18 @@ export const configSchema = z
       .optional(),
     jwks: jwksSchema.optional(),
     clientSecretKeys: z
-      .array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'each key must be 32 bytes, base64url-encoded (43 characters); generate one with npm run keys'))
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{43}$/, 'each key must be 32 bytes, base64url-encoded (43 characters); generate one with npm run keys'),
+      )
       .min(1, 'must hold at least one key')
       .optional(),
     clientsFile: z.string().min(1).optional(),
-    smtpUrl: z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL').optional(),
+    smtpUrl: z
+      .string()
+      .regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')
+      .optional(),
     mailFrom: z.string().min(3, 'must be an address such as "Identity <no-reply@example.com>"'),
     requireVerifiedEmail: z.boolean({ error: 'must be true or false' }),
     emailVerificationTtl: seconds('email verification links'),
@@ -113,7 +131,10 @@ export const configSchema = z
       logoUrl: z
         .string()
         // A backslash is refused too: browsers read "/\host" as "//host", another site.
-        .refine((value) => /^\/(?![/\\])[^\s\\]*$/.test(value) || isHttpsUrl(value), 'must be an https:// URL or a path on this server such as /assets/logo.svg')
+        .refine(
+          (value) => /^\/(?![/\\])[^\s\\]*$/.test(value) || isHttpsUrl(value),
+          'must be an https:// URL or a path on this server such as /assets/logo.svg',
+        )
         .optional(),
       // Only #rrggbb: the value is written into a stylesheet, so nothing else may get through.
       primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb, e.g. #2250c8'),
@@ -171,19 +192,28 @@ export const configSchema = z
     shutdownDrainMs: z.number().int().min(0, 'must be at least 0 (0: close at once)').max(120_000, 'must be at most 120000'),
     resources: z
       .array(
-        z.object({
-          indicator: z.url({ error: 'each resource needs an absolute URL "indicator" (RFC 8707)' }).refine((value) => !value.includes('#'), 'a resource indicator must not have a fragment'),
-          scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scopes are words without spaces or quotes')).min(1, 'each resource needs at least one scope'),
-          accessTokenTtl: z.number().int().min(1).max(86400).optional(),
-          // What the consent page calls the API and its scopes: one text, or one per language.
-          name: localizedText.optional(),
-          scopeDescriptions: z.record(z.string(), localizedText).optional(),
-        }).refine(
-          (resource) => Object.keys(resource.scopeDescriptions ?? {}).every((scope) => resource.scopes.includes(scope)),
-          'scopeDescriptions may only describe the resource\'s own scopes',
-        ),
+        z
+          .object({
+            indicator: z
+              .url({ error: 'each resource needs an absolute URL "indicator" (RFC 8707)' })
+              .refine((value) => !value.includes('#'), 'a resource indicator must not have a fragment'),
+            scopes: z
+              .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scopes are words without spaces or quotes'))
+              .min(1, 'each resource needs at least one scope'),
+            accessTokenTtl: z.number().int().min(1).max(86400).optional(),
+            // What the consent page calls the API and its scopes: one text, or one per language.
+            name: localizedText.optional(),
+            scopeDescriptions: z.record(z.string(), localizedText).optional(),
+          })
+          .refine(
+            (resource) => Object.keys(resource.scopeDescriptions ?? {}).every((scope) => resource.scopes.includes(scope)),
+            "scopeDescriptions may only describe the resource's own scopes",
+          ),
       )
-      .refine((resources) => new Set(resources.map((resource) => resource.indicator)).size === resources.length, 'each indicator must appear once'),
+      .refine(
+        (resources) => new Set(resources.map((resource) => resource.indicator)).size === resources.length,
+        'each indicator must appear once',
+      ),
     outboundPrivateHosts: z.array(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, 'each entry is host:port, e.g. 10.0.0.5:8443')),
     protocol: z.object({
       pkceForConfidentialClients: z.boolean({ error: 'must be true or false' }),

@@ -18,8 +18,7 @@ export function createCsrf(secrets: readonly string[]): Csrf {
   const [signingKey] = keys;
   if (!signingKey) throw new Error('CSRF needs at least one secret');
 
-  const mac = (key: Buffer, binding: string, nonce: string) =>
-    createHmac('sha256', key).update(`${binding}|${nonce}`).digest();
+  const mac = (key: Buffer, binding: string, nonce: string) => createHmac('sha256', key).update(`${binding}|${nonce}`).digest();
 
   return {
     issue(binding) {

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import { AppError } from '../errors.ts';
-import { message, type MessageKey } from '../i18n/translate.ts';
+import { type MessageKey, message } from '../i18n/translate.ts';
 import type { Csrf } from './csrf.ts';
 import { languageOf } from './locale.ts';
 
@@ -27,9 +27,14 @@ function unreadableBody(error: unknown): AppError {
   const detail = typeof text === 'string' ? text : 'unreadable';
   // raw-body and inflation mark their own errors with a 4xx (413 too large, 415 unknown encoding);
   // zlib's (a gzip, deflate or br header on a body that is not compressed) carry none.
-  if (status === 413) return new AppError('invalid_body', `form body too large (${detail})`, { status, publicMessage: message('error.bodyTooLarge') });
-  if (status === 415) return new AppError('invalid_body', `unsupported form body (${detail})`, { status, publicMessage: message('error.bodyEncoding') });
-  return new AppError('invalid_body', `form body could not be read (${detail})`, { status: 400, publicMessage: message('error.bodyUnreadable') });
+  if (status === 413)
+    return new AppError('invalid_body', `form body too large (${detail})`, { status, publicMessage: message('error.bodyTooLarge') });
+  if (status === 415)
+    return new AppError('invalid_body', `unsupported form body (${detail})`, { status, publicMessage: message('error.bodyEncoding') });
+  return new AppError('invalid_body', `form body could not be read (${detail})`, {
+    status: 400,
+    publicMessage: message('error.bodyUnreadable'),
+  });
 }
 
 /** The form's text fields; anything else (arrays, files) is dropped. */

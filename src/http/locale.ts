@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { chooseLocale } from '../i18n/negotiate.ts';
-import { isLocale, translator, type Locale, type Translate } from '../i18n/translate.ts';
+import { isLocale, type Locale, type Translate, translator } from '../i18n/translate.ts';
 
 export interface PageLanguage {
   locale: Locale;

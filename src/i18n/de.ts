@@ -16,7 +16,8 @@ export const de: Catalogue = {
   'form.errorSummaryOne': 'Bitte korrigieren Sie dieses Feld:',
   'form.errorSummaryMany': 'Bitte korrigieren Sie diese Felder:',
   'form.expiredTitle': 'Formular abgelaufen',
-  'form.expiredMessage': 'Dieses Formular konnte nicht angenommen werden, weil es abgelaufen ist oder nicht von dieser Seite gesendet wurde.',
+  'form.expiredMessage':
+    'Dieses Formular konnte nicht angenommen werden, weil es abgelaufen ist oder nicht von dieser Seite gesendet wurde.',
   'form.expiredInteraction': 'Gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es noch einmal.',
   'form.expiredAccount': 'Laden Sie die Kontoseite neu und versuchen Sie es noch einmal.',
   'form.expiredLink': 'Öffnen Sie den Link aus Ihrer E-Mail noch einmal.',
@@ -79,11 +80,13 @@ export const de: Catalogue = {
   'consent.clientTos': 'Nutzungsbedingungen',
 
   'forgot.title': 'Passwort zurücksetzen',
-  'forgot.intro': 'Geben Sie die E-Mail-Adresse Ihres Kontos ein. Wir senden Ihnen einen Link, mit dem Sie ein neues Passwort wählen können.',
+  'forgot.intro':
+    'Geben Sie die E-Mail-Adresse Ihres Kontos ein. Wir senden Ihnen einen Link, mit dem Sie ein neues Passwort wählen können.',
   'forgot.submit': 'Link senden',
   'forgot.back': 'Zurück zur Anmeldung',
   'forgot.emailMissing': 'Geben Sie die E-Mail-Adresse Ihres Kontos ein.',
-  'register.tooMany': 'Aus Ihrem Netzwerk wurden in letzter Zeit zu viele Konten angelegt. Versuchen Sie es in {minutes} Minuten noch einmal, oder melden Sie sich an, wenn Sie schon ein Konto haben.',
+  'register.tooMany':
+    'Aus Ihrem Netzwerk wurden in letzter Zeit zu viele Konten angelegt. Versuchen Sie es in {minutes} Minuten noch einmal, oder melden Sie sich an, wenn Sie schon ein Konto haben.',
   'forgot.tooMany': 'Zu viele Anfragen aus Ihrem Netzwerk. Versuchen Sie es in {minutes} Minuten noch einmal.',
   'forgot.sentTitle': 'Sehen Sie in Ihr Postfach',
   'forgot.sent':
@@ -104,12 +107,14 @@ export const de: Catalogue = {
   'verify.doneTitle': 'E-Mail-Adresse bestätigt',
   'verify.done': 'Danke: Ihre E-Mail-Adresse ist bestätigt.',
   'verify.invalidTitle': 'Link ungültig',
-  'verify.invalid': 'Dieser Bestätigungslink ist ungültig, wurde schon benutzt oder ist abgelaufen. Melden Sie sich an, um einen neuen zu erhalten.',
+  'verify.invalid':
+    'Dieser Bestätigungslink ist ungültig, wurde schon benutzt oder ist abgelaufen. Melden Sie sich an, um einen neuen zu erhalten.',
 
   'logout.title': 'Abmelden',
   'logout.clientAsks': '{client} möchte Sie von {product} abmelden.',
   'logout.question': 'Möchten Sie sich von {product} abmelden?',
-  'logout.foreignHint': 'Die Abmeldeanfrage stammt nicht von Ihrer aktuellen Anmeldung, deshalb fragen wir zuerst. Wenn Sie sich nicht abmelden wollten, wählen Sie „Angemeldet bleiben“.',
+  'logout.foreignHint':
+    'Die Abmeldeanfrage stammt nicht von Ihrer aktuellen Anmeldung, deshalb fragen wir zuerst. Wenn Sie sich nicht abmelden wollten, wählen Sie „Angemeldet bleiben“.',
   'logout.confirm': 'Abmelden',
   'logout.stay': 'Angemeldet bleiben',
   'loggedOut.title': 'Abgemeldet',
@@ -155,11 +160,16 @@ export const de: Catalogue = {
   'error.request': 'Diese Anfrage konnte nicht bearbeitet werden.',
   'error.notFoundTitle': 'Seite nicht gefunden',
   'error.notFound': 'Unter dieser Adresse gibt es nichts.',
-  'error.requestTooLarge': 'Die Anmeldeanfrage der Anwendung ist zu groß, um angenommen zu werden. Gehen Sie zurück zur Anwendung und versuchen Sie es erneut; wenn es wieder passiert, sagen Sie es ihren Entwicklern.',
-  'error.tooManyRequests': 'Aus Ihrem Netzwerk kamen zu viele Anmeldeanfragen. Warten Sie {minutes} Minuten, gehen Sie dann zurück zur Anwendung und versuchen Sie es erneut.',
-  'error.postNotEnabled': 'Die Anwendung hat diese Anfrage auf eine Weise gesendet, die dieser Dienst nicht annimmt (als Formular-POST). Bitten Sie die Anwendung, stattdessen einen Link zu verwenden.',
-  'error.bodyUnreadable': 'Das Formular konnte nicht gelesen werden: Es wurde mit einer Komprimierung gesendet, die es nicht hat. Laden Sie die Seite neu und senden Sie es erneut.',
-  'error.bodyEncoding': 'Das Formular wurde in einer Kodierung gesendet, die dieser Dienst nicht annimmt. Laden Sie die Seite neu und senden Sie es erneut.',
+  'error.requestTooLarge':
+    'Die Anmeldeanfrage der Anwendung ist zu groß, um angenommen zu werden. Gehen Sie zurück zur Anwendung und versuchen Sie es erneut; wenn es wieder passiert, sagen Sie es ihren Entwicklern.',
+  'error.tooManyRequests':
+    'Aus Ihrem Netzwerk kamen zu viele Anmeldeanfragen. Warten Sie {minutes} Minuten, gehen Sie dann zurück zur Anwendung und versuchen Sie es erneut.',
+  'error.postNotEnabled':
+    'Die Anwendung hat diese Anfrage auf eine Weise gesendet, die dieser Dienst nicht annimmt (als Formular-POST). Bitten Sie die Anwendung, stattdessen einen Link zu verwenden.',
+  'error.bodyUnreadable':
+    'Das Formular konnte nicht gelesen werden: Es wurde mit einer Komprimierung gesendet, die es nicht hat. Laden Sie die Seite neu und senden Sie es erneut.',
+  'error.bodyEncoding':
+    'Das Formular wurde in einer Kodierung gesendet, die dieser Dienst nicht annimmt. Laden Sie die Seite neu und senden Sie es erneut.',
   'error.bodyTooLarge': 'Das Formular ist zu groß. Kürzen Sie Ihre Eingaben und senden Sie es erneut.',
   'error.developerDetails': 'Details für die Entwickler der Anwendung: {code} — {description}',
   'error.code': 'Fehlercode: {code}',
@@ -179,7 +189,8 @@ export const de: Catalogue = {
   'validation.passwordMissing': 'Geben Sie ein Passwort ein.',
   'validation.newPasswordMissing': 'Geben Sie ein neues Passwort ein.',
   'validation.passwordMismatch': 'Die beiden Passwörter stimmen nicht überein.',
-  'validation.passwordTooShort': 'Verwenden Sie mindestens {min} Zeichen. Einige zusammenhanglose Wörter ergeben ein starkes, einprägsames Passwort.',
+  'validation.passwordTooShort':
+    'Verwenden Sie mindestens {min} Zeichen. Einige zusammenhanglose Wörter ergeben ein starkes, einprägsames Passwort.',
   'validation.passwordTooLong': 'Verwenden Sie höchstens {max} Zeichen; längere Passwörter werden nicht angenommen.',
   'validation.passwordBlocklisted':
     'Dieses Passwort steht auf einer Liste häufiger oder bei Datenlecks bekannt gewordener Passwörter, die Angreifer zuerst ausprobieren. Bitte wählen Sie ein anderes.',
@@ -199,7 +210,8 @@ export const de: Catalogue = {
   'email.verify.expires': 'Dieser Link funktioniert einmal und läuft in {hours} Stunden ab.',
   'email.reset.subject': 'Setzen Sie Ihr Passwort zurück',
   'email.reset.body': 'Jemand (hoffentlich Sie) möchte das Passwort Ihres Kontos zurücksetzen. So wählen Sie ein neues Passwort:',
-  'email.reset.bodyText': 'Jemand (hoffentlich Sie) möchte das Passwort Ihres Kontos zurücksetzen. Öffnen Sie diesen Link, um ein neues Passwort zu wählen:',
+  'email.reset.bodyText':
+    'Jemand (hoffentlich Sie) möchte das Passwort Ihres Kontos zurücksetzen. Öffnen Sie diesen Link, um ein neues Passwort zu wählen:',
   'email.reset.button': 'Mein Passwort zurücksetzen',
   'email.reset.expires': 'Dieser Link funktioniert einmal und läuft in {minutes} Minuten ab.',
   'email.reset.ignore': 'Wenn Sie diese E-Mail nicht angefordert haben, können Sie sie ignorieren: Ihr Passwort bleibt, wie es ist.',

@@ -84,7 +84,8 @@ export const en = {
   'forgot.submit': 'Send the link',
   'forgot.back': 'Back to sign in',
   'forgot.emailMissing': 'Enter the email address of your account.',
-  'register.tooMany': 'Too many accounts were created from your network recently. Try again in {minutes} minutes, or sign in if you already have an account.',
+  'register.tooMany':
+    'Too many accounts were created from your network recently. Try again in {minutes} minutes, or sign in if you already have an account.',
   'forgot.tooMany': 'Too many reset requests from your network. Try again in {minutes} minutes.',
   'forgot.sentTitle': 'Check your email',
   'forgot.sent': 'If an account exists for {email}, we have sent it a link to reset the password. The link works once, for a short time.',
@@ -108,7 +109,8 @@ export const en = {
   'logout.title': 'Sign out',
   'logout.clientAsks': '{client} asks to sign you out of {product}.',
   'logout.question': 'Do you want to sign out of {product}?',
-  'logout.foreignHint': 'The sign-out request does not come from your current sign-in, so we ask first. If you did not mean to sign out, choose “Stay signed in”.',
+  'logout.foreignHint':
+    'The sign-out request does not come from your current sign-in, so we ask first. If you did not mean to sign out, choose “Stay signed in”.',
   'logout.confirm': 'Sign out',
   'logout.stay': 'Stay signed in',
   'loggedOut.title': 'Signed out',
@@ -140,10 +142,12 @@ export const en = {
   'account.appRevoked': '{app} can no longer access your account.',
 
   'error.interactionExpiredTitle': 'Sign-in expired',
-  'error.interactionExpired': 'This sign-in page has expired or was already used. Go back to the application you came from and sign in again.',
+  'error.interactionExpired':
+    'This sign-in page has expired or was already used. Go back to the application you came from and sign in again.',
   'error.protocolTitle': 'Sign-in could not continue',
   'error.invalid_client': 'The application that sent you here is not registered with this sign-in service.',
-  'error.invalid_redirect_uri': 'The application asked to send you back to an address it has not registered, so this sign-in was stopped to protect you.',
+  'error.invalid_redirect_uri':
+    'The application asked to send you back to an address it has not registered, so this sign-in was stopped to protect you.',
   'error.invalid_request': 'The sign-in request from the application was not valid.',
   'error.server_error': 'Something went wrong on our side. Please try again in a moment.',
   'error.generic': 'This sign-in request could not be completed.',
@@ -152,9 +156,12 @@ export const en = {
   'error.request': 'This request could not be handled.',
   'error.notFoundTitle': 'Page not found',
   'error.notFound': 'There is nothing at this address.',
-  'error.requestTooLarge': 'The sign-in request from the application is too large to be accepted. Go back to the application and try again; if it keeps happening, tell its developers.',
-  'error.tooManyRequests': 'Too many sign-in requests came from your network. Wait {minutes} minutes, then go back to the application and try again.',
-  'error.postNotEnabled': 'The application sent this request in a way this service does not accept (a form POST). Ask the application to use a link instead.',
+  'error.requestTooLarge':
+    'The sign-in request from the application is too large to be accepted. Go back to the application and try again; if it keeps happening, tell its developers.',
+  'error.tooManyRequests':
+    'Too many sign-in requests came from your network. Wait {minutes} minutes, then go back to the application and try again.',
+  'error.postNotEnabled':
+    'The application sent this request in a way this service does not accept (a form POST). Ask the application to use a link instead.',
   'error.bodyUnreadable': 'The form could not be read: it was sent with a compression it does not have. Reload the page and send it again.',
   'error.bodyEncoding': 'The form was sent in an encoding this service does not accept. Reload the page and send it again.',
   'error.bodyTooLarge': 'The form is too large. Shorten what you entered and send it again.',
@@ -180,7 +187,8 @@ export const en = {
   'validation.passwordTooLong': 'Use at most {max} characters; longer passwords are not accepted.',
   'validation.passwordBlocklisted':
     'This password is on a list of passwords that are common or have appeared in data breaches, so attackers try it first. Please choose another.',
-  'validation.passwordContext': 'Your password cannot be your username, your email address or the name of this service. Please choose another.',
+  'validation.passwordContext':
+    'Your password cannot be your username, your email address or the name of this service. Please choose another.',
   'validation.usernameTaken': 'This username is already taken. Choose another one.',
   'validation.emailTaken': 'This email is already registered. Sign in instead, or use another email.',
   'validation.wrongCurrentPassword': 'This is not your current password.',

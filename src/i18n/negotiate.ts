@@ -39,4 +39,3 @@ export function chooseLocale({ uiLocales, acceptLanguage, fallback }: LocaleSour
   const requested = typeof uiLocales === 'string' ? uiLocales.split(' ').filter(Boolean).slice(0, 16) : [];
   return firstSupported(requested) ?? firstSupported(parseAcceptLanguage(acceptLanguage)) ?? fallback;
 }
-

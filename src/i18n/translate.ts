@@ -1,5 +1,5 @@
 import { de } from './de.ts';
-import { en, type Catalogue, type MessageKey } from './en.ts';
+import { type Catalogue, en, type MessageKey } from './en.ts';
 import { isLocale, LOCALES, type Locale } from './locales.ts';
 
 export type { MessageKey } from './en.ts';

@@ -1,4 +1,4 @@
-import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 
 /** Fields that may hold secrets anywhere in a log line; pino replaces their values. */
 const REDACT_PATHS = [

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import pug from 'pug';
 import type { Logger } from 'pino';
-import { translator, type Locale } from '../i18n/translate.ts';
+import pug from 'pug';
+import { type Locale, translator } from '../i18n/translate.ts';
 
 export interface MailMessage {
   to: string;

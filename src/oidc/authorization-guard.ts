@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
-import type { MessageKey } from '../i18n/translate.ts';
 import { languageOf, useUiLocales } from '../http/locale.ts';
+import type { MessageKey } from '../i18n/translate.ts';
 import type { RateLimit } from '../rate-limit.ts';
 
 export interface AuthorizationGuardOptions {
@@ -34,15 +34,27 @@ export function authorizationGuard({ path, maxParameterLength, perAddress }: Aut
     if (!verdict.ok) {
       ctx.status = 429;
       ctx.set('Retry-After', String(verdict.retryAfterSeconds));
-      return refuse(ctx, 'temporarily_unavailable', 'too many authorization requests from this address; retry later', 'error.tooManyRequests', {
-        minutes: Math.ceil(verdict.retryAfterSeconds / 60),
-      });
+      return refuse(
+        ctx,
+        'temporarily_unavailable',
+        'too many authorization requests from this address; retry later',
+        'error.tooManyRequests',
+        {
+          minutes: Math.ceil(verdict.retryAfterSeconds / 60),
+        },
+      );
     }
     await next();
   };
 }
 
-async function refuse(ctx: Context, error: string, description: string, text: MessageKey, params?: Record<string, string | number>): Promise<void> {
+async function refuse(
+  ctx: Context,
+  error: string,
+  description: string,
+  text: MessageKey,
+  params?: Record<string, string | number>,
+): Promise<void> {
   ctx.set('Cache-Control', 'no-store');
   if (ctx.accepts('html', 'json') === 'json') {
     ctx.body = { error, error_description: description };

@@ -1,4 +1,4 @@
-import { errors, type Adapter } from 'oidc-provider';
+import { type Adapter, errors } from 'oidc-provider';
 import { AlreadyConsumedError } from '../storage/oidc-models.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
 

@@ -1,17 +1,17 @@
 import Provider, { type ClientMetadata, type Configuration, type FindAccount } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config, Jwks } from '../config/schema.ts';
-import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { LOCALES } from '../i18n/locales.ts';
-import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
-import { apiAccessMetadata } from './configuration/api-access.ts';
-import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
+import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { loadExistingGrant } from './configuration/account-client.ts';
+import { apiAccessMetadata } from './configuration/api-access.ts';
+import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
+import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
+import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
-import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -35,7 +35,17 @@ export interface ProviderPages extends LogoutPages {
  * Builds the oidc-provider instance. Everything here is public configuration; see
  * https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#configuration-options
  */
-export function createProvider({ config, jwks, cookieKeys, adapter, findAccount, clients, revokeGrant, pages, logger }: ProviderDeps): Provider {
+export function createProvider({
+  config,
+  jwks,
+  cookieKeys,
+  adapter,
+  findAccount,
+  clients,
+  revokeGrant,
+  pages,
+  logger,
+}: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: guardConsume(adapter, revokeGrant),
     clients,

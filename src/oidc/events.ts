@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
 import type { Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
 
 /** Provider events that are failures of a request; logged at warn with the protocol error only. */
 const REQUEST_ERROR_EVENTS = [

@@ -13,10 +13,7 @@ export interface KeySet {
  * ES256) and a cookie signing key. Used by `npm run keys` and, in development only, at start.
  */
 export async function generateKeySet(): Promise<KeySet> {
-  const keys = await Promise.all([
-    signingKey('RS256', { modulusLength: 2048 }),
-    signingKey('ES256', { crv: 'P-256' }),
-  ]);
+  const keys = await Promise.all([signingKey('RS256', { modulusLength: 2048 }), signingKey('ES256', { crv: 'P-256' })]);
   return { jwks: { keys }, cookieKeys: [generateCookieKey()], clientSecretKeys: [randomBytes(32).toString('base64url')] };
 }
 

@@ -97,6 +97,11 @@ export function refusePostWhenDisabled(paths: string[]): Middleware {
       return;
     }
     const { t } = languageOf(ctx);
-    await ctx.render('error', { title: t('error.protocolTitle'), message: t('error.postNotEnabled'), code: 'method_not_allowed', description });
+    await ctx.render('error', {
+      title: t('error.protocolTitle'),
+      message: t('error.postNotEnabled'),
+      code: 'method_not_allowed',
+      description,
+    });
   };
 }

@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { PasswordReset } from '../users/password-reset.ts';
-import { translateFields, type Message } from '../i18n/translate.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { formField, parseForm, refuseForgedForm } from '../http/forms.ts';
 import { languageOf } from '../http/locale.ts';
 import { noStore } from '../http/no-store.ts';
+import { type Message, translateFields } from '../i18n/translate.ts';
+import type { PasswordReset } from '../users/password-reset.ts';
 
 type ResetErrors = Partial<Record<'password' | 'confirmPassword', Message>>;
 

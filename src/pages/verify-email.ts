@@ -1,9 +1,9 @@
 import Router from '@koa/router';
-import type { EmailVerification } from '../users/email-verification.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { formField, parseForm, refuseForgedForm } from '../http/forms.ts';
 import { languageOf } from '../http/locale.ts';
 import { noStore } from '../http/no-store.ts';
+import type { EmailVerification } from '../users/email-verification.ts';
 
 /**
  * GET shows a button and POST redeems the link: mail scanners that prefetch links must not use up

@@ -1,4 +1,4 @@
-import { createAnnouncedCache, type AnnouncedCacheOptions } from './announced-cache.ts';
+import { type AnnouncedCacheOptions, createAnnouncedCache } from './announced-cache.ts';
 import type { ChangeFeed, ClientStore, StoredClient } from './ports.ts';
 
 /**
@@ -8,7 +8,11 @@ import type { ChangeFeed, ClientStore, StoredClient } from './ports.ts';
  * a cache each of them pays a MongoDB read. A cached client is dropped as soon as any instance (or
  * the clients tool) announces a change to it; see createAnnouncedCache for the staleness bound.
  */
-export function withClientChanges(store: ClientStore, feed: ChangeFeed, options: AnnouncedCacheOptions): ClientStore & { start(): Promise<void> } {
+export function withClientChanges(
+  store: ClientStore,
+  feed: ChangeFeed,
+  options: AnnouncedCacheOptions,
+): ClientStore & { start(): Promise<void> } {
   const cache = createAnnouncedCache<StoredClient>(feed, 'client', options);
   return {
     start: () => cache.start(),

@@ -1,4 +1,4 @@
-import { createAnnouncedCache, type AnnouncedCacheOptions } from './announced-cache.ts';
+import { type AnnouncedCacheOptions, createAnnouncedCache } from './announced-cache.ts';
 import type { ChangeFeed, UserRecord, UserRepository } from './ports.ts';
 
 /**
@@ -11,7 +11,11 @@ import type { ChangeFeed, UserRecord, UserRepository } from './ports.ts';
  * which sign-in and the account page's current-password checks use, always read the database, so
  * a password is never checked against an old hash.
  */
-export function withUserChanges(users: UserRepository, feed: ChangeFeed, options: AnnouncedCacheOptions): UserRepository & { start(): Promise<void> } {
+export function withUserChanges(
+  users: UserRepository,
+  feed: ChangeFeed,
+  options: AnnouncedCacheOptions,
+): UserRepository & { start(): Promise<void> } {
   const cache = createAnnouncedCache<UserRecord>(feed, 'user', options);
   /** Runs a write, then announces it, whatever the write returned. */
   const announced = async <T>(id: string, write: Promise<T>): Promise<T> => {

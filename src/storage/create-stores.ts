@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { Stores } from './ports.ts';
+import { withClientChanges } from './cached-client-store.ts';
+import { withUserChanges } from './cached-user-repository.ts';
 import { createMemoryAttemptCounter } from './memory/memory-attempt-counter.ts';
 import { createMemoryClientStore } from './memory/memory-client-store.ts';
 import { createMemoryOidcStore } from './memory/memory-oidc-adapter.ts';
@@ -9,14 +10,13 @@ import { createMemoryUserRepository } from './memory/memory-user-repository.ts';
 import { connectMongo } from './mongo/connect-mongo.ts';
 import { createMongoClientStore } from './mongo/mongo-client-store.ts';
 import { createMongoUserRepository } from './mongo/mongo-user-repository.ts';
+import type { Stores } from './ports.ts';
 import { closeRedis, connectRedis } from './redis/connect-redis.ts';
 import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
+import { createRedisChangeFeed } from './redis/redis-change-feed.ts';
+import { createRedisOidcStore } from './redis/redis-oidc-adapter.ts';
 import { createRedisTokenStore } from './redis/redis-token-store.ts';
 import { withTimeout } from './with-timeout.ts';
-import { createRedisOidcStore } from './redis/redis-oidc-adapter.ts';
-import { createRedisChangeFeed } from './redis/redis-change-feed.ts';
-import { withClientChanges } from './cached-client-store.ts';
-import { withUserChanges } from './cached-user-repository.ts';
 
 /** A readiness probe must answer quickly even when a store hangs. */
 const PING_TIMEOUT_MS = 2000;
@@ -78,9 +78,13 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
   // Caches of clients and users need Redis: their changes are announced to every instance over it.
   const clientChanges = redis ? createRedisChangeFeed(redis, options.redisKeyPrefix, 'clients') : undefined;
   const announce = options.onAnnounceFailure ? { onAnnounceFailure: options.onAnnounceFailure } : {};
-  const clients = clientChanges ? withClientChanges(registered, clientChanges, { ttlMs: (options.clientCacheTtl ?? 0) * 1000, ...announce }) : undefined;
+  const clients = clientChanges
+    ? withClientChanges(registered, clientChanges, { ttlMs: (options.clientCacheTtl ?? 0) * 1000, ...announce })
+    : undefined;
   const userChanges = redis ? createRedisChangeFeed(redis, options.redisKeyPrefix, 'users') : undefined;
-  const users = userChanges ? withUserChanges(userRecords, userChanges, { ttlMs: (options.userCacheTtl ?? 0) * 1000, ...announce }) : undefined;
+  const users = userChanges
+    ? withUserChanges(userRecords, userChanges, { ttlMs: (options.userCacheTtl ?? 0) * 1000, ...announce })
+    : undefined;
   try {
     await Promise.all([clients?.start(), users?.start()]);
   } catch (error) {

@@ -143,7 +143,10 @@ export interface ClientStore {
   list(): Promise<StoredClient[]>;
   /** @throws Error when the id is taken (the unique _id decides). */
   create(client: Pick<StoredClient, 'clientId' | 'metadata' | 'sealedSecret' | 'disabled'>): Promise<StoredClient>;
-  update(clientId: string, changes: Partial<Pick<StoredClient, 'metadata' | 'sealedSecret' | 'disabled'>>): Promise<StoredClient | undefined>;
+  update(
+    clientId: string,
+    changes: Partial<Pick<StoredClient, 'metadata' | 'sealedSecret' | 'disabled'>>,
+  ): Promise<StoredClient | undefined>;
   delete(clientId: string): Promise<boolean>;
 }
 

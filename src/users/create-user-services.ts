@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import { createRateLimit } from '../rate-limit.ts';
 import type { Stores } from '../storage/ports.ts';
 import { createEmailVerification } from './email-verification.ts';
 import { createLoginThrottle } from './login-throttle.ts';
@@ -9,7 +10,6 @@ import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
 import { createPasswordReset } from './password-reset.ts';
 import { createProfiles } from './profile.ts';
-import { createRateLimit } from '../rate-limit.ts';
 import { createUserSessions } from './sessions.ts';
 import { createUserAdmin } from './user-admin.ts';
 import { createUserService } from './user-service.ts';
@@ -28,7 +28,10 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
   const hasher = createPasswordHasher(config.argon2);
   const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
   const throttle = createLoginThrottle(stores.attempts, config.bruteForce);
-  const registrations = createRateLimit(stores.attempts, 'register-ip', { max: config.registration.maxPerIp, windowSeconds: config.registration.windowSeconds });
+  const registrations = createRateLimit(stores.attempts, 'register-ip', {
+    max: config.registration.maxPerIp,
+    windowSeconds: config.registration.windowSeconds,
+  });
   const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, logger: log });
   const sessions = createUserSessions(stores);
   const verification = createEmailVerification({

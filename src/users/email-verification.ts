@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { translate, type Locale } from '../i18n/translate.ts';
-import type { Mailer } from '../mail/mailer.ts';
 import type { Config } from '../config/schema.ts';
+import { type Locale, translate } from '../i18n/translate.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import { createRateLimit } from '../rate-limit.ts';
 import type { AttemptCounter, OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
-import { createRateLimit } from '../rate-limit.ts';
 
 const PURPOSE = 'verify-email';
 
@@ -41,7 +41,10 @@ export function createEmailVerification(deps: EmailVerificationDeps): EmailVerif
     async send(user, { locale = defaultLocale, ip } = {}) {
       const limited = ip && !(await fromIp.take(ip)).ok ? 'ip' : !(await toRecipient.take(user.email)).ok ? 'recipient' : undefined;
       if (limited) {
-        logger.warn({ event: 'mail.throttled', template: 'verify-email', scope: limited, userId: user.id, ip }, 'verification email not sent: limit reached');
+        logger.warn(
+          { event: 'mail.throttled', template: 'verify-email', scope: limited, userId: user.id, ip },
+          'verification email not sent: limit reached',
+        );
         return;
       }
       const { token, hash } = newOneTimeToken();

@@ -1,9 +1,8 @@
 import type { Config } from '../config/schema.ts';
 import { sha256Base64url as digest } from '../digest.ts';
+import { createRateLimit, type RateVerdict } from '../rate-limit.ts';
 import type { AttemptCounter } from '../storage/ports.ts';
 import { loginKey } from './normalize.ts';
-
-import { createRateLimit, type RateVerdict } from '../rate-limit.ts';
 
 export type ThrottleVerdict = RateVerdict;
 

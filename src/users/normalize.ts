@@ -1,4 +1,4 @@
-import { message, type Message } from '../i18n/translate.ts';
+import { type Message, message } from '../i18n/translate.ts';
 
 /**
  * Normal forms used for lookups and hashing. Applied identically at registration and sign-in, so the

@@ -1,4 +1,4 @@
-import { message, type Message, type MessageKey } from '../i18n/translate.ts';
+import { type Message, type MessageKey, message } from '../i18n/translate.ts';
 import { codePointLength, normalizePassword } from './normalize.ts';
 import type { PasswordBlocklist } from './password-blocklist.ts';
 
@@ -39,10 +39,7 @@ export interface NewPasswordOptions {
   missing?: MessageKey;
 }
 
-export type NewPasswordCheck =
-  | { ok: true; password: string }
-  | { ok: false; field: 'password' | 'confirmPassword'; message: Message };
-
+export type NewPasswordCheck = { ok: true; password: string } | { ok: false; field: 'password' | 'confirmPassword'; message: Message };
 
 /**
  * Length, a blocklist of common and breached passwords, and context words; no composition rules and

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import { translate, type Locale, type Message } from '../i18n/translate.ts';
 import type { Config } from '../config/schema.ts';
+import { type Locale, type Message, translate } from '../i18n/translate.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import { createRateLimit } from '../rate-limit.ts';
 import type { AttemptCounter, OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
 import { normalizeEmail } from './normalize.ts';
+import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
-import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
-import { createRateLimit } from '../rate-limit.ts';
 import type { UserSessions } from './sessions.ts';
 
 const PURPOSE = 'reset-password';

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { message } from '../i18n/translate.ts';
 import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
-import { TAKEN_MESSAGES } from './user-service.ts';
 import { normalizeEmail, normalizePassword, parseFullName, usernameKey } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { FieldErrors } from './registration-form.ts';
 import { USERNAME_PATTERN } from './registration-form.ts';
+import { TAKEN_MESSAGES } from './user-service.ts';
 
 export type ProfileField = 'name' | 'username' | 'email' | 'currentPassword';
 export type PasswordField = 'currentPassword' | 'password' | 'confirmPassword';
@@ -26,7 +26,15 @@ export interface Profiles {
 
 const WRONG_PASSWORD = message('validation.wrongCurrentPassword');
 
-export function createProfiles({ users, hasher, policy }: { users: UserRepository; hasher: PasswordHasher; policy: PasswordPolicy }): Profiles {
+export function createProfiles({
+  users,
+  hasher,
+  policy,
+}: {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+}): Profiles {
   // The hash is read afresh by email (never from the user cache): the password may have just changed.
   const currentPasswordOk = async (user: UserRecord, value: string | undefined) => {
     if (!value) return false;
@@ -63,7 +71,11 @@ export function createProfiles({ users, hasher, policy }: { users: UserRepositor
     async changePassword(user, form) {
       const errors: FieldErrors<PasswordField> = {};
       if (!(await currentPasswordOk(user, form.currentPassword))) errors.currentPassword = WRONG_PASSWORD;
-      const password = policy.checkNew(form.password ?? '', { context: user, confirm: form.confirmPassword ?? '', missing: 'validation.newPasswordMissing' });
+      const password = policy.checkNew(form.password ?? '', {
+        context: user,
+        confirm: form.confirmPassword ?? '',
+        missing: 'validation.newPasswordMissing',
+      });
       if (!password.ok) errors[password.field] = password.message;
       if (!password.ok || Object.keys(errors).length > 0) return { ok: false, errors };
       await users.updatePasswordHash(user.id, await hasher.hash(password.password));

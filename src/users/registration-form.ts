@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { message, type Message } from '../i18n/translate.ts';
-import type { PasswordPolicy } from './password-policy.ts';
+import { type Message, message } from '../i18n/translate.ts';
 import { normalizeEmail } from './normalize.ts';
+import type { PasswordPolicy } from './password-policy.ts';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
 
@@ -15,9 +15,7 @@ export interface RegistrationInput {
   password: string;
 }
 
-export type RegistrationParse =
-  | { ok: true; value: RegistrationInput }
-  | { ok: false; errors: FieldErrors<RegistrationField> };
+export type RegistrationParse = { ok: true; value: RegistrationInput } | { ok: false; errors: FieldErrors<RegistrationField> };
 
 const text = z.preprocess((value) => (typeof value === 'string' ? value : ''), z.string());
 
@@ -39,7 +37,11 @@ export function parseRegistrationForm(body: unknown, policy: PasswordPolicy): Re
   if (email === '') errors.email = message('validation.emailMissing');
   else if (email.length > 254 || !z.email().safeParse(email).success) errors.email = message('validation.emailFormat');
 
-  const password = policy.checkNew(fields.password, { context: { username, email }, confirm: fields.confirmPassword, missing: 'validation.passwordMissing' });
+  const password = policy.checkNew(fields.password, {
+    context: { username, email },
+    confirm: fields.confirmPassword,
+    missing: 'validation.passwordMissing',
+  });
   if (!password.ok) errors[password.field] = password.message;
 
   if (!password.ok || Object.keys(errors).length > 0) return { ok: false, errors };

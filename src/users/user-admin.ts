@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import { translate, translateFields, translator } from '../i18n/translate.ts';
 import type { UserRecord, UserRepository } from '../storage/ports.ts';
-import type { UserSessions } from './sessions.ts';
-import type { UserService } from './user-service.ts';
 import { parseFullName } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { PasswordReset } from './password-reset.ts';
-
+import type { UserSessions } from './sessions.ts';
+import type { UserService } from './user-service.ts';
 
 export interface UserAdminDeps {
   userService: UserService;
@@ -24,7 +23,6 @@ export interface UserAdminDeps {
  * password policy), and the same consequences (disabling or deleting ends sessions and revokes apps).
  */
 export function createUserAdmin({ userService, users, sessions, hasher, policy, passwordReset }: UserAdminDeps) {
-
   /** A user by id, username or email. */
   const find = async (reference: string): Promise<UserRecord> => {
     const user = (await users.findById(reference.trim())) ?? (await userService.findByLogin(reference));
@@ -40,7 +38,13 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       const name = fullName(input.name ?? '');
       const password = input.password ?? randomBytes(18).toString('base64url');
       const result = await userService.register({ ...input, password, confirmPassword: password });
-      if (!result.ok) throw new AppError('invalid_input', Object.entries(translateFields(translator('en'), result.errors ?? {})).map(([field, text]) => `${field}: ${text}`).join('; '));
+      if (!result.ok)
+        throw new AppError(
+          'invalid_input',
+          Object.entries(translateFields(translator('en'), result.errors ?? {}))
+            .map(([field, text]) => `${field}: ${text}`)
+            .join('; '),
+        );
       if (input.verified) await users.markEmailVerified(result.user.id, result.user.email);
       if (name) await users.setName(result.user.id, name);
       return { user: await find(result.user.id), generatedPassword: input.password ? undefined : password };

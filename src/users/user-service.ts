@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import { message, type Message } from '../i18n/translate.ts';
+import { type Message, message } from '../i18n/translate.ts';
+import type { RateLimit } from '../rate-limit.ts';
 import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
+import { type LoginThrottle, throttleSubject } from './login-throttle.ts';
+import { loginKey, normalizePassword, usernameKey } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
-import { loginKey, normalizePassword, usernameKey } from './normalize.ts';
-import { parseRegistrationForm, type FieldErrors, type RegistrationField } from './registration-form.ts';
-import { type LoginThrottle, throttleSubject } from './login-throttle.ts';
-import type { RateLimit } from '../rate-limit.ts';
+import { type FieldErrors, parseRegistrationForm, type RegistrationField } from './registration-form.ts';
 
 export type RegisterResult =
   | { ok: true; user: UserRecord }

@@ -9,12 +9,12 @@ import {
   axeViolations,
   launchBrowser,
   newContext,
-  routeRelyingPartyLogo,
+  type RelyingPartySite,
   RP_LOGO_URI,
+  routeRelyingPartyLogo,
   SCREENSHOT_DIR,
   screenshot,
   startRelyingPartySite,
-  type RelyingPartySite,
   watchProblems,
 } from '../support/browser.ts';
 import { newAccount, RelyingParty, rpClient } from '../support/relying-party.ts';
@@ -49,7 +49,12 @@ describe('every page passes axe-core, light and dark', () => {
 
   beforeAll(async () => {
     [site, smtp, browser] = await Promise.all([startRelyingPartySite(), startSmtpServer(), launchBrowser()]);
-    client = rpClient({ redirect_uris: [site.redirectUri], logo_uri: RP_LOGO_URI, client_uri: `${site.url}/`, policy_uri: `${site.url}/privacy` });
+    client = rpClient({
+      redirect_uris: [site.redirectUri],
+      logo_uri: RP_LOGO_URI,
+      client_uri: `${site.url}/`,
+      policy_uri: `${site.url}/privacy`,
+    });
   }, 60_000);
   const app = useTestApp('browser-a11y', () => ({
     clients: () => [client],

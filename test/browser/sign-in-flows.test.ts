@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { useTestApp } from '../support/app-fixture.ts';
-import * as oidc from 'openid-client';
 import {
   focused,
   focusOutline,
   launchBrowser,
   newContext,
-  routeRelyingPartyLogo,
-  RP_LOGO_URI,
-  startRelyingPartySite,
   type RelyingPartySite,
+  RP_LOGO_URI,
+  routeRelyingPartyLogo,
+  startRelyingPartySite,
   watchProblems,
 } from '../support/browser.ts';
-import { newAccount, type NewAccount, RelyingParty, rpClient } from '../support/relying-party.ts';
+import { type NewAccount, newAccount, type RelyingParty, rpClient } from '../support/relying-party.ts';
 
 /**
  * The sign-in pages in a real browser (Debian's chromium through playwright-core), with openid-client
@@ -29,7 +29,12 @@ describe('sign-in pages in a real browser', () => {
 
   beforeAll(async () => {
     [site, browser] = await Promise.all([startRelyingPartySite(), launchBrowser()]);
-    client = rpClient({ redirect_uris: [site.redirectUri], post_logout_redirect_uris: [site.postLogoutUri], logo_uri: RP_LOGO_URI, client_uri: `${site.url}/` });
+    client = rpClient({
+      redirect_uris: [site.redirectUri],
+      post_logout_redirect_uris: [site.postLogoutUri],
+      logo_uri: RP_LOGO_URI,
+      client_uri: `${site.url}/`,
+    });
   }, 60_000);
   const app = useTestApp('browser-flows', () => ({ clients: () => [client], relyingParty: client }));
   afterAll(async () => {
@@ -203,7 +208,11 @@ describe('sign-in pages in a real browser', () => {
     const tokens = await app.rp.exchange(authorization, await backAtApp(page));
 
     // RP-initiated, verified hint: assets/logout.js confirms, the browser lands at the app.
-    const endSession = oidc.buildEndSessionUrl(app.rp.config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: site.postLogoutUri, state: 'bye' });
+    const endSession = oidc.buildEndSessionUrl(app.rp.config, {
+      id_token_hint: tokens.id_token ?? '',
+      post_logout_redirect_uri: site.postLogoutUri,
+      state: 'bye',
+    });
     await page.goto(endSession.toString());
     await page.waitForURL((url) => url.toString().startsWith(site.postLogoutUri));
     expect(new URL(page.url()).searchParams.get('state')).toBe('bye');
@@ -325,7 +334,10 @@ describe('sign-in pages in a real browser', () => {
     const tokens = await app.rp.exchange(authorization, await backAtApp(page));
 
     // With a verified hint the page would confirm itself by script; without it, one click does.
-    const endSession = oidc.buildEndSessionUrl(app.rp.config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: site.postLogoutUri });
+    const endSession = oidc.buildEndSessionUrl(app.rp.config, {
+      id_token_hint: tokens.id_token ?? '',
+      post_logout_redirect_uri: site.postLogoutUri,
+    });
     await page.goto(endSession.toString());
     await heading(page, 'Sign out');
     await page.getByRole('button', { name: 'Sign out' }).click();

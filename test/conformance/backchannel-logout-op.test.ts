@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import { type LogoutReceiver, startLogoutReceiver } from '../support/logout-receiver.ts';
 import { expectRedirect } from '../support/user-agent.ts';
 import { confirmLogout, endSession, expectNoRedirectToClient, expectSession, signedIn } from './support/logout.ts';
-import { type ConformanceRp, OpUnderTest, planClient, POST_LOGOUT_REDIRECT_URI } from './support/op-under-test.ts';
+import { type ConformanceRp, OpUnderTest, POST_LOGOUT_REDIRECT_URI, planClient } from './support/op-under-test.ts';
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -18,7 +18,10 @@ describe('oidcc-backchannel-rp-initiated-logout-certification-test-plan', () => 
 
   beforeAll(async () => {
     receiver = await startLogoutReceiver();
-    const client = planClient('client', 'client_secret_basic', { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true });
+    const client = planClient('client', 'client_secret_basic', {
+      backchannel_logout_uri: receiver.url,
+      backchannel_logout_session_required: true,
+    });
     op = await OpUnderTest.start('conformance-bcl', [client], { IDP_OUTBOUND_PRIVATE_HOSTS: receiver.host });
     rp = await op.relyingParty(client);
   });
@@ -35,14 +38,19 @@ describe('oidcc-backchannel-rp-initiated-logout-certification-test-plan', () => 
 
   test('oidcc-backchannel-rp-initiated-logout', async () => {
     const { browser, idToken, sid } = await signedIn(op, rp);
-    const page = expectNoRedirectToClient(await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'bcl' }));
+    const page = expectNoRedirectToClient(
+      await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'bcl' }),
+    );
     const back = expectRedirect(await confirmLogout(browser, page));
     expect(back.origin + back.pathname).toBe(POST_LOGOUT_REDIRECT_URI);
     expect(back.searchParams.get('state')).toBe('bcl');
 
     await receiver.waitFor(1);
     expect(receiver.tokens).toHaveLength(1);
-    expect(receiver.requests[0]).toMatchObject({ method: 'POST', contentType: expect.stringMatching(/^application\/x-www-form-urlencoded/) });
+    expect(receiver.requests[0]).toMatchObject({
+      method: 'POST',
+      contentType: expect.stringMatching(/^application\/x-www-form-urlencoded/),
+    });
     expect(Object.keys(receiver.requests[0]?.fields ?? {})).toEqual(['logout_token']);
 
     const token = receiver.tokens[0] ?? '';

@@ -3,7 +3,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { sleep } from '../support/eventually.ts';
 import { isLoginPage } from '../support/relying-party.ts';
-import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
+import { expectPage, expectRedirect, type UserAgent } from '../support/user-agent.ts';
 import {
   type AuthorizationRequest,
   type ConformanceRp,
@@ -128,7 +128,12 @@ describe('oidcc-basic-certification-test-plan', () => {
   test('oidcc-scope-profile', async () => {
     const { tokens } = await flow({ scope: 'openid profile' });
     const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, op.user.id);
-    expect(info).toMatchObject({ sub: op.user.id, name: op.user.name, preferred_username: op.user.username, updated_at: expect.any(Number) });
+    expect(info).toMatchObject({
+      sub: op.user.id,
+      name: op.user.name,
+      preferred_username: op.user.username,
+      updated_at: expect.any(Number),
+    });
     expect(info.email).toBeUndefined();
   });
 
@@ -290,7 +295,13 @@ describe('oidcc-basic-certification-test-plan', () => {
       JSON.stringify(Object.fromEntries(request.url.searchParams)),
     ).toString('base64url')}.`;
     const url = new URL(String(rp.discovery.authorization_endpoint));
-    for (const [name, value] of Object.entries({ client_id: String(client.client_id), response_type: 'code', scope: 'openid', redirect_uri: outerRedirectUri, request: object })) {
+    for (const [name, value] of Object.entries({
+      client_id: String(client.client_id),
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: outerRedirectUri,
+      request: object,
+    })) {
       url.searchParams.set(name, value);
     }
     return op.browser().get(url, REDIRECT_URI);
@@ -365,11 +376,15 @@ describe('oidcc-basic-certification-test-plan: oidcc-ensure-post-request-succeed
       const request = await rp.request();
       const endpoint = new URL(request.url.origin + request.url.pathname);
       const browser = op.browser();
-      const { callback } = await op.authorize(browser, { ...request, url: endpoint }, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'cross-site' },
-        body: request.url.searchParams,
-      });
+      const { callback } = await op.authorize(
+        browser,
+        { ...request, url: endpoint },
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'cross-site' },
+          body: request.url.searchParams,
+        },
+      );
       expect(callback.searchParams.get('state')).toBe(request.state);
       const tokens = await rp.exchange(request, callback);
       expect(tokens.claims()?.sub).toBe(op.user.id);

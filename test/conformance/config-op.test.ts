@@ -37,7 +37,18 @@ describe('oidcc-config-certification-test-plan', () => {
     expect(metadata.grant_types_supported).not.toContain('password');
     expect(metadata.code_challenge_methods_supported).toEqual(['S256']);
     expect(metadata.claims_supported).toEqual(
-      expect.arrayContaining(['sub', 'name', 'preferred_username', 'email', 'email_verified', 'updated_at', 'auth_time', 'acr', 'amr', 'sid']),
+      expect.arrayContaining([
+        'sub',
+        'name',
+        'preferred_username',
+        'email',
+        'email_verified',
+        'updated_at',
+        'auth_time',
+        'acr',
+        'amr',
+        'sid',
+      ]),
     );
     expect(metadata.claims_parameter_supported).toBe(true);
     expect(metadata.authorization_response_iss_parameter_supported).toBe(true);

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { expectRedirect } from '../support/user-agent.ts';
-import { type ConformanceRp, OpUnderTest, planClient, POST_LOGOUT_REDIRECT_URI } from './support/op-under-test.ts';
-import { confirmLogout, endSession, expectNoRedirectToClient, expectSession, foreignCopy, signedIn, unsignedCopy } from './support/logout.ts';
+import {
+  confirmLogout,
+  endSession,
+  expectNoRedirectToClient,
+  expectSession,
+  foreignCopy,
+  signedIn,
+  unsignedCopy,
+} from './support/logout.ts';
+import { type ConformanceRp, OpUnderTest, POST_LOGOUT_REDIRECT_URI, planClient } from './support/op-under-test.ts';
 
 /**
  * The RP-Initiated Logout OP plan (`oidcc-rp-initiated-logout-certification-test-plan`). Where the
@@ -28,7 +36,9 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
 
   test('oidcc-rp-initiated-logout', async () => {
     const { browser, idToken } = await signedIn(op, rp);
-    const page = expectNoRedirectToClient(await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'st8' }));
+    const page = expectNoRedirectToClient(
+      await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'st8' }),
+    );
     const back = expectRedirect(await confirmLogout(browser, page));
     expect(back.origin + back.pathname).toBe(POST_LOGOUT_REDIRECT_URI);
     expect(back.searchParams.get('state')).toBe('st8');
@@ -38,7 +48,11 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
   test('oidcc-rp-initiated-logout-bad-post-logout-redirect-uri', async () => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: 'https://rp.example.test/not_registered', state: 's' }),
+      await endSession(op, rp, browser, {
+        id_token_hint: idToken,
+        post_logout_redirect_uri: 'https://rp.example.test/not_registered',
+        state: 's',
+      }),
     );
     expect(page.status).toBe(400);
     expect(page.$('main').text()).toContain('post_logout_redirect_uri');
@@ -52,7 +66,11 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
   ])('%s', async (_module, tamper: (idToken: string) => string | Promise<string>) => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { id_token_hint: await tamper(idToken), post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 's' }),
+      await endSession(op, rp, browser, {
+        id_token_hint: await tamper(idToken),
+        post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI,
+        state: 's',
+      }),
     );
     expect(page.status).toBe(400);
     expect(page.$('main').text()).toContain('id_token_hint');
@@ -63,7 +81,9 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
     const { browser } = await signedIn(op, rp);
     // Nothing says which client sent the person, so the redirect URI is not used: the person is
     // asked to confirm, and confirming ends on our signed-out page, not at the client.
-    const confirm = expectNoRedirectToClient(await endSession(op, rp, browser, { post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 's' }));
+    const confirm = expectNoRedirectToClient(
+      await endSession(op, rp, browser, { post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 's' }),
+    );
     expect(confirm.$('form#op\\.logoutForm').length).toBe(1);
     const done = expectNoRedirectToClient(await confirmLogout(browser, confirm));
     expect(done.status).toBe(200);
@@ -73,7 +93,11 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
   test('oidcc-rp-initiated-logout-query-added-to-post-logout-redirect-uri', async () => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: `${POST_LOGOUT_REDIRECT_URI}?foo=bar`, state: 's' }),
+      await endSession(op, rp, browser, {
+        id_token_hint: idToken,
+        post_logout_redirect_uri: `${POST_LOGOUT_REDIRECT_URI}?foo=bar`,
+        state: 's',
+      }),
     );
     expect(page.status).toBe(400);
     await expectSession(op, rp, browser, true);
@@ -104,7 +128,9 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
 
   test('oidcc-rp-initiated-logout-no-state', async () => {
     const { browser, idToken } = await signedIn(op, rp);
-    const page = expectNoRedirectToClient(await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI }));
+    const page = expectNoRedirectToClient(
+      await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI }),
+    );
     const back = expectRedirect(await confirmLogout(browser, page));
     expect(back.toString()).toBe(POST_LOGOUT_REDIRECT_URI);
     expect(back.searchParams.has('state')).toBe(false);

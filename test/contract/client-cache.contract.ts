@@ -29,7 +29,12 @@ export function describeClientCacheContract(name: string, open: () => Promise<Ca
     const TTL_MS = 60_000;
     let server: ReturnType<typeof withClientChanges>;
     let admin: ReturnType<typeof withClientChanges>;
-    const metadata = { client_name: 'Cached', grant_types: ['client_credentials'], response_types: [] as string[], redirect_uris: [] as string[] };
+    const metadata = {
+      client_name: 'Cached',
+      grant_types: ['client_credentials'],
+      response_types: [] as string[],
+      redirect_uris: [] as string[],
+    };
 
     beforeAll(async () => {
       harness = await open();
@@ -59,16 +64,34 @@ export function describeClientCacheContract(name: string, open: () => Promise<Ca
       expect(await seen('cache-2')).toMatchObject({ disabled: false, sealedSecret: 'v1.first' });
 
       await admin.update('cache-2', { disabled: true });
-      expect(await eventually(() => seen('cache-2'), (client) => client?.disabled === true, ANNOUNCED_WITHIN_MS)).toMatchObject({ disabled: true });
+      expect(
+        await eventually(
+          () => seen('cache-2'),
+          (client) => client?.disabled === true,
+          ANNOUNCED_WITHIN_MS,
+        ),
+      ).toMatchObject({ disabled: true });
 
       await admin.update('cache-2', { disabled: false, sealedSecret: 'v1.rotated' });
-      expect(await eventually(() => seen('cache-2'), (client) => client?.sealedSecret === 'v1.rotated', ANNOUNCED_WITHIN_MS)).toMatchObject({
+      expect(
+        await eventually(
+          () => seen('cache-2'),
+          (client) => client?.sealedSecret === 'v1.rotated',
+          ANNOUNCED_WITHIN_MS,
+        ),
+      ).toMatchObject({
         disabled: false,
         sealedSecret: 'v1.rotated',
       });
 
       await admin.delete('cache-2');
-      expect(await eventually(() => seen('cache-2'), (client) => client === undefined, ANNOUNCED_WITHIN_MS)).toBeUndefined();
+      expect(
+        await eventually(
+          () => seen('cache-2'),
+          (client) => client === undefined,
+          ANNOUNCED_WITHIN_MS,
+        ),
+      ).toBeUndefined();
     });
 
     test('a client created after an unknown id was looked up is found at once (unknown ids are not cached)', async () => {

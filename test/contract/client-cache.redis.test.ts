@@ -50,12 +50,24 @@ test('when the subscription drops, nothing is cached until it is back, and what 
 
     // Redis drops the subscriber (as a network fault or a Redis restart would).
     await killer.client('KILL', 'TYPE', 'pubsub');
-    expect(await eventually(async () => server.feed.isLive(), (live) => !live, 2000)).toBe(false);
+    expect(
+      await eventually(
+        async () => server.feed.isLive(),
+        (live) => !live,
+        2000,
+      ),
+    ).toBe(false);
     // A change made while the subscriber is away is not announced to it; it must still be seen.
     await raw.store.update('dropped', { sealedSecret: 'v1.while-away' });
     expect((await cached.find('dropped'))?.sealedSecret).toBe('v1.while-away');
 
-    expect(await eventually(async () => server.feed.isLive(), (live) => live, 5000)).toBe(true);
+    expect(
+      await eventually(
+        async () => server.feed.isLive(),
+        (live) => live,
+        5000,
+      ),
+    ).toBe(true);
     await raw.store.update('dropped', { sealedSecret: 'v1.after' });
     expect((await cached.find('dropped'))?.sealedSecret).toBe('v1.after');
   } finally {

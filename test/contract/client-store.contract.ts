@@ -11,7 +11,12 @@ export function describeClientStoreContract(name: string, open: () => Promise<{ 
     });
     afterAll(() => close());
 
-    const metadata = { client_name: 'App', redirect_uris: ['https://a.example/cb'], grant_types: ['authorization_code'], response_types: [] as string[] };
+    const metadata = {
+      client_name: 'App',
+      redirect_uris: ['https://a.example/cb'],
+      grant_types: ['authorization_code'],
+      response_types: [] as string[],
+    };
 
     test('creates, finds and lists clients with their metadata intact', async () => {
       const created = await clients.create({ clientId: 'app-1', metadata, sealedSecret: 'v1.k.iv.tag.ct', disabled: false });
@@ -29,7 +34,11 @@ export function describeClientStoreContract(name: string, open: () => Promise<{ 
 
     test('updates metadata, the secret (or its removal) and the disabled flag; deletes', async () => {
       await clients.create({ clientId: 'app-3', metadata, sealedSecret: 'old', disabled: false });
-      const changed = await clients.update('app-3', { metadata: { ...metadata, client_name: 'Renamed' }, sealedSecret: 'new', disabled: true });
+      const changed = await clients.update('app-3', {
+        metadata: { ...metadata, client_name: 'Renamed' },
+        sealedSecret: 'new',
+        disabled: true,
+      });
       expect(changed).toMatchObject({ metadata: { client_name: 'Renamed' }, sealedSecret: 'new', disabled: true });
       expect((await clients.update('app-3', { sealedSecret: undefined }))?.sealedSecret).toBeUndefined();
       expect(await clients.update('missing', { disabled: true })).toBeUndefined();

@@ -1,5 +1,5 @@
-import { describe, expect, test, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import type { AdapterPayload } from 'oidc-provider';
 import { AlreadyConsumedError } from '../../src/storage/oidc-models.ts';
 import type { OidcAdapterFactory, OidcStore } from '../../src/storage/ports.ts';
@@ -197,7 +197,7 @@ export function describeOidcAdapterContract(
       expect(await store.endSessionsOf('carol')).toBe(1);
     });
 
-    test('an account\'s grants can be listed; a destroyed grant drops out', async () => {
+    test("an account's grants can be listed; a destroyed grant drops out", async () => {
       const grants = await adapterFor('Grant');
       const store = await opened.get(0);
       if (!store) throw new Error('store not open');
@@ -210,7 +210,7 @@ export function describeOidcAdapterContract(
       expect(await store.grantsOf('nobody')).toEqual([]);
     });
 
-    test('one adapter factory does not see another model\'s records', async () => {
+    test("one adapter factory does not see another model's records", async () => {
       const accessTokens = await adapterFor('AccessToken');
       const refreshTokens = await adapterFor('RefreshToken');
       await accessTokens.upsert('shared-id', token(), 60);

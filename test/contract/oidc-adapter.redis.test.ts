@@ -11,5 +11,10 @@ afterAll(() => dropIsolation(scope));
 describeOidcAdapterContract('redis', realClock, async (clockTolerance) => {
   const redis = await connectRedis(scope.redisUrl);
   const store = createRedisOidcStore(redis, { prefix: scope.redisKeyPrefix, clockTolerance });
-  return { factory: store.adapter, endSessionsOf: store.endSessionsOf, grantsOf: store.grantsOf, close: async () => void (await redis.quit()) };
+  return {
+    factory: store.adapter,
+    endSessionsOf: store.endSessionsOf,
+    grantsOf: store.grantsOf,
+    close: async () => void (await redis.quit()),
+  };
 });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { OneTimeTokenStore } from '../../src/storage/ports.ts';
 import type { TestClock } from '../support/clock.ts';
 

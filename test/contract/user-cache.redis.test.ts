@@ -51,7 +51,12 @@ describe('user cache over Redis pub/sub, users in MongoDB', () => {
   let counter = 0;
   const newUser = async () => {
     counter += 1;
-    return writer.create({ username: `cached${counter}`, usernameKey: `cached${counter}`, email: `cached${counter}@example.com`, passwordHash: 'h1' });
+    return writer.create({
+      username: `cached${counter}`,
+      usernameKey: `cached${counter}`,
+      email: `cached${counter}@example.com`,
+      passwordHash: 'h1',
+    });
   };
   const seen = (id: string, done: (user: UserRecord | undefined) => boolean) => eventually(() => server.findById(id), done, 2000);
 
@@ -68,7 +73,11 @@ describe('user cache over Redis pub/sub, users in MongoDB', () => {
     ['disable', (user) => writer.setActive(user.id, false), (user) => user?.active === false],
     ['delete', (user) => writer.delete(user.id), (user) => user === undefined],
     ['a new password hash', (user) => writer.updatePasswordHash(user.id, 'h2'), (user) => user?.passwordHash === 'h2'],
-    ['a new email', (user) => writer.updateProfile(user.id, { username: user.username, usernameKey: user.usernameKey, email: `new-${user.email}` }), (user) => user?.email.startsWith('new-') === true],
+    [
+      'a new email',
+      (user) => writer.updateProfile(user.id, { username: user.username, usernameKey: user.usernameKey, email: `new-${user.email}` }),
+      (user) => user?.email.startsWith('new-') === true,
+    ],
     ['a name', (user) => writer.setName(user.id, 'Ada'), (user) => user?.name === 'Ada'],
     ['a verified email', (user) => writer.markEmailVerified(user.id, user.email), (user) => user?.emailVerified === true],
   ])('%s made on another instance reaches the cache at once', async (_change, change, done) => {
@@ -90,7 +99,11 @@ describe('user cache over Redis pub/sub, users in MongoDB', () => {
     const user = await newUser();
     // Announcements of the tests above may still arrive and keep a read from being cached: read
     // until the copy comes from the cache.
-    const cached = await eventually(() => server.findById(user.id), (found) => Object.isFrozen(found), 2000);
+    const cached = await eventually(
+      () => server.findById(user.id),
+      (found) => Object.isFrozen(found),
+      2000,
+    );
     expect(Object.isFrozen(cached)).toBe(true);
     expect(() => Object.assign(cached ?? {}, { active: false })).toThrow(TypeError);
     expect((await server.findById(user.id))?.active).toBe(true);

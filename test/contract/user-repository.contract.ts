@@ -92,7 +92,7 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       expect('name' in (unnamed ?? {})).toBe(false);
     });
 
-    test('marks an email verified only while it is still the user\'s email', async () => {
+    test("marks an email verified only while it is still the user's email", async () => {
       const created = await users.create(newUser());
       expect(await users.markEmailVerified(created.id, 'other@example.com')).toBe(false);
       expect((await users.findById(created.id))?.emailVerified).toBe(false);
@@ -103,9 +103,17 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
     test('updates the profile; a new email is unverified; taken values are refused by field', async () => {
       const created = await users.create(newUser());
       await users.markEmailVerified(created.id, created.email);
-      const renamed = await users.updateProfile(created.id, { username: 'Renamed1', usernameKey: `renamed${created.id}`, email: created.email });
+      const renamed = await users.updateProfile(created.id, {
+        username: 'Renamed1',
+        usernameKey: `renamed${created.id}`,
+        email: created.email,
+      });
       expect(renamed).toMatchObject({ username: 'Renamed1', emailVerified: true });
-      const moved = await users.updateProfile(created.id, { username: 'Renamed1', usernameKey: `renamed${created.id}`, email: `moved${created.id}@example.com` });
+      const moved = await users.updateProfile(created.id, {
+        username: 'Renamed1',
+        usernameKey: `renamed${created.id}`,
+        email: `moved${created.id}@example.com`,
+      });
       expect(moved).toMatchObject({ email: `moved${created.id}@example.com`, emailVerified: false });
       const other = await users.create(newUser());
       await expect(

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestApp } from '../support/app-fixture.ts';
 import {
   allowConsent,
-  newAccount,
   type NewAccount,
+  newAccount,
   openAuthorization,
-  registerAndConsent,
   RP_REDIRECT_URI,
+  registerAndConsent,
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
@@ -38,8 +38,9 @@ describe('account page', () => {
   };
   /** Whether the browser still has a sign-in session here (prompt=none says login_required if not). */
   const signedIn = async (agent: UserAgent) =>
-    expectRedirect(await agent.get((await app.rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI)).searchParams.get('error') !==
-    'login_required';
+    expectRedirect(await agent.get((await app.rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI)).searchParams.get(
+      'error',
+    ) !== 'login_required';
 
   test('anyone not signed in is sent to sign in and brought back, without a consent screen', async () => {
     const { account, page } = await person('visitor');
@@ -57,7 +58,9 @@ describe('account page', () => {
     expect(saved.$('.flash').text()).toBe('Profile saved.');
     expect(saved.$('#username').val()).toBe(renamed);
 
-    const taken = expectPage(await agent.submit(saved, 'form[action="/account/profile"]', { username: other.account.username, email: account.email }));
+    const taken = expectPage(
+      await agent.submit(saved, 'form[action="/account/profile"]', { username: other.account.username, email: account.email }),
+    );
     expect(taken.status).toBe(400);
     expect(taken.$('#username-error').text()).toBe('This username is already taken. Choose another one.');
 
@@ -66,14 +69,22 @@ describe('account page', () => {
     expect(noPassword.$('#profile-current-password-error').text()).toBe('Enter your current password to change your email address.');
 
     const changed = expectPage(
-      await agent.submit(saved, 'form[action="/account/profile"]', { username: renamed, email: newEmail, currentPassword: account.password }),
+      await agent.submit(saved, 'form[action="/account/profile"]', {
+        username: renamed,
+        email: newEmail,
+        currentPassword: account.password,
+      }),
     );
     expect(changed.$('.flash').text()).toBe(`Profile saved. We sent a link to ${newEmail} to verify it.`);
     const user = await app.server.stores.users.findByEmail(newEmail);
     expect(user?.emailVerified).toBe(false);
     const link = linkIn(await smtp.waitFor(newEmail), `${app.server.url}/verify-email?token=`);
     const verifyPage = expectPage(await agent.get(link));
-    expect(expectPage(await agent.submit(verifyPage, 'form[action="/verify-email"]')).$('h1').text()).toBe('Email verified');
+    expect(
+      expectPage(await agent.submit(verifyPage, 'form[action="/verify-email"]'))
+        .$('h1')
+        .text(),
+    ).toBe('Email verified');
   });
 
   test('the full name is optional, validated, kept next to its field, and is the name claim apps receive', async () => {
@@ -103,17 +114,25 @@ describe('account page', () => {
   test('changing the password needs the current one, applies the policy and signs out the other sessions', async () => {
     const { account, agent, page } = await person('password');
     const otherDevice = new UserAgent();
-    await openAuthorization(otherDevice, await app.rp.authorize()).then(async (loginPage) => signInFrom(otherDevice, loginPage, account.username, account.password));
+    await openAuthorization(otherDevice, await app.rp.authorize()).then(async (loginPage) =>
+      signInFrom(otherDevice, loginPage, account.username, account.password),
+    );
     expect(await signedIn(otherDevice)).toBe(true);
 
-    const wrong = expectPage(await agent.submit(page, 'form[action="/account/password"]', { currentPassword: 'nope', password: 'x', confirmPassword: 'x' }));
+    const wrong = expectPage(
+      await agent.submit(page, 'form[action="/account/password"]', { currentPassword: 'nope', password: 'x', confirmPassword: 'x' }),
+    );
     expect(wrong.status).toBe(400);
     expect(wrong.$('#currentPassword-error').text()).toBe('This is not your current password.');
     expect(wrong.$('#password-error').text()).toContain('at least 15 characters');
 
     const next = 'another perfectly long passphrase';
     const done = expectPage(
-      await agent.submit(page, 'form[action="/account/password"]', { currentPassword: account.password, password: next, confirmPassword: next }),
+      await agent.submit(page, 'form[action="/account/password"]', {
+        currentPassword: account.password,
+        password: next,
+        confirmPassword: next,
+      }),
     );
     // The browser that registered, and the other device.
     expect(done.$('.flash').text()).toBe('Password changed. 2 other sessions were signed out.');
@@ -121,7 +140,7 @@ describe('account page', () => {
     expect(await signedIn(agent)).toBe(true); // this session stays
   });
 
-  test('a password change revokes every app\'s tokens, this browser\'s too; only this browser stays signed in', async () => {
+  test("a password change revokes every app's tokens, this browser's too; only this browser stays signed in", async () => {
     // The person registered on another device, where the app got its tokens.
     const account = newAccount('revoke');
     const otherDevice = new UserAgent();
@@ -141,7 +160,11 @@ describe('account page', () => {
 
     const next = 'yet another perfectly long passphrase';
     const done = expectPage(
-      await agent.submit(page, 'form[action="/account/password"]', { currentPassword: account.password, password: next, confirmPassword: next }),
+      await agent.submit(page, 'form[action="/account/password"]', {
+        currentPassword: account.password,
+        password: next,
+        confirmPassword: next,
+      }),
     );
     expect(done.$('.flash').text()).toBe('Password changed. 1 other session was signed out.');
     expect([await app.rp.active(otherTokens), await app.rp.active(ownTokens)]).toEqual([
@@ -161,12 +184,19 @@ describe('account page', () => {
     const authorization = await app.rp.authorize();
     const tokens = await app.rp.exchange(authorization, await registerAndConsent(appBrowser, authorization, account));
     const agent = new UserAgent();
-    const page = expectPage(await signInFrom(agent, expectPage(await agent.get(new URL('/account', app.server.url))), account.username, account.password));
+    const page = expectPage(
+      await signInFrom(agent, expectPage(await agent.get(new URL('/account', app.server.url))), account.username, account.password),
+    );
     const apps = page.$('ul.apps > li');
     expect(apps.length).toBe(1);
     expect(apps.find('strong').text()).toBe('Example App');
     // What the app may do, in the consent page's plain words (offline_access here).
-    expect(apps.find('.app-scopes li').map((_, item) => page.$(item).text()).get()).toContain('Stay connected while you are not using it');
+    expect(
+      apps
+        .find('.app-scopes li')
+        .map((_, item) => page.$(item).text())
+        .get(),
+    ).toContain('Stay connected while you are not using it');
 
     const removed = expectPage(await agent.submit(page, 'form[action="/account/apps/revoke"]'));
     expect(removed.$('.flash').text()).toBe('Example App can no longer access your account.');

@@ -3,7 +3,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { useTestApp } from '../support/app-fixture.ts';
 import { eventually } from '../support/eventually.ts';
 import { type LogoutReceiver, startLogoutReceiver } from '../support/logout-receiver.ts';
-import { newAccount, registerAndConsent, RelyingParty, RP_POST_LOGOUT_URI, rpClient } from '../support/relying-party.ts';
+import { newAccount, RelyingParty, RP_POST_LOGOUT_URI, registerAndConsent, rpClient } from '../support/relying-party.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 describe('back-channel logout', () => {
@@ -58,7 +58,13 @@ describe('back-channel logout', () => {
     app.server.provider.on('backchannel.error', onFailure);
     try {
       await logOut(untrusted);
-      expect(await eventually(async () => failedFor, (clients) => clients.includes(untrusted.client_id), 2000)).toContain(untrusted.client_id);
+      expect(
+        await eventually(
+          async () => failedFor,
+          (clients) => clients.includes(untrusted.client_id),
+          2000,
+        ),
+      ).toContain(untrusted.client_id);
     } finally {
       app.server.provider.off('backchannel.error', onFailure);
     }

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestApp } from '../support/app-fixture.ts';
-import { allowConsent, newAccount, openAuthorization, registerAndConsent, registerFrom, RelyingParty, rpClient, signInFrom } from '../support/relying-party.ts';
+import {
+  allowConsent,
+  newAccount,
+  openAuthorization,
+  RelyingParty,
+  registerAndConsent,
+  registerFrom,
+  rpClient,
+  signInFrom,
+} from '../support/relying-party.ts';
 import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
 import type { RunningApp } from '../support/test-app.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
@@ -74,13 +83,17 @@ describe('email verification', () => {
     const firstLink = linkIn(await smtp.waitFor(account.email), `${strict.url}/verify-email?token=`);
 
     const browser = new UserAgent();
-    const refused = expectPage(await signInFrom(browser, await openAuthorization(browser, await strictRp.authorize()), account.email, account.password));
+    const refused = expectPage(
+      await signInFrom(browser, await openAuthorization(browser, await strictRp.authorize()), account.email, account.password),
+    );
     expect(refused.status).toBe(403);
     expect(refused.$('[role=alert]').text()).toBe('Please verify your email address first. We have sent you a new link.');
     await smtp.waitFor(account.email); // the resent link
 
     expect((await verifyWith(firstLink)).$('h1').text()).toBe('Email verified');
-    const allowed = expectPage(await signInFrom(browser, await openAuthorization(browser, await strictRp.authorize()), account.email, account.password));
+    const allowed = expectPage(
+      await signInFrom(browser, await openAuthorization(browser, await strictRp.authorize()), account.email, account.password),
+    );
     expect(allowed.$('h1').text()).toContain('wants to access your account');
   });
 });

@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestApp } from '../support/app-fixture.ts';
-import { allowConsent, newAccount, openAuthorization, registerFrom, RP_REDIRECT_URI, rpClient, signInFrom } from '../support/relying-party.ts';
+import {
+  allowConsent,
+  newAccount,
+  openAuthorization,
+  RP_REDIRECT_URI,
+  registerFrom,
+  rpClient,
+  signInFrom,
+} from '../support/relying-party.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
-import { rotateJwks, type Jwks } from '../../src/oidc/key-rotation.ts';
+import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+import { type Jwks, rotateJwks } from '../../src/oidc/key-rotation.ts';
 import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
-import { newAccount, registerAndConsent, RelyingParty, rpClient } from '../support/relying-party.ts';
+import { newAccount, RelyingParty, registerAndConsent, rpClient } from '../support/relying-party.ts';
 import { type RoundRobinProxy, startRoundRobinProxy } from '../support/round-robin-proxy.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { type RunningApp, startTestApp } from '../support/test-app.ts';
 import { UserAgent } from '../support/user-agent.ts';
 
 /**
@@ -34,13 +34,14 @@ describe('signing key rotation across instances', () => {
   const deployPair = async (older: Jwks, newer: Jwks) => {
     await Promise.all(running.map((app) => app.close()));
     running = await Promise.all(
-      [older, newer].map((jwks) => startTestApp({ backends: scope, clients: () => [client], keys: { ...base, jwks }, env: { ISSUER: proxy.url } })),
+      [older, newer].map((jwks) =>
+        startTestApp({ backends: scope, clients: () => [client], keys: { ...base, jwks }, env: { ISSUER: proxy.url } }),
+      ),
     );
     proxy.setUpstreams(running.map((app) => `http://127.0.0.1:${app.config.port}`));
     proxy.served.length = 0;
   };
-  const jwksOf = async (app: RunningApp) =>
-    (await (await fetch(`http://127.0.0.1:${app.config.port}/jwks`)).json()) as JSONWebKeySet;
+  const jwksOf = async (app: RunningApp) => (await (await fetch(`http://127.0.0.1:${app.config.port}/jwks`)).json()) as JSONWebKeySet;
   /**
    * Sign-ins through the balancer, every request but the token requests alternating between the
    * instances; the token requests of sign-in i go to instance i % 2, so both instances sign.
@@ -102,7 +103,9 @@ describe('signing key rotation across instances', () => {
     const [older] = running;
     if (!older) throw new Error('no instance');
     const oldKeys = createLocalJWKSet(await jwksOf(older));
-    const results = await Promise.allSettled(tokens.map((token) => jwtVerify(token, oldKeys, { issuer: proxy.url, audience: client.client_id })));
+    const results = await Promise.allSettled(
+      tokens.map((token) => jwtVerify(token, oldKeys, { issuer: proxy.url, audience: client.client_id })),
+    );
     // Sign-in 0 was signed by the older instance, sign-in 1 (ID token and refreshed one) by the newer.
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
   });

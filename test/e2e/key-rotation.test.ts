@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { rotateJwks, type Jwks } from '../../src/oidc/key-rotation.ts';
+import { type Jwks, rotateJwks } from '../../src/oidc/key-rotation.ts';
 import { generateKeySet } from '../../src/oidc/keys.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
-import { newAccount, registerAndConsent, RelyingParty, rpClient } from '../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../support/test-app.ts';
+import { newAccount, RelyingParty, registerAndConsent, rpClient } from '../support/relying-party.ts';
+import { type RunningApp, startTestApp } from '../support/test-app.ts';
 import { UserAgent } from '../support/user-agent.ts';
 
 /**

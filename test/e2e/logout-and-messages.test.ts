@@ -5,10 +5,10 @@ import {
   allowConsent,
   newAccount,
   openAuthorization,
-  registerAndConsent,
-  registerFrom,
   RP_POST_LOGOUT_URI,
   RP_REDIRECT_URI,
+  registerAndConsent,
+  registerFrom,
   rpClient,
 } from '../support/relying-party.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
@@ -51,7 +51,7 @@ describe('messages, logout pages and headers on every page', () => {
     expect(page.$('button[name=logout][value=yes]').length).toBe(1); // and works without JavaScript
     const script = await fetch(new URL('/assets/logout.js', app.server.url));
     expect(script.headers.get('content-type')).toContain('javascript');
-    expect(await script.text()).toContain("button[name=\"logout\"][value=\"yes\"]");
+    expect(await script.text()).toContain('button[name="logout"][value="yes"]');
   });
 
   test('a logout by POST while IDP_AUTHORIZATION_POST is off: 405, Allow: GET, an OAuth error naming the setting', async () => {

@@ -3,12 +3,12 @@ import { useTestApp } from '../support/app-fixture.ts';
 import { sleep } from '../support/eventually.ts';
 import {
   allowConsent,
-  newAccount,
   type NewAccount,
+  newAccount,
   openAuthorization,
-  registerAndConsent,
   RelyingParty,
   RP_REDIRECT_URI,
+  registerAndConsent,
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
@@ -80,19 +80,23 @@ describe('password reset', () => {
 
     const form = expectPage(await agent.get(link));
     expect(form.$('h1').text()).toBe('Choose a new password');
-    const weak = expectPage(await agent.submit(form, 'form[action="/reset-password"]', { password: 'qwerty123456789', confirmPassword: 'qwerty123456789' }));
+    const weak = expectPage(
+      await agent.submit(form, 'form[action="/reset-password"]', { password: 'qwerty123456789', confirmPassword: 'qwerty123456789' }),
+    );
     expect(weak.status).toBe(400);
     expect(weak.$('[role=alert]').text()).toContain('common or have appeared in data breaches');
 
     const newPassword = 'a brand new and long passphrase';
-    const done = expectPage(await agent.submit(weak, 'form[action="/reset-password"]', { password: newPassword, confirmPassword: newPassword }));
+    const done = expectPage(
+      await agent.submit(weak, 'form[action="/reset-password"]', { password: newPassword, confirmPassword: newPassword }),
+    );
     expect(done.$('h1').text()).toBe('Password changed');
 
     // Every session of that user ended; another user's session did not.
     const silent = (browser: UserAgent) =>
-      app.rp.authorize({ prompt: 'none', scope: 'openid' }).then(async (authorization) =>
-        expectRedirect(await browser.get(authorization.url, RP_REDIRECT_URI)).searchParams.get('error'),
-      );
+      app.rp
+        .authorize({ prompt: 'none', scope: 'openid' })
+        .then(async (authorization) => expectRedirect(await browser.get(authorization.url, RP_REDIRECT_URI)).searchParams.get('error'));
     expect(await silent(device)).toBe('login_required');
     expect(await silent(signedIn)).toBeNull();
 
@@ -110,7 +114,7 @@ describe('password reset', () => {
     expect(reused.$('h1').text()).toBe('Link not valid');
   });
 
-  test('a reset by the link revokes the apps\' tokens too', async () => {
+  test("a reset by the link revokes the apps' tokens too", async () => {
     const account = newAccount('tokens');
     const authorization = await app.rp.authorize();
     const tokens = await app.rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
@@ -121,7 +125,9 @@ describe('password reset', () => {
     await askForReset(agent, account.email);
     const form = expectPage(await agent.get(linkIn(await smtp.waitFor(account.email), `${app.server.url}/reset-password?token=`)));
     const newPassword = 'an entirely new and long passphrase';
-    const done = expectPage(await agent.submit(form, 'form[action="/reset-password"]', { password: newPassword, confirmPassword: newPassword }));
+    const done = expectPage(
+      await agent.submit(form, 'form[action="/reset-password"]', { password: newPassword, confirmPassword: newPassword }),
+    );
     expect(done.$('h1').text()).toBe('Password changed');
     expect(await app.rp.active(tokens)).toEqual({ access: false, refresh: false });
     await expect(app.rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
@@ -140,7 +146,11 @@ describe('password reset', () => {
       await agent.submit(forgot, 'form[action$="/forgot"]', { email: account.email });
       const link = linkIn(await smtp.waitFor(account.email), `${shortLived.url}/reset-password?token=`);
       await sleep(1300);
-      expect(expectPage(await agent.get(link)).$('h1').text()).toBe('Link not valid');
+      expect(
+        expectPage(await agent.get(link))
+          .$('h1')
+          .text(),
+      ).toBe('Link not valid');
     } finally {
       await shortLived.close();
     }

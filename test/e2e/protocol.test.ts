@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { useTestApp } from '../support/app-fixture.ts';
-import { newAccount, registerAndConsent, RelyingParty, RP_REDIRECT_URI, rpClient } from '../support/relying-party.ts';
+import { newAccount, RelyingParty, RP_REDIRECT_URI, registerAndConsent, rpClient } from '../support/relying-party.ts';
 import { expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 /** Protocol defaults seen by a relying party (openid-client) on real Redis and MongoDB. */
@@ -41,7 +41,12 @@ describe('protocol defaults', () => {
     expect(refused.searchParams.get('error')).toBe('invalid_request');
     expect(refused.searchParams.get('error_description')).toMatch(/requires PKCE/);
 
-    const implicit = oidc.buildAuthorizationUrl(app.rp.config, { redirect_uri: RP_REDIRECT_URI, scope: 'openid', response_type: 'token', nonce: 'n' });
+    const implicit = oidc.buildAuthorizationUrl(app.rp.config, {
+      redirect_uri: RP_REDIRECT_URI,
+      scope: 'openid',
+      response_type: 'token',
+      nonce: 'n',
+    });
     const denied = expectRedirect(await new UserAgent().get(implicit, RP_REDIRECT_URI));
     // An implicit-style request gets its error in the fragment, and never a token.
     const answer = new URLSearchParams(denied.hash.slice(1));
@@ -86,7 +91,7 @@ describe('protocol defaults', () => {
     await bearer.text();
   });
 
-  test('CORS only for the client\'s own origins on token and userinfo; never on the authorization endpoint', async () => {
+  test("CORS only for the client's own origins on token and userinfo; never on the authorization endpoint", async () => {
     const tokens = await signedInTokens();
     const userinfo = (origin: string) =>
       fetch(new URL('/me', app.server.url), { headers: { Authorization: `Bearer ${tokens.access_token}`, Origin: origin } });
@@ -96,10 +101,15 @@ describe('protocol defaults', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     await Promise.all([own.text(), other.text()]);
 
-    const authorize = await fetch((await app.rp.authorize()).url, { headers: { Origin: new URL(RP_REDIRECT_URI).origin }, redirect: 'manual' });
+    const authorize = await fetch((await app.rp.authorize()).url, {
+      headers: { Origin: new URL(RP_REDIRECT_URI).origin },
+      redirect: 'manual',
+    });
     expect(authorize.headers.get('access-control-allow-origin')).toBeNull();
     await authorize.text();
-    const discovery = await fetch(new URL('/.well-known/openid-configuration', app.server.url), { headers: { Origin: 'https://any.example' } });
+    const discovery = await fetch(new URL('/.well-known/openid-configuration', app.server.url), {
+      headers: { Origin: 'https://any.example' },
+    });
     expect(discovery.headers.get('access-control-allow-origin')).toBe('https://any.example'); // public metadata
     await discovery.text();
   });

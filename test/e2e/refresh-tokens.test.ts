@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { useTestApp } from '../support/app-fixture.ts';
-import { newAccount, registerAndConsent, RelyingParty, rpClient } from '../support/relying-party.ts';
+import { newAccount, RelyingParty, registerAndConsent, rpClient } from '../support/relying-party.ts';
 import { UserAgent } from '../support/user-agent.ts';
 
 /**
@@ -19,7 +19,10 @@ describe('refresh tokens', () => {
   const signIn = async (client: typeof confidential, parameters: Record<string, string> = {}) => {
     const rp = await RelyingParty.discover(app.server.url, client);
     const authorization = await rp.authorize(parameters);
-    return { rp, tokens: await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, newAccount('refresh'))) };
+    return {
+      rp,
+      tokens: await rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, newAccount('refresh'))),
+    };
   };
 
   test('only with offline_access, and only for clients with the refresh_token grant', async () => {
@@ -28,7 +31,7 @@ describe('refresh tokens', () => {
     expect((await signIn(noRefreshGrant)).tokens.refresh_token).toBeUndefined();
   });
 
-  test('a public client\'s token rotates; replaying the old one revokes the grant and every token of it', async () => {
+  test("a public client's token rotates; replaying the old one revokes the grant and every token of it", async () => {
     const { rp, tokens } = await signIn(publicClient);
     const first = tokens.refresh_token ?? '';
     const rotated = await rp.refresh(first);
@@ -42,11 +45,14 @@ describe('refresh tokens', () => {
     await expect(rp.refresh(first)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(rp.refresh(second)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(rp.userinfo(rotated.access_token, sub)).rejects.toMatchObject({ status: 401 });
-    const introspected = await oidc.tokenIntrospection((await RelyingParty.discover(app.server.url, confidential)).config, rotated.access_token);
+    const introspected = await oidc.tokenIntrospection(
+      (await RelyingParty.discover(app.server.url, confidential)).config,
+      rotated.access_token,
+    );
     expect(introspected.active).toBe(false);
   });
 
-  test('a confidential client\'s token is not rotated and keeps working', async () => {
+  test("a confidential client's token is not rotated and keeps working", async () => {
     const { rp, tokens } = await signIn(confidential);
     const token = tokens.refresh_token ?? '';
     const once = await rp.refresh(token);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { useTestApp } from '../support/app-fixture.ts';
 import { sleep } from '../support/eventually.ts';
-import { newAccount, openAuthorization, registerAndConsent, RP_REDIRECT_URI, rpClient } from '../support/relying-party.ts';
+import { newAccount, openAuthorization, RP_REDIRECT_URI, registerAndConsent, rpClient } from '../support/relying-party.ts';
 import { expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 /** OpenID Connect Core §3.1.2.1 request parameters, as the specification says they behave. */
@@ -40,10 +40,12 @@ describe('authorization request parameters', () => {
     expect(page.$('h1').text()).toBe('Sign in');
   });
 
-  test('id_token_hint: the signed-in user passes silently; another user\'s hint does not', async () => {
+  test("id_token_hint: the signed-in user passes silently; another user's hint does not", async () => {
     const alice = await signedIn('alice');
     const bob = await signedIn('bob');
-    expect((await silently(alice.agent, { id_token_hint: alice.tokens.id_token ?? '' })).searchParams.get('code')).toEqual(expect.any(String));
+    expect((await silently(alice.agent, { id_token_hint: alice.tokens.id_token ?? '' })).searchParams.get('code')).toEqual(
+      expect.any(String),
+    );
     expect((await silently(alice.agent, { id_token_hint: bob.tokens.id_token ?? '' })).searchParams.get('error')).toBe('login_required');
   });
 

@@ -2,7 +2,15 @@ import { describe, expect, test } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { useTestApp } from '../support/app-fixture.ts';
-import { allowConsent, newAccount, openAuthorization, registerFrom, RelyingParty, RP_REDIRECT_URI, rpClient } from '../support/relying-party.ts';
+import {
+  allowConsent,
+  newAccount,
+  openAuthorization,
+  RelyingParty,
+  RP_REDIRECT_URI,
+  registerFrom,
+  rpClient,
+} from '../support/relying-party.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 const API = 'https://api.example.test';
@@ -12,10 +20,27 @@ const NAMED_API = 'https://calendar.example.test';
 /** Access tokens for a registered API (RFC 8707) are JWTs (RFC 9068) the API verifies offline. */
 describe('resource indicators and JWT access tokens', () => {
   // Each client is registered for the APIs and scopes it may get tokens for (resource_scopes).
-  const client = rpClient({ resource_scopes: [{ indicator: API, scopes: ['orders:read', 'orders:write'] }, { indicator: NAMED_API, scopes: ['calendar:read'] }] });
-  const service = rpClient({ client_id: 'batch-job', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], resource_scopes: [{ indicator: API, scopes: ['orders:write'] }] });
+  const client = rpClient({
+    resource_scopes: [
+      { indicator: API, scopes: ['orders:read', 'orders:write'] },
+      { indicator: NAMED_API, scopes: ['calendar:read'] },
+    ],
+  });
+  const service = rpClient({
+    client_id: 'batch-job',
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+    resource_scopes: [{ indicator: API, scopes: ['orders:write'] }],
+  });
   /** Registered for the first API's read scope only. */
-  const reader = rpClient({ client_id: 'order-reader', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], resource_scopes: [{ indicator: API, scopes: ['orders:read'] }] });
+  const reader = rpClient({
+    client_id: 'order-reader',
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+    resource_scopes: [{ indicator: API, scopes: ['orders:read'] }],
+  });
   /** A web app registered for the first API's read scope only. */
   const limited = rpClient({ client_id: 'limited-web', resource_scopes: [{ indicator: API, scopes: ['orders:read'] }] });
   /** A single-page app registered for no API at all. */
@@ -81,7 +106,11 @@ describe('resource indicators and JWT access tokens', () => {
   test('client credentials (service to service): a JWT for the API with resource=, an opaque token without', async () => {
     const batch = await RelyingParty.discover(app.server.url, service);
     const forApi = await oidc.clientCredentialsGrant(batch.config, { scope: 'orders:write', resource: API });
-    const { payload } = await jwtVerify(forApi.access_token, createRemoteJWKSet(new URL('/jwks', app.server.url)), { issuer: app.server.url, audience: API, typ: 'at+jwt' });
+    const { payload } = await jwtVerify(forApi.access_token, createRemoteJWKSet(new URL('/jwks', app.server.url)), {
+      issuer: app.server.url,
+      audience: API,
+      typ: 'at+jwt',
+    });
     expect(payload).toMatchObject({ client_id: 'batch-job', scope: 'orders:write' });
     expect(payload.sub).toBe('batch-job');
 
@@ -91,34 +120,53 @@ describe('resource indicators and JWT access tokens', () => {
   });
 
   test('an unknown resource is refused with invalid_target', async () => {
-    const denied = expectRedirect(await new UserAgent().get((await app.rp.authorize({ resource: 'https://unknown.example' })).url, RP_REDIRECT_URI));
+    const denied = expectRedirect(
+      await new UserAgent().get((await app.rp.authorize({ resource: 'https://unknown.example' })).url, RP_REDIRECT_URI),
+    );
     expect(denied.searchParams.get('error')).toBe('invalid_target');
   });
 
   test('deny by default: a client not registered for an API gets invalid_target, a public app included', async () => {
     const spaRp = await RelyingParty.discover(app.server.url, spa);
-    for (const [relyingParty, resource] of [[spaRp, API], [spaRp, NAMED_API]] as const) {
-      const denied = expectRedirect(await new UserAgent().get((await relyingParty.authorize({ resource, scope: 'openid' })).url, RP_REDIRECT_URI));
+    for (const [relyingParty, resource] of [
+      [spaRp, API],
+      [spaRp, NAMED_API],
+    ] as const) {
+      const denied = expectRedirect(
+        await new UserAgent().get((await relyingParty.authorize({ resource, scope: 'openid' })).url, RP_REDIRECT_URI),
+      );
       expect(denied.searchParams.get('error')).toBe('invalid_target');
     }
     const readerRp = await RelyingParty.discover(app.server.url, reader);
     await expect(oidc.clientCredentialsGrant(readerRp.config, { resource: NAMED_API })).rejects.toMatchObject({ error: 'invalid_target' });
     const batch = await RelyingParty.discover(app.server.url, service);
-    await expect(oidc.clientCredentialsGrant(batch.config, { scope: 'calendar:read', resource: NAMED_API })).rejects.toMatchObject({ error: 'invalid_target' });
+    await expect(oidc.clientCredentialsGrant(batch.config, { scope: 'calendar:read', resource: NAMED_API })).rejects.toMatchObject({
+      error: 'invalid_target',
+    });
   });
 
   test('a scope of the API the client is not registered for is refused with invalid_scope; the registered ones are granted', async () => {
     const readerRp = await RelyingParty.discover(app.server.url, reader);
-    await expect(oidc.clientCredentialsGrant(readerRp.config, { scope: 'orders:write', resource: API })).rejects.toMatchObject({ error: 'invalid_scope' });
-    await expect(oidc.clientCredentialsGrant(readerRp.config, { scope: 'orders:read orders:write', resource: API })).rejects.toMatchObject({ error: 'invalid_scope' });
+    await expect(oidc.clientCredentialsGrant(readerRp.config, { scope: 'orders:write', resource: API })).rejects.toMatchObject({
+      error: 'invalid_scope',
+    });
+    await expect(oidc.clientCredentialsGrant(readerRp.config, { scope: 'orders:read orders:write', resource: API })).rejects.toMatchObject({
+      error: 'invalid_scope',
+    });
     const granted = await oidc.clientCredentialsGrant(readerRp.config, { scope: 'orders:read', resource: API });
-    const { payload } = await jwtVerify(granted.access_token, createRemoteJWKSet(new URL('/jwks', app.server.url)), { issuer: app.server.url, audience: API, typ: 'at+jwt' });
+    const { payload } = await jwtVerify(granted.access_token, createRemoteJWKSet(new URL('/jwks', app.server.url)), {
+      issuer: app.server.url,
+      audience: API,
+      typ: 'at+jwt',
+    });
     expect(payload.scope).toBe('orders:read');
   });
 
   test('at the authorization endpoint, a scope the app is not registered for is refused before anyone is asked', async () => {
     const limitedRp = await RelyingParty.discover(app.server.url, limited);
-    const denied = expectRedirect(await new UserAgent().get((await limitedRp.authorize({ resource: API, scope: 'openid orders:write' })).url, RP_REDIRECT_URI));
+    const denied = expectRedirect(
+      await new UserAgent().get((await limitedRp.authorize({ resource: API, scope: 'openid orders:write' })).url, RP_REDIRECT_URI),
+    );
     expect(denied.searchParams.get('error')).toBe('invalid_scope');
   });
 

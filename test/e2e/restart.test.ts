@@ -2,19 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { freePort } from '../../scripts/lib/local-services.ts';
 import { generateKeySet } from '../../src/oidc/keys.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import {
   newAccount,
   openAuthorization,
-  registerAndConsent,
   RelyingParty,
   RP_REDIRECT_URI,
+  registerAndConsent,
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
-import { freePort } from '../../scripts/lib/local-services.ts';
-import { spawnServer, waitUntilReady, type ServerProcess } from '../support/server-process.ts';
+import { type ServerProcess, spawnServer, waitUntilReady } from '../support/server-process.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 /**

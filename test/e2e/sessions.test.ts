@@ -1,15 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
-import { Cookie } from 'tough-cookie';
+import type { Cookie } from 'tough-cookie';
 import { useTestApp } from '../support/app-fixture.ts';
 import { sleep } from '../support/eventually.ts';
 import {
   allowConsent,
   newAccount,
   openAuthorization,
-  registerAndConsent,
   RelyingParty,
   RP_POST_LOGOUT_URI,
   RP_REDIRECT_URI,
+  registerAndConsent,
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
@@ -46,11 +46,16 @@ describe('sessions (real Redis)', () => {
   });
 
   test('a session ends after the idle time, and at the absolute lifetime even when in use', async () => {
-    const short = await app.start({ clients: () => [client], env: { IDP_SESSION_TTL: '6', IDP_SESSION_IDLE_TTL: '3', IDP_CLOCK_TOLERANCE: '0' } });
+    const short = await app.start({
+      clients: () => [client],
+      env: { IDP_SESSION_TTL: '6', IDP_SESSION_IDLE_TTL: '3', IDP_CLOCK_TOLERANCE: '0' },
+    });
     try {
       const shortRp = await RelyingParty.discover(short.url, client);
       const silently = async (agent: UserAgent) =>
-        expectRedirect(await agent.get((await shortRp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI)).searchParams.get('error');
+        expectRedirect(
+          await agent.get((await shortRp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI),
+        ).searchParams.get('error');
 
       const idle = new UserAgent();
       await registerAndConsent(idle, await shortRp.authorize(), newAccount('idle'));
@@ -99,7 +104,9 @@ describe('sessions (real Redis)', () => {
     const oldCookie = await sessionCookie(agent);
     if (!oldCookie) throw new Error('no session cookie');
     const saved = oldCookie.toString();
-    const signatures = (await agent.jar.getCookies(app.server.url)).filter((cookie) => cookie.key === '_session.sig').map((c) => c.toString());
+    const signatures = (await agent.jar.getCookies(app.server.url))
+      .filter((cookie) => cookie.key === '_session.sig')
+      .map((c) => c.toString());
 
     // The signed-in browser gets an ID token silently, for the logout request.
     const authorization = await app.rp.authorize({ prompt: 'none', scope: 'openid' });

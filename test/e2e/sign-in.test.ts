@@ -5,10 +5,10 @@ import {
   allowConsent,
   newAccount,
   openAuthorization,
-  registerAndConsent,
-  registerFrom,
   RP_POST_LOGOUT_URI,
   RP_REDIRECT_URI,
+  registerAndConsent,
+  registerFrom,
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
@@ -58,9 +58,7 @@ describe('sign-in end to end (real Redis and MongoDB)', () => {
     // RP-initiated logout: confirmation page, then back to the registered post-logout URI with state.
     const logoutPage = expectPage(await agent.get(app.rp.endSessionUrl(tokens.id_token ?? '', 'bye'), RP_POST_LOGOUT_URI));
     expect(logoutPage.$('h1').text()).toBe('Sign out');
-    const afterLogout = expectRedirect(
-      await agent.submit(logoutPage, 'form#op\\.logoutForm', { logout: 'yes' }, RP_POST_LOGOUT_URI),
-    );
+    const afterLogout = expectRedirect(await agent.submit(logoutPage, 'form#op\\.logoutForm', { logout: 'yes' }, RP_POST_LOGOUT_URI));
     expect(afterLogout.searchParams.get('state')).toBe('bye');
 
     // The session is gone: a new authorization asks to sign in again.

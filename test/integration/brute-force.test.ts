@@ -3,7 +3,7 @@ import { createPasswordHasher } from '../../src/users/password-hasher.ts';
 import { useTestApp } from '../support/app-fixture.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import { sleep } from '../support/eventually.ts';
-import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient, signInFrom } from '../support/relying-party.ts';
+import { newAccount, openAuthorization, RelyingParty, registerAndConsent, rpClient, signInFrom } from '../support/relying-party.ts';
 import { startTestApp } from '../support/test-app.ts';
 import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
 
@@ -102,15 +102,23 @@ describe('sign-in under attack', () => {
         return { agent, attempt, loginPage: await openAuthorization(agent, await target.rp.authorize()) };
       }),
     );
-    return Promise.all(prepared.map(async ({ agent, attempt, loginPage }) => expectPage(await signInFrom(agent, loginPage, attempt.login, attempt.password))));
+    return Promise.all(
+      prepared.map(async ({ agent, attempt, loginPage }) =>
+        expectPage(await signInFrom(agent, loginPage, attempt.login, attempt.password)),
+      ),
+    );
   };
   const passwordChecks = (from: string) =>
-    logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'login.failed' && line.ip === from).length;
+    logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'login.failed' && line.ip === from)
+      .length;
 
   test('40 guesses sent at once for one account get at most the free attempts plus one; the right password inside the burst does not sign in', async () => {
     const account = await register('burst');
     const ip = '198.51.100.90';
-    const guesses = Array.from({ length: 40 }, (_, index) => ({ login: account.username, password: index === 20 ? account.password : `wrong guess ${index}!!` }));
+    const guesses = Array.from({ length: 40 }, (_, index) => ({
+      login: account.username,
+      password: index === 20 ? account.password : `wrong guess ${index}!!`,
+    }));
     const pages = await burst({ rp: app.rp }, ip, guesses);
     // IDP_LOGIN_FREE_FAILURES=2: the first three are checked, the rest wait out the delay unchecked.
     expect(pages.every((page) => page.status === 401 || page.status === 429)).toBe(true);
@@ -129,7 +137,11 @@ describe('sign-in under attack', () => {
 
   test('with a per-address limit of 10, 40 wrong guesses sent at once get at least 25 answers of 429', async () => {
     const scoped = isolation('brute-force-ip');
-    const strict = await startTestApp({ backends: scoped, clients: () => [client], env: { TRUST_PROXY: 'true', IDP_IP_MAX_FAILURES: '10' } });
+    const strict = await startTestApp({
+      backends: scoped,
+      clients: () => [client],
+      env: { TRUST_PROXY: 'true', IDP_IP_MAX_FAILURES: '10' },
+    });
     try {
       const strictRp = await RelyingParty.discover(strict.url, client);
       const guesses = Array.from({ length: 40 }, (_, index) => ({ login: `sprayed-${index}`, password: 'Winter2026!Winter2026!' }));
@@ -157,7 +169,9 @@ describe('sign-in under attack', () => {
   });
 
   test('every failed and throttled attempt is logged as a structured event, without the password', async () => {
-    const events = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => String(line.event).startsWith('login.'));
+    const events = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => String(line.event).startsWith('login.'));
     expect(events.some((event) => event.event === 'login.failed' && event.reason === 'invalid' && event.ip === '198.51.100.1')).toBe(true);
     expect(events.some((event) => event.event === 'login.throttled' && event.scope === 'account')).toBe(true);
     expect(events.some((event) => event.event === 'login.throttled' && event.scope === 'ip' && event.ip === '192.0.2.77')).toBe(true);
@@ -180,7 +194,9 @@ describe('sign-in under attack', () => {
       const strongerRp = await RelyingParty.discover(stronger.url, client);
       const loginPage = await openAuthorization(new UserAgent(), await strongerRp.authorize());
       const agent = new UserAgent();
-      const page = expectPage(await signInFrom(agent, await openAuthorization(agent, await strongerRp.authorize()), account.username, account.password));
+      const page = expectPage(
+        await signInFrom(agent, await openAuthorization(agent, await strongerRp.authorize()), account.username, account.password),
+      );
       expect(loginPage.status).toBe(200);
       expect(page.status).toBe(200);
       expect((await stronger.stores.users.findById(created.id))?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=3\$/);

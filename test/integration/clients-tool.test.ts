@@ -8,7 +8,15 @@ import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
 import { useTestApp } from '../support/app-fixture.ts';
 import { runTool } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
-import { allowConsent, newAccount, openAuthorization, registerAndConsent, registerFrom, RelyingParty, RP_REDIRECT_URI } from '../support/relying-party.ts';
+import {
+  allowConsent,
+  newAccount,
+  openAuthorization,
+  RelyingParty,
+  RP_REDIRECT_URI,
+  registerAndConsent,
+  registerFrom,
+} from '../support/relying-party.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 interface Created {
@@ -64,8 +72,18 @@ describe('clients tool', () => {
 
   test('a client created by the tool completes the code flow at once; consent shows its logo and home page', async () => {
     const created = await create([
-      '--name', 'Tool App', '--redirect-uri', RP_REDIRECT_URI, '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
-      '--logo-uri', 'https://app.example/logo.png', '--client-uri', 'https://app.example/',
+      '--name',
+      'Tool App',
+      '--redirect-uri',
+      RP_REDIRECT_URI,
+      '--grant-type',
+      'authorization_code',
+      '--grant-type',
+      'refresh_token',
+      '--logo-uri',
+      'https://app.example/logo.png',
+      '--client-uri',
+      'https://app.example/',
     ]);
     expect(created.client.clientId).toMatch(/^tool-app-[0-9a-f]{12}$/);
     expect(created.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -117,9 +135,21 @@ describe('clients tool', () => {
     expect((await clients(['show', created.client.clientId])).stdout).toMatch(new RegExp(`resource_scopes +${API}: orders:read\n`));
 
     expect((await clients(['update', created.client.clientId, '--api', `${API}=orders:read,orders:write`])).code).toBe(0);
-    expect(await eventually(() => outcome('orders:write'), (result) => result !== 'invalid_scope', 5000)).toBe('issued orders:write');
+    expect(
+      await eventually(
+        () => outcome('orders:write'),
+        (result) => result !== 'invalid_scope',
+        5000,
+      ),
+    ).toBe('issued orders:write');
     expect((await clients(['update', created.client.clientId, '--api', 'none'])).code).toBe(0);
-    expect(await eventually(() => outcome('orders:read'), (result) => result !== 'issued orders:read', 5000)).toBe('invalid_target');
+    expect(
+      await eventually(
+        () => outcome('orders:read'),
+        (result) => result !== 'issued orders:read',
+        5000,
+      ),
+    ).toBe('invalid_target');
     expect((await clients(['show', created.client.clientId])).stdout).not.toContain('resource_scopes');
   });
 
@@ -189,12 +219,16 @@ describe('clients tool', () => {
     write('Shop');
 
     const dry = await clients(['apply', '--file', file, '--dry-run'], secretEnv);
-    expect(dry.stdout).toBe(['would create shop-web', 'would create shop-spa', 'would create shop-batch', 'Dry run: nothing was changed.', ''].join('\n'));
+    expect(dry.stdout).toBe(
+      ['would create shop-web', 'would create shop-spa', 'would create shop-batch', 'Dry run: nothing was changed.', ''].join('\n'),
+    );
     expect((await clients(['list', '--json'])).stdout).not.toContain('shop-web');
 
     const first = await clients(['apply', '--file', file], secretEnv);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^created {6}shop-web\ncreated {6}shop-spa\ncreated {6}shop-batch {2}secret \(shown once\): \S{43}\nDone\.\n$/);
+    expect(first.stdout).toMatch(
+      /^created {6}shop-web\ncreated {6}shop-spa\ncreated {6}shop-batch {2}secret \(shown once\): \S{43}\nDone\.\n$/,
+    );
     const batch = JSON.parse((await clients(['show', 'shop-batch', '--json'])).stdout) as { metadata: Record<string, unknown> };
     expect(batch.metadata.resource_scopes).toEqual([{ indicator: API, scopes: ['orders:write'] }]);
     const second = await clients(['apply', '--file', file], secretEnv);
@@ -219,17 +253,37 @@ describe('clients tool', () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['create', '--name', 'x', '--redirect-uri', '/callback'], 1, /^clients: redirect URI "\/callback" is not an absolute URL$/],
       [['create', '--name', 'x', '--redirect-uri', 'https://a.example/cb#frag'], 1, /must not contain a fragment/],
-      [['create', '--name', 'x', '--redirect-uri', 'http://a.example/cb'], 1, /must use https \(plain http is only allowed for localhost\)/],
-      [['create', '--name', 'x', '--redirect-uri', RP_REDIRECT_URI, '--grant-type', 'password'], 1, /^clients: unknown grant type "password"; use authorization_code, refresh_token, client_credentials$/],
+      [
+        ['create', '--name', 'x', '--redirect-uri', 'http://a.example/cb'],
+        1,
+        /must use https \(plain http is only allowed for localhost\)/,
+      ],
+      [
+        ['create', '--name', 'x', '--redirect-uri', RP_REDIRECT_URI, '--grant-type', 'password'],
+        1,
+        /^clients: unknown grant type "password"; use authorization_code, refresh_token, client_credentials$/,
+      ],
       [['create', '--name', 'x', '--public', '--grant-type', 'client_credentials'], 1, /a public client cannot use client_credentials/],
       [['show', 'no-such-client'], 1, /^clients: no client "no-such-client"$/],
       [['rotate-secret', 'no-such-client'], 1, /^clients: no client "no-such-client"$/],
       [['create'], 2, /^clients: create needs --name$/],
       [['frobnicate'], 2, /^clients: unknown command/],
       [['apply', '--file', '/no/such/file.json'], 1, /^clients: cannot read \/no\/such\/file\.json$/],
-      [['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', 'https://other.test=orders:read'], 1, /^clients: unknown API "https:\/\/other\.test" in resource_scopes; IDP_RESOURCES has https:\/\/orders\.tool\.test$/],
-      [['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', `${API}=orders:delete`], 1, /^clients: the API https:\/\/orders\.tool\.test has no scope "orders:delete"; it has orders:read, orders:write$/],
-      [['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', API], 2, /^clients: --api needs URL=SCOPE\[,SCOPE\.\.\.\], got "https:\/\/orders\.tool\.test"$/],
+      [
+        ['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', 'https://other.test=orders:read'],
+        1,
+        /^clients: unknown API "https:\/\/other\.test" in resource_scopes; IDP_RESOURCES has https:\/\/orders\.tool\.test$/,
+      ],
+      [
+        ['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', `${API}=orders:delete`],
+        1,
+        /^clients: the API https:\/\/orders\.tool\.test has no scope "orders:delete"; it has orders:read, orders:write$/,
+      ],
+      [
+        ['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', API],
+        2,
+        /^clients: --api needs URL=SCOPE\[,SCOPE\.\.\.\], got "https:\/\/orders\.tool\.test"$/,
+      ],
     ];
     for (const [args, code, message] of cases) {
       const result = await clients(args);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { freePort } from '../../scripts/lib/local-services.ts';
-import { spawnServer, waitUntilReady, type ServerProcess } from '../support/server-process.ts';
+import { type ServerProcess, spawnServer, waitUntilReady } from '../support/server-process.ts';
 import { expectPage, expectRedirect, UserAgent } from '../support/user-agent.ts';
 
 /**
@@ -11,7 +11,10 @@ describe('embedded mode (npm start with no setup)', () => {
   let server: ServerProcess;
   let port: number;
   const banner = (label: string) => {
-    const line = server.output().stdout.split('\n').find((text) => text.trimStart().startsWith(label));
+    const line = server
+      .output()
+      .stdout.split('\n')
+      .find((text) => text.trimStart().startsWith(label));
     if (!line) throw new Error(`banner has no "${label}" line:\n${server.output().stdout}`);
     return line.slice(line.indexOf(label) + label.length).trim();
   };
@@ -66,7 +69,9 @@ describe('embedded mode (npm start with no setup)', () => {
     expect(tokens.id_token.split('.')).toHaveLength(3);
     expect(tokens.refresh_token).toEqual(expect.any(String));
 
-    const userinfo = await fetch(new URL('/me', `http://localhost:${port}`), { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+    const userinfo = await fetch(new URL('/me', `http://localhost:${port}`), {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
     expect(await userinfo.json()).toMatchObject({ preferred_username: 'demo', email: 'demo@example.com' });
   });
 

@@ -6,7 +6,7 @@ import { freePort, startRedis, type TestService } from '../../scripts/lib/local-
 import { sha256Base64url } from '../../src/digest.ts';
 import { useTestApp } from '../support/app-fixture.ts';
 import { RelyingParty, rpClient } from '../support/relying-party.ts';
-import { spawnServer, waitUntilReady, type ServerProcess } from '../support/server-process.ts';
+import { type ServerProcess, spawnServer, waitUntilReady } from '../support/server-process.ts';
 
 const MiB = 1024 * 1024;
 
@@ -133,7 +133,10 @@ describe('floods of authorization requests', () => {
       expect(html).toContain('invalid_request');
       const json = await from('198.51.100.50', request.url, 'application/json');
       expect(json.status).toBe(400);
-      expect(await json.json()).toEqual({ error: 'invalid_request', error_description: 'the state parameter is longer than 4096 characters' });
+      expect(await json.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'the state parameter is longer than 4096 characters',
+      });
       expect(await interactionKeys()).toBe(before);
     });
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as cheerio from 'cheerio';
-import { useTestApp } from '../support/app-fixture.ts';
-import { newAccount, openAuthorization, registerAndConsent, RelyingParty, rpClient } from '../support/relying-party.ts';
 import { startRedis, type TestService } from '../../scripts/lib/local-services.ts';
+import { useTestApp } from '../support/app-fixture.ts';
+import { newAccount, openAuthorization, RelyingParty, registerAndConsent, rpClient } from '../support/relying-party.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 describe('HTTP edges: headers, health, errors', () => {
@@ -104,17 +104,31 @@ describe('HTTP edges: headers, health, errors', () => {
     });
 
     test.each(['gzip', 'deflate', 'br'])('%s over plain text: 400 or 415 saying so, on every form route, never a 500', async (encoding) => {
-      const headers = { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Encoding': encoding, 'Sec-Fetch-Site': 'same-origin' };
+      const headers = {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Content-Encoding': encoding,
+        'Sec-Fetch-Site': 'same-origin',
+      };
       const answers = await Promise.all(
         routes.map(async (route) => {
           const response = await agent.request(new URL(route, app.server.url), { method: 'POST', body, headers });
           const html = await response.text();
-          return { route, status: response.status, message: cheerio.load(html)('main p').first().text(), stackTrace: stackTrace.test(html) };
+          return {
+            route,
+            status: response.status,
+            message: cheerio.load(html)('main p').first().text(),
+            stackTrace: stackTrace.test(html),
+          };
         }),
       );
       // One comparison for all routes, so a failure lists every route that answered wrongly.
       const refused = (status: number) => (status === 415 ? 415 : 400);
-      const expected = answers.map(({ route, status }) => ({ route, status: refused(status), message: messages[refused(status)], stackTrace: false }));
+      const expected = answers.map(({ route, status }) => ({
+        route,
+        status: refused(status),
+        message: messages[refused(status)],
+        stackTrace: false,
+      }));
       expect(answers).toEqual(expected);
     });
   });

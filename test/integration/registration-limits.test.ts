@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { ParsedMail } from 'mailparser';
 import { useTestApp } from '../support/app-fixture.ts';
-import {
-  type NewAccount,
-  newAccount,
-  openAuthorization,
-  RP_REDIRECT_URI,
-  rpClient,
-  signInFrom,
-} from '../support/relying-party.ts';
+import { type NewAccount, newAccount, openAuthorization, RP_REDIRECT_URI, rpClient, signInFrom } from '../support/relying-party.ts';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
 import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
 
@@ -57,7 +50,9 @@ describe('registration and verification email limits', () => {
   /** A sign-in of an unverified account: refused, and a new verification link is asked for. */
   const signInUnverified = async (ip: string, account: NewAccount) => {
     const agent = browserAt(ip);
-    const page = expectPage(await signInFrom(agent, await openAuthorization(agent, await app.rp.authorize()), account.email, account.password));
+    const page = expectPage(
+      await signInFrom(agent, await openAuthorization(agent, await app.rp.authorize()), account.email, account.password),
+    );
     expect(page.$('[role=alert]').text()).toBe('Please verify your email address first. We have sent you a new link.');
     return page;
   };

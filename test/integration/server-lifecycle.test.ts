@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as cheerio from 'cheerio';
 import { freePort } from '../../scripts/lib/local-services.ts';
 import { eventually } from '../support/eventually.ts';
-import { spawnServer, type ServerProcess, waitUntilReady } from '../support/server-process.ts';
+import { type ServerProcess, spawnServer, waitUntilReady } from '../support/server-process.ts';
 
 /** An address of this machine that is not loopback, to see what the server answers on. */
 function externalAddress(): string {
@@ -68,7 +68,9 @@ describe('the server process: where it listens, what it prints, how it stops', (
     try {
       const code = `x' $(touch pwned) '"; touch pwned2; echo '`;
       const page = await fetch(`http://127.0.0.1:${port}/demo/callback?code=${encodeURIComponent(code)}&state=s`);
-      const curl = cheerio.load(await page.text())('pre.code').text();
+      const curl = cheerio
+        .load(await page.text())('pre.code')
+        .text();
       const argv = await runWithFakeCurl(curl, dir);
       expect(existsSync(join(dir, 'pwned'))).toBe(false);
       expect(existsSync(join(dir, 'pwned2'))).toBe(false);
@@ -96,11 +98,17 @@ describe('the server process: where it listens, what it prints, how it stops', (
         .end();
     });
 
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => server.child.once('exit', (code) => resolve({ code, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      server.child.once('exit', (code) => resolve({ code, at: Date.now() })),
+    );
     const signalled = Date.now();
     server.child.kill('SIGTERM');
     // Logged once readiness has turned: a signal that the server has taken the SIGTERM, not a guess at how long that takes.
-    await eventually(async () => server.output().stdout, (stdout) => stdout.includes('"msg":"shutting down: readiness says 503"'), 2000);
+    await eventually(
+      async () => server.output().stdout,
+      (stdout) => stdout.includes('"msg":"shutting down: readiness says 503"'),
+      2000,
+    );
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'stopping', reason: 'the server is shutting down' });

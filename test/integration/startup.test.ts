@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
@@ -48,7 +48,10 @@ describe('start-up failures', () => {
   test('a clients file with an http redirect URI is refused before start', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'idp-clients-'));
     const file = join(dir, 'clients.json');
-    writeFileSync(file, JSON.stringify([{ client_id: 'app', client_secret: 's'.repeat(32), redirect_uris: ['http://app.example.com/cb'] }]));
+    writeFileSync(
+      file,
+      JSON.stringify([{ client_id: 'app', client_secret: 's'.repeat(32), redirect_uris: ['http://app.example.com/cb'] }]),
+    );
     const result = await runServerToExit({ IDP_CLIENTS_FILE: file, LOG_LEVEL: 'silent' });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(

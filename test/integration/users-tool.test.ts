@@ -16,11 +16,19 @@ describe('users tool', () => {
   const users = (args: string[], stdin?: string) => runTool('users', args, env, stdin);
 
   beforeAll(() => {
-    env = { MONGODB_URI: app.scope.mongodbUri, REDIS_URL: app.scope.redisUrl, IDP_REDIS_KEY_PREFIX: app.scope.redisKeyPrefix, ISSUER: app.server.url };
+    env = {
+      MONGODB_URI: app.scope.mongodbUri,
+      REDIS_URL: app.scope.redisUrl,
+      IDP_REDIS_KEY_PREFIX: app.scope.redisKeyPrefix,
+      ISSUER: app.server.url,
+    };
   });
 
   test('create, show, list with search and paging, as tables or JSON', async () => {
-    const created = await users(['create', '--username', 'grace.h', '--email', 'Grace@Example.com', '--password-stdin', '--json'], 'a long password for grace\n');
+    const created = await users(
+      ['create', '--username', 'grace.h', '--email', 'Grace@Example.com', '--password-stdin', '--json'],
+      'a long password for grace\n',
+    );
     expect(created.code).toBe(0);
     const record = JSON.parse(created.stdout) as { user: { id: string; email: string; emailVerified: boolean } };
     expect(record.user).toMatchObject({ email: 'grace@example.com', emailVerified: false });
@@ -46,16 +54,22 @@ describe('users tool', () => {
   test('a created user can sign in; disable stops it and ends its sessions; enable restores it', async () => {
     await users(['create', '--username', 'ada', '--email', 'ada@example.com', '--password-stdin'], 'ada lovelace long password');
     const browser = new UserAgent();
-    const consent = expectPage(await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'));
+    const consent = expectPage(
+      await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'),
+    );
     expect(consent.$('h1').text()).toContain('wants to access your account');
 
     const disabled = await users(['disable', 'ada', '--json']);
     expect(JSON.parse(disabled.stdout)).toMatchObject({ user: { active: false }, sessionsEnded: 1 });
-    const refused = expectPage(await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'));
+    const refused = expectPage(
+      await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'),
+    );
     expect(refused.$('[role=alert]').text()).toContain('disabled');
 
     expect((await users(['enable', 'ada'])).stdout).toBe('Enabled ada\n');
-    const again = expectPage(await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'));
+    const again = expectPage(
+      await signInFrom(browser, await openAuthorization(browser, await app.rp.authorize()), 'ada', 'ada lovelace long password'),
+    );
     expect(again.status).toBe(200);
   });
 
@@ -83,7 +97,7 @@ describe('users tool', () => {
     return { account, tokens };
   };
 
-  test('disable revokes the apps\' tokens, and enable brings none of them back', async () => {
+  test("disable revokes the apps' tokens, and enable brings none of them back", async () => {
     const { account, tokens } = await connected('revoked');
     const disabled = await users(['disable', account.username, '--json']);
     expect(await app.rp.active(tokens)).toEqual({ access: false, refresh: false });
@@ -94,7 +108,7 @@ describe('users tool', () => {
     await expect(app.rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
-  test('set-password ends the sessions and revokes the apps\' tokens', async () => {
+  test("set-password ends the sessions and revokes the apps' tokens", async () => {
     const { account, tokens } = await connected('newpass');
     const set = await users(['set-password', account.username, '--password-stdin', '--json'], 'a replaced and long passphrase');
     expect(set.code).toBe(0);
@@ -108,7 +122,9 @@ describe('users tool', () => {
     const weak = await users(['set-password', 'linus', '--password-stdin'], 'qwerty123456789');
     expect(weak.code).toBe(1);
     expect(weak.stderr).toMatch(/^users: password: This password is on a list of passwords/);
-    expect((await users(['set-password', 'linus', '--password-stdin'], 'penguins are quite good')).stdout).toBe('Password set for linus; ended 0 sessions\n');
+    expect((await users(['set-password', 'linus', '--password-stdin'], 'penguins are quite good')).stdout).toBe(
+      'Password set for linus; ended 0 sessions\n',
+    );
 
     const link = (await users(['reset-link', 'linus'])).stdout.split('\n')[1] ?? '';
     expect(link).toMatch(new RegExp(`^${app.server.url}/reset-password\\?token=`));
@@ -123,13 +139,17 @@ describe('users tool', () => {
     expect(JSON.parse(created.stdout)).toMatchObject({ user: { name: 'Marie Curie' } });
     const bad = await users(['set-name', 'marie', '--name', 'Marie\u0007']);
     expect(bad).toMatchObject({ code: 1, stderr: 'users: name: Remove the control characters from your name.\n' });
-    expect((await users(['set-name', 'marie', '--name', 'Maria Skłodowska-Curie'])).stdout).toBe('Name of marie set to "Maria Skłodowska-Curie"\n');
-    expect((await app.server.users.userService.findById((JSON.parse(created.stdout) as { user: { id: string } }).user.id))?.name).toBe('Maria Skłodowska-Curie');
+    expect((await users(['set-name', 'marie', '--name', 'Maria Skłodowska-Curie'])).stdout).toBe(
+      'Name of marie set to "Maria Skłodowska-Curie"\n',
+    );
+    expect((await app.server.users.userService.findById((JSON.parse(created.stdout) as { user: { id: string } }).user.id))?.name).toBe(
+      'Maria Skłodowska-Curie',
+    );
     expect((await users(['set-name', 'marie', '--name', ''])).stdout).toBe('Name of marie removed\n');
     expect(JSON.parse((await users(['show', 'marie', '--json'])).stdout)).toMatchObject({ name: '' });
   });
 
-  test('delete removes the user, their sessions and their apps\' grants', async () => {
+  test("delete removes the user, their sessions and their apps' grants", async () => {
     const account = newAccount('doomed');
     const browser = new UserAgent();
     const authorization = await app.rp.authorize();
@@ -142,7 +162,9 @@ describe('users tool', () => {
     expect(JSON.parse(deleted.stdout)).toMatchObject({ sessionsEnded: 1, grantsRevoked: 1 });
     await expect(app.rp.refresh(tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(await app.server.stores.users.findByUsernameKey(account.username.toLowerCase())).toBeUndefined();
-    expect((await users(['show', account.username])).stderr).toBe(`users: no user "${account.username}" (give an id, a username or an email)\n`);
+    expect((await users(['show', account.username])).stderr).toBe(
+      `users: no user "${account.username}" (give an id, a username or an email)\n`,
+    );
   });
 
   test('bad input gives one line and a non-zero exit', async () => {

@@ -38,7 +38,11 @@ export async function startLogoutReceiver(): Promise<LogoutReceiver> {
     tokens,
     requests,
     async waitFor(count) {
-      await eventually(async () => tokens.length, (received) => received >= count, 2000);
+      await eventually(
+        async () => tokens.length,
+        (received) => received >= count,
+        2000,
+      );
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

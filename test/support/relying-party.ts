@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import * as oidc from 'openid-client';
 import type { ClientMetadata } from 'oidc-provider';
-import { expectPage, expectRedirect, type Page, UserAgent } from './user-agent.ts';
+import * as oidc from 'openid-client';
+import { expectPage, expectRedirect, type Page, type UserAgent } from './user-agent.ts';
 
 export const RP_REDIRECT_URI = 'https://rp.example.test/callback';
 export const RP_POST_LOGOUT_URI = 'https://rp.example.test/signed-out';
@@ -98,7 +98,9 @@ export class RelyingParty {
   /** Whether the server still honours the app's access and refresh token (RFC 7662 introspection, as this client). */
   async active(tokens: { access_token: string; refresh_token?: string | undefined }): Promise<{ access: boolean; refresh: boolean }> {
     if (!tokens.refresh_token) throw new Error('no refresh token to introspect (offline_access not granted?)');
-    const [access, refresh] = await Promise.all([tokens.access_token, tokens.refresh_token].map((token) => oidc.tokenIntrospection(this.config, token)));
+    const [access, refresh] = await Promise.all(
+      [tokens.access_token, tokens.refresh_token].map((token) => oidc.tokenIntrospection(this.config, token)),
+    );
     return { access: access?.active === true, refresh: refresh?.active === true };
   }
 

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { answersOk, runToExit, spawnProcess, waitUntilReady as waitForProcess, type ManagedProcess } from '../../scripts/lib/processes.ts';
+import { answersOk, type ManagedProcess, runToExit, spawnProcess, waitUntilReady as waitForProcess } from '../../scripts/lib/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClientMetadata } from 'oidc-provider';
-import { assembleServer, type AssembledServer } from '../../src/assemble.ts';
+import { type AssembledServer, assembleServer } from '../../src/assemble.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';
 import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
@@ -50,10 +50,21 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   await new Promise((resolve) => probe.close(resolve));
 
   const backends = options.backends
-    ? { MONGODB_URI: options.backends.mongodbUri, REDIS_URL: options.backends.redisUrl, IDP_REDIS_KEY_PREFIX: options.backends.redisKeyPrefix }
+    ? {
+        MONGODB_URI: options.backends.mongodbUri,
+        REDIS_URL: options.backends.redisUrl,
+        IDP_REDIS_KEY_PREFIX: options.backends.redisKeyPrefix,
+      }
     : {};
-  const config = testConfig({ PORT: String(port), ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`, ...backends, ...options.env });
-  const logger = options.logLines ? createLogger('info', { write: (line: string) => void options.logLines?.push(line) }) : createLogger(config.logLevel);
+  const config = testConfig({
+    PORT: String(port),
+    ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ...backends,
+    ...options.env,
+  });
+  const logger = options.logLines
+    ? createLogger('info', { write: (line: string) => void options.logLines?.push(line) })
+    : createLogger(config.logLevel);
   const assembled = await assembleServer({
     config,
     logger,

@@ -4,8 +4,6 @@
 //   The button is not `disabled`, because a disabled button's name/value would not be sent.
 // - After a failed submit, focus moves to the error summary so it is read first and its links work.
 (() => {
-  'use strict';
-
   function addPasswordToggle(input) {
     const show = input.dataset.showLabel;
     const hide = input.dataset.hideLabel;
@@ -44,7 +42,9 @@
         button.textContent = button.dataset.pendingLabel;
       }
       // Passwords are not left readable on a page the browser may keep in its history.
-      form.querySelectorAll('input[data-show-label]').forEach((input) => { input.type = 'password'; });
+      form.querySelectorAll('input[data-show-label]').forEach((input) => {
+        input.type = 'password';
+      });
     });
   }
 
@@ -57,7 +57,9 @@
   // A page restored from the back/forward cache must be usable again.
   window.addEventListener('pageshow', (event) => {
     if (!event.persisted) return;
-    document.querySelectorAll('form[data-pending]').forEach((form) => { delete form.dataset.pending; });
+    document.querySelectorAll('form[data-pending]').forEach((form) => {
+      delete form.dataset.pending;
+    });
     document.querySelectorAll('button[aria-disabled="true"]').forEach((button) => {
       button.removeAttribute('aria-disabled');
       if (button.dataset.label) button.textContent = button.dataset.label;

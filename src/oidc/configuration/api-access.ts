@@ -1,4 +1,4 @@
-import { errors, type Client, type Configuration } from 'oidc-provider';
+import { type Client, type Configuration, errors } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 
 /**
@@ -67,9 +67,15 @@ export function apiAccessMetadata(): NonNullable<Configuration['extraClientMetad
  * resource server info then refuses the API with invalid_target.
  * @throws InvalidScope when the request names one of the API's scopes the client is not registered for.
  */
-export function grantableScopes(ctx: { oidc?: { params?: Record<string, unknown> } }, client: Client | undefined, api: Config['resources'][number]): string[] {
+export function grantableScopes(
+  ctx: { oidc?: { params?: Record<string, unknown> } },
+  client: Client | undefined,
+  api: Config['resources'][number],
+): string[] {
   // Extra metadata keeps its own name on the client (oidc-provider camel-cases only its own properties).
-  const registered = (client as { [RESOURCE_SCOPES]?: ResourceScopes } | undefined)?.[RESOURCE_SCOPES]?.find((entry) => entry.indicator === api.indicator)?.scopes;
+  const registered = (client as { [RESOURCE_SCOPES]?: ResourceScopes } | undefined)?.[RESOURCE_SCOPES]?.find(
+    (entry) => entry.indicator === api.indicator,
+  )?.scopes;
   if (!registered) throw new errors.InvalidTarget(`this client is not registered for the API ${api.indicator}`);
   const requested = ctx.oidc?.params?.scope;
   if (typeof requested === 'string') {

@@ -19,8 +19,6 @@ export function cookiesConfiguration(issuer: string, keys: string[], authorizati
     keys,
     long: authorizationPost ? { ...options, sameSite: 'none' as const } : options,
     short: options,
-    ...(https
-      ? { names: { session: '__Host-session', interaction: '__Secure-interaction', resume: '__Secure-interaction_resume' } }
-      : {}),
+    ...(https ? { names: { session: '__Host-session', interaction: '__Secure-interaction', resume: '__Secure-interaction_resume' } } : {}),
   };
 }

@@ -1,6 +1,7 @@
-import { errors, type Configuration } from 'oidc-provider';
+import { type Configuration, errors } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import { grantableScopes } from './api-access.ts';
+
 type Features = NonNullable<Configuration['features']>;
 type LogoutFeature = NonNullable<Features['rpInitiatedLogout']>;
 

@@ -3,19 +3,19 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { UserService } from '../../users/user-service.ts';
-import type { EmailVerification } from '../../users/email-verification.ts';
-import type { Profiles } from '../../users/profile.ts';
 import type { Csrf } from '../../http/csrf.ts';
-import { formFields, parseForm, refuseForgedForm } from '../../http/forms.ts';
 import { setFlash } from '../../http/flash.ts';
+import { formFields, parseForm, refuseForgedForm } from '../../http/forms.ts';
 import { languageOf } from '../../http/locale.ts';
+import { noStore } from '../../http/no-store.ts';
 import { describeScope } from '../../i18n/scopes.ts';
 import { translateFields } from '../../i18n/translate.ts';
-import type { UserRecord } from '../../storage/ports.ts';
-import type { UserSessions } from '../../users/sessions.ts';
-import { noStore } from '../../http/no-store.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
+import type { UserRecord } from '../../storage/ports.ts';
+import type { EmailVerification } from '../../users/email-verification.ts';
+import type { Profiles } from '../../users/profile.ts';
+import type { UserSessions } from '../../users/sessions.ts';
+import type { UserService } from '../../users/user-service.ts';
 
 export interface AccountRouterDeps {
   provider: Provider;
@@ -77,7 +77,11 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
         .map(async (grant) => {
           const client = await provider.Client.find(String(grant.clientId));
           const openid = (grant as { openid?: { scope?: string } }).openid;
-          return { grantId: String(grant.jti), name: client?.clientName ?? String(grant.clientId), scopes: (openid?.scope ?? '').split(' ').filter(Boolean) };
+          return {
+            grantId: String(grant.jti),
+            name: client?.clientName ?? String(grant.clientId),
+            scopes: (openid?.scope ?? '').split(' ').filter(Boolean),
+          };
         }),
     );
     return apps.sort((a, b) => a.name.localeCompare(b.name));
@@ -101,7 +105,14 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
 
   router.get('/sign-in', async function startAccountSignIn(ctx) {
     const state = randomBytes(16).toString('base64url');
-    ctx.cookies.set(STATE_COOKIE, state, { signed: true, httpOnly: true, sameSite: 'lax', path: '/account', maxAge: 10 * 60 * 1000, secure: ctx.secure });
+    ctx.cookies.set(STATE_COOKIE, state, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/account',
+      maxAge: 10 * 60 * 1000,
+      secure: ctx.secure,
+    });
     const url = new URL('/auth', issuer);
     url.search = new URLSearchParams({
       client_id: ACCOUNT_CLIENT_ID,
@@ -139,7 +150,9 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     }
     const { locale, t } = languageOf(ctx);
     if (result.emailChanged) {
-      await verification.send(result.user, { locale, ip: ctx.ip }).catch((error: unknown) => log.error({ event: 'mail.failed', err: error }, 'verification email not sent'));
+      await verification
+        .send(result.user, { locale, ip: ctx.ip })
+        .catch((error: unknown) => log.error({ event: 'mail.failed', err: error }, 'verification email not sent'));
     }
     log.info({ event: 'account.profile_updated', userId: who.user.id, emailChanged: result.emailChanged }, 'profile updated');
     const message = result.emailChanged ? t('account.profileSavedVerify', { email: result.user.email }) : t('account.profileSaved');

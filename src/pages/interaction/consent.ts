@@ -1,8 +1,8 @@
 import type { Provider } from 'oidc-provider';
-import type { UserService } from '../../users/user-service.ts';
-import { languageOf } from '../../http/locale.ts';
 import type { Config } from '../../config/schema.ts';
+import { languageOf } from '../../http/locale.ts';
 import { describeScope, localized } from '../../i18n/scopes.ts';
+import type { UserService } from '../../users/user-service.ts';
 import type { InteractionContext, InteractionMiddleware } from './middleware.ts';
 
 /** The host of the client's home page, as the link text: people see where it leads. */
@@ -41,13 +41,15 @@ export async function renderConsent(ctx: InteractionContext, userService: UserSe
     username: user?.username,
     scopes: scopes.map((scope) => ({ scope, description: describeScope(t, scope) })),
     claims: stringList(interaction.prompt.details.missingOIDCClaims),
-    resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(([indicator, scopes]) => {
-      const api = apis.find((candidate) => candidate.indicator === indicator);
-      return {
-        name: localized(api?.name, locale) ?? indicator,
-        scopes: stringList(scopes).map((scope) => localized(api?.scopeDescriptions?.[scope], locale) ?? scope),
-      };
-    }),
+    resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(
+      ([indicator, scopes]) => {
+        const api = apis.find((candidate) => candidate.indicator === indicator);
+        return {
+          name: localized(api?.name, locale) ?? indicator,
+          scopes: stringList(scopes).map((scope) => localized(api?.scopeDescriptions?.[scope], locale) ?? scope),
+        };
+      },
+    ),
   });
 }
 

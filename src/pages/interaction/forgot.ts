@@ -1,6 +1,6 @@
-import type { PasswordReset } from '../../users/password-reset.ts';
 import { languageOf } from '../../http/locale.ts';
-import { message, type Message } from '../../i18n/translate.ts';
+import { type Message, message } from '../../i18n/translate.ts';
+import type { PasswordReset } from '../../users/password-reset.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 interface ForgotPage {

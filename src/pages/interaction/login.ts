@@ -1,10 +1,10 @@
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { UserService } from '../../users/user-service.ts';
-import type { EmailVerification } from '../../users/email-verification.ts';
-import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import { languageOf } from '../../http/locale.ts';
-import { message, type Message } from '../../i18n/translate.ts';
+import { type Message, message } from '../../i18n/translate.ts';
+import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
+import type { EmailVerification } from '../../users/email-verification.ts';
+import type { UserService } from '../../users/user-service.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 /** One message for every failure, so a response never tells which part was wrong (ASVS 6.3.8). */

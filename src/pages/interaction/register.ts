@@ -1,11 +1,11 @@
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { UserService } from '../../users/user-service.ts';
-import type { FieldErrors, RegistrationField } from '../../users/registration-form.ts';
-import type { EmailVerification } from '../../users/email-verification.ts';
 import { setFlash } from '../../http/flash.ts';
 import { languageOf } from '../../http/locale.ts';
-import { message, translateFields, type Message } from '../../i18n/translate.ts';
+import { type Message, message, translateFields } from '../../i18n/translate.ts';
+import type { EmailVerification } from '../../users/email-verification.ts';
+import type { FieldErrors, RegistrationField } from '../../users/registration-form.ts';
+import type { UserService } from '../../users/user-service.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 interface RegisterPage {

@@ -1,23 +1,23 @@
 import Router from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { UserService } from '../../users/user-service.ts';
-import type { EmailVerification } from '../../users/email-verification.ts';
-import type { PasswordReset } from '../../users/password-reset.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Csrf } from '../../http/csrf.ts';
 import { noStore } from '../../http/no-store.ts';
+import type { EmailVerification } from '../../users/email-verification.ts';
+import type { PasswordReset } from '../../users/password-reset.ts';
+import type { UserService } from '../../users/user-service.ts';
 import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
+import { showForgot, submitForgot } from './forgot.ts';
 import { renderLogin, submitLogin } from './login.ts';
 import {
   handleInteractionErrors,
+  type InteractionMiddleware,
+  type InteractionState,
   loadInteraction,
   parseForm,
   verifyCsrf,
-  type InteractionMiddleware,
-  type InteractionState,
 } from './middleware.ts';
-import { showForgot, submitForgot } from './forgot.ts';
 import { showRegister, submitRegister } from './register.ts';
 
 export interface InteractionRouterDeps {
@@ -52,9 +52,21 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
 
   router.use(noStore, handleInteractionErrors);
   router.get('/:uid', load, showPrompt);
-  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ provider, userService, verification, requireVerifiedEmail, logger: log }));
+  router.post(
+    '/:uid/login',
+    parseForm,
+    load,
+    checkCsrf,
+    submitLogin({ provider, userService, verification, requireVerifiedEmail, logger: log }),
+  );
   router.get('/:uid/register', load, showRegister(userService));
-  router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister({ provider, userService, verification, requireVerifiedEmail, logger: log }));
+  router.post(
+    '/:uid/register',
+    parseForm,
+    load,
+    checkCsrf,
+    submitRegister({ provider, userService, verification, requireVerifiedEmail, logger: log }),
+  );
   router.get('/:uid/forgot', load, showForgot());
   router.post('/:uid/forgot', parseForm, load, checkCsrf, submitForgot(passwordReset));
   router.post('/:uid/confirm', parseForm, load, checkCsrf, submitConsent(provider));

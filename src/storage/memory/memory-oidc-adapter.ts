@@ -1,6 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { OidcStore } from '../ports.ts';
 import { AlreadyConsumedError } from '../oidc-models.ts';
+import type { OidcStore } from '../ports.ts';
 
 interface Entry<T> {
   value: T;
@@ -61,8 +61,7 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
   const grants = new Map<string, Entry<Set<string>>>();
   let lastSweep = now();
 
-  const expiry = (expiresIn: number | undefined) =>
-    expiresIn === undefined ? undefined : now() + (expiresIn + clockTolerance) * 1000;
+  const expiry = (expiresIn: number | undefined) => (expiresIn === undefined ? undefined : now() + (expiresIn + clockTolerance) * 1000);
   const alive = <T>(map: Map<string, Entry<T>>, key: string): T | undefined => {
     const entry = map.get(key);
     if (!entry) return undefined;
@@ -122,10 +121,7 @@ export function createMemoryOidcStore(options: MemoryOidcAdapterOptions = {}): O
           const entry = grants.get(grantKey);
           members.add(key);
           if (payload.userCode) members.add(`userCode:${payload.userCode}`);
-          const longest =
-            entry?.expiresAt === undefined || expiresAt === undefined
-              ? undefined
-              : Math.max(entry.expiresAt, expiresAt);
+          const longest = entry?.expiresAt === undefined || expiresAt === undefined ? undefined : Math.max(entry.expiresAt, expiresAt);
           grants.set(grantKey, { value: members, expiresAt: entry ? longest : expiresAt });
         }
       },

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { type Connection, type Model, Schema } from 'mongoose';
 import type { ClientStore, StoredClient } from '../ports.ts';
 
 interface ClientDocument {
@@ -52,7 +52,10 @@ export function createMongoClientStore(connection: Connection): ClientStore {
         if (changes.sealedSecret === undefined) unset.sealedSecret = 1;
         else set.sealedSecret = changes.sealedSecret;
       }
-      const result = await Clients.updateOne({ _id: clientId }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }).exec();
+      const result = await Clients.updateOne(
+        { _id: clientId },
+        { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+      ).exec();
       return result.matchedCount === 1 ? this.find(clientId) : undefined;
     },
     async delete(clientId) {

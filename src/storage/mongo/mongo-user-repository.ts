@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import {
-  DuplicateUserError,
-  type NewUser,
-  type UniqueUserField,
-  type UserRecord,
-  type UserRepository,
-} from '../ports.ts';
-import { userModel, type UserDocument } from './user-model.ts';
+import { DuplicateUserError, type NewUser, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
+import { type UserDocument, userModel } from './user-model.ts';
 
 /** Users in MongoDB. Call `ensureIndexes` once at start so the unique indexes exist. */
 export function createMongoUserRepository(connection: Connection): UserRepository & {

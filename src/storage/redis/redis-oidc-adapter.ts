@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { OidcStore } from '../ports.ts';
 import { AlreadyConsumedError } from '../oidc-models.ts';
+import type { OidcStore } from '../ports.ts';
 
 /**
  * oidc-provider storage in Redis. One round trip per operation on the hot path.

@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
-import { generateKeyPair, SignJWT, decodeJwt } from 'jose';
-import { expectPage, type FollowResult, type Page, UserAgent } from '../../support/user-agent.ts';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
+import { expectPage, type FollowResult, type Page, type UserAgent } from '../../support/user-agent.ts';
 import { type ConformanceRp, type OpUnderTest, POST_LOGOUT_REDIRECT_URI, REDIRECT_URI } from './op-under-test.ts';
 
 /** What every RP-initiated logout module starts with: a signed-in browser and its ID token. */
@@ -13,7 +13,12 @@ export async function signedIn(op: OpUnderTest, rp: ConformanceRp): Promise<{ br
 }
 
 /** The end_session_endpoint with exactly these parameters, followed until a page or the client. */
-export async function endSession(op: OpUnderTest, rp: ConformanceRp, browser: UserAgent, parameters: Record<string, string>): Promise<FollowResult> {
+export async function endSession(
+  op: OpUnderTest,
+  rp: ConformanceRp,
+  browser: UserAgent,
+  parameters: Record<string, string>,
+): Promise<FollowResult> {
   const url = new URL(String(rp.discovery.end_session_endpoint));
   for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
   // A browser's navigation asks for HTML; oidc-provider answers errors in the format asked for.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { dropIsolation, type Isolation, isolation } from '../../support/backends.ts';
@@ -11,7 +11,7 @@ import {
   RP_REDIRECT_URI,
   rpClient,
 } from '../../support/relying-party.ts';
-import { startTestApp, type RunningApp } from '../../support/test-app.ts';
+import { type RunningApp, startTestApp } from '../../support/test-app.ts';
 import { UserAgent } from '../../support/user-agent.ts';
 
 /**
@@ -26,7 +26,11 @@ export const POST_LOGOUT_REDIRECT_URI = 'https://rp.example.test/post_logout_red
 
 export type ClientAuth = 'client_secret_basic' | 'client_secret_post';
 
-export function planClient(clientId: string, auth: ClientAuth = 'client_secret_basic', overrides: Partial<ClientMetadata> = {}): ClientMetadata {
+export function planClient(
+  clientId: string,
+  auth: ClientAuth = 'client_secret_basic',
+  overrides: Partial<ClientMetadata> = {},
+): ClientMetadata {
   return rpClient({
     client_id: clientId,
     client_secret: randomBytes(32).toString('base64url'),
@@ -126,7 +130,12 @@ export class OpUnderTest {
     const scope = isolation(label);
     const server = await startTestApp({ backends: scope, clients: () => clients, https: true, env: { TRUST_PROXY: 'true', ...env } });
     const suffix = randomBytes(3).toString('hex');
-    const user = { username: `tester${suffix}`, email: `tester${suffix}@example.com`, password: `conformance passphrase ${suffix}`, name: 'Ada Conformance' };
+    const user = {
+      username: `tester${suffix}`,
+      email: `tester${suffix}@example.com`,
+      password: `conformance passphrase ${suffix}`,
+      name: 'Ada Conformance',
+    };
     const registered = await server.users.userService.register({ ...user, confirmPassword: user.password });
     if (!registered.ok) throw new Error(`test user refused: ${JSON.stringify(registered.errors)}`);
     await server.stores.users.setName(registered.user.id, user.name);
@@ -154,7 +163,8 @@ export class OpUnderTest {
 
   async relyingParty(metadata: ClientMetadata): Promise<ConformanceRp> {
     const secret = String(metadata.client_secret);
-    const auth = metadata.token_endpoint_auth_method === 'client_secret_post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
+    const auth =
+      metadata.token_endpoint_auth_method === 'client_secret_post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
     const party = await RelyingParty.discover(this.issuer, metadata, { fetch: this.fetch, auth });
     return new ConformanceRp(party, metadata, (url) => this.fetchJson(url));
   }
@@ -181,9 +191,12 @@ export function expectValidIdTokenClaims(payload: JWTPayload, issuer: string, cl
   if (!audience.includes(clientId)) throw new Error(`aud ${JSON.stringify(payload.aud)} lacks ${clientId}`);
   if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new Error('sub is missing');
   if (typeof payload.exp !== 'number' || payload.exp <= now) throw new Error(`exp ${payload.exp} is not in the future`);
-  if (typeof payload.iat !== 'number' || Math.abs(payload.iat - now) > 300) throw new Error(`iat ${payload.iat} is more than 5 minutes off`);
+  if (typeof payload.iat !== 'number' || Math.abs(payload.iat - now) > 300)
+    throw new Error(`iat ${payload.iat} is more than 5 minutes off`);
   const authTime = payload.auth_time;
-  if (authTime !== undefined && (typeof authTime !== 'number' || authTime > now + 5)) throw new Error(`auth_time ${authTime} is in the future`);
-  if (payload.acr !== undefined && (typeof payload.acr !== 'string' || payload.acr.length === 0)) throw new Error('acr is present but empty');
+  if (authTime !== undefined && (typeof authTime !== 'number' || authTime > now + 5))
+    throw new Error(`auth_time ${authTime} is in the future`);
+  if (payload.acr !== undefined && (typeof payload.acr !== 'string' || payload.acr.length === 0))
+    throw new Error('acr is present but empty');
   if (payload.nonce !== nonce) throw new Error(`nonce ${payload.nonce} is not ${nonce}`);
 }

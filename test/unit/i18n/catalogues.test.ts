@@ -13,18 +13,23 @@ describe('message catalogues', () => {
     expect(LOCALES.length).toBeGreaterThanOrEqual(2);
   });
 
-  test.each(LOCALES.filter((locale) => locale !== 'en'))('%s has exactly the English keys, each translated, with the same parameters', (locale) => {
-    const catalogue: Record<string, string> = CATALOGUES[locale];
-    expect(Object.keys(catalogue).sort()).toEqual(englishKeys);
-    for (const key of englishKeys) {
-      const text = catalogue[key] ?? '';
-      expect(text.trim()).not.toBe('');
-      expect({ key, params: placeholders(text) }).toEqual({ key, params: placeholders(en[key as keyof typeof en]) });
-    }
-  });
+  test.each(LOCALES.filter((locale) => locale !== 'en'))(
+    '%s has exactly the English keys, each translated, with the same parameters',
+    (locale) => {
+      const catalogue: Record<string, string> = CATALOGUES[locale];
+      expect(Object.keys(catalogue).sort()).toEqual(englishKeys);
+      for (const key of englishKeys) {
+        const text = catalogue[key] ?? '';
+        expect(text.trim()).not.toBe('');
+        expect({ key, params: placeholders(text) }).toEqual({ key, params: placeholders(en[key as keyof typeof en]) });
+      }
+    },
+  );
 
   test('translate fills parameters and leaves unknown ones visible', () => {
-    expect(translate('en', 'auth.ipThrottled', { seconds: 30 })).toBe('Too many failed sign-in attempts from your network. Try again in 30 seconds.');
+    expect(translate('en', 'auth.ipThrottled', { seconds: 30 })).toBe(
+      'Too many failed sign-in attempts from your network. Try again in 30 seconds.',
+    );
     expect(translate('de', 'login.title')).toBe('Anmelden');
     expect(translate('en', 'register.created')).toBe('Account created. Welcome, {username}!');
   });

@@ -38,15 +38,22 @@ describe('announced cache', () => {
       close: async () => {},
     };
     const tool = createAnnouncedCache<{ id: string }>(broken, 'user', { ttlMs: 0 });
-    await expect(tool.announce('u1')).rejects.toThrow('the change to user "u1" is saved, but running servers could not be told (connection lost)');
+    await expect(tool.announce('u1')).rejects.toThrow(
+      'the change to user "u1" is saved, but running servers could not be told (connection lost)',
+    );
 
     const reported: string[] = [];
-    const server = createAnnouncedCache<{ id: string }>(broken, 'user', { ttlMs: 60_000, onAnnounceFailure: (error) => reported.push(error.message) });
+    const server = createAnnouncedCache<{ id: string }>(broken, 'user', {
+      ttlMs: 60_000,
+      onAnnounceFailure: (error) => reported.push(error.message),
+    });
     await server.start();
     const { reads, load } = countingLoader();
     await server.read('u1', load('u1'));
     await expect(server.announce('u1')).resolves.toBeUndefined();
-    expect(reported).toEqual(['the change to user "u1" is saved, but running servers could not be told (connection lost); they see it when their cached copy expires']);
+    expect(reported).toEqual([
+      'the change to user "u1" is saved, but running servers could not be told (connection lost); they see it when their cached copy expires',
+    ]);
     await server.read('u1', load('u1'));
     expect(reads.get('u1')).toBe(2);
   });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
+import { message, translate } from '../../../src/i18n/translate.ts';
 import type { PasswordBlocklist } from '../../../src/users/password-blocklist.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '../../../src/users/password-policy.ts';
-import { message, translate } from '../../../src/i18n/translate.ts';
 import { testBlocklist } from '../../support/test-app.ts';
 
 describe('password policy', () => {
@@ -37,9 +37,12 @@ describe('password policy', () => {
     expect(policy.check('lantern otter breakfast')).toBeUndefined();
   });
 
-  test.each(['1qaz2wsx3edc4rfv', 'qwerty123456789', 'QWERTY123456789', '12345678901234567890'])('refuses the listed password %s', (password) => {
-    expect(policy.check(password)).toEqual(BLOCKLISTED);
-  });
+  test.each(['1qaz2wsx3edc4rfv', 'qwerty123456789', 'QWERTY123456789', '12345678901234567890'])(
+    'refuses the listed password %s',
+    (password) => {
+      expect(policy.check(password)).toEqual(BLOCKLISTED);
+    },
+  );
 
   test('refuses the username, the email, its local part and the service name', () => {
     const context = { username: 'captain.marvelous', email: 'carol.danvers.1968@example.com' };

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
+import { translateFields, translator } from '../../../src/i18n/translate.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '../../../src/users/password-policy.ts';
 import { parseRegistrationForm, type RegistrationField } from '../../../src/users/registration-form.ts';
-import { translateFields, translator } from '../../../src/i18n/translate.ts';
 import { testBlocklist } from '../../support/test-app.ts';
 
 let policy: PasswordPolicy;
@@ -59,7 +59,9 @@ describe('registration form', () => {
   });
 
   test('refuses mismatched confirmation, and passwords over the cap without truncating', () => {
-    expect(englishErrors({ ...valid, confirmPassword: 'a long enough passphrasE' })?.confirmPassword).toBe('The two passwords do not match.');
+    expect(englishErrors({ ...valid, confirmPassword: 'a long enough passphrasE' })?.confirmPassword).toBe(
+      'The two passwords do not match.',
+    );
     const long = 'x'.repeat(129);
     expect(englishErrors({ ...valid, password: long, confirmPassword: long })?.password).toMatch(/at most 128 characters/);
   });
