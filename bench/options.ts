@@ -24,10 +24,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup
 
 import { usageError } from '../scripts/lib/cli.ts';
 
-export function parseBenchOptions(argv: string[]): BenchOptions {
-  let parsed;
+/** The command line as node:util's parseArgs reads it; a bad option is a usage error. */
+function readArguments(argv: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: argv,
       strict: true,
       options: {
@@ -45,6 +45,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   } catch (error) {
     throw usageError(`${(error as Error).message}\n${USAGE}`);
   }
+}
+
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  const parsed = readArguments(argv);
   if (parsed.help) throw usageError(USAGE);
   const quick = parsed.quick;
   const number = (name: string, value: string | undefined, fallback: number, min: number) => {

@@ -39,7 +39,7 @@ describe('oidcc-backchannel-rp-initiated-logout-certification-test-plan', () => 
   test('oidcc-backchannel-rp-initiated-logout', async () => {
     const { browser, idToken, sid } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'bcl' }),
+      await endSession(rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'bcl' }),
     );
     const back = expectRedirect(await confirmLogout(browser, page));
     expect(back.origin + back.pathname).toBe(POST_LOGOUT_REDIRECT_URI);
@@ -66,6 +66,6 @@ describe('oidcc-backchannel-rp-initiated-logout-certification-test-plan', () => 
     expect(payload.sub).toBe(op.user.id);
     expect(payload.sid).toBe(sid);
 
-    await expectSession(op, rp, browser, false);
+    await expectSession(rp, browser, false);
   });
 });

@@ -3,7 +3,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { sleep } from '../support/eventually.ts';
 import { isLoginPage } from '../support/relying-party.ts';
-import { expectPage, expectRedirect, type UserAgent } from '../support/user-agent.ts';
+import { expectPage, expectRedirect } from '../support/user-agent.ts';
 import {
   type AuthorizationRequest,
   type ConformanceRp,
@@ -55,8 +55,6 @@ describe('oidcc-basic-certification-test-plan', () => {
     return { ...result, tokens, claims, browser };
   };
   const userinfo = (init: RequestInit) => op.browser().request(String(rp.discovery.userinfo_endpoint), init);
-  const silently = async (browser: UserAgent, parameters: Record<string, string>) =>
-    expectRedirect(await browser.get((await rp.request({ prompt: 'none', ...parameters })).url, REDIRECT_URI));
 
   test('oidcc-server', async () => {
     const { tokens, claims, loginShown } = await flow();

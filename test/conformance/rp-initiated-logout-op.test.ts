@@ -37,18 +37,18 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
   test('oidcc-rp-initiated-logout', async () => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'st8' }),
+      await endSession(rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'st8' }),
     );
     const back = expectRedirect(await confirmLogout(browser, page));
     expect(back.origin + back.pathname).toBe(POST_LOGOUT_REDIRECT_URI);
     expect(back.searchParams.get('state')).toBe('st8');
-    await expectSession(op, rp, browser, false);
+    await expectSession(rp, browser, false);
   });
 
   test('oidcc-rp-initiated-logout-bad-post-logout-redirect-uri', async () => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, {
+      await endSession(rp, browser, {
         id_token_hint: idToken,
         post_logout_redirect_uri: 'https://rp.example.test/not_registered',
         state: 's',
@@ -56,7 +56,7 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
     );
     expect(page.status).toBe(400);
     expect(page.$('main').text()).toContain('post_logout_redirect_uri');
-    await expectSession(op, rp, browser, true);
+    await expectSession(rp, browser, true);
   });
 
   // The hint turned into alg none, or signed by a key that is not ours (as the suite signs with its own).
@@ -66,7 +66,7 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
   ])('%s', async (_module, tamper: (idToken: string) => string | Promise<string>) => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, {
+      await endSession(rp, browser, {
         id_token_hint: await tamper(idToken),
         post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI,
         state: 's',
@@ -74,7 +74,7 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
     );
     expect(page.status).toBe(400);
     expect(page.$('main').text()).toContain('id_token_hint');
-    await expectSession(op, rp, browser, true);
+    await expectSession(rp, browser, true);
   });
 
   test('oidcc-rp-initiated-logout-no-id-token-hint', async () => {
@@ -82,25 +82,25 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
     // Nothing says which client sent the person, so the redirect URI is not used: the person is
     // asked to confirm, and confirming ends on our signed-out page, not at the client.
     const confirm = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 's' }),
+      await endSession(rp, browser, { post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 's' }),
     );
     expect(confirm.$('form#op\\.logoutForm').length).toBe(1);
     const done = expectNoRedirectToClient(await confirmLogout(browser, confirm));
     expect(done.status).toBe(200);
-    await expectSession(op, rp, browser, false);
+    await expectSession(rp, browser, false);
   });
 
   test('oidcc-rp-initiated-logout-query-added-to-post-logout-redirect-uri', async () => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, {
+      await endSession(rp, browser, {
         id_token_hint: idToken,
         post_logout_redirect_uri: `${POST_LOGOUT_REDIRECT_URI}?foo=bar`,
         state: 's',
       }),
     );
     expect(page.status).toBe(400);
-    await expectSession(op, rp, browser, true);
+    await expectSession(rp, browser, true);
   });
 
   test.each([
@@ -109,31 +109,31 @@ describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
   ])('%s', async (_module, parameters: Record<string, string>) => {
     const { browser } = await signedIn(op, rp);
     // Without a verified hint the person confirms (ASVS 5.0 10.6.2), then sees our signed-out page.
-    const confirm = expectNoRedirectToClient(await endSession(op, rp, browser, parameters));
+    const confirm = expectNoRedirectToClient(await endSession(rp, browser, parameters));
     expect(confirm.$('form#op\\.logoutForm').length).toBe(1);
     const done = expectNoRedirectToClient(await confirmLogout(browser, confirm));
     expect(done.status).toBe(200);
     expect(done.$('form#op\\.logoutForm').length).toBe(0);
-    await expectSession(op, rp, browser, false);
+    await expectSession(rp, browser, false);
   });
 
   test('oidcc-rp-initiated-logout-no-post-logout-redirect-uri', async () => {
     const { browser, idToken } = await signedIn(op, rp);
-    const confirm = expectNoRedirectToClient(await endSession(op, rp, browser, { id_token_hint: idToken, state: 's' }));
+    const confirm = expectNoRedirectToClient(await endSession(rp, browser, { id_token_hint: idToken, state: 's' }));
     const done = expectNoRedirectToClient(await confirmLogout(browser, confirm));
     expect(done.status).toBe(200);
     expect(done.$('form#op\\.logoutForm').length).toBe(0);
-    await expectSession(op, rp, browser, false);
+    await expectSession(rp, browser, false);
   });
 
   test('oidcc-rp-initiated-logout-no-state', async () => {
     const { browser, idToken } = await signedIn(op, rp);
     const page = expectNoRedirectToClient(
-      await endSession(op, rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI }),
+      await endSession(rp, browser, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI }),
     );
     const back = expectRedirect(await confirmLogout(browser, page));
     expect(back.toString()).toBe(POST_LOGOUT_REDIRECT_URI);
     expect(back.searchParams.has('state')).toBe(false);
-    await expectSession(op, rp, browser, false);
+    await expectSession(rp, browser, false);
   });
 });

@@ -29,6 +29,11 @@ export interface TestAppOptions {
 }
 
 let sharedKeys: Promise<KeySet> | undefined;
+/** One key set for every app of a test file that brings none (RSA generation takes a while). */
+function sharedKeySet(): Promise<KeySet> {
+  if (!sharedKeys) sharedKeys = generateKeySet();
+  return sharedKeys;
+}
 const blocklists = new Map<number, Promise<PasswordBlocklist>>();
 
 /** The real shipped blocklist, loaded once per minimum length per test file. */
@@ -43,7 +48,7 @@ export function testBlocklist(minLength = 15): Promise<PasswordBlocklist> {
 
 /** Builds the server through the one assembly main uses, and listens on a free port; the issuer is that address. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<RunningApp> {
-  const keys = options.keys ?? (await (sharedKeys ??= generateKeySet()));
+  const keys = options.keys ?? (await sharedKeySet());
   // Reserve the port first: the issuer must name it before the provider is built.
   const probe = await listenOn(undefined, options.port ?? 0);
   const port = (probe.address() as AddressInfo).port;

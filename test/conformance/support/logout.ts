@@ -13,12 +13,7 @@ export async function signedIn(op: OpUnderTest, rp: ConformanceRp): Promise<{ br
 }
 
 /** The end_session_endpoint with exactly these parameters, followed until a page or the client. */
-export async function endSession(
-  op: OpUnderTest,
-  rp: ConformanceRp,
-  browser: UserAgent,
-  parameters: Record<string, string>,
-): Promise<FollowResult> {
+export async function endSession(rp: ConformanceRp, browser: UserAgent, parameters: Record<string, string>): Promise<FollowResult> {
   const url = new URL(String(rp.discovery.end_session_endpoint));
   for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
   // A browser's navigation asks for HTML; oidc-provider answers errors in the format asked for.
@@ -31,7 +26,7 @@ export function confirmLogout(browser: UserAgent, page: Page): Promise<FollowRes
 }
 
 /** The module's closing check: prompt=none now fails, so the session really ended (or, `alive`, did not). */
-export async function expectSession(op: OpUnderTest, rp: ConformanceRp, browser: UserAgent, alive: boolean): Promise<void> {
+export async function expectSession(rp: ConformanceRp, browser: UserAgent, alive: boolean): Promise<void> {
   const request = await rp.request({ prompt: 'none' });
   const answer = await browser.get(request.url, REDIRECT_URI);
   const callback = answer.redirectedTo;
