@@ -57,11 +57,7 @@ describe('clients tool', () => {
   }));
   beforeAll(() => {
     env = {
-      MONGODB_URI: app.scope.mongodbUri,
-      // The tool announces each change over the server's Redis, so the server drops its cached copy.
-      REDIS_URL: app.scope.redisUrl,
-      IDP_REDIS_KEY_PREFIX: app.scope.redisKeyPrefix,
-      ISSUER: app.server.url,
+      ...app.toolEnv(),
       IDP_CLIENT_SECRET_KEYS: keys.clientSecretKeys.join(','),
       // The tool validates with a provider built like the server's; given keys spare it generating some.
       IDP_JWKS: JSON.stringify(keys.jwks),

@@ -16,12 +16,7 @@ describe('users tool', () => {
   const users = (args: string[], stdin?: string) => runTool('users', args, env, stdin);
 
   beforeAll(() => {
-    env = {
-      MONGODB_URI: app.scope.mongodbUri,
-      REDIS_URL: app.scope.redisUrl,
-      IDP_REDIS_KEY_PREFIX: app.scope.redisKeyPrefix,
-      ISSUER: app.server.url,
-    };
+    env = app.toolEnv();
   });
 
   test('create, show, list with search and paging, as tables or JSON', async () => {

@@ -26,6 +26,8 @@ export interface AppFixture {
   readonly rp: RelyingParty;
   /** Another app on the same backends (options are not inherited); closed with the file's app. */
   start(options?: FixtureAppOptions): Promise<RunningApp>;
+  /** What an admin tool (npm run users, clients) needs to work on this app's data and tell it of changes. */
+  toolEnv(): Record<string, string>;
 }
 
 /**
@@ -71,5 +73,14 @@ export function useTestApp(label: string, options: AppFixtureOptions | (() => Ap
       return rp;
     },
     start,
+    toolEnv() {
+      return {
+        MONGODB_URI: scope.mongodbUri,
+        // The tools announce each change over the server's Redis, so the server drops its cached copy.
+        REDIS_URL: scope.redisUrl,
+        IDP_REDIS_KEY_PREFIX: scope.redisKeyPrefix,
+        ISSUER: this.server.url,
+      };
+    },
   };
 }
