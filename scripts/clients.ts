@@ -19,9 +19,82 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { type ApplyEntry, type ClientSpec, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
 import { AppError } from '../src/errors.ts';
-import { openTools, parseCommandLine, print, runCli, table, usageError } from './lib/cli.ts';
+import { openTools, parseCommandLine, print, runCli, type ToolHelp, table, usageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';
+
+const SPEC_OPTIONS: Array<[string, string]> = [
+  ['--name N', 'the name people see on the consent page'],
+  ['--redirect-uri U', 'where sign-ins return (repeatable; exact match; https, or http for localhost)'],
+  ['--post-logout-redirect-uri U', 'where logouts may return (repeatable)'],
+  ['--public', 'no secret (a single-page or native app; PKCE)'],
+  ['--grant-type G', 'authorization_code, refresh_token or client_credentials (repeatable; default authorization_code)'],
+  ['--scope "openid profile email"', 'the scopes it may ask for'],
+  ['--logo-uri U, --client-uri U', 'logo and home page shown on the consent page (https)'],
+  ['--policy-uri U, --tos-uri U', 'privacy policy and terms (https)'],
+  [
+    '--api URL=SCOPE[,SCOPE...]',
+    'an API of IDP_RESOURCES it may get tokens for, with its scopes (repeatable; --api none on update removes them)',
+  ],
+];
+const HELP: ToolHelp = {
+  usage: 'npm run clients -- <command> [options] [--json]',
+  summary:
+    'Registers and manages the apps that sign people in here, in the MongoDB the server uses; running servers see each change at once when REDIS_URL is set. Needs MONGODB_URI, and IDP_CLIENT_SECRET_KEYS for commands that write secrets. Secrets are printed once. Every command takes --json.',
+  commands: {
+    create: {
+      usage: 'npm run clients -- create --name N --redirect-uri U [options]',
+      summary: 'Registers an app and prints its id and (for a confidential app) its secret, once.',
+      options: [...SPEC_OPTIONS, ['--client-id ID', 'choose the id (default: the name and random characters)']],
+      example:
+        'npm run clients -- create --name "Example Shop" --redirect-uri https://shop.example.com/callback --grant-type authorization_code --grant-type refresh_token',
+    },
+    list: { usage: 'npm run clients -- list', summary: 'Lists the registered apps.', example: 'npm run clients -- list --json' },
+    show: {
+      usage: 'npm run clients -- show <id>',
+      summary: "Shows one app's settings (never its secret).",
+      example: 'npm run clients -- show example-shop-1a2b3c4d5e6f',
+    },
+    update: {
+      usage: "npm run clients -- update <id> [create's options]",
+      summary: 'Replaces the settings given and keeps the others.',
+      options: SPEC_OPTIONS,
+      example: 'npm run clients -- update example-shop-1a2b3c4d5e6f --logo-uri https://shop.example.com/logo.png',
+    },
+    'rotate-secret': {
+      usage: 'npm run clients -- rotate-secret <id>',
+      summary: 'Prints a new secret, once; the old one stops working at once.',
+      example: 'npm run clients -- rotate-secret example-shop-1a2b3c4d5e6f',
+    },
+    disable: {
+      usage: 'npm run clients -- disable <id>',
+      summary: 'A disabled app gets invalid_client.',
+      example: 'npm run clients -- disable example-shop-1a2b3c4d5e6f',
+    },
+    enable: {
+      usage: 'npm run clients -- enable <id>',
+      summary: 'Enables a disabled app again.',
+      example: 'npm run clients -- enable example-shop-1a2b3c4d5e6f',
+    },
+    delete: {
+      usage: 'npm run clients -- delete <id> --yes',
+      summary: 'Removes the app for good.',
+      options: [['--yes', 'confirm (required)']],
+      example: 'npm run clients -- delete example-shop-1a2b3c4d5e6f --yes',
+    },
+    apply: {
+      usage: 'npm run clients -- apply --file clients.yaml [--dry-run]',
+      summary:
+        'Declares apps as code (JSON or YAML): creates, changes or leaves each one alone; a second run changes nothing. Apps not in the file are left alone.',
+      options: [
+        ['--file F', 'the file (required)'],
+        ['--dry-run', 'say what would change and write nothing'],
+      ],
+      example: 'npm run clients -- apply --file clients.yaml --dry-run',
+    },
+  },
+  example: 'npm run clients -- list',
+};
 
 const fileSchema = z.object({
   clients: z.array(
@@ -117,7 +190,7 @@ await runCli('clients', async () => {
       'dry-run': { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
     },
-    USAGE,
+    HELP,
   );
   const [command, clientId, ...extra] = positionals;
   const withId = ['show', 'update', 'rotate-secret', 'disable', 'enable', 'delete'];
@@ -147,13 +220,10 @@ await runCli('clients', async () => {
   // Read the file before connecting, so a bad file fails fast and writes nothing.
   const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
 
-  const { config, clients, close } = await openTools('clients', { redis: 'optional' });
+  const needsKey = command === 'create' || command === 'rotate-secret' || command === 'update' || command === 'apply';
+  const { config, clients, close } = await openTools('clients', { redis: 'optional', secretKeys: needsKey });
   try {
     const admin = await clients();
-    const needsKey = command === 'create' || command === 'rotate-secret' || command === 'update' || command === 'apply';
-    if (needsKey && !config.clientSecretKeys) {
-      throw new AppError('invalid_input', 'IDP_CLIENT_SECRET_KEYS is not set: it encrypts client secrets (npm run keys makes one)');
-    }
     const writes =
       ['create', 'update', 'rotate-secret', 'disable', 'enable', 'delete'].includes(command) || (command === 'apply' && !values['dry-run']);
     const secretLine = (secret: string | undefined) => (secret ? `\nClient secret (shown once, store it now): ${secret}` : '');

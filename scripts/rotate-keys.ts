@@ -10,12 +10,39 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Jwks, type RotationStage, rotateJwks } from '../src/oidc/key-rotation.ts';
-import { parseCommandLine, runCli, usageError } from './lib/cli.ts';
+import { parseCommandLine, runCli, type ToolHelp, usageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run -s rotate-keys -- <add|promote|retire> [--file jwks.json] > next-jwks.json';
+const FILE: [string, string] = ['--file jwks.json', 'the current private JWKS (else IDP_JWKS or IDP_JWKS_FILE)'];
+const HELP: ToolHelp = {
+  usage: 'npm run -s rotate-keys -- <add|promote|retire> [--file jwks.json] > next-jwks.json',
+  summary:
+    'Rotates the signing keys without downtime, in three stages. It reads the current private JWKS and prints the next one on stdout (secret: put it where IDP_JWKS comes from), and every instance must run a stage before the next one starts.',
+  commands: {
+    add: {
+      usage: 'npm run -s rotate-keys -- add [--file jwks.json]',
+      summary: 'New keys are published but do not sign yet; wait until relying parties have refreshed the JWKS.',
+      options: [FILE],
+      example: 'npm run -s rotate-keys -- add --file jwks.json > next-jwks.json',
+    },
+    promote: {
+      usage: 'npm run -s rotate-keys -- promote [--file jwks.json]',
+      summary: 'The new keys sign; the old ones still verify tokens issued before.',
+      options: [FILE],
+      example: 'npm run -s rotate-keys -- promote --file jwks.json > next-jwks.json',
+    },
+    retire: {
+      usage: 'npm run -s rotate-keys -- retire [--file jwks.json]',
+      summary: 'The old keys are removed; wait until the longest-lived token signed with them has expired.',
+      options: [FILE],
+      example: 'npm run -s rotate-keys -- retire --file jwks.json > next-jwks.json',
+    },
+  },
+  example: 'npm run -s rotate-keys -- add --file jwks.json > next-jwks.json',
+};
 
 await runCli('rotate-keys', async () => {
-  const { values, positionals } = parseCommandLine({ file: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseCommandLine({ file: { type: 'string' } }, HELP);
   const [stage, extra] = positionals;
   if (stage !== 'add' && stage !== 'promote' && stage !== 'retire') throw usageError(USAGE);
   if (extra) throw usageError(`unexpected argument "${extra}"`);

@@ -14,10 +14,81 @@
  * Every command takes --json. Uses MONGODB_URI and REDIS_URL like the server.
  */
 import type { UserRecord } from '../src/storage/ports.ts';
-import { openTools, parseCommandLine, print, readStdin, runCli, table, usageError } from './lib/cli.ts';
+import { openTools, parseCommandLine, print, readStdin, runCli, type ToolHelp, table, usageError } from './lib/cli.ts';
 
 const USAGE =
   'usage: npm run users -- <create|list|show|disable|enable|set-password|reset-link|verify-email|set-name|delete> [options] [--json]';
+
+const USER = '<user> is an id, a username or an email.';
+const HELP: ToolHelp = {
+  usage: 'npm run users -- <command> [options] [--json]',
+  summary:
+    'Manages the accounts of the people who sign in here, in the MongoDB (and Redis) the server uses. Needs MONGODB_URI and REDIS_URL. Every command takes --json.',
+  commands: {
+    create: {
+      usage: 'npm run users -- create --username U --email E [--name "Full Name"] [--password-stdin] [--verified]',
+      summary: 'Creates an account; without --password-stdin a password is generated and printed once.',
+      options: [
+        ['--username U', 'the username (required)'],
+        ['--email E', 'the email address (required)'],
+        ['--name "Full Name"', 'the OIDC name claim'],
+        ['--password-stdin', 'read the password from standard input'],
+        ['--verified', 'mark the email as verified'],
+      ],
+      example: 'npm run users -- create --username ada --email ada@example.com --verified',
+    },
+    list: {
+      usage: 'npm run users -- list [--search TEXT] [--page N] [--per-page N]',
+      summary: 'Lists accounts, newest first, a page at a time.',
+      options: [
+        ['--search TEXT', 'only usernames or emails containing TEXT'],
+        ['--page N', 'the page (default 1)'],
+        ['--per-page N', 'accounts per page (default 20)'],
+      ],
+      example: 'npm run users -- list --search example.com',
+    },
+    show: { usage: 'npm run users -- show <user>', summary: `Shows one account. ${USER}`, example: 'npm run users -- show ada' },
+    disable: {
+      usage: 'npm run users -- disable <user>',
+      summary: `Disables an account: ends its sessions and revokes every app's tokens. ${USER}`,
+      example: 'npm run users -- disable ada@example.com',
+    },
+    enable: {
+      usage: 'npm run users -- enable <user>',
+      summary: `Enables a disabled account (its old tokens stay revoked). ${USER}`,
+      example: 'npm run users -- enable ada',
+    },
+    'set-password': {
+      usage: 'npm run users -- set-password <user> --password-stdin',
+      summary: "Sets a new password read from standard input; ends the account's sessions and revokes its apps' tokens.",
+      options: [['--password-stdin', 'read the new password from standard input (required)']],
+      example: 'printf \'%s\' "$NEW_PASSWORD" | npm run users -- set-password ada --password-stdin',
+    },
+    'reset-link': {
+      usage: 'npm run users -- reset-link <user>',
+      summary: `Prints a single-use password reset link. ${USER}`,
+      example: 'npm run users -- reset-link ada',
+    },
+    'verify-email': {
+      usage: 'npm run users -- verify-email <user>',
+      summary: `Marks the account's email as verified. ${USER}`,
+      example: 'npm run users -- verify-email ada',
+    },
+    'set-name': {
+      usage: 'npm run users -- set-name <user> --name "Full Name"',
+      summary: 'Sets the OIDC name claim; --name "" removes it.',
+      options: [['--name "Full Name"', 'the new name (required; "" removes it)']],
+      example: 'npm run users -- set-name ada --name "Ada Lovelace"',
+    },
+    delete: {
+      usage: 'npm run users -- delete <user> --yes',
+      summary: "Deletes an account for good, ending its sessions and revoking its apps' tokens.",
+      options: [['--yes', 'confirm (required)']],
+      example: 'npm run users -- delete ada --yes',
+    },
+  },
+  example: 'npm run users -- list',
+};
 
 const summary = (user: UserRecord) => ({
   id: user.id,
@@ -48,7 +119,7 @@ await runCli('users', async () => {
       'per-page': { type: 'string', default: '20' },
       yes: { type: 'boolean', default: false },
     },
-    USAGE,
+    HELP,
   );
   const [command, reference, ...extra] = positionals;
   if (!command) throw usageError(USAGE);

@@ -10,6 +10,51 @@ export function usageError(message: string): AppError {
   return new AppError('usage', message);
 }
 
+/** What a tool says of itself for --help, -h or help: what it does, its commands, options and an example. */
+export interface ToolHelp {
+  /** How it is run, e.g. `npm run users -- <command> [options]`. */
+  usage: string;
+  summary: string;
+  options?: Array<[flag: string, meaning: string]>;
+  commands?: Record<string, { usage: string; summary: string; options?: Array<[flag: string, meaning: string]>; example: string }>;
+  example: string;
+}
+
+/** The help of a tool, or of one of its commands. */
+export function helpText(help: ToolHelp, command?: string): string {
+  const options = (list: Array<[string, string]> | undefined) => {
+    if (!list?.length) return [];
+    const width = Math.max(...list.map(([flag]) => flag.length));
+    return ['', 'Options:', ...list.map(([flag, meaning]) => `  ${flag.padEnd(width)}  ${meaning}`)];
+  };
+  const entry = command ? help.commands?.[command] : undefined;
+  if (entry)
+    return [`usage: ${entry.usage}`, '', entry.summary, ...options(entry.options), '', 'Example:', `  ${entry.example}`, ''].join('\n');
+  const commands = Object.entries(help.commands ?? {});
+  const width = Math.max(0, ...commands.map(([name]) => name.length));
+  return [
+    `usage: ${help.usage}`,
+    '',
+    help.summary,
+    ...(commands.length ? ['', 'Commands:', ...commands.map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`)] : []),
+    ...options(help.options),
+    '',
+    'Example:',
+    `  ${help.example}`,
+    ...(commands.length ? ['', `Each command has its own help: ${help.usage.split('<')[0]?.trim()} <command> --help`] : []),
+    '',
+  ].join('\n');
+}
+
+/** Asked for help: the text goes to stdout and the tool exits 0 (see runCli). */
+class HelpShown extends AppError {
+  readonly text: string;
+  constructor(text: string) {
+    super('help', 'help shown');
+    this.text = text;
+  }
+}
+
 const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
 
 /**
@@ -20,6 +65,10 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
   try {
     await main();
   } catch (error) {
+    if (error instanceof HelpShown) {
+      process.stdout.write(error.text);
+      return;
+    }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${name}: ${message.split('\n')[0]}\n`);
     process.exitCode = isAppError(error, 'usage') ? 2 : 1;
@@ -33,16 +82,18 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
  */
 export async function openTools(
   tool: string,
-  { redis = true }: { redis?: boolean | 'optional' } = {},
+  { redis = true, secretKeys = false }: { redis?: boolean | 'optional'; secretKeys?: boolean } = {},
 ): Promise<AssembledTools & { config: Config }> {
   const loaded = loadConfig({ env: process.env, configDir: CONFIG_DIR });
   if (!loaded.ok) throw new AppError('invalid_input', `configuration error: ${loaded.errors.join('; ')}`);
   const { config } = loaded;
-  if (!config.mongodbUri)
-    throw new AppError('invalid_input', `MONGODB_URI is not set: the ${tool} tool works on the MongoDB the server uses`);
-  if (redis === true && !config.redisUrl) {
-    throw new AppError('invalid_input', `REDIS_URL is not set: the ${tool} tool needs the Redis the server uses (sessions, grants)`);
-  }
+  // Every missing setting at once, so an operator fixes them in one go.
+  const missing = [
+    !config.mongodbUri && 'MONGODB_URI (the MongoDB the server uses)',
+    redis === true && !config.redisUrl && 'REDIS_URL (the Redis the server uses: sessions, grants)',
+    secretKeys && !config.clientSecretKeys && 'IDP_CLIENT_SECRET_KEYS (it encrypts client secrets; npm run keys makes one)',
+  ].filter((setting): setting is string => typeof setting === 'string');
+  if (missing.length > 0) throw new AppError('invalid_input', `the ${tool} tool needs settings that are not set: ${missing.join('; ')}`);
   return { config, ...(await assembleTools(config, { redis: redis !== false })) };
 }
 
@@ -72,11 +123,37 @@ export async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-/** Options and positionals of a tool's command line; a malformed one is a usage error. */
-export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(options: T, usage: string) {
-  try {
-    return parseArgs({ allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, ...options } });
-  } catch (error) {
-    throw usageError(`${(error as Error).message}; ${usage}`);
-  }
+/**
+ * Options and positionals of a tool's command line; a malformed one is a usage error. `--help`,
+ * `-h` or a first word `help` show the tool's help, or a command's (`users create --help`,
+ * `users help create`), and the tool exits 0.
+ */
+export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(options: T, help: ToolHelp) {
+  const words = process.argv.slice(2);
+  const read = () => {
+    try {
+      return parseArgs({
+        args: words,
+        allowPositionals: true,
+        strict: true,
+        options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false }, ...options },
+      });
+    } catch (error) {
+      // A malformed line that asks for help still gets it.
+      if (words.includes('--help') || words.includes('-h') || words[0] === 'help') {
+        throw new HelpShown(
+          helpText(
+            help,
+            words.find((word) => help.commands?.[word]),
+          ),
+        );
+      }
+      throw usageError(`${(error as Error).message}; usage: ${help.usage} (--help explains)`);
+    }
+  };
+  const parsed = read();
+  const [first, second] = parsed.positionals;
+  if (first === 'help') throw new HelpShown(helpText(help, second));
+  if ((parsed.values as { help?: boolean }).help) throw new HelpShown(helpText(help, first));
+  return parsed;
 }
