@@ -3,10 +3,12 @@ import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+/** Health probes come every few seconds from load balancers and orchestrators: no access log line for them. */
+const PROBES = new Set(['/healthz', '/readyz']);
 
 /**
  * Gives every request an id (a well-formed incoming X-Request-Id is kept), a child logger, and one
- * access log line. Only the path is logged: query strings carry codes and tokens.
+ * access log line (none for health probes). Only the path is logged: query strings carry codes and tokens.
  */
 export function requestContext(logger: Logger): Middleware {
   return async function requestContextMiddleware(ctx, next) {
@@ -19,8 +21,12 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      (ctx.state.logger as Logger).info({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+      if (!PROBES.has(ctx.path)) logRequest(ctx, started);
     }
   };
+}
+
+function logRequest(ctx: Parameters<Middleware>[0], started: number): void {
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  (ctx.state.logger as Logger).info({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
 }

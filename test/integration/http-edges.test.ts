@@ -8,12 +8,13 @@ import { expectPage, UserAgent } from '../support/user-agent.ts';
 describe('HTTP edges: headers, health, errors', () => {
   let ownRedis: TestService;
   const client = rpClient();
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     // A Redis of this test's own, so it can be stopped to check readiness.
     ownRedis = await startRedis();
   });
-  const app = useTestApp('http-edges', () => ({ backends: { redisUrl: ownRedis.url }, clients: () => [client] }));
+  const app = useTestApp('http-edges', () => ({ backends: { redisUrl: ownRedis.url }, clients: () => [client], logLines }));
   afterAll(async () => {
     await ownRedis?.stop();
   });
@@ -131,6 +132,19 @@ describe('HTTP edges: headers, health, errors', () => {
       }));
       expect(answers).toEqual(expected);
     });
+  });
+
+  test('health probes are not access-logged; every other request is, once, with its request id', async () => {
+    const probe = 'probe-check-0001';
+    const page = 'page-check-00001';
+    for (const path of ['/healthz', '/readyz'])
+      await (await fetch(new URL(path, app.server.url), { headers: { 'X-Request-Id': probe } })).text();
+    await (await fetch(new URL('/.well-known/openid-configuration', app.server.url), { headers: { 'X-Request-Id': page } })).text();
+    const requests = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request');
+    expect(requests.filter((line) => line.requestId === probe)).toEqual([]);
+    expect(requests.filter((line) => line.requestId === page)).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/.well-known/openid-configuration', status: 200 }),
+    ]);
   });
 
   test('/healthz answers without I/O; /readyz reports a store that stopped answering', async () => {
