@@ -14,6 +14,7 @@ import { httpsGuard } from './http/https-guard.ts';
 import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import type { Metrics } from './observability/metrics.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
@@ -41,6 +42,8 @@ export interface AppDeps {
   authorizationRequests: RateLimit;
   /** True once the process is shutting down: readiness then says 503 (main sets it on SIGTERM). */
   stopping?: () => boolean;
+  /** Prometheus metrics, when METRICS_PORT is set. */
+  metrics?: Metrics | undefined;
 }
 
 /**
@@ -48,7 +51,18 @@ export interface AppDeps {
  * https, language, views, errors), then the pages people see, then oidc-provider itself.
  * No I/O and no globals: a test builds as many as it likes (through src/assemble.ts).
  */
-export function createApp({ config, logger, provider, users, ping, cookieKeys, demo, authorizationRequests, stopping }: AppDeps): Koa {
+export function createApp({
+  config,
+  logger,
+  provider,
+  users,
+  ping,
+  cookieKeys,
+  demo,
+  authorizationRequests,
+  stopping,
+  metrics,
+}: AppDeps): Koa {
   const csrf = createCsrf(cookieKeys);
 
   // With a trusted proxy, the client IP is `proxyHops` entries from the end of X-Forwarded-For (the
@@ -57,6 +71,7 @@ export function createApp({ config, logger, provider, users, ping, cookieKeys, d
   app.silent = true; // errors are logged by our handler, not printed by Koa
 
   app.use(requestContext(logger));
+  if (metrics) app.use(metrics.http);
   app.use(securityHeaders());
   app.use(httpsGuard(config.issuer, logger));
   app.use(localize(config.defaultLocale));
@@ -96,6 +111,7 @@ export function createApp({ config, logger, provider, users, ping, cookieKeys, d
       csrf,
       resources: config.resources,
       logger,
+      onSignIn: metrics?.signIn,
     }).routes(),
   );
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());

@@ -12,6 +12,7 @@ import type { Config, Jwks } from './config/schema.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
 import { createMailer } from './mail/mailer.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountClient } from './oidc/configuration/account-client.ts';
 import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api-access.ts';
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
@@ -60,6 +61,8 @@ export interface AssembledServer {
   stores: Stores;
   /** Present in the embedded mode only. */
   demo: Demo | undefined;
+  /** Present when METRICS_PORT is set: main serves them on that port (listenMetrics). */
+  metrics: Metrics | undefined;
   close(): Promise<void>;
 }
 
@@ -151,10 +154,12 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
     if (demo) clients.push(demo.client);
     const users = userServices(config, stores, blocklist, logger);
+    const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;
     let provider: Provider;
     let app: Koa;
     try {
       provider = buildProvider(config, stores, keys, clients, logger);
+      metrics?.observe(provider);
       const { maxPerIp, windowSeconds } = config.authorizationRequests;
       const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
       app = createApp({
@@ -167,6 +172,7 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
         demo,
         authorizationRequests,
         stopping: options.stopping,
+        metrics,
       });
       await assertClientsValid(provider, clients);
     } catch (error) {
@@ -177,7 +183,7 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
       const result = await users.userService.register({ username, email, password, confirmPassword: password });
       if (!result.ok) throw new AppError('startup', `cannot create the demo user: ${JSON.stringify(result.errors)}`);
     }
-    return { app, provider, users, stores, demo, close: () => stores.close() };
+    return { app, provider, users, stores, demo, metrics, close: () => stores.close() };
   } catch (error) {
     await stores.close();
     throw error;

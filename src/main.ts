@@ -7,6 +7,7 @@ import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/schema.ts';
 import { AppError, isAppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
+import { listenMetrics } from './observability/metrics.ts';
 import { demoBanner } from './pages/demo.ts';
 import type { Stores } from './storage/ports.ts';
 
@@ -24,10 +25,21 @@ async function main(): Promise<void> {
   const started = performance.now();
 
   const lifecycle = { stopping: false };
-  const { app, stores, demo } = await assembleServer({ config, logger, demo: true, stopping: () => lifecycle.stopping });
+  const { app, stores, demo, metrics } = await assembleServer({ config, logger, demo: true, stopping: () => lifecycle.stopping });
   // The embedded mode prints a client secret and holds a demo password: loopback only, unless HOST says otherwise.
   const host = config.host ?? (demo ? '127.0.0.1' : undefined);
   const server = await listen(app, config.port, host);
+  if (metrics && config.metricsPort !== undefined) {
+    await listenMetrics(metrics, config.metricsPort, host).catch((error: NodeJS.ErrnoException) => {
+      throw new AppError(
+        'startup',
+        error.code === 'EADDRINUSE'
+          ? `metricsPort (METRICS_PORT): ${config.metricsPort} is already in use; choose another METRICS_PORT`
+          : `cannot serve metrics: ${error.message}`,
+      );
+    });
+    logger.info({ event: 'metrics', port: config.metricsPort }, 'metrics at GET /metrics');
+  }
   const ms = Math.round(performance.now() - started);
   logger.info(
     { event: 'ready', issuer: config.issuer, host: host ?? 'all interfaces', port: config.port, stores: stores.kinds, ms },

@@ -23,6 +23,13 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     kind: 'string',
     description: 'address to listen on; default 127.0.0.1 (loopback only) in the embedded mode, every interface otherwise',
   },
+  {
+    name: 'METRICS_PORT',
+    path: ['metricsPort'],
+    kind: 'int',
+    description:
+      'port of the Prometheus metrics endpoint (/metrics), on the same address as the server; off unless set; never the public port',
+  },
   { name: 'ISSUER', path: ['issuer'], kind: 'string', description: 'public URL of this server; default http://localhost:$PORT' },
   { name: 'TRUST_PROXY', path: ['trustProxy'], kind: 'bool', description: 'trust X-Forwarded-* from a TLS-terminating proxy' },
   {

@@ -54,6 +54,13 @@ export const configSchema = z
       .int('must be a whole number')
       .min(0, 'must be between 0 and 65535')
       .max(65535, 'must be between 0 and 65535'),
+    // Prometheus metrics on a port of their own, never the public one; off unless set.
+    metricsPort: z
+      .number({ error: 'must be a port number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 65535')
+      .max(65535, 'must be between 1 and 65535')
+      .optional(),
     // An address, not a URL: 127.0.0.1, ::1, 0.0.0.0, :: or a host name.
     host: z
       .string()
@@ -227,6 +234,13 @@ export const configSchema = z
     userCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the user cache off)').max(300, 'must be at most 300'),
   })
   .superRefine((config, ctx) => {
+    if (config.metricsPort !== undefined && config.metricsPort === config.port) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metricsPort'],
+        message: 'must differ from PORT: metrics are never served on the public port',
+      });
+    }
     if (config.ttl.sessionIdle > config.ttl.session) {
       ctx.addIssue({ code: 'custom', path: ['ttl', 'sessionIdle'], message: 'must not exceed the session lifetime (IDP_SESSION_TTL)' });
     }

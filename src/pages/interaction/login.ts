@@ -2,6 +2,7 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message } from '../../i18n/translate.ts';
+import type { SignInResult } from '../../observability/metrics.ts';
 import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { UserService } from '../../users/user-service.ts';
@@ -38,6 +39,8 @@ export interface LoginDeps {
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
   logger: Logger;
+  /** Told the result of every attempt (the metrics count them). */
+  onSignIn?: ((result: SignInResult) => void) | undefined;
 }
 
 /**
@@ -45,7 +48,14 @@ export interface LoginDeps {
  * checked. An account waiting out its delay is answered exactly like a wrong password; only the
  * per-address limit, which says nothing about any account, tells the person to wait.
  */
-export function submitLogin({ provider, userService, verification, requireVerifiedEmail, logger }: LoginDeps): InteractionMiddleware {
+export function submitLogin({
+  provider,
+  userService,
+  verification,
+  requireVerifiedEmail,
+  logger,
+  onSignIn,
+}: LoginDeps): InteractionMiddleware {
   return async function submitLoginForm(ctx) {
     if (ctx.state.interaction.prompt.name !== 'login') {
       ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
@@ -55,17 +65,20 @@ export function submitLogin({ provider, userService, verification, requireVerifi
     const result = await userService.authenticate(login, formField(ctx, 'password'), ctx.ip);
     if (!result.ok && result.reason === 'address_throttled') {
       logger.warn({ event: 'login.throttled', scope: 'ip', ip: ctx.ip, retryAfter: result.retryAfterSeconds }, 'sign-in throttled');
+      onSignIn?.('throttled');
       ctx.set('Retry-After', String(result.retryAfterSeconds));
       await renderLogin(ctx, { status: 429, error: message('auth.ipThrottled', { seconds: result.retryAfterSeconds }), login });
       return;
     }
     if (!result.ok && result.reason === 'account_throttled') {
       logger.warn({ event: 'login.throttled', scope: 'account', ip: ctx.ip, retryAfter: result.retryAfterSeconds }, 'sign-in throttled');
+      onSignIn?.('throttled');
       await renderLogin(ctx, { status: 401, error: INVALID_LOGIN, login });
       return;
     }
     if (!result.ok) {
       logger.warn({ event: 'login.failed', reason: result.reason, ip: ctx.ip }, 'sign-in refused');
+      onSignIn?.('failed');
       await renderLogin(ctx, { status: 401, error: result.reason === 'disabled' ? DISABLED : INVALID_LOGIN, login });
       return;
     }
@@ -77,6 +90,7 @@ export function submitLogin({ provider, userService, verification, requireVerifi
       return;
     }
     logger.info({ event: 'login.succeeded', userId: result.user.id, ip: ctx.ip }, 'signed in');
+    onSignIn?.('succeeded');
     await provider.interactionFinished(
       ctx.req,
       ctx.res,

@@ -1,0 +1,106 @@
+import { createServer, type Server } from 'node:http';
+import type { Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export type SignInResult = 'succeeded' | 'failed' | 'throttled';
+
+/** What the server counts, in one Prometheus registry per server (tests run several in one process). */
+export interface Metrics {
+  registry: Registry;
+  /** Counts every request by route template, method and status, and times it. */
+  http: Middleware;
+  signIn(result: SignInResult): void;
+  /** Counts the tokens the provider issues and its back-channel logout deliveries. */
+  observe(provider: Provider): void;
+}
+
+/**
+ * Prometheus metrics (prom-client). Every label value is bounded: a route is a template (the
+ * matched router path, e.g. /interaction/:uid/login or /token), never a raw path; no label carries a user id.
+ */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'idp_http_requests_total',
+    help: 'HTTP requests by route template, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'idp_http_request_duration_seconds',
+    help: 'HTTP request duration by route template and method',
+    labelNames: ['route', 'method'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const signIns = new Counter({
+    name: 'idp_sign_ins_total',
+    help: 'Sign-in attempts by result',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const tokens = new Counter({
+    name: 'idp_tokens_issued_total',
+    help: 'Token endpoint successes by grant type and client',
+    labelNames: ['grant_type', 'client_id'],
+    registers: [registry],
+  });
+  const backchannel = new Counter({
+    name: 'idp_backchannel_logout_total',
+    help: 'Back-channel logout deliveries by result',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  for (const result of ['succeeded', 'failed', 'throttled']) signIns.inc({ result }, 0);
+
+  return {
+    registry,
+    http: async function countRequests(ctx, next) {
+      const end = duration.startTimer();
+      try {
+        await next();
+      } finally {
+        const route = routeOf(ctx);
+        requests.inc({ route, method: ctx.method, status: String(ctx.status) });
+        end({ route, method: ctx.method });
+      }
+    },
+    signIn: (result) => signIns.inc({ result }),
+    observe(provider) {
+      provider.on('grant.success', (ctx) => {
+        tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown'), client_id: ctx.oidc.client?.clientId ?? 'unknown' });
+      });
+      provider.on('backchannel.success', () => backchannel.inc({ result: 'succeeded' }));
+      provider.on('backchannel.error', () => backchannel.inc({ result: 'failed' }));
+    },
+  };
+}
+
+/** A bounded route label: the matched router template (ours and oidc-provider's both use koa-router), else "other". */
+function routeOf(ctx: Parameters<Middleware>[0]): string {
+  const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  if (typeof matched === 'string') return matched;
+  const providerRoute = (ctx as { oidc?: { route?: unknown } }).oidc?.route;
+  if (typeof providerRoute === 'string') return `oidc:${providerRoute}`;
+  return 'other';
+}
+
+/** Serves GET /metrics on a port of its own (METRICS_PORT), apart from the public server. */
+export function listenMetrics(metrics: Metrics, port: number, host?: string): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || request.url !== '/metrics') {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found: metrics are at GET /metrics\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n'),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

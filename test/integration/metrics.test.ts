@@ -1,0 +1,94 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { freePort } from '../../scripts/lib/local-services.ts';
+import { listenMetrics } from '../../src/observability/metrics.ts';
+import { useTestApp } from '../support/app-fixture.ts';
+import { allowConsent, newAccount, openAuthorization, registerAndConsent, rpClient, signInFrom } from '../support/relying-party.ts';
+import { spawnServer, waitUntilReady } from '../support/server-process.ts';
+import { expectPage, UserAgent } from '../support/user-agent.ts';
+
+/** The samples of a Prometheus text exposition, as "name{labels}" -> value. */
+function samples(text: string): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_:]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (match?.[1] && match[2]) result.set(match[1], Number(match[2]));
+  }
+  return result;
+}
+
+/** Prometheus metrics on a port of their own (METRICS_PORT), counting what really happened. */
+describe('metrics', () => {
+  const client = rpClient();
+  // METRICS_PORT turns the metrics on; the test serves them on a free port of its own below.
+  const app = useTestApp('metrics', { clients: () => [client], relyingParty: client, env: { METRICS_PORT: '9' } });
+  let metricsServer: Server;
+  const scrape = async () => {
+    const { port } = metricsServer.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    return samples(await response.text());
+  };
+
+  beforeAll(async () => {
+    const { metrics } = app.server;
+    if (!metrics) throw new Error('METRICS_PORT is set, yet the app has no metrics');
+    metricsServer = await listenMetrics(metrics, 0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => metricsServer?.close(resolve));
+  });
+
+  test('a failed and a successful sign-in, code exchanges and a refresh move the counters by exactly that much', async () => {
+    const account = newAccount('metrics');
+    const first = await app.rp.authorize();
+    await app.rp.exchange(first, await registerAndConsent(new UserAgent(), first, account));
+
+    const before = await scrape();
+    const agent = new UserAgent();
+    const authorization = await app.rp.authorize();
+    const loginPage = await openAuthorization(agent, authorization);
+    expect(expectPage(await signInFrom(agent, loginPage, account.username, 'not the password at all')).status).toBe(401);
+    const consent = expectPage(await signInFrom(agent, loginPage, account.username, account.password));
+    const tokens = await app.rp.exchange(authorization, await allowConsent(agent, consent));
+    await oidc.refreshTokenGrant(app.rp.config, tokens.refresh_token ?? '');
+    const after = await scrape();
+
+    const moved = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    expect(moved('idp_sign_ins_total{result="failed"}')).toBe(1);
+    expect(moved('idp_sign_ins_total{result="succeeded"}')).toBe(1);
+    expect(moved('idp_sign_ins_total{result="throttled"}')).toBe(0);
+    expect(moved(`idp_tokens_issued_total{grant_type="authorization_code",client_id="${client.client_id}"}`)).toBe(1);
+    expect(moved(`idp_tokens_issued_total{grant_type="refresh_token",client_id="${client.client_id}"}`)).toBe(1);
+    expect(moved('idp_http_requests_total{route="/token",method="POST",status="200"}')).toBe(2);
+    expect(moved('idp_http_requests_total{route="/interaction/:uid/login",method="POST",status="401"}')).toBe(1);
+    expect(moved('idp_http_request_duration_seconds_count{route="/token",method="POST"}')).toBe(2);
+
+    // Route labels are templates, never raw paths: no interaction uid appears in any label.
+    const routes = [...after.keys()].flatMap((key) => /route="([^"]*)"/.exec(key)?.[1] ?? []);
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) expect(route).toMatch(/^(oidc:[a-z_]+|other|\/[A-Za-z0-9/:._-]*)$/);
+    expect(routes.some((route) => route.includes(new URL(loginPage.url).pathname.split('/')[2] ?? '-'))).toBe(false);
+    // Node's own process metrics are there too.
+    expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  test('the server serves them on METRICS_PORT only, never on the public port', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const server = spawnServer({ PORT: String(port), METRICS_PORT: String(metricsPort) });
+    try {
+      await waitUntilReady(server);
+      const onMetricsPort = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(onMetricsPort.status).toBe(200);
+      expect(await onMetricsPort.text()).toContain('# TYPE idp_http_requests_total counter');
+      const onPublicPort = await fetch(`http://127.0.0.1:${port}/metrics`);
+      await onPublicPort.arrayBuffer();
+      expect(onPublicPort.status).toBe(404);
+      expect(server.output().stdout).toContain('"event":"metrics"');
+    } finally {
+      await server.stop();
+    }
+  });
+});
