@@ -18,7 +18,7 @@ import {
   watchProblems,
 } from '../support/browser.ts';
 import { newAccount, RelyingParty, rpClient } from '../support/relying-party.ts';
-import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
+import { linkIn } from '../support/smtp.ts';
 import { startTestApp } from '../support/test-app.ts';
 
 const BRAND_LOGO = 'https://brand.example.test/logo.svg';
@@ -39,7 +39,6 @@ interface PageResult {
  */
 describe('every page passes axe-core, light and dark', () => {
   let site: RelyingPartySite;
-  let smtp: TestSmtpServer;
   let client: ReturnType<typeof rpClient>;
   let browser: Browser;
   let page: Page;
@@ -48,7 +47,7 @@ describe('every page passes axe-core, light and dark', () => {
   const account = newAccount('a11y');
 
   beforeAll(async () => {
-    [site, smtp, browser] = await Promise.all([startRelyingPartySite(), startSmtpServer(), launchBrowser()]);
+    [site, browser] = await Promise.all([startRelyingPartySite(), launchBrowser()]);
     client = rpClient({
       redirect_uris: [site.redirectUri],
       logo_uri: RP_LOGO_URI,
@@ -58,8 +57,8 @@ describe('every page passes axe-core, light and dark', () => {
   }, 60_000);
   const app = useTestApp('browser-a11y', () => ({
     clients: () => [client],
+    mail: true,
     env: {
-      SMTP_URL: smtp.url,
       IDP_PRODUCT_NAME: 'Acme ID',
       IDP_LOGO_URL: BRAND_LOGO,
       IDP_PRIMARY_COLOR: '#0f766e',
@@ -80,7 +79,7 @@ describe('every page passes axe-core, light and dark', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([site?.close(), smtp?.close()]);
+    await site?.close();
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const summary = results.map(({ page: name, scheme, serious, other }) => ({
       page: name,
@@ -157,7 +156,7 @@ describe('every page passes axe-core, light and dark', () => {
   }, 90_000);
 
   test('email verification, the account page, sign-out', async () => {
-    const link = linkIn(await smtp.waitFor(account.email), `${app.server.url}/verify-email`);
+    const link = linkIn(await app.smtp.waitFor(account.email), `${app.server.url}/verify-email`);
     await page.goto(link.toString());
     await heading('Verify your email address');
     expect(await check('verify-email')).toEqual([]);
@@ -201,7 +200,7 @@ describe('every page passes axe-core, light and dark', () => {
     await heading('Check your email');
     expect(await check('forgot-sent')).toEqual([]);
 
-    const link = linkIn(await smtp.waitFor(account.email), `${app.server.url}/reset-password`);
+    const link = linkIn(await app.smtp.waitFor(account.email), `${app.server.url}/reset-password`);
     await page.goto(link.toString());
     await heading('Choose a new password');
     expect(await check('reset-password')).toEqual([]);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { useTestApp } from '../support/app-fixture.ts';
 import {
   allowConsent,
@@ -10,32 +10,30 @@ import {
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
-import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
+import { linkIn } from '../support/smtp.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
 /** The self-service account page, on real Redis, MongoDB and SMTP. */
 describe('account page', () => {
   const client = rpClient();
-  let smtp: TestSmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  const app = useTestApp('account-page', () => ({ clients: () => [client], env: { SMTP_URL: smtp.url }, relyingParty: client }));
-  afterAll(async () => {
-    await smtp?.close();
-  });
+  const app = useTestApp('account-page', { clients: () => [client], relyingParty: client, mail: true });
 
   /** A person who registered through the app, then opens /account in a browser of their own. */
   const person = async (label: string): Promise<{ account: NewAccount; agent: UserAgent; page: Page }> => {
     const account = newAccount(label);
     await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
-    await smtp.waitFor(account.email);
+    await app.smtp.waitFor(account.email);
     const agent = new UserAgent();
     const loginPage = expectPage(await agent.get(new URL('/account', app.server.url)));
     expect(loginPage.$('h1').text()).toBe('Sign in');
     const page = expectPage(await signInFrom(agent, loginPage, account.username, account.password));
     return { account, agent, page };
   };
+  /** Submits the account page's password form with the current and a new password. */
+  const changePassword = async (agent: UserAgent, page: Page, current: string, next: string) =>
+    expectPage(
+      await agent.submit(page, 'form[action="/account/password"]', { currentPassword: current, password: next, confirmPassword: next }),
+    );
   /** Whether the browser still has a sign-in session here (prompt=none says login_required if not). */
   const signedIn = async (agent: UserAgent) =>
     expectRedirect(await agent.get((await app.rp.authorize({ prompt: 'none', scope: 'openid' })).url, RP_REDIRECT_URI)).searchParams.get(
@@ -78,7 +76,7 @@ describe('account page', () => {
     expect(changed.$('.flash').text()).toBe(`Profile saved. We sent a link to ${newEmail} to verify it.`);
     const user = await app.server.stores.users.findByEmail(newEmail);
     expect(user?.emailVerified).toBe(false);
-    const link = linkIn(await smtp.waitFor(newEmail), `${app.server.url}/verify-email?token=`);
+    const link = linkIn(await app.smtp.waitFor(newEmail), `${app.server.url}/verify-email?token=`);
     const verifyPage = expectPage(await agent.get(link));
     expect(
       expectPage(await agent.submit(verifyPage, 'form[action="/verify-email"]'))
@@ -119,21 +117,12 @@ describe('account page', () => {
     );
     expect(await signedIn(otherDevice)).toBe(true);
 
-    const wrong = expectPage(
-      await agent.submit(page, 'form[action="/account/password"]', { currentPassword: 'nope', password: 'x', confirmPassword: 'x' }),
-    );
+    const wrong = await changePassword(agent, page, 'nope', 'x');
     expect(wrong.status).toBe(400);
     expect(wrong.$('#currentPassword-error').text()).toBe('This is not your current password.');
     expect(wrong.$('#password-error').text()).toContain('at least 15 characters');
 
-    const next = 'another perfectly long passphrase';
-    const done = expectPage(
-      await agent.submit(page, 'form[action="/account/password"]', {
-        currentPassword: account.password,
-        password: next,
-        confirmPassword: next,
-      }),
-    );
+    const done = await changePassword(agent, page, account.password, 'another perfectly long passphrase');
     // The browser that registered, and the other device.
     expect(done.$('.flash').text()).toBe('Password changed. 2 other sessions were signed out.');
     expect(await signedIn(otherDevice)).toBe(false);
@@ -146,7 +135,7 @@ describe('account page', () => {
     const otherDevice = new UserAgent();
     const there = await app.rp.authorize();
     const otherTokens = await app.rp.exchange(there, await registerAndConsent(otherDevice, there, account));
-    await smtp.waitFor(account.email);
+    await app.smtp.waitFor(account.email);
     // This browser: signed in on the account page, and the app signed in here as well.
     const agent = new UserAgent();
     await signInFrom(agent, expectPage(await agent.get(new URL('/account', app.server.url))), account.username, account.password);
@@ -158,14 +147,7 @@ describe('account page', () => {
       { access: true, refresh: true },
     ]);
 
-    const next = 'yet another perfectly long passphrase';
-    const done = expectPage(
-      await agent.submit(page, 'form[action="/account/password"]', {
-        currentPassword: account.password,
-        password: next,
-        confirmPassword: next,
-      }),
-    );
+    const done = await changePassword(agent, page, account.password, 'yet another perfectly long passphrase');
     expect(done.$('.flash').text()).toBe('Password changed. 1 other session was signed out.');
     expect([await app.rp.active(otherTokens), await app.rp.active(ownTokens)]).toEqual([
       { access: false, refresh: false },

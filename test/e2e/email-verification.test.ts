@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestApp } from '../support/app-fixture.ts';
 import {
   allowConsent,
@@ -10,24 +10,17 @@ import {
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
-import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
+import { linkIn } from '../support/smtp.ts';
 import type { RunningApp } from '../support/test-app.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 /** Verification links over real SMTP (an in-process SMTP server), followed as a person would. */
 describe('email verification', () => {
   const client = rpClient();
-  let smtp: TestSmtpServer;
   let strict: RunningApp;
+  const app = useTestApp('email-verification', { clients: () => [client], relyingParty: client, mail: true });
   beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  const app = useTestApp('email-verification', () => ({ clients: () => [client], env: { SMTP_URL: smtp.url }, relyingParty: client }));
-  beforeAll(async () => {
-    strict = await app.start({ clients: () => [client], env: { SMTP_URL: smtp.url, IDP_REQUIRE_VERIFIED_EMAIL: 'true' } });
-  });
-  afterAll(async () => {
-    await smtp?.close();
+    strict = await app.start({ clients: () => [client], env: { IDP_REQUIRE_VERIFIED_EMAIL: 'true' } });
   });
 
   const verifyWith = async (link: URL) => {
@@ -40,7 +33,7 @@ describe('email verification', () => {
   test('registration sends a link; following it sets email_verified, which the tokens then carry', async () => {
     const account = newAccount('verify');
     await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
-    const mail = await smtp.waitFor(account.email);
+    const mail = await app.smtp.waitFor(account.email);
     expect(mail.subject).toBe('Verify your email address');
     expect(mail.html).toContain('Verify my email address');
     const link = linkIn(mail, `${app.server.url}/verify-email?token=`);
@@ -63,7 +56,7 @@ describe('email verification', () => {
   test('a prefetch of the link (GET) does not use it up; a forged POST is refused', async () => {
     const account = newAccount('prefetch');
     await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
-    const link = linkIn(await smtp.waitFor(account.email), `${app.server.url}/verify-email?token=`);
+    const link = linkIn(await app.smtp.waitFor(account.email), `${app.server.url}/verify-email?token=`);
     await new UserAgent().get(link); // a mail scanner
     const forged = await fetch(new URL('/verify-email', app.server.url), {
       method: 'POST',
@@ -80,7 +73,7 @@ describe('email verification', () => {
     const agent = new UserAgent();
     const created = expectPage(await registerFrom(agent, await openAuthorization(agent, await strictRp.authorize()), account));
     expect(created.$('h1').text()).toBe('Check your email');
-    const firstLink = linkIn(await smtp.waitFor(account.email), `${strict.url}/verify-email?token=`);
+    const firstLink = linkIn(await app.smtp.waitFor(account.email), `${strict.url}/verify-email?token=`);
 
     const browser = new UserAgent();
     const refused = expectPage(
@@ -88,7 +81,7 @@ describe('email verification', () => {
     );
     expect(refused.status).toBe(403);
     expect(refused.$('[role=alert]').text()).toBe('Please verify your email address first. We have sent you a new link.');
-    await smtp.waitFor(account.email); // the resent link
+    await app.smtp.waitFor(account.email); // the resent link
 
     expect((await verifyWith(firstLink)).$('h1').text()).toBe('Email verified');
     const allowed = expectPage(

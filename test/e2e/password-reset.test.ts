@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { useTestApp } from '../support/app-fixture.ts';
 import { sleep } from '../support/eventually.ts';
 import {
@@ -12,32 +12,26 @@ import {
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
-import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
+import { linkIn } from '../support/smtp.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
 /** "Forgot password?" over real SMTP, against real Redis and MongoDB. */
 describe('password reset', () => {
   const client = rpClient();
   const logLines: string[] = [];
-  let smtp: TestSmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  const app = useTestApp('password-reset', () => ({
+  const app = useTestApp('password-reset', {
     clients: () => [client],
     logLines,
-    env: { SMTP_URL: smtp.url, TRUST_PROXY: 'true', IDP_RESET_MAX_PER_EMAIL: '2', IDP_RESET_MAX_PER_IP: '6' },
+    env: { TRUST_PROXY: 'true', IDP_RESET_MAX_PER_EMAIL: '2', IDP_RESET_MAX_PER_IP: '6' },
     relyingParty: client,
-  }));
-  afterAll(async () => {
-    await smtp?.close();
+    mail: true,
   });
 
   const browserAt = (ip: string) => new UserAgent({ forwardedFor: ip });
   const registered = async (label: string): Promise<NewAccount> => {
     const account = newAccount(label);
     await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
-    await smtp.waitFor(account.email); // the verification email
+    await app.smtp.waitFor(account.email); // the verification email
     return account;
   };
   const askForReset = async (agent: UserAgent, email: string): Promise<{ page: Page; loginPage: Page }> => {
@@ -60,10 +54,10 @@ describe('password reset', () => {
     expect(known.status).toBe(200);
     expect(unknown.status).toBe(known.status);
     expect(mainText(unknown, 'nobody-at-all@example.com')).toBe(mainText(known, account.email));
-    expect((await smtp.waitFor(account.email)).subject).toBe('Reset your password');
+    expect((await app.smtp.waitFor(account.email)).subject).toBe('Reset your password');
     // Before it answered, the server found no account for the unknown address, so no email is on its way.
     expect(resetEvents('10.9.0.2')).toEqual([expect.objectContaining({ event: 'password_reset.requested', known: false })]);
-    expect(smtp.messages.some((mail) => mail.text?.includes('nobody-at-all'))).toBe(false);
+    expect(app.smtp.messages.some((mail) => mail.text?.includes('nobody-at-all'))).toBe(false);
   });
 
   test('the link sets a new password under the policy, ends every session, and leads back to the app', async () => {
@@ -76,7 +70,7 @@ describe('password reset', () => {
 
     const agent = browserAt('10.9.0.3');
     const { loginPage } = await askForReset(agent, account.email);
-    const link = linkIn(await smtp.waitFor(account.email), `${app.server.url}/reset-password?token=`);
+    const link = linkIn(await app.smtp.waitFor(account.email), `${app.server.url}/reset-password?token=`);
 
     const form = expectPage(await agent.get(link));
     expect(form.$('h1').text()).toBe('Choose a new password');
@@ -118,12 +112,12 @@ describe('password reset', () => {
     const account = newAccount('tokens');
     const authorization = await app.rp.authorize();
     const tokens = await app.rp.exchange(authorization, await registerAndConsent(new UserAgent(), authorization, account));
-    await smtp.waitFor(account.email); // the verification email
+    await app.smtp.waitFor(account.email); // the verification email
     expect(await app.rp.active(tokens)).toEqual({ access: true, refresh: true });
 
     const agent = browserAt('10.9.0.4');
     await askForReset(agent, account.email);
-    const form = expectPage(await agent.get(linkIn(await smtp.waitFor(account.email), `${app.server.url}/reset-password?token=`)));
+    const form = expectPage(await agent.get(linkIn(await app.smtp.waitFor(account.email), `${app.server.url}/reset-password?token=`)));
     const newPassword = 'an entirely new and long passphrase';
     const done = expectPage(
       await agent.submit(form, 'form[action="/reset-password"]', { password: newPassword, confirmPassword: newPassword }),
@@ -134,17 +128,17 @@ describe('password reset', () => {
   });
 
   test('links expire', async () => {
-    const shortLived = await app.start({ clients: () => [client], env: { SMTP_URL: smtp.url, IDP_PASSWORD_RESET_TTL: '1' } });
+    const shortLived = await app.start({ clients: () => [client], env: { IDP_PASSWORD_RESET_TTL: '1' } });
     try {
       const account = newAccount('expire');
       const shortRp = await RelyingParty.discover(shortLived.url, client);
       await registerAndConsent(new UserAgent(), await shortRp.authorize(), account);
-      await smtp.waitFor(account.email);
+      await app.smtp.waitFor(account.email);
       const agent = new UserAgent();
       const loginPage = await openAuthorization(agent, await shortRp.authorize());
       const forgot = expectPage(await agent.get(new URL(`${new URL(loginPage.url).pathname}/forgot`, loginPage.url)));
       await agent.submit(forgot, 'form[action$="/forgot"]', { email: account.email });
-      const link = linkIn(await smtp.waitFor(account.email), `${shortLived.url}/reset-password?token=`);
+      const link = linkIn(await app.smtp.waitFor(account.email), `${shortLived.url}/reset-password?token=`);
       await sleep(1300);
       expect(
         expectPage(await agent.get(link))
@@ -163,10 +157,10 @@ describe('password reset', () => {
       expect(page.$('h1').text()).toBe('Check your email');
     }
     // The first two links arrive; the third request was refused for the address before its answer.
-    await smtp.waitFor(account.email);
-    await smtp.waitFor(account.email);
+    await app.smtp.waitFor(account.email);
+    await app.smtp.waitFor(account.email);
     expect(resetEvents('10.9.1.2')).toEqual([expect.objectContaining({ event: 'password_reset.throttled', scope: 'email' })]);
-    const resets = smtp.messages.filter((mail) => mail.subject === 'Reset your password' && mail.text?.includes(account.username));
+    const resets = app.smtp.messages.filter((mail) => mail.subject === 'Reset your password' && mail.text?.includes(account.username));
     expect(resets).toHaveLength(2); // the third request got the same answer but no email
 
     const ip = browserAt('10.9.2.1');

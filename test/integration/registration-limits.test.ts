@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import type { ParsedMail } from 'mailparser';
 import { useTestApp } from '../support/app-fixture.ts';
 import { type NewAccount, newAccount, openAuthorization, RP_REDIRECT_URI, rpClient, signInFrom } from '../support/relying-party.ts';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
 import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
 
 /**
@@ -14,15 +13,11 @@ import { expectPage, type Page, UserAgent } from '../support/user-agent.ts';
 describe('registration and verification email limits', () => {
   const client = rpClient();
   const logLines: string[] = [];
-  let smtp: TestSmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  const app = useTestApp('registration-limits', () => ({
+  const app = useTestApp('registration-limits', {
     clients: () => [client],
     logLines,
+    mail: true,
     env: {
-      SMTP_URL: smtp.url,
       TRUST_PROXY: 'true',
       IDP_REQUIRE_VERIFIED_EMAIL: 'true',
       IDP_REGISTER_MAX_PER_IP: '3',
@@ -30,9 +25,6 @@ describe('registration and verification email limits', () => {
       IDP_VERIFY_MAX_PER_IP: '4',
     },
     relyingParty: client,
-  }));
-  afterAll(async () => {
-    await smtp?.close();
   });
 
   const browserAt = (ip: string) => new UserAgent({ forwardedFor: ip });
@@ -59,7 +51,7 @@ describe('registration and verification email limits', () => {
   // The server answers only after the SMTP server accepted the message, so every email a request
   // caused has arrived by the time its page has; nothing to wait for.
   const mailsTo = (email: string) =>
-    smtp.messages.filter((mail: ParsedMail) =>
+    app.smtp.messages.filter((mail: ParsedMail) =>
       (Array.isArray(mail.to) ? mail.to : [mail.to]).some((to) => to?.value.some((entry) => entry.address === email)),
     );
   const throttled = (scopeName: 'ip' | 'recipient') =>

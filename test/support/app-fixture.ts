@@ -3,6 +3,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type * as oidc from 'openid-client';
 import { dropIsolation, type Isolation, isolation } from './backends.ts';
 import { RelyingParty } from './relying-party.ts';
+import { startSmtpServer, type TestSmtpServer } from './smtp.ts';
 import { type RunningApp, startTestApp, type TestAppOptions } from './test-app.ts';
 
 export interface FixtureAppOptions extends Omit<TestAppOptions, 'backends'> {
@@ -15,6 +16,8 @@ export interface AppFixtureOptions extends FixtureAppOptions {
   relyingParty?: ClientMetadata;
   /** How that relying party reaches the app (e.g. through a TLS proxy); plain fetch otherwise. */
   relyingPartyFetch?: oidc.CustomFetch;
+  /** Capture the emails of the file's apps in an SMTP server of its own (`smtp`), set as their SMTP_URL. */
+  mail?: boolean;
 }
 
 export interface AppFixture {
@@ -24,7 +27,9 @@ export interface AppFixture {
   readonly server: RunningApp;
   /** The relying party of `relyingParty`, from the fixture's beforeAll on. */
   readonly rp: RelyingParty;
-  /** Another app on the same backends (options are not inherited); closed with the file's app. */
+  /** The SMTP server that receives every email of the file's apps (with `mail: true`). */
+  readonly smtp: TestSmtpServer;
+  /** Another app on the same backends and mail capture (other options are not inherited); closed with the file's app. */
   start(options?: FixtureAppOptions): Promise<RunningApp>;
   /** What an admin tool (npm run users, clients) needs to work on this app's data and tell it of changes. */
   toolEnv(): Record<string, string>;
@@ -42,9 +47,14 @@ export function useTestApp(label: string, options: AppFixtureOptions | (() => Ap
   const started: RunningApp[] = [];
   let server: RunningApp | undefined;
   let rp: RelyingParty | undefined;
+  let smtp: TestSmtpServer | undefined;
 
-  const start = async ({ backends, ...rest }: FixtureAppOptions = {}) => {
-    const app = await startTestApp({ ...rest, backends: { ...scope, ...backends } });
+  const start = async ({ backends, env, ...rest }: FixtureAppOptions = {}) => {
+    const app = await startTestApp({
+      ...rest,
+      env: { ...(smtp ? { SMTP_URL: smtp.url } : {}), ...env },
+      backends: { ...scope, ...backends },
+    });
     let closing: Promise<void> | undefined;
     // Closing twice is harmless, so a test may close an app it started and the fixture still can.
     const once: RunningApp = { ...app, close: () => (closing ??= app.close()) };
@@ -53,13 +63,15 @@ export function useTestApp(label: string, options: AppFixtureOptions | (() => Ap
   };
 
   beforeAll(async () => {
-    const { relyingParty, relyingPartyFetch, ...appOptions } = typeof options === 'function' ? options() : options;
+    const { relyingParty, relyingPartyFetch, mail, ...appOptions } = typeof options === 'function' ? options() : options;
+    if (mail) smtp = await startSmtpServer();
     server = await start(appOptions);
     if (relyingParty) rp = await RelyingParty.discover(server.url, relyingParty, { fetch: relyingPartyFetch });
   });
   afterAll(async () => {
     await Promise.all(started.map((app) => app.close()));
     await dropIsolation(scope);
+    await smtp?.close();
   });
 
   return {
@@ -67,6 +79,10 @@ export function useTestApp(label: string, options: AppFixtureOptions | (() => Ap
     get server() {
       if (!server) throw new Error(`the ${label} app is not running (read app.server inside a hook or a test)`);
       return server;
+    },
+    get smtp() {
+      if (!smtp) throw new Error(`the ${label} app captures no mail (pass mail: true, and read app.smtp inside a hook or a test)`);
+      return smtp;
     },
     get rp() {
       if (!rp) throw new Error(`the ${label} app has no relying party (pass relyingParty, and read app.rp inside a hook or a test)`);
