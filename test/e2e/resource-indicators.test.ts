@@ -26,21 +26,18 @@ describe('resource indicators and JWT access tokens', () => {
       { indicator: NAMED_API, scopes: ['calendar:read'] },
     ],
   });
-  const service = rpClient({
-    client_id: 'batch-job',
-    grant_types: ['client_credentials'],
-    redirect_uris: [],
-    response_types: [],
-    resource_scopes: [{ indicator: API, scopes: ['orders:write'] }],
-  });
+  /** A service (client credentials only) registered for these scopes of the first API. */
+  const serviceFor = (clientId: string, scopes: string[]) =>
+    rpClient({
+      client_id: clientId,
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      resource_scopes: [{ indicator: API, scopes }],
+    });
+  const service = serviceFor('batch-job', ['orders:write']);
   /** Registered for the first API's read scope only. */
-  const reader = rpClient({
-    client_id: 'order-reader',
-    grant_types: ['client_credentials'],
-    redirect_uris: [],
-    response_types: [],
-    resource_scopes: [{ indicator: API, scopes: ['orders:read'] }],
-  });
+  const reader = serviceFor('order-reader', ['orders:read']);
   /** A web app registered for the first API's read scope only. */
   const limited = rpClient({ client_id: 'limited-web', resource_scopes: [{ indicator: API, scopes: ['orders:read'] }] });
   /** A single-page app registered for no API at all. */

@@ -63,8 +63,8 @@ export function apiAccessMetadata(): NonNullable<Configuration['extraClientMetad
 }
 
 /**
- * The scopes of `api` this client may receive, or undefined when it may receive none: the
- * resource server info then refuses the API with invalid_target.
+ * The scopes of `api` this client may receive (what the resource server info grants).
+ * @throws InvalidTarget when the client is registered for none of them.
  * @throws InvalidScope when the request names one of the API's scopes the client is not registered for.
  */
 export function grantableScopes(
