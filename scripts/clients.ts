@@ -1,27 +1,13 @@
 /**
- * Register and manage the apps that sign people in here: npm run clients -- <command> [options]
- *
- *   create --name N --redirect-uri U [--redirect-uri U ...] [--post-logout-redirect-uri U ...]
- *          [--public] [--grant-type authorization_code|refresh_token|client_credentials ...]
- *          [--scope "openid profile email"] [--logo-uri U] [--client-uri U] [--policy-uri U]
- *          [--tos-uri U] [--client-id ID] [--api URL=SCOPE[,SCOPE...] ...]
- *   list | show <id> | update <id> [create's options] | rotate-secret <id>
- *   disable <id> | enable <id> | delete <id> --yes
- *   apply --file clients.json|clients.yaml [--dry-run]
- *
- * --api lets the client get access tokens for an API of IDP_RESOURCES, with the scopes listed; without
- * it the client gets tokens for no API. On update, --api replaces the client's APIs; --api none removes them.
- *
- * Every command takes --json. Secrets are printed once. Uses MONGODB_URI like the server.
+ * Register and manage the apps that sign people in here: npm run clients -- <command> [options].
+ * Its commands, options and examples are written once, in HELP below (npm run clients -- --help).
  */
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { type ApplyEntry, type ClientSpec, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
 import { AppError } from '../src/errors.ts';
-import { openTools, parseCommandLine, print, runCli, type ToolHelp, table, usageError } from './lib/cli.ts';
-
-const USAGE = 'usage: npm run clients -- <create|list|show|update|rotate-secret|disable|enable|delete|apply> [options] [--json]';
+import { isCommand, openTools, parseCommandLine, print, runCli, type ToolHelp, table, usageError, usageLine } from './lib/cli.ts';
 
 const SPEC_OPTIONS: Array<[string, string]> = [
   ['--name N', 'the name people see on the consent page'],
@@ -95,6 +81,7 @@ const HELP: ToolHelp = {
   },
   example: 'npm run clients -- list',
 };
+const USAGE = usageLine(HELP);
 
 const fileSchema = z.object({
   clients: z.array(
@@ -195,7 +182,7 @@ await runCli('clients', async () => {
   const [command, clientId, ...extra] = positionals;
   const withId = ['show', 'update', 'rotate-secret', 'disable', 'enable', 'delete'];
   if (!command) throw usageError(USAGE);
-  if (![...withId, 'create', 'list', 'apply'].includes(command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
+  if (!isCommand(HELP, command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
   if (withId.includes(command) && !clientId) throw usageError(`${command} needs a client id`);
   if (extra.length > 0 || (!withId.includes(command) && clientId)) throw usageError(`unexpected argument "${extra[0] ?? clientId}"`);
   if (command === 'create' && !values.name) throw usageError('create needs --name');

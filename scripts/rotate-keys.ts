@@ -10,9 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Jwks, type RotationStage, rotateJwks } from '../src/oidc/key-rotation.ts';
-import { parseCommandLine, runCli, type ToolHelp, usageError } from './lib/cli.ts';
+import { parseCommandLine, runCli, type ToolHelp, usageError, usageLine } from './lib/cli.ts';
 
-const USAGE = 'usage: npm run -s rotate-keys -- <add|promote|retire> [--file jwks.json] > next-jwks.json';
 const FILE: [string, string] = ['--file jwks.json', 'the current private JWKS (else IDP_JWKS or IDP_JWKS_FILE)'];
 const HELP: ToolHelp = {
   usage: 'npm run -s rotate-keys -- <add|promote|retire> [--file jwks.json] > next-jwks.json',
@@ -40,6 +39,7 @@ const HELP: ToolHelp = {
   },
   example: 'npm run -s rotate-keys -- add --file jwks.json > next-jwks.json',
 };
+const USAGE = usageLine(HELP);
 
 await runCli('rotate-keys', async () => {
   const { values, positionals } = parseCommandLine({ file: { type: 'string' } }, HELP);

@@ -1,23 +1,20 @@
 /**
- * Manage people's accounts from the command line: npm run users -- <command> [options]
- *
- *   create --username U --email E [--name "Full Name"] [--password-stdin] [--verified]
- *   list [--search TEXT] [--page N] [--per-page N]
- *   show <user>                 (<user> is an id, a username or an email)
- *   disable <user> | enable <user>
- *   set-password <user> --password-stdin
- *   reset-link <user>           prints a single-use password reset link
- *   verify-email <user>
- *   set-name <user> --name "Full Name"   (--name "" removes it; it is the OIDC `name` claim)
- *   delete <user> --yes         also ends the user's sessions and revokes their apps
- *
- * Every command takes --json. Uses MONGODB_URI and REDIS_URL like the server.
+ * Manage people's accounts from the command line: npm run users -- <command> [options].
+ * Its commands, options and examples are written once, in HELP below (npm run users -- --help).
  */
 import type { UserRecord } from '../src/storage/ports.ts';
-import { openTools, parseCommandLine, print, readStdin, runCli, type ToolHelp, table, usageError } from './lib/cli.ts';
-
-const USAGE =
-  'usage: npm run users -- <create|list|show|disable|enable|set-password|reset-link|verify-email|set-name|delete> [options] [--json]';
+import {
+  isCommand,
+  openTools,
+  parseCommandLine,
+  print,
+  readStdin,
+  runCli,
+  type ToolHelp,
+  table,
+  usageError,
+  usageLine,
+} from './lib/cli.ts';
 
 const USER = '<user> is an id, a username or an email.';
 const HELP: ToolHelp = {
@@ -89,6 +86,7 @@ const HELP: ToolHelp = {
   },
   example: 'npm run users -- list',
 };
+const USAGE = usageLine(HELP);
 
 const summary = (user: UserRecord) => ({
   id: user.id,
@@ -126,7 +124,7 @@ await runCli('users', async () => {
   if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
   const needsUser = ['show', 'disable', 'enable', 'set-password', 'reset-link', 'verify-email', 'set-name', 'delete'];
   if (needsUser.includes(command) && !reference) throw usageError(`${command} needs a user: an id, a username or an email`);
-  if (!needsUser.includes(command) && !['create', 'list'].includes(command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
+  if (!isCommand(HELP, command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
   const positiveInt = (name: string, text: string | undefined) => {
     const number = Number(text);
     if (!Number.isInteger(number) || number < 1) throw usageError(`--${name} must be a whole number of at least 1`);

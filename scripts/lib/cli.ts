@@ -20,6 +20,16 @@ export interface ToolHelp {
   example: string;
 }
 
+/** Whether `name` is one of the tool's commands (own keys only: "constructor" is not a command). */
+export function isCommand(help: ToolHelp, name: string | undefined): name is string {
+  return name !== undefined && help.commands !== undefined && Object.hasOwn(help.commands, name);
+}
+
+/** The one-line usage of usage errors: the tool's usage with its commands spelled out. */
+export function usageLine(help: ToolHelp): string {
+  return `usage: ${help.usage.replace('<command>', `<${Object.keys(help.commands ?? {}).join('|')}>`)}`;
+}
+
 /** The help of a tool, or of one of its commands. */
 export function helpText(help: ToolHelp, command?: string): string {
   const options = (list: Array<[string, string]> | undefined) => {
@@ -27,7 +37,7 @@ export function helpText(help: ToolHelp, command?: string): string {
     const width = Math.max(...list.map(([flag]) => flag.length));
     return ['', 'Options:', ...list.map(([flag, meaning]) => `  ${flag.padEnd(width)}  ${meaning}`)];
   };
-  const entry = command ? help.commands?.[command] : undefined;
+  const entry = isCommand(help, command) ? help.commands?.[command] : undefined;
   if (entry)
     return [`usage: ${entry.usage}`, '', entry.summary, ...options(entry.options), '', 'Example:', `  ${entry.example}`, ''].join('\n');
   const commands = Object.entries(help.commands ?? {});
@@ -144,7 +154,7 @@ export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options'
         throw new HelpShown(
           helpText(
             help,
-            words.find((word) => help.commands?.[word]),
+            words.find((word) => isCommand(help, word)),
           ),
         );
       }
