@@ -1,6 +1,11 @@
 import Router from '@koa/router';
 import { noStore } from './no-store.ts';
 
+const LIVENESS = '/healthz';
+const READINESS = '/readyz';
+/** The probes' paths, for the middleware that treats them apart (the https guard, the access log). */
+export const PROBE_PATHS: ReadonlySet<string> = new Set([LIVENESS, READINESS]);
+
 /**
  * /healthz: the process is up (no I/O; for liveness and the Docker HEALTHCHECK).
  * /readyz: MongoDB and Redis answer (for load balancers), and the server is not stopping: from
@@ -9,10 +14,10 @@ import { noStore } from './no-store.ts';
 export function createHealthRouter(ping: () => Promise<void>, stopping: () => boolean = () => false): Router {
   const router = new Router();
   router.use(noStore);
-  router.get('/healthz', async function healthz(ctx) {
+  router.get(LIVENESS, async function healthz(ctx) {
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async function readyz(ctx) {
+  router.get(READINESS, async function readyz(ctx) {
     if (stopping()) {
       ctx.status = 503;
       ctx.body = { status: 'stopping', reason: 'the server is shutting down' };

@@ -1,7 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-
-const PROBES = new Set(['/healthz', '/readyz']);
+import { PROBE_PATHS } from './health.ts';
 
 /**
  * With an https issuer, a request that arrives as plain http means a misconfigured deployment (most
@@ -13,7 +12,7 @@ export function httpsGuard(issuer: string, logger: Logger): Middleware {
   const https = new URL(issuer).protocol === 'https:';
   let warned = false;
   return async function requireHttps(ctx, next) {
-    if (!https || ctx.secure || PROBES.has(ctx.path)) {
+    if (!https || ctx.secure || PROBE_PATHS.has(ctx.path)) {
       await next();
       return;
     }

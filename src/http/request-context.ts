@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { PROBE_PATHS } from './health.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
-/** Health probes come every few seconds from load balancers and orchestrators: no access log line for them. */
-const PROBES = new Set(['/healthz', '/readyz']);
 
 /**
  * Gives every request an id (a well-formed incoming X-Request-Id is kept), a child logger, and one
@@ -21,7 +20,8 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      if (!PROBES.has(ctx.path)) logRequest(ctx, started);
+      // Health probes come every few seconds from load balancers and orchestrators: no access log line for them.
+      if (!PROBE_PATHS.has(ctx.path)) logRequest(ctx, started);
     }
   };
 }
