@@ -34,12 +34,18 @@ interface Answer {
 export function staticAnswers(provider: Provider, issuer: string): Middleware {
   const home = new URL(issuer).origin;
   // oidc-provider answers discovery at both well-known names (OpenID Connect Discovery 1.0 §4, RFC 8414 §3).
-  const paths = new Set(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', provider.pathFor('jwks')]);
+  // Each path with the route name oidc-provider gives it, which the metrics label requests with.
+  const routes = new Map([
+    ['/.well-known/openid-configuration', 'oidc:discovery'],
+    ['/.well-known/oauth-authorization-server', 'oidc:discovery'],
+    [provider.pathFor('jwks'), 'oidc:jwks'],
+  ]);
   const answers = new Map<string, Answer>();
   let others = 0;
 
   return async function serveStaticAnswer(ctx, next) {
-    if (!paths.has(ctx.path) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    const route = routes.get(ctx.path);
+    if (!route || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     // In Koa 3 ctx.origin is the Origin request header; this is the request's own origin, from which oidc-provider builds its URLs.
     const origin = `${ctx.protocol}://${ctx.host}`;
     const key = `${origin}${ctx.path}`;
@@ -50,11 +56,12 @@ export function staticAnswers(provider: Provider, issuer: string): Middleware {
       answer = capture(ctx.body, ctx.response.get('Content-Type'), ctx.response.get('Access-Control-Allow-Origin'));
       if (!answer) return;
       if (origin === home) answers.set(key, answer);
-      else if (others < MAX_OTHER_ORIGINS * paths.size) {
+      else if (others < MAX_OTHER_ORIGINS * routes.size) {
         others += 1;
         answers.set(key, answer);
       }
     }
+    ctx.state.route = route;
     ctx.set('Cache-Control', `public, max-age=${STATIC_ANSWER_MAX_AGE_SECONDS}`);
     ctx.set('ETag', answer.etag);
     if (answer.allowOrigin) ctx.set('Access-Control-Allow-Origin', answer.allowOrigin);
