@@ -22,7 +22,11 @@ export function evaluateTargets(report: Omit<BenchReport, 'targets'>): Target[] 
   for (const row of ours) {
     const wanted = OF_BASELINE[row.id];
     if (wanted === undefined || row.ratio === undefined) continue;
-    targets.push({ name: `${row.title} at least ${percent(wanted)} of the baseline`, met: row.ratio >= wanted, detail: percent(row.ratio) });
+    targets.push({
+      name: `${row.title} at least ${percent(wanted)} of the baseline`,
+      met: row.ratio >= wanted,
+      detail: percent(row.ratio),
+    });
   }
   const slow = ours.filter((row) => !(row.half.p99 < 25));
   targets.push({
