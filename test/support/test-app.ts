@@ -64,6 +64,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   const config = testConfig({
     PORT: String(port),
     ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`,
+    // As in production: the key that seals client secrets and protects second factors.
+    IDP_CLIENT_SECRET_KEYS: keys.clientSecretKeys.join(','),
     ...backends,
     ...options.env,
   });
