@@ -79,7 +79,14 @@ export function createApp({
   app.use(
     views(VIEWS_DIR, {
       extension: 'pug',
-      options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName, brand: config.branding },
+      options: {
+        cache: config.env !== 'development',
+        basedir: VIEWS_DIR,
+        productName: config.productName,
+        brand: config.branding,
+        // Whether pages offer passkeys at all (not when ISSUER is an IP address).
+        passkeysEnabled: users.passkeys.available,
+      },
     }),
   );
   app.use(errorHandler(logger));

@@ -71,7 +71,7 @@ describe('sign-in pages in a real browser', () => {
     await page.getByLabel('Email or username').fill(login);
     await page.getByLabel('Password', { exact: true }).fill(password);
     if (remember) await page.getByLabel('Remember me').check();
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   async function heading(page: Page, text: string): Promise<void> {
@@ -284,12 +284,15 @@ describe('sign-in pages in a real browser', () => {
       }
       return order;
     };
-    expect(await walk('Tab', 7)).toEqual([
+    expect(await walk('Tab', 8)).toEqual([
       '#password',
       'button:Show password',
       'a:Forgot password?',
       '#remember',
       'button:Sign in',
+      // Chromium has WebAuthn, so the passkey button is there (without a passkey on this device too:
+      // a phone's or a security key's may be used).
+      'button:Sign in with a passkey',
       'a:Create an account',
       'button:Cancel and go back to Example App',
     ]);
@@ -350,10 +353,10 @@ describe('sign-in pages in a real browser', () => {
     await startAt(german, { ui_locales: 'de-CH en' });
     expect(await german.locator('html').getAttribute('lang')).toBe('de');
     expect(await german.locator('h1').textContent()).toBe('Anmelden');
-    expect(await german.getByRole('button', { name: 'Anmelden' }).count()).toBe(1);
+    expect(await german.getByRole('button', { name: 'Anmelden', exact: true }).count()).toBe(1);
     await german.getByLabel('E-Mail-Adresse oder Benutzername').fill('nobody');
     await german.getByLabel('Passwort', { exact: true }).fill('certainly not a real password');
-    await german.getByRole('button', { name: 'Anmelden' }).click();
+    await german.getByRole('button', { name: 'Anmelden', exact: true }).click();
     expect(await german.getByRole('alert').textContent()).toBe('E-Mail-Adresse/Benutzername oder Passwort ist falsch.');
     expect(await german.locator('html').getAttribute('lang')).toBe('de');
 

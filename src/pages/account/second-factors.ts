@@ -133,7 +133,13 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
 
   router.post('/passkeys/options', parseForm, async function passkeyCreationOptions(ctx) {
     const who = await guard(ctx, true);
-    if (who) ctx.body = await passkeys.registrationOptions(who.user, `account:${who.sessionId}`);
+    if (!who) return;
+    if (!passkeys.available) {
+      ctx.status = 403;
+      ctx.body = { error: 'passkeys need ISSUER at a domain name' };
+      return;
+    }
+    ctx.body = await passkeys.registrationOptions(who.user, `account:${who.sessionId}`);
   });
 
   router.post('/passkeys', parseForm, async function addPasskey(ctx) {

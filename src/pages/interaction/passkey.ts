@@ -119,7 +119,7 @@ async function registrant(
 
 export function passkeyRegisterOptions(deps: SignInDeps): InteractionMiddleware {
   return async function passkeyCreationOptions(ctx) {
-    const who = await registrant(ctx, deps);
+    const who = deps.passkeys.available ? await registrant(ctx, deps) : undefined;
     if (!who) {
       ctx.status = 403;
       ctx.body = { error: 'no passkey can be added here' };

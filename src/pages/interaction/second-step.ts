@@ -150,7 +150,7 @@ export async function finishSignIn(
   login: LoginResult,
   { offerPasskey }: { offerPasskey: boolean },
 ): Promise<void> {
-  if (!offerPasskey || ctx.cookies.get(OFFER_COOKIE)) {
+  if (!offerPasskey || !deps.passkeys.available || ctx.cookies.get(OFFER_COOKIE)) {
     await deps.provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     return;
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import {
   type AuthenticationResponseJSON,
   generateAuthenticationOptions,
@@ -23,6 +24,11 @@ export type PasskeySignIn =
   | { ok: false; reason: 'invalid' | 'unknown_credential' | 'counter' };
 
 export interface Passkeys {
+  /**
+   * False when ISSUER's host is an IP address: a WebAuthn relying party id must be a domain name
+   * (WebAuthn §5.1.4.1 via the HTML "registrable domain suffix" rules), so browsers refuse every ceremony.
+   */
+  readonly available: boolean;
   /** For a person adding a passkey; the challenge is kept under `ceremony` (an interaction or a session). */
   registrationOptions(user: UserRecord, ceremony: string): Promise<PublicKeyCredentialCreationOptionsJSON>;
   register(user: UserRecord, ceremony: string, response: unknown, name: string): Promise<PasskeyRecord | undefined>;
@@ -104,6 +110,7 @@ export function createPasskeys({
   const key = (ceremony: string) => sha256Base64url(ceremony);
 
   return {
+    available: isIP(rpID.replace(/^\[|\]$/g, '')) === 0,
     async registrationOptions(user, ceremony) {
       const existing = await users.passkeysOf(user.id);
       // One user handle per person for every passkey (WebAuthn §5.4.3): random, never the user id.
