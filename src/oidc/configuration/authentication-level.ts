@@ -82,7 +82,8 @@ export function interactionPolicyWithLevels(policy: Config['mfa']): NonNullable<
       (ctx: KoaContextWithOIDC) => {
         const { oidc } = ctx;
         if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-        return levelOf(oidc.acr) < requiredLevel(oidc.params ?? {}, oidc.client, policy);
+        // A session is at least one factor, also one saved before sessions carried an acr.
+        return Math.max(1, levelOf(oidc.acr)) < requiredLevel(oidc.params ?? {}, oidc.client, policy);
       },
       (ctx: KoaContextWithOIDC) => ({ acr: acrOf(requiredLevel(ctx.oidc.params ?? {}, ctx.oidc.client, policy)) }),
     ),

@@ -156,7 +156,11 @@ export function createPasskeys({
         transports: created.transports ?? answer.response.transports ?? [],
         deviceType: credentialDeviceType,
         backedUp: credentialBackedUp,
-        name: name.trim().slice(0, NAME_MAX) || `Passkey ${count + 1}`,
+        name:
+          name
+            .replace(/\p{Cc}/gu, '')
+            .trim()
+            .slice(0, NAME_MAX) || `Passkey ${count + 1}`,
         createdAt: new Date(),
       };
       await users.addPasskey(passkey);
