@@ -138,7 +138,22 @@ describe('second factors', () => {
   test('the password alone never finishes the sign-in: resuming the authorization without the code signs nobody in', async () => {
     const { account } = await personWithApp('abandon');
     const { browser, next } = await password(account);
-    const uid = new URL(expectPage(next).url).pathname.split('/').at(-1);
+    const second = expectPage(next);
+    const uid = new URL(second.url).pathname.split('/').at(-1);
+    // "Continue" and "Allow" belong to later steps: without the second factor they lead back to it.
+    for (const step of ['continue', 'confirm']) {
+      const pushed = await browser.follow(
+        `${app.server.url}/interaction/${uid}/${step}`,
+        {
+          method: 'POST',
+          body: new URLSearchParams({ csrf: second.$('input[name=csrf]').first().attr('value') ?? '' }),
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'same-origin' },
+        },
+        RP_REDIRECT_URI,
+      );
+      expect(pushed.redirectedTo).toBeUndefined();
+      expect(isSecondStepPage(expectPage(pushed))).toBe(true);
+    }
     const resumed = await browser.get(`${app.server.url}/auth/${uid}`, RP_REDIRECT_URI);
     expect(resumed.redirectedTo).toBeUndefined();
     expect(isLoginPage(expectPage(resumed))).toBe(true);
@@ -197,6 +212,10 @@ describe('second factors', () => {
     const before = await finish(browser, await browser.get(first.url, RP_REDIRECT_URI), first);
     expect(before).toMatchObject({ acr: '1', amr: ['pwd'] });
     const { authenticator } = await setUpTotp(browser, expectPage(await browser.get(`${app.server.url}/account/two-step`)));
+    // Without a page to ask on (prompt=none), the app learns that the level needs a sign-in.
+    const silent = await app.rp.authorize({ acr_values: '2', prompt: 'none' });
+    const refused = (await browser.get(silent.url, RP_REDIRECT_URI)).redirectedTo;
+    expect(refused?.searchParams.get('error')).toBe('login_required');
 
     const higher = await app.rp.authorize({ acr_values: '2' });
     const second = expectPage(await browser.get(higher.url, RP_REDIRECT_URI));
