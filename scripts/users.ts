@@ -77,6 +77,11 @@ const HELP: ToolHelp = {
       options: [['--name "Full Name"', 'the new name (required; "" removes it)']],
       example: 'npm run users -- set-name ada --name "Ada Lovelace"',
     },
+    'reset-mfa': {
+      usage: 'npm run users -- reset-mfa <user>',
+      summary: `For a person who lost their device: removes their authenticator app, recovery codes and passkeys, ends their sessions and revokes their apps' tokens; they sign in with their password and set up again. ${USER}`,
+      example: 'npm run users -- reset-mfa ada',
+    },
     delete: {
       usage: 'npm run users -- delete <user> --yes',
       summary: "Deletes an account for good, ending its sessions and revoking its apps' tokens.",
@@ -95,6 +100,8 @@ const summary = (user: UserRecord) => ({
   name: user.name ?? '',
   emailVerified: user.emailVerified,
   active: user.active,
+  twoStep: user.factors.totp !== undefined,
+  recoveryCodes: user.factors.recoveryCodes.length,
   createdAt: user.createdAt.toISOString(),
 });
 const revoked = (grants: number) => (grants > 0 ? ` and revoked ${grants} apps` : '');
@@ -122,7 +129,7 @@ await runCli('users', async () => {
   const [command, reference, ...extra] = positionals;
   if (!command) throw usageError(USAGE);
   if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
-  const needsUser = ['show', 'disable', 'enable', 'set-password', 'reset-link', 'verify-email', 'set-name', 'delete'];
+  const needsUser = ['show', 'disable', 'enable', 'set-password', 'reset-link', 'verify-email', 'set-name', 'reset-mfa', 'delete'];
   if (needsUser.includes(command) && !reference) throw usageError(`${command} needs a user: an id, a username or an email`);
   if (!isCommand(HELP, command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
   const positiveInt = (name: string, text: string | undefined) => {
@@ -166,7 +173,13 @@ await runCli('users', async () => {
         const result = await admin.list({ search: values.search, page, perPage });
         const rows = result.users.map((entry) => {
           const row = summary(entry);
-          return { ...row, emailVerified: row.emailVerified ? 'yes' : 'no', active: row.active ? 'yes' : 'no' };
+          return {
+            ...row,
+            emailVerified: row.emailVerified ? 'yes' : 'no',
+            active: row.active ? 'yes' : 'no',
+            twoStep: row.twoStep ? 'yes' : 'no',
+            recoveryCodes: String(row.recoveryCodes),
+          };
         });
         const pages = Math.max(1, Math.ceil(result.total / perPage));
         print(
@@ -221,6 +234,17 @@ await runCli('users', async () => {
           json,
           summary(result.user),
           result.user.name ? `Name of ${result.user.username} set to "${result.user.name}"` : `Name of ${result.user.username} removed`,
+        );
+        break;
+      }
+      case 'reset-mfa': {
+        const result = await admin.resetMfa(user);
+        const { totp, recoveryCodes, passkeys } = result.removed;
+        const removed = [totp ? 'the authenticator app' : '', `${recoveryCodes} recovery codes`, `${passkeys} passkeys`].filter(Boolean);
+        print(
+          json,
+          { user: summary(result.user), removed: result.removed, sessionsEnded: result.sessionsEnded, grantsRevoked: result.grantsRevoked },
+          `Removed ${removed.join(', ')} of ${result.user.username}; ended ${result.sessionsEnded} sessions${revoked(result.grantsRevoked)}`,
         );
         break;
       }

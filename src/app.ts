@@ -14,6 +14,7 @@ import { httpsGuard } from './http/https-guard.ts';
 import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { serveVendorAssets } from './http/vendor-assets.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
 import { createAccountRouter } from './pages/account/router.ts';
@@ -78,12 +79,20 @@ export function createApp({
   app.use(
     views(VIEWS_DIR, {
       extension: 'pug',
-      options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName, brand: config.branding },
+      options: {
+        cache: config.env !== 'development',
+        basedir: VIEWS_DIR,
+        productName: config.productName,
+        brand: config.branding,
+        // Whether pages offer passkeys at all (not when ISSUER is an IP address).
+        passkeysEnabled: users.passkeys.available,
+      },
     }),
   );
   app.use(errorHandler(logger));
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
+  app.use(serveVendorAssets);
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(ping, stopping).routes());
   app.use(createHomeRouter(config.issuer).routes());
@@ -96,6 +105,8 @@ export function createApp({
       profiles: users.profiles,
       verification: users.verification,
       sessions: users.sessions,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       csrf,
       issuer: config.issuer,
       logger,
@@ -107,7 +118,10 @@ export function createApp({
       userService: users.userService,
       verification: users.verification,
       passwordReset: users.passwordReset,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       requireVerifiedEmail: config.requireVerifiedEmail,
+      mfaPolicy: config.mfa,
       csrf,
       resources: config.resources,
       logger,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
@@ -125,7 +126,20 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
   });
 }
 
-function userServices(config: Config, stores: Stores, blocklist: PasswordBlocklist, logger: Logger): UserServices {
+/**
+ * What protects second factors at rest: IDP_CLIENT_SECRET_KEYS (required in production). The embedded
+ * mode, whose users live in the process and vanish with it, gets a key made for the run. Development
+ * on MongoDB without the variable gets none, so nobody sets up a factor that the next start could not
+ * read; the server says so once.
+ */
+function factorSecretKeys(config: Config, stores: Stores, logger?: Logger): string[] | undefined {
+  if (config.clientSecretKeys) return config.clientSecretKeys;
+  if (stores.kinds.users === 'memory') return [randomBytes(32).toString('base64url')];
+  logger?.warn('IDP_CLIENT_SECRET_KEYS not set: authenticator apps and recovery codes cannot be set up (passkeys can)');
+  return undefined;
+}
+
+function userServices(config: Config, stores: Stores, blocklist: PasswordBlocklist, logger: Logger, tool = false): UserServices {
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,
@@ -133,7 +147,8 @@ function userServices(config: Config, stores: Stores, blocklist: PasswordBlockli
     productName: config.productName,
     logger,
   });
-  return createUserServices({ config, stores, blocklist, mailer, logger });
+  const keys = tool ? config.clientSecretKeys : factorSecretKeys(config, stores, logger);
+  return createUserServices({ config, stores, blocklist, mailer, logger, factorSecretKeys: keys });
 }
 
 /** The whole server, not yet listening. Validates every configured client, so a bad one stops the start. */
@@ -206,7 +221,7 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
   return {
     stores,
     async users() {
-      return userServices(config, stores, await loadPasswordBlocklist(config.password), logger);
+      return userServices(config, stores, await loadPasswordBlocklist(config.password), logger, true);
     },
     async clients() {
       const provider = buildProvider(config, stores, await resolveKeys(config), [], logger);

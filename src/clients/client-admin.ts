@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../errors.ts';
 import { RESOURCE_SCOPES, type ResourceScopes, resourceScopesProblem } from '../oidc/configuration/api-access.ts';
+import { REQUIRE_MFA } from '../oidc/configuration/authentication-level.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import type { ClientStore, StoredClient } from '../storage/ports.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
@@ -24,6 +25,8 @@ export interface ClientSpec {
   tosUri?: string | undefined;
   /** The APIs (IDP_RESOURCES indicators) the client may get access tokens for, with their scopes. */
   resourceScopes?: ResourceScopes | undefined;
+  /** Every sign-in to the client needs a second factor (metadata `require_mfa`). */
+  requireMfa?: boolean | undefined;
 }
 
 export interface ClientView {
@@ -259,6 +262,7 @@ export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Re
       policy_uri: spec.policyUri,
       tos_uri: spec.tosUri,
       [RESOURCE_SCOPES]: resourceScopes,
+      [REQUIRE_MFA]: spec.requireMfa ? true : undefined,
     }).filter(([, value]) => value !== undefined),
   );
 }
@@ -278,6 +282,7 @@ function fromMetadata(metadata: Record<string, unknown>): ClientSpec {
     policyUri: text(metadata.policy_uri),
     tosUri: text(metadata.tos_uri),
     resourceScopes: metadata[RESOURCE_SCOPES] as ResourceScopes | undefined,
+    requireMfa: metadata[REQUIRE_MFA] === true,
   };
 }
 

@@ -270,6 +270,13 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description: 'every client must use pushed authorization requests (per client: require_pushed_authorization_requests)',
   },
   {
+    name: 'IDP_MFA',
+    path: ['mfa'],
+    kind: 'string',
+    description:
+      'optional: a second factor is asked of people who turned one on, and of apps or requests that require it; required: of everyone',
+  },
+  {
     name: 'IDP_USER_CACHE_TTL',
     path: ['userCacheTtl'],
     kind: 'int',

@@ -227,6 +227,8 @@ export const configSchema = z
       requirePushedAuthorizationRequests: z.boolean({ error: 'must be true or false' }),
       authorizationPost: z.boolean({ error: 'must be true or false' }),
     }),
+    // Whether every sign-in needs a second factor (IDP_MFA); clients and requests can ask for more.
+    mfa: z.enum(['optional', 'required'], { error: 'must be optional or required' }),
     clockTolerance: z.number().int().min(0, 'must be at least 0').max(300, 'must be at most 300'),
     // The longest a changed client may still be served from an instance's cache if the change
     // announcement over Redis is lost; a disabled client must stop working promptly.

@@ -1,4 +1,5 @@
 import type { Catalogue } from './en.ts';
+import { SECOND_FACTORS_DE } from './second-factors.ts';
 
 /** German. Typed as the English catalogue, so a missing or extra key is a compile error. */
 export const de: Catalogue = {
@@ -215,4 +216,6 @@ export const de: Catalogue = {
   'email.reset.button': 'Mein Passwort zurücksetzen',
   'email.reset.expires': 'Dieser Link funktioniert einmal und läuft in {minutes} Minuten ab.',
   'email.reset.ignore': 'Wenn Sie diese E-Mail nicht angefordert haben, können Sie sie ignorieren: Ihr Passwort bleibt, wie es ist.',
+
+  ...SECOND_FACTORS_DE,
 };

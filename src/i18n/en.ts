@@ -1,3 +1,5 @@
+import { SECOND_FACTORS_EN } from './second-factors.ts';
+
 /**
  * The English catalogue: every text a person sees, on a page or in an email. Keys are stable
  * identifiers; `{name}` marks a parameter. Every other language must have exactly these keys
@@ -207,6 +209,8 @@ export const en = {
   'email.reset.button': 'Reset my password',
   'email.reset.expires': 'This link works once and expires in {minutes} minutes.',
   'email.reset.ignore': 'If you did not ask for this email, you can ignore it: your password stays as it is.',
+
+  ...SECOND_FACTORS_EN,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -89,6 +89,18 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       return { user: await find(user.id) };
     },
 
+    /**
+     * For a person who lost their device: every second factor and passkey goes, every session ends
+     * and every app's grant is revoked (whoever holds the device holds no session); the person signs
+     * in with the password and sets a factor up again (at once where one is required).
+     */
+    async resetMfa(reference: string) {
+      const user = await find(reference);
+      const removed = await users.resetFactors(user.id);
+      const cut = await sessions.cutOff(user.id);
+      return { user: await find(user.id), removed, ...cut };
+    },
+
     async delete(reference: string) {
       const user = await find(reference);
       const cut = await sessions.cutOff(user.id);

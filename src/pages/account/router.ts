@@ -11,11 +11,13 @@ import { noStore } from '../../http/no-store.ts';
 import { describeScope } from '../../i18n/scopes.ts';
 import { translateFields } from '../../i18n/translate.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
-import type { UserRecord } from '../../storage/ports.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
+import type { Passkeys } from '../../users/mfa/passkeys.ts';
+import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import type { Profiles } from '../../users/profile.ts';
 import type { UserSessions } from '../../users/sessions.ts';
 import type { UserService } from '../../users/user-service.ts';
+import { addSecondFactorRoutes, type SignedIn, secondFactorSections } from './second-factors.ts';
 
 export interface AccountRouterDeps {
   provider: Provider;
@@ -23,15 +25,14 @@ export interface AccountRouterDeps {
   profiles: Profiles;
   verification: EmailVerification;
   sessions: UserSessions;
+  secondFactors: SecondFactors;
+  passkeys: Passkeys;
   csrf: Csrf;
   issuer: string;
   logger: Logger;
 }
 
-interface Signedin {
-  sessionId: string;
-  user: UserRecord;
-}
+type Signedin = SignedIn;
 
 const STATE_COOKIE = 'account_state';
 
@@ -56,7 +57,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   };
 
   const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
-    const { t } = languageOf(ctx);
+    const { t, locale } = languageOf(ctx);
     const apps = (await connectedApps(who.user.id)).map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
     await ctx.render('account', {
       title: t('account.title'),
@@ -65,6 +66,8 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       csrfToken: csrf.issue(`account:${who.sessionId}`),
       profileErrors: {},
       passwordErrors: {},
+      twoStepErrors: {},
+      ...(await secondFactorSections(deps.passkeys, who.user, t, locale)),
       ...extra,
     });
   };
@@ -195,6 +198,15 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     log.info({ event: 'account.app_revoked', userId: who.user.id, clientId: grant.clientId }, 'app access revoked');
     setFlash(ctx, { category: 'success', message: t('account.appRevoked', { app: client?.clientName ?? String(grant.clientId) }) });
     ctx.redirect('/account');
+  });
+
+  addSecondFactorRoutes(router, {
+    secondFactors: deps.secondFactors,
+    passkeys: deps.passkeys,
+    profiles,
+    guard,
+    render,
+    csrfToken: (who) => csrf.issue(`account:${who.sessionId}`),
   });
 
   router.post('/sign-out-everywhere', parseForm, async function signOutEverywhere(ctx) {

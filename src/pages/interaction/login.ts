@@ -1,12 +1,9 @@
-import type { Provider } from 'oidc-provider';
-import type { Logger } from 'pino';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message } from '../../i18n/translate.ts';
 import type { SignInResult } from '../../observability/metrics.ts';
-import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
-import type { UserService } from '../../users/user-service.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
+import { afterPassword, type SignInDeps } from './second-step.ts';
 
 /** One message for every failure, so a response never tells which part was wrong (ASVS 6.3.8). */
 const INVALID_LOGIN = message('auth.invalid');
@@ -33,12 +30,9 @@ export async function renderLogin(ctx: InteractionContext, page: LoginPage = {})
   });
 }
 
-export interface LoginDeps {
-  provider: Provider;
-  userService: UserService;
+export interface LoginDeps extends SignInDeps {
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
-  logger: Logger;
   /** Told the result of every attempt (the metrics count them). */
   onSignIn?: ((result: SignInResult) => void) | undefined;
 }
@@ -46,16 +40,11 @@ export interface LoginDeps {
 /**
  * Checks the form through the user service, which counts the attempt before the password is
  * checked. An account waiting out its delay is answered exactly like a wrong password; only the
- * per-address limit, which says nothing about any account, tells the person to wait.
+ * per-address limit, which says nothing about any account, tells the person to wait. A right
+ * password finishes the sign-in only when no second factor is owed (see second-step.ts).
  */
-export function submitLogin({
-  provider,
-  userService,
-  verification,
-  requireVerifiedEmail,
-  logger,
-  onSignIn,
-}: LoginDeps): InteractionMiddleware {
+export function submitLogin(deps: LoginDeps): InteractionMiddleware {
+  const { userService, verification, requireVerifiedEmail, logger, onSignIn } = deps;
   return async function submitLoginForm(ctx) {
     if (ctx.state.interaction.prompt.name !== 'login') {
       ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
@@ -89,13 +78,11 @@ export function submitLogin({
       await renderLogin(ctx, { status: 403, error: UNVERIFIED, login });
       return;
     }
-    logger.info({ event: 'login.succeeded', userId: result.user.id, ip: ctx.ip }, 'signed in');
+    logger.info({ event: 'login.succeeded', userId: result.user.id, ip: ctx.ip }, 'password accepted');
     onSignIn?.('succeeded');
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: result.user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember: formField(ctx, 'remember') === 'on' } },
-      { mergeWithLastSubmission: false },
-    );
+    await afterPassword(ctx, deps, result.user, {
+      remember: formField(ctx, 'remember') === 'on',
+      passkeyCapable: formField(ctx, 'webauthn') === '1',
+    });
   };
 }
