@@ -23,6 +23,7 @@ import { providerPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
 import { createRateLimit } from './rate-limit.ts';
 import { createStores } from './storage/create-stores.ts';
+import type { StoreObserver } from './storage/observer.ts';
 import type { Stores } from './storage/ports.ts';
 import { createUserServices, type UserServices } from './users/create-user-services.ts';
 import { loadPasswordBlocklist, type PasswordBlocklist } from './users/password-blocklist.ts';
@@ -67,7 +68,10 @@ export interface AssembledServer {
 }
 
 /** Connections the config names, in-process stores for the rest. A server caches and never fails a write on a lost announcement. */
-async function openStores(config: Config, { logger, redis = true }: { logger?: Logger; redis?: boolean } = {}): Promise<Stores> {
+async function openStores(
+  config: Config,
+  { logger, redis = true, metrics }: { logger?: Logger; redis?: boolean; metrics?: Metrics | undefined } = {},
+): Promise<Stores> {
   return createStores({
     mongodbUri: config.mongodbUri,
     redisUrl: redis ? config.redisUrl : undefined,
@@ -80,9 +84,24 @@ async function openStores(config: Config, { logger, redis = true }: { logger?: L
           clientCacheTtl: config.clientCacheTtl,
           userCacheTtl: config.userCacheTtl,
           onAnnounceFailure: (error: Error) => logger.warn({ event: 'cache.announce_failed', err: error }, error.message),
+          observer: storeObserver(logger, metrics),
         }
       : {}),
   });
+}
+
+/** A server's view of its stores: each connection lost or restored is one log line; metrics, when on, get the rest. */
+function storeObserver(logger: Logger, metrics: Metrics | undefined): StoreObserver {
+  const log = logger.child({ module: 'storage' });
+  return {
+    ...metrics?.stores,
+    connection(change) {
+      metrics?.stores.connection(change);
+      const fields = { event: `store.${change.state}`, store: change.store, connection: change.connection, reason: change.reason };
+      if (change.state === 'lost') log.error(fields, `${change.store} connection lost; retrying`);
+      else log.info(fields, `${change.store} connection restored`);
+    },
+  };
 }
 
 /** The configured keys, or (outside production, where the schema requires them) keys made for this run. */
@@ -146,7 +165,8 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     if (problem) throw new AppError('startup', `clientsFile (IDP_CLIENTS_FILE): client "${client.client_id}": ${problem}`);
   }
   const blocklist = options.blocklist ?? (await loadPasswordBlocklist(config.password));
-  const stores = await openStores(config, { logger }).catch((error: unknown) => {
+  const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;
+  const stores = await openStores(config, { logger, metrics }).catch((error: unknown) => {
     throw new AppError('startup', (error as Error).message, { cause: error });
   });
   try {
@@ -154,7 +174,6 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
     if (demo) clients.push(demo.client);
     const users = userServices(config, stores, blocklist, logger);
-    const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;
     let provider: Provider;
     let app: Koa;
     try {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { StoreObserver } from '../storage/observer.ts';
 
 export type SignInResult = 'succeeded' | 'failed' | 'throttled';
 
@@ -13,6 +14,8 @@ export interface Metrics {
   signIn(result: SignInResult): void;
   /** Counts the tokens the provider issues and its back-channel logout deliveries. */
   observe(provider: Provider): void;
+  /** Times Redis and MongoDB commands, counts their errors, cache hits and misses, and connections lost. */
+  stores: Required<StoreObserver>;
 }
 
 /**
@@ -54,6 +57,31 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   for (const result of ['succeeded', 'failed', 'throttled']) signIns.inc({ result }, 0);
+  const storeCommands = new Histogram({
+    name: 'idp_store_command_duration_seconds',
+    help: 'Redis and MongoDB command latency by store and command (failed ones included)',
+    labelNames: ['store', 'command'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: 'idp_store_command_errors_total',
+    help: 'Redis and MongoDB commands that failed, by store and command',
+    labelNames: ['store', 'command'],
+    registers: [registry],
+  });
+  const connectionLosses = new Counter({
+    name: 'idp_store_connection_losses_total',
+    help: 'Connections to Redis or MongoDB lost (each outage once, however many requests it fails)',
+    labelNames: ['store'],
+    registers: [registry],
+  });
+  const cacheLookups = new Counter({
+    name: 'idp_cache_lookups_total',
+    help: 'Per-instance cache lookups by cache and result (hit, miss; bypass while the cache is off or its change feed is down)',
+    labelNames: ['cache', 'result'],
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -74,6 +102,16 @@ export function createMetrics(): Metrics {
       });
       provider.on('backchannel.success', () => backchannel.inc({ result: 'succeeded' }));
       provider.on('backchannel.error', () => backchannel.inc({ result: 'failed' }));
+    },
+    stores: {
+      command(store, command, seconds, ok) {
+        storeCommands.observe({ store, command }, seconds);
+        if (!ok) storeErrors.inc({ store, command });
+      },
+      cacheLookup: (cache, result) => cacheLookups.inc({ cache, result }),
+      connection(change) {
+        if (change.state === 'lost') connectionLosses.inc({ store: change.store });
+      },
     },
   };
 }
