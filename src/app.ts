@@ -16,6 +16,7 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
+import { noteProviderRequest } from './oidc/request-scope.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
@@ -124,6 +125,7 @@ export function createApp({
   );
   if (!config.protocol.authorizationPost)
     app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
+  app.use(noteProviderRequest);
   app.use(mount(provider));
   app.use(notFound);
   return app;

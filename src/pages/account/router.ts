@@ -10,6 +10,7 @@ import { languageOf } from '../../http/locale.ts';
 import { noStore } from '../../http/no-store.ts';
 import { describeScope } from '../../i18n/scopes.ts';
 import { translateFields } from '../../i18n/translate.ts';
+import { noteRequest } from '../../logging/request-scope.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
 import type { UserRecord } from '../../storage/ports.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
@@ -52,7 +53,9 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     if (!sessionId) return undefined;
     const session = await provider.Session.find(sessionId);
     const user = session?.accountId ? await userService.findById(session.accountId) : undefined;
-    return session && user?.active ? { sessionId, user } : undefined;
+    if (!session || !user?.active) return undefined;
+    noteRequest({ accountId: user.id });
+    return { sessionId, user };
   };
 
   const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {

@@ -2,6 +2,7 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message } from '../../i18n/translate.ts';
+import { noteRequest } from '../../logging/request-scope.ts';
 import type { SignInResult } from '../../observability/metrics.ts';
 import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
@@ -82,6 +83,7 @@ export function submitLogin({
       await renderLogin(ctx, { status: 401, error: result.reason === 'disabled' ? DISABLED : INVALID_LOGIN, login });
       return;
     }
+    noteRequest({ accountId: result.user.id });
     if (requireVerifiedEmail && !result.user.emailVerified) {
       await verification.send(result.user, { locale: languageOf(ctx).locale, ip: ctx.ip }).catch((error: unknown) => {
         logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
