@@ -100,6 +100,7 @@ export function createApp({
       csrf,
       issuer: config.issuer,
       logger,
+      events: users.events,
     }).routes(),
   );
   app.use(
@@ -112,7 +113,7 @@ export function createApp({
       csrf,
       resources: config.resources,
       logger,
-      onSignIn: metrics?.signIn,
+      events: users.events,
     }).routes(),
   );
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());

@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { createSecurityEvents, type SecurityEvents } from './audit/security-events.ts';
 import { createRegisteredClientAdapter, withRegisteredClients } from './clients/client-adapter.ts';
 import { createClientAdmin } from './clients/client-admin.ts';
 import { createSecretBox } from './clients/secret-box.ts';
@@ -18,6 +19,7 @@ import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
+import { recordProviderSecurityEvents } from './oidc/security-events.ts';
 import { createDemo, type Demo } from './pages/demo.ts';
 import { providerPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
@@ -144,7 +146,11 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
   });
 }
 
-function userServices(config: Config, stores: Stores, blocklist: PasswordBlocklist, logger: Logger): UserServices {
+function securityEvents(config: Config, stores: Stores, logger: Logger): SecurityEvents {
+  return createSecurityEvents({ store: stores.securityEvents, logger, retentionDays: config.securityEvents.retentionDays });
+}
+
+function userServices(config: Config, stores: Stores, blocklist: PasswordBlocklist, events: SecurityEvents, logger: Logger): UserServices {
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,
@@ -152,7 +158,7 @@ function userServices(config: Config, stores: Stores, blocklist: PasswordBlockli
     productName: config.productName,
     logger,
   });
-  return createUserServices({ config, stores, blocklist, mailer, logger });
+  return createUserServices({ config, stores, blocklist, mailer, events, logger });
 }
 
 /** The whole server, not yet listening. Validates every configured client, so a bad one stops the start. */
@@ -173,12 +179,15 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     const embedded = stores.kinds.users === 'memory' && stores.kinds.oidc === 'memory';
     const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
     if (demo) clients.push(demo.client);
-    const users = userServices(config, stores, blocklist, logger);
+    const events = securityEvents(config, stores, logger);
+    metrics?.countSecurityEvents(events);
+    const users = userServices(config, stores, blocklist, events, logger);
     let provider: Provider;
     let app: Koa;
     try {
       provider = buildProvider(config, stores, keys, clients, logger);
       metrics?.observe(provider);
+      recordProviderSecurityEvents(provider, events);
       const { maxPerIp, windowSeconds } = config.authorizationRequests;
       const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
       app = createApp({
@@ -225,7 +234,7 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
   return {
     stores,
     async users() {
-      return userServices(config, stores, await loadPasswordBlocklist(config.password), logger);
+      return userServices(config, stores, await loadPasswordBlocklist(config.password), securityEvents(config, stores, logger), logger);
     },
     async clients() {
       const provider = buildProvider(config, stores, await resolveKeys(config), [], logger);
@@ -236,6 +245,7 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
           await provider.Client.validate(metadata as ClientMetadata);
         },
         apis: config.resources,
+        events: securityEvents(config, stores, logger),
       });
     },
     close: () => stores.close(),

@@ -283,6 +283,12 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description: 'seconds a registered client is served from cache when a change announcement over Redis is lost; 0 = no cache',
   },
   {
+    name: 'IDP_SECURITY_EVENT_RETENTION_DAYS',
+    path: ['securityEvents', 'retentionDays'],
+    kind: 'int',
+    description: "days security events (sign-ins, password changes, administrators' changes) are kept per account",
+  },
+  {
     name: 'IDP_SHUTDOWN_DRAIN_MS',
     path: ['shutdownDrainMs'],
     kind: 'int',

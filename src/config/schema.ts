@@ -232,6 +232,10 @@ export const configSchema = z
     // announcement over Redis is lost; a disabled client must stop working promptly.
     clientCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the client cache off)').max(300, 'must be at most 300'),
     userCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the user cache off)').max(300, 'must be at most 300'),
+    // How long security events (sign-ins, password changes, administrators' changes) are kept per account.
+    securityEvents: z.object({
+      retentionDays: z.number().int().min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days (10 years)'),
+    }),
   })
   .superRefine((config, ctx) => {
     if (config.metricsPort !== undefined && config.metricsPort === config.port) {

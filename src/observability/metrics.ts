@@ -2,16 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { RecordedEvent, SecurityEvents } from '../audit/security-events.ts';
 import type { StoreObserver } from '../storage/observer.ts';
-
-export type SignInResult = 'succeeded' | 'failed' | 'throttled';
 
 /** What the server counts, in one Prometheus registry per server (tests run several in one process). */
 export interface Metrics {
   registry: Registry;
   /** Counts every request by route template, method and status, and times it. */
   http: Middleware;
-  signIn(result: SignInResult): void;
+  /** Counts sign-ins, registrations and password resets from the security events recorded. */
+  countSecurityEvents(events: Pick<SecurityEvents, 'subscribe'>): void;
   /** Counts the tokens the provider issues and its back-channel logout deliveries. */
   observe(provider: Provider): void;
   /** Times Redis and MongoDB commands, counts their errors, cache hits and misses, and connections lost. */
@@ -57,6 +57,31 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   for (const result of ['succeeded', 'failed', 'throttled']) signIns.inc({ result }, 0);
+  const registrations = new Counter({
+    name: 'idp_registrations_total',
+    help: 'Accounts created on the registration page, and registrations refused by the per-address limit',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  for (const result of ['succeeded', 'throttled']) registrations.inc({ result }, 0);
+  const passwordResets = new Counter({
+    name: 'idp_password_resets_total',
+    help: 'Password reset requests (for any address), requests refused by a limit, and passwords reset with a link',
+    labelNames: ['stage'],
+    registers: [registry],
+  });
+  for (const stage of ['requested', 'throttled', 'completed']) passwordResets.inc({ stage }, 0);
+  /** Which counter, with which label, each security event moves. */
+  const counted: Partial<Record<RecordedEvent['type'], () => void>> = {
+    'login.succeeded': () => signIns.inc({ result: 'succeeded' }),
+    'login.failed': () => signIns.inc({ result: 'failed' }),
+    'login.throttled': () => signIns.inc({ result: 'throttled' }),
+    'account.registered': () => registrations.inc({ result: 'succeeded' }),
+    'registration.throttled': () => registrations.inc({ result: 'throttled' }),
+    'password_reset.requested': () => passwordResets.inc({ stage: 'requested' }),
+    'password_reset.throttled': () => passwordResets.inc({ stage: 'throttled' }),
+    'password_reset.completed': () => passwordResets.inc({ stage: 'completed' }),
+  };
   const storeCommands = new Histogram({
     name: 'idp_store_command_duration_seconds',
     help: 'Redis and MongoDB command latency by store and command (failed ones included)',
@@ -95,7 +120,9 @@ export function createMetrics(): Metrics {
         end({ route, method: ctx.method });
       }
     },
-    signIn: (result) => signIns.inc({ result }),
+    countSecurityEvents(events) {
+      events.subscribe((event) => counted[event.type]?.());
+    },
     observe(provider) {
       provider.on('grant.success', (ctx) => {
         tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown'), client_id: ctx.oidc.client?.clientId ?? 'unknown' });

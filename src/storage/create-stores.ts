@@ -5,10 +5,12 @@ import { withUserChanges } from './cached-user-repository.ts';
 import { createMemoryAttemptCounter } from './memory/memory-attempt-counter.ts';
 import { createMemoryClientStore } from './memory/memory-client-store.ts';
 import { createMemoryOidcStore } from './memory/memory-oidc-adapter.ts';
+import { createMemorySecurityEventStore } from './memory/memory-security-event-store.ts';
 import { createMemoryTokenStore } from './memory/memory-token-store.ts';
 import { createMemoryUserRepository } from './memory/memory-user-repository.ts';
 import { connectMongo } from './mongo/connect-mongo.ts';
 import { createMongoClientStore } from './mongo/mongo-client-store.ts';
+import { createMongoSecurityEventStore } from './mongo/mongo-security-event-store.ts';
 import { createMongoUserRepository } from './mongo/mongo-user-repository.ts';
 import type { CacheLookupResult, StoreObserver } from './observer.ts';
 import type { Stores } from './ports.ts';
@@ -70,12 +72,16 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
   const stopObservingRedis = redis && observer?.command ? observeRedisCommands({ command: observer.command }) : undefined;
 
   let userRecords: Stores['users'];
+  let securityEvents: Stores['securityEvents'];
   if (mongo) {
     const repository = createMongoUserRepository(mongo);
-    await repository.ensureIndexes();
+    const events = createMongoSecurityEventStore(mongo);
+    await Promise.all([repository.ensureIndexes(), events.ensureIndexes()]);
     userRecords = repository;
+    securityEvents = events;
   } else {
     userRecords = createMemoryUserRepository();
+    securityEvents = createMemorySecurityEventStore();
   }
 
   const oidc = redis
@@ -114,6 +120,7 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     grantsOf: oidc.grantsOf,
     attempts,
     tokens,
+    securityEvents,
     kinds: { users: mongo ? 'mongodb' : 'memory', oidc: redis ? 'redis' : 'memory' },
     async ping() {
       const check = async (name: string, ping: Promise<unknown> | undefined) => {

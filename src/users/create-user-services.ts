@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import type { Config } from '../config/schema.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { createRateLimit } from '../rate-limit.ts';
@@ -19,11 +20,12 @@ export interface UserServicesDeps {
   stores: Stores;
   blocklist: PasswordBlocklist;
   mailer: Mailer;
+  events: SecurityEvents;
   logger: Logger;
 }
 
 /** Everything about people's accounts, wired once (by src/assemble.ts) for the server and the tools alike. */
-export function createUserServices({ config, stores, blocklist, mailer, logger }: UserServicesDeps) {
+export function createUserServices({ config, stores, blocklist, mailer, events, logger }: UserServicesDeps) {
   const log = logger.child({ module: 'users' });
   const hasher = createPasswordHasher(config.argon2);
   const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
@@ -32,7 +34,7 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
     max: config.registration.maxPerIp,
     windowSeconds: config.registration.windowSeconds,
   });
-  const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, logger: log });
+  const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, events, logger: log });
   const sessions = createUserSessions(stores);
   const verification = createEmailVerification({
     users: stores.users,
@@ -43,6 +45,7 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
     issuer: config.issuer,
     ttlSeconds: config.emailVerificationTtl,
     defaultLocale: config.defaultLocale,
+    events,
     logger: log,
   });
   const passwordReset = createPasswordReset({
@@ -56,15 +59,17 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
     issuer: config.issuer,
     settings: config.passwordReset,
     defaultLocale: config.defaultLocale,
+    events,
     logger: log,
   });
   return {
+    events,
     userService,
     sessions,
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),
-    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset }),
+    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset, events }),
   };
 }
 

@@ -8,6 +8,7 @@ import { listenMetrics } from '../../src/observability/metrics.ts';
 import { useTestApp } from '../support/app-fixture.ts';
 import { allowConsent, newAccount, openAuthorization, registerAndConsent, rpClient, signInFrom } from '../support/relying-party.ts';
 import { spawnServer, waitUntilReady } from '../support/server-process.ts';
+import { linkIn } from '../support/smtp.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 /** The samples of a Prometheus text exposition, as "name{labels}" -> value. */
@@ -34,6 +35,7 @@ describe('metrics', () => {
     relyingParty: client,
     env: { METRICS_PORT: '9' },
     backends: { redisUrl: ownRedis.url },
+    mail: true,
   }));
   afterAll(() => ownRedis?.stop());
   let metricsServer: Server;
@@ -85,6 +87,32 @@ describe('metrics', () => {
     expect(routes.some((route) => route.includes(new URL(loginPage.url).pathname.split('/')[2] ?? '-'))).toBe(false);
     // Node's own process metrics are there too.
     expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  test('a registration, four reset requests for one address (the fourth over its limit) and a reset through the link', async () => {
+    const before = await scrape();
+    const account = newAccount('resets');
+    await registerAndConsent(new UserAgent(), await app.rp.authorize(), account);
+    await app.smtp.waitFor(account.email); // the verification email
+    const agent = new UserAgent();
+    const loginPage = await openAuthorization(agent, await app.rp.authorize());
+    const forgot = expectPage(await agent.get(new URL(loginPage.$('a[href$="/forgot"]').attr('href') ?? '', loginPage.url)));
+    for (let request = 0; request < 4; request += 1) {
+      expect(expectPage(await agent.submit(forgot, 'form[action$="/forgot"]', { email: account.email })).status).toBe(200);
+    }
+    const link = linkIn(await app.smtp.waitFor(account.email), `${app.server.url}/reset-password?token=`);
+    const form = expectPage(await agent.get(link));
+    const password = `${account.password} renewed`;
+    const done = expectPage(await agent.submit(form, 'form[action="/reset-password"]', { password, confirmPassword: password }));
+    expect(done.status).toBe(200);
+    const after = await scrape();
+    const moved = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    expect(moved('idp_registrations_total{result="succeeded"}')).toBe(1);
+    expect(moved('idp_registrations_total{result="throttled"}')).toBe(0);
+    // IDP_RESET_MAX_PER_EMAIL is 3: three requests, then one refused (the person is told the same).
+    expect(moved('idp_password_resets_total{stage="requested"}')).toBe(3);
+    expect(moved('idp_password_resets_total{stage="throttled"}')).toBe(1);
+    expect(moved('idp_password_resets_total{stage="completed"}')).toBe(1);
   });
 
   test('store commands are timed and their errors counted: one readiness probe is one Redis PING and SET and one MongoDB ping', async () => {

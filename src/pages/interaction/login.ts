@@ -1,9 +1,9 @@
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../../audit/security-events.ts';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message } from '../../i18n/translate.ts';
 import { noteRequest } from '../../logging/request-scope.ts';
-import type { SignInResult } from '../../observability/metrics.ts';
 import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { UserService } from '../../users/user-service.ts';
@@ -40,8 +40,8 @@ export interface LoginDeps {
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
   logger: Logger;
-  /** Told the result of every attempt (the metrics count them). */
-  onSignIn?: ((result: SignInResult) => void) | undefined;
+  /** Every attempt is a security event: logged, counted, and kept in the account's activity when the login names one. */
+  events: SecurityEvents;
 }
 
 /**
@@ -55,7 +55,7 @@ export function submitLogin({
   verification,
   requireVerifiedEmail,
   logger,
-  onSignIn,
+  events,
 }: LoginDeps): InteractionMiddleware {
   return async function submitLoginForm(ctx) {
     if (ctx.state.interaction.prompt.name !== 'login') {
@@ -65,21 +65,21 @@ export function submitLogin({
     const login = formField(ctx, 'login');
     const result = await userService.authenticate(login, formField(ctx, 'password'), ctx.ip);
     if (!result.ok && result.reason === 'address_throttled') {
-      logger.warn({ event: 'login.throttled', scope: 'ip', ip: ctx.ip, retryAfter: result.retryAfterSeconds }, 'sign-in throttled');
-      onSignIn?.('throttled');
+      await events.record('login.throttled', { details: { scope: 'ip', retryAfter: result.retryAfterSeconds } });
       ctx.set('Retry-After', String(result.retryAfterSeconds));
       await renderLogin(ctx, { status: 429, error: message('auth.ipThrottled', { seconds: result.retryAfterSeconds }), login });
       return;
     }
     if (!result.ok && result.reason === 'account_throttled') {
-      logger.warn({ event: 'login.throttled', scope: 'account', ip: ctx.ip, retryAfter: result.retryAfterSeconds }, 'sign-in throttled');
-      onSignIn?.('throttled');
+      await events.record('login.throttled', {
+        accountId: result.accountId,
+        details: { scope: 'account', retryAfter: result.retryAfterSeconds },
+      });
       await renderLogin(ctx, { status: 401, error: INVALID_LOGIN, login });
       return;
     }
     if (!result.ok) {
-      logger.warn({ event: 'login.failed', reason: result.reason, ip: ctx.ip }, 'sign-in refused');
-      onSignIn?.('failed');
+      await events.record('login.failed', { accountId: result.accountId, details: { reason: result.reason } });
       await renderLogin(ctx, { status: 401, error: result.reason === 'disabled' ? DISABLED : INVALID_LOGIN, login });
       return;
     }
@@ -91,12 +91,12 @@ export function submitLogin({
       await renderLogin(ctx, { status: 403, error: UNVERIFIED, login });
       return;
     }
-    logger.info({ event: 'login.succeeded', userId: result.user.id, ip: ctx.ip }, 'signed in');
-    onSignIn?.('succeeded');
+    const remember = formField(ctx, 'remember') === 'on';
+    await events.record('login.succeeded', { accountId: result.user.id, details: { remember } });
     await provider.interactionFinished(
       ctx.req,
       ctx.res,
-      { login: { accountId: result.user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember: formField(ctx, 'remember') === 'on' } },
+      { login: { accountId: result.user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember } },
       { mergeWithLastSubmission: false },
     );
   };

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../../audit/security-events.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Csrf } from '../../http/csrf.ts';
 import { noStore } from '../../http/no-store.ts';
-import type { SignInResult } from '../../observability/metrics.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
 import type { UserService } from '../../users/user-service.ts';
@@ -31,8 +31,7 @@ export interface InteractionRouterDeps {
   /** Registered APIs, for their names and scope descriptions on the consent page. */
   resources: Config['resources'];
   logger: Logger;
-  /** Told the result of every sign-in attempt (the metrics count them). */
-  onSignIn?: ((result: SignInResult) => void) | undefined;
+  events: SecurityEvents;
 }
 
 /**
@@ -40,7 +39,7 @@ export interface InteractionRouterDeps {
  * because the interaction cookie is scoped to that path.
  */
 export function createInteractionRouter(deps: InteractionRouterDeps): Router<InteractionState> {
-  const { provider, userService, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger, onSignIn } = deps;
+  const { provider, userService, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger, events } = deps;
   const router = new Router<InteractionState>({ prefix: '/interaction' });
   const load = loadInteraction(provider, csrf);
   const checkCsrf = verifyCsrf(csrf);
@@ -60,7 +59,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
     parseForm,
     load,
     checkCsrf,
-    submitLogin({ provider, userService, verification, requireVerifiedEmail, logger: log, onSignIn }),
+    submitLogin({ provider, userService, verification, requireVerifiedEmail, logger: log, events }),
   );
   router.get('/:uid/register', load, showRegister(userService));
   router.post(
