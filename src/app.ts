@@ -15,6 +15,7 @@ import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { rememberSignInTrace } from './observability/sign-in-trace.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
 import { noteProviderRequest } from './oidc/request-scope.ts';
 import { createAccountRouter } from './pages/account/router.ts';
@@ -127,6 +128,8 @@ export function createApp({
   if (!config.protocol.authorizationPost)
     app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
   app.use(noteProviderRequest);
+  if (config.tracing.endpoint)
+    app.use(rememberSignInTrace({ authorizationPath: provider.pathFor('authorization'), maxAgeSeconds: config.ttl.interaction }));
   app.use(mount(provider));
   app.use(notFound);
   return app;

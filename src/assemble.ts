@@ -14,6 +14,7 @@ import { AppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { withSignInTraces } from './observability/sign-in-trace.ts';
 import { accountClient } from './oidc/configuration/account-client.ts';
 import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api-access.ts';
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
@@ -133,11 +134,13 @@ function loadStaticClients(config: Config): ClientMetadata[] {
 /** oidc-provider configured exactly as the server runs it: the registered clients, our pages, the consume guard. */
 function buildProvider(config: Config, stores: Stores, keys: Keys, clients: ClientMetadata[], logger: Logger): Provider {
   const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(config.clientSecretKeys ?? []), logger);
+  // With tracing on, an authorization code carries its sign-in's trace to the token request.
+  const adapter = config.tracing.endpoint ? withSignInTraces(stores.oidcAdapter) : stores.oidcAdapter;
   return createProvider({
     config,
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
-    adapter: withRegisteredClients(stores.oidcAdapter, registered),
+    adapter: withRegisteredClients(adapter, registered),
     findAccount: createFindAccount(stores.users),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,

@@ -20,11 +20,13 @@ export function requestContext(logger: Logger): Middleware {
     ctx.state.logger = logger;
     ctx.set('X-Request-Id', requestId);
     const userAgent = ctx.get('User-Agent') || undefined;
-    return runInRequestScope({ requestId, ip: ctx.ip, userAgent }, async () => {
+    const atEnd: Array<() => void> = [];
+    return runInRequestScope({ requestId, ip: ctx.ip, userAgent, atEnd }, async () => {
       const started = performance.now();
       try {
         await next();
       } finally {
+        for (const done of atEnd) done();
         // Health probes come every few seconds from load balancers and orchestrators: no access log line for them.
         if (!PROBE_PATHS.has(ctx.path)) logRequest(logger, ctx, started);
       }

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import { requestLogFields } from './request-scope.ts';
 
@@ -24,13 +25,21 @@ const REDACT_PATHS = [
 ];
 
 /**
- * The one logger, made in main (or a test) and passed down. JSON lines, secrets redacted. A line
- * written while a request is served carries its request id, and its client and account once known
- * (src/logging/request-scope.ts), whichever module writes it.
+ * What every line carries besides its own fields: the request's id, client and account
+ * (src/logging/request-scope.ts), and with tracing on, the trace and span it was written in, so a
+ * log line leads to its trace. Without tracing, OpenTelemetry's API answers "no span" at no cost.
  */
+function correlation(): Record<string, string> {
+  const fields = requestLogFields();
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span) {
+    fields.traceId = span.traceId;
+    fields.spanId = span.spanId;
+  }
+  return fields;
+}
+
+/** The one logger, made in main (or a test) and passed down. JSON lines, secrets redacted, correlated. */
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
-  return pino(
-    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'idp' }, mixin: requestLogFields },
-    destination,
-  );
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'idp' }, mixin: correlation }, destination);
 }

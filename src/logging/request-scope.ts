@@ -10,6 +10,8 @@ export interface RequestScope {
   clientId?: string | undefined;
   /** The person's account, once known (signed in, or named by a sign-in attempt). */
   accountId?: string | undefined;
+  /** Run when the request has been answered (e.g. to end a span opened for it). */
+  readonly atEnd: Array<() => void>;
 }
 
 /**

@@ -17,7 +17,7 @@ describe('security events', () => {
     return { events, store, lines, advance: (ms: number) => (now += ms) };
   };
   const inRequest = <T>(work: () => T) =>
-    runInRequestScope({ requestId: 'req-7', ip: '198.51.100.7', userAgent: 'agent/1.0', clientId: 'shop' }, work);
+    runInRequestScope({ requestId: 'req-7', ip: '198.51.100.7', userAgent: 'agent/1.0', clientId: 'shop', atEnd: [] }, work);
 
   test("inside a request: the request's id, address, device and app are kept and logged; the actor is the person", async () => {
     const { events, lines } = setup();
@@ -82,7 +82,7 @@ describe('security events', () => {
 
   test('a long User-Agent is kept to 512 characters', async () => {
     const { events } = setup();
-    await runInRequestScope({ requestId: 'r', ip: '::1', userAgent: 'x'.repeat(5000) }, () =>
+    await runInRequestScope({ requestId: 'r', ip: '::1', userAgent: 'x'.repeat(5000), atEnd: [] }, () =>
       events.record('login.succeeded', { accountId: 'a6' }),
     );
     expect((await events.ofAccount('a6'))[0]?.userAgent).toHaveLength(512);
