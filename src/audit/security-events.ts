@@ -27,7 +27,9 @@ export interface SecurityEvents {
    * Logs the event (with the request id, client and account, device and address of the request
    * being served), tells the listeners (metrics), and keeps it in the account's activity when it
    * names an account, or an app changed by an administrator. Never throws: an event that cannot be
-   * stored is logged as such, and the action it describes stands.
+   * stored is logged as such, and the action it describes stands. The log line and the listeners
+   * run before it first waits, so a caller that must not wait for the store (a refusal whose timing
+   * must not tell whether an account exists) may leave the promise alone.
    */
   record(type: SecurityEventType, fields?: SecurityEventFields): Promise<void>;
   /** The account's events within the retention period, newest first. */

@@ -70,8 +70,10 @@ export function submitLogin({
       await renderLogin(ctx, { status: 429, error: message('auth.ipThrottled', { seconds: result.retryAfterSeconds }), login });
       return;
     }
+    // A refusal is kept only when the login names an account; the write is not awaited, so the
+    // answer takes no longer for an account than for a name nobody has (no enumeration by timing).
     if (!result.ok && result.reason === 'account_throttled') {
-      await events.record('login.throttled', {
+      void events.record('login.throttled', {
         accountId: result.accountId,
         details: { scope: 'account', retryAfter: result.retryAfterSeconds },
       });
@@ -79,7 +81,7 @@ export function submitLogin({
       return;
     }
     if (!result.ok) {
-      await events.record('login.failed', { accountId: result.accountId, details: { reason: result.reason } });
+      void events.record('login.failed', { accountId: result.accountId, details: { reason: result.reason } });
       await renderLogin(ctx, { status: 401, error: result.reason === 'disabled' ? DISABLED : INVALID_LOGIN, login });
       return;
     }
