@@ -16,7 +16,9 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { serveVendorAssets } from './http/vendor-assets.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { rememberSignInTrace } from './observability/sign-in-trace.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
+import { noteProviderRequest } from './oidc/request-scope.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
@@ -110,6 +112,7 @@ export function createApp({
       csrf,
       issuer: config.issuer,
       logger,
+      events: users.events,
     }).routes(),
   );
   app.use(
@@ -125,7 +128,7 @@ export function createApp({
       csrf,
       resources: config.resources,
       logger,
-      onSignIn: metrics?.signIn,
+      events: users.events,
     }).routes(),
   );
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
@@ -138,6 +141,9 @@ export function createApp({
   );
   if (!config.protocol.authorizationPost)
     app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
+  app.use(noteProviderRequest);
+  if (config.tracing.endpoint)
+    app.use(rememberSignInTrace({ authorizationPath: provider.pathFor('authorization'), maxAgeSeconds: config.ttl.interaction }));
   app.use(mount(provider));
   app.use(notFound);
   return app;

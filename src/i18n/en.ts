@@ -143,6 +143,18 @@ export const en = {
   'account.appGone': 'That app is no longer connected.',
   'account.appRevoked': '{app} can no longer access your account.',
 
+  'activity.title': 'Recent activity',
+  'activity.intro': 'Sign-ins and changes to your account in the last {days} days. If you do not recognise one, change your password.',
+  'activity.none': 'Nothing yet.',
+  'activity.when': 'When',
+  'activity.what': 'What',
+  'activity.device': 'Device',
+  'activity.address': 'IP address',
+  'activity.deviceOn': '{browser} on {os}',
+  'activity.unknownDevice': 'Unknown device',
+  'activity.administrator': 'An administrator',
+  'activity.app': 'App: {app}',
+
   'error.interactionExpiredTitle': 'Sign-in expired',
   'error.interactionExpired':
     'This sign-in page has expired or was already used. Go back to the application you came from and sign in again.',

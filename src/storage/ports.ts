@@ -252,8 +252,40 @@ export interface Stores {
   grantsOf: OidcStore['grantsOf'];
   attempts: AttemptCounter;
   tokens: OneTimeTokenStore;
+  securityEvents: SecurityEventStore;
   kinds: { users: StoreKind; oidc: StoreKind };
   /** Resolves when every backing service answers; rejects naming the one that does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One security event as stored: what happened, to whom, from where (src/audit/). */
+export interface StoredSecurityEvent {
+  id: string;
+  at: Date;
+  /** A type of src/audit/event-types.ts, e.g. login.succeeded. */
+  type: string;
+  /** Who did it: the person, an administrator (the admin tools), or the server itself. */
+  actor: 'user' | 'admin' | 'system';
+  accountId?: string;
+  clientId?: string;
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+  /** A few bounded facts of the event (e.g. a failure's reason, what an administrator changed). */
+  details?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Security events per account (and per app for administrators' changes to it), kept for a
+ * retention period. Lists are newest first and never return an event older than `since`.
+ */
+export interface SecurityEventStore {
+  append(event: Omit<StoredSecurityEvent, 'id'>): Promise<void>;
+  forAccount(accountId: string, options: { since: Date; limit: number }): Promise<StoredSecurityEvent[]>;
+  forClient(clientId: string, options: { since: Date; limit: number }): Promise<StoredSecurityEvent[]>;
+  /** Deletes every event older than `before`; returns how many. */
+  purge(before: Date): Promise<number>;
+  /** Deletes an account's events (the account itself is deleted); returns how many. */
+  deleteAccount(accountId: string): Promise<number>;
 }

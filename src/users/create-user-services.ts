@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import { createSecretBox } from '../clients/secret-box.ts';
 import type { Config } from '../config/schema.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -25,6 +26,7 @@ export interface UserServicesDeps {
   stores: Stores;
   blocklist: PasswordBlocklist;
   mailer: Mailer;
+  events: SecurityEvents;
   logger: Logger;
   /**
    * The keys second factors are protected with (IDP_CLIENT_SECRET_KEYS, or in the embedded mode keys
@@ -34,7 +36,7 @@ export interface UserServicesDeps {
 }
 
 /** Everything about people's accounts, wired once (by src/assemble.ts) for the server and the tools alike. */
-export function createUserServices({ config, stores, blocklist, mailer, logger, factorSecretKeys }: UserServicesDeps) {
+export function createUserServices({ config, stores, blocklist, mailer, events, logger, factorSecretKeys }: UserServicesDeps) {
   const log = logger.child({ module: 'users' });
   const hasher = createPasswordHasher(config.argon2);
   const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
@@ -43,7 +45,7 @@ export function createUserServices({ config, stores, blocklist, mailer, logger, 
     max: config.registration.maxPerIp,
     windowSeconds: config.registration.windowSeconds,
   });
-  const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, logger: log });
+  const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, events, logger: log });
   const sessions = createUserSessions(stores);
   const verification = createEmailVerification({
     users: stores.users,
@@ -54,6 +56,7 @@ export function createUserServices({ config, stores, blocklist, mailer, logger, 
     issuer: config.issuer,
     ttlSeconds: config.emailVerificationTtl,
     defaultLocale: config.defaultLocale,
+    events,
     logger: log,
   });
   const passwordReset = createPasswordReset({
@@ -67,16 +70,18 @@ export function createUserServices({ config, stores, blocklist, mailer, logger, 
     issuer: config.issuer,
     settings: config.passwordReset,
     defaultLocale: config.defaultLocale,
+    events,
     logger: log,
   });
   return {
+    events,
     userService,
     ...createFactorServices({ config, stores, logger: log, factorSecretKeys }),
     sessions,
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),
-    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset }),
+    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset, events }),
   };
 }
 

@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import type { SecurityEvents } from '../../audit/security-events.ts';
 import { setFlash } from '../../http/flash.ts';
 import { formField, parseForm } from '../../http/forms.ts';
 import { languageOf } from '../../http/locale.ts';
@@ -16,6 +17,8 @@ export interface SignedIn {
 }
 
 export interface AccountSecondFactorDeps {
+  /** Turning factors on and off, new recovery codes and passkeys are security events of the account. */
+  events: SecurityEvents;
   secondFactors: SecondFactors;
   passkeys: Passkeys;
   profiles: Pick<Profiles, 'isCurrentPassword'>;
@@ -59,7 +62,7 @@ export async function secondFactorSections(passkeyList: Pick<Passkeys, 'list'>, 
  * current password), and add, name and remove passkeys.
  */
 export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorDeps): void {
-  const { secondFactors, passkeys, profiles, guard, render } = deps;
+  const { secondFactors, passkeys, profiles, guard, render, events } = deps;
 
   const renderSetup = async (ctx: Context, who: SignedIn, codeError?: string) => {
     const { t } = languageOf(ctx);
@@ -100,6 +103,7 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
       await renderSetup(ctx, who, t('setup.invalid'));
       return;
     }
+    await events.record('mfa.totp_enabled', { accountId: who.user.id });
     setFlash(ctx, { category: 'success', message: t('account.twoStepEnabled') });
     await ctx.render('recovery-codes', { title: t('recovery.title'), codes: result.recoveryCodes });
   });
@@ -116,6 +120,7 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
     const who = await guard(ctx, true);
     if (!who || !(await withPassword(ctx, who))) return;
     await secondFactors.disable(who.user);
+    await events.record('mfa.totp_disabled', { accountId: who.user.id });
     setFlash(ctx, { category: 'success', message: languageOf(ctx).t('account.twoStepDisabled') });
     ctx.redirect('/account');
   });
@@ -128,6 +133,7 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
       return;
     }
     const codes = await secondFactors.regenerateRecoveryCodes(who.user);
+    await events.record('mfa.recovery_codes_regenerated', { accountId: who.user.id });
     await ctx.render('recovery-codes', { title: languageOf(ctx).t('recovery.title'), codes });
   });
 
@@ -147,6 +153,7 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
     if (!who) return;
     const { t } = languageOf(ctx);
     const added = await passkeys.register(who.user, `account:${who.sessionId}`, formField(ctx, 'response'), formField(ctx, 'name'));
+    if (added) await events.record('passkey.added', { accountId: who.user.id, details: { name: added.name } });
     setFlash(
       ctx,
       added
@@ -161,6 +168,7 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
     if (!who) return;
     const { t } = languageOf(ctx);
     const removed = await passkeys.remove(who.user.id, formField(ctx, 'id'));
+    if (removed) await events.record('passkey.removed', { accountId: who.user.id, details: { name: removed.name } });
     setFlash(
       ctx,
       removed

@@ -1,6 +1,6 @@
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message } from '../../i18n/translate.ts';
-import type { SignInResult } from '../../observability/metrics.ts';
+import { noteRequest } from '../../logging/request-scope.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 import { afterPassword, type SignInDeps } from './second-step.ts';
@@ -33,8 +33,6 @@ export async function renderLogin(ctx: InteractionContext, page: LoginPage = {})
 export interface LoginDeps extends SignInDeps {
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
-  /** Told the result of every attempt (the metrics count them). */
-  onSignIn?: ((result: SignInResult) => void) | undefined;
 }
 
 /**
@@ -44,7 +42,7 @@ export interface LoginDeps extends SignInDeps {
  * password finishes the sign-in only when no second factor is owed (see second-step.ts).
  */
 export function submitLogin(deps: LoginDeps): InteractionMiddleware {
-  const { userService, verification, requireVerifiedEmail, logger, onSignIn } = deps;
+  const { userService, verification, requireVerifiedEmail, logger, events } = deps;
   return async function submitLoginForm(ctx) {
     if (ctx.state.interaction.prompt.name !== 'login') {
       ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
@@ -53,24 +51,27 @@ export function submitLogin(deps: LoginDeps): InteractionMiddleware {
     const login = formField(ctx, 'login');
     const result = await userService.authenticate(login, formField(ctx, 'password'), ctx.ip);
     if (!result.ok && result.reason === 'address_throttled') {
-      logger.warn({ event: 'login.throttled', scope: 'ip', ip: ctx.ip, retryAfter: result.retryAfterSeconds }, 'sign-in throttled');
-      onSignIn?.('throttled');
+      await events.record('login.throttled', { details: { scope: 'ip', retryAfter: result.retryAfterSeconds } });
       ctx.set('Retry-After', String(result.retryAfterSeconds));
       await renderLogin(ctx, { status: 429, error: message('auth.ipThrottled', { seconds: result.retryAfterSeconds }), login });
       return;
     }
+    // A refusal is kept only when the login names an account; the write is not awaited, so the
+    // answer takes no longer for an account than for a name nobody has (no enumeration by timing).
     if (!result.ok && result.reason === 'account_throttled') {
-      logger.warn({ event: 'login.throttled', scope: 'account', ip: ctx.ip, retryAfter: result.retryAfterSeconds }, 'sign-in throttled');
-      onSignIn?.('throttled');
+      void events.record('login.throttled', {
+        accountId: result.accountId,
+        details: { scope: 'account', retryAfter: result.retryAfterSeconds },
+      });
       await renderLogin(ctx, { status: 401, error: INVALID_LOGIN, login });
       return;
     }
     if (!result.ok) {
-      logger.warn({ event: 'login.failed', reason: result.reason, ip: ctx.ip }, 'sign-in refused');
-      onSignIn?.('failed');
+      void events.record('login.failed', { accountId: result.accountId, details: { reason: result.reason } });
       await renderLogin(ctx, { status: 401, error: result.reason === 'disabled' ? DISABLED : INVALID_LOGIN, login });
       return;
     }
+    noteRequest({ accountId: result.user.id });
     if (requireVerifiedEmail && !result.user.emailVerified) {
       await verification.send(result.user, { locale: languageOf(ctx).locale, ip: ctx.ip }).catch((error: unknown) => {
         logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
@@ -78,8 +79,8 @@ export function submitLogin(deps: LoginDeps): InteractionMiddleware {
       await renderLogin(ctx, { status: 403, error: UNVERIFIED, login });
       return;
     }
-    logger.info({ event: 'login.succeeded', userId: result.user.id, ip: ctx.ip }, 'password accepted');
-    onSignIn?.('succeeded');
+    // The sign-in succeeds (login.succeeded) when it is finished: here, or after the second step.
+    logger.info({ event: 'login.password_accepted', accountId: result.user.id }, 'password accepted');
     await afterPassword(ctx, deps, result.user, {
       remember: formField(ctx, 'remember') === 'on',
       passkeyCapable: formField(ctx, 'webauthn') === '1',

@@ -58,6 +58,11 @@ export function submitSetup(deps: SignInDeps): InteractionMiddleware {
       return;
     }
     const login = await secondFactorLogin(deps, pending, ['otp']);
+    await deps.events.record('mfa.totp_enabled', { accountId: user.id });
+    await deps.events.record('login.succeeded', {
+      accountId: login.accountId,
+      details: { acr: login.acr, amr: login.amr.join(' '), remember: login.remember },
+    });
     await deps.provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     await ctx.render('recovery-codes', {
       title: languageOf(ctx).t('recovery.title'),

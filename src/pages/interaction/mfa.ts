@@ -80,18 +80,20 @@ export function submitSecondStep(deps: SignInDeps): InteractionMiddleware {
     const method: CodeMethod = formField(ctx, 'method') === 'recovery' ? 'recovery' : 'totp';
     const result = await deps.secondFactors.verify(user, method, formField(ctx, 'code'), ctx.ip);
     if (!result.ok) {
-      const log = { event: 'mfa.failed', userId: user.id, method, reason: result.reason, ip: ctx.ip };
-      deps.logger.warn(log, 'second step refused');
       if (result.reason === 'throttled') {
+        await deps.events.record('login.throttled', {
+          accountId: user.id,
+          details: { scope: 'second_factor', method, retryAfter: result.retryAfterSeconds },
+        });
         ctx.set('Retry-After', String(result.retryAfterSeconds));
         await renderSecondStep(ctx, deps, pending, { status: 429, error: message('mfa.throttled', { seconds: result.retryAfterSeconds }) });
         return;
       }
+      await deps.events.record('login.second_factor_failed', { accountId: user.id, details: { method, reason: result.reason } });
       const error = ERRORS[method][result.reason];
       await renderSecondStep(ctx, deps, pending, { status: 401, ...(method === 'totp' ? { codeError: error } : { recoveryError: error }) });
       return;
     }
-    deps.logger.info({ event: 'mfa.succeeded', userId: user.id, method, ip: ctx.ip }, 'second step passed');
     // RFC 8176 has no value of its own for look-up secrets: a recovery code is a one-time password too.
     const login = await secondFactorLogin(deps, pending, ['otp']);
     if (result.method === 'totp') {
@@ -99,6 +101,11 @@ export function submitSecondStep(deps: SignInDeps): InteractionMiddleware {
       await finishSignIn(ctx, deps, login, { offerPasskey: pending.passkeyCapable && status.passkeys === 0 });
       return;
     }
+    await deps.events.record('mfa.recovery_code_used', { accountId: user.id, details: { remaining: result.remaining } });
+    await deps.events.record('login.succeeded', {
+      accountId: login.accountId,
+      details: { acr: login.acr, amr: login.amr.join(' '), remember: login.remember },
+    });
     await deps.provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     const { t } = languageOf(ctx);
     await ctx.render('continue', {

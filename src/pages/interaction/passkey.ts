@@ -58,18 +58,21 @@ export function submitPasskey(deps: PasskeyDeps): InteractionMiddleware {
     const pending = pendingSecondStep(interaction);
     const result = await deps.passkeys.authenticate(interaction.uid, formField(ctx, 'response'), pending?.accountId);
     if (!result.ok) {
-      deps.logger.warn({ event: 'passkey.failed', reason: result.reason, ip: ctx.ip, second: pending !== undefined }, 'passkey refused');
+      if (pending) {
+        await deps.events.record('login.second_factor_failed', {
+          accountId: pending.accountId,
+          details: { method: 'passkey', reason: result.reason },
+        });
+      } else await deps.events.record('login.failed', { details: { method: 'passkey', reason: result.reason } });
       if (pending) await renderSecondStep(ctx, deps, pending, { status: 401, error: FAILED });
       else await renderLogin(ctx, { status: 401, error: FAILED });
       return;
     }
     if (pending) {
-      deps.logger.info({ event: 'mfa.succeeded', userId: result.user.id, method: 'passkey', ip: ctx.ip }, 'second step passed');
       await finishSignIn(ctx, deps, await secondFactorLogin(deps, pending, result.amr), { offerPasskey: false });
       return;
     }
     if (!(await mayEnter(ctx, deps, result.user))) return;
-    deps.logger.info({ event: 'login.succeeded', userId: result.user.id, method: 'passkey', ip: ctx.ip }, 'signed in with a passkey');
     const login = {
       accountId: result.user.id,
       acr: ACR_MFA,
@@ -139,6 +142,7 @@ export function submitPasskeyRegister(deps: SignInDeps): InteractionMiddleware {
       return;
     }
     const passkey = await deps.passkeys.register(who.user, interaction.uid, formField(ctx, 'response'), '');
+    if (passkey) await deps.events.record('passkey.added', { accountId: who.user.id, details: { name: passkey.name } });
     const { t } = languageOf(ctx);
     if (!who.pending) {
       if (!passkey) {

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../../audit/security-events.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Csrf } from '../../http/csrf.ts';
 import { noStore } from '../../http/no-store.ts';
-import type { SignInResult } from '../../observability/metrics.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
 import type { SecondFactors } from '../../users/mfa/second-factors.ts';
@@ -41,8 +41,7 @@ export interface InteractionRouterDeps {
   /** Registered APIs, for their names and scope descriptions on the consent page. */
   resources: Config['resources'];
   logger: Logger;
-  /** Told the result of every sign-in attempt (the metrics count them). */
-  onSignIn?: ((result: SignInResult) => void) | undefined;
+  events: SecurityEvents;
 }
 
 /**
@@ -52,7 +51,7 @@ export interface InteractionRouterDeps {
  * interaction only continues to the app.
  */
 export function createInteractionRouter(deps: InteractionRouterDeps): Router<InteractionState> {
-  const { provider, userService, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger, onSignIn } = deps;
+  const { provider, userService, verification, passwordReset, requireVerifiedEmail, csrf, resources, logger, events } = deps;
   const router = new Router<InteractionState>({ prefix: '/interaction' });
   const load = loadInteraction(provider, csrf);
   const checkCsrf = verifyCsrf(csrf);
@@ -64,6 +63,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
     passkeys: deps.passkeys,
     mfaPolicy: deps.mfaPolicy,
     logger: log,
+    events,
   };
   const withAccountRules = { ...signIn, verification, requireVerifiedEmail };
 
@@ -82,7 +82,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
 
   router.use(noStore, handleInteractionErrors);
   router.get('/:uid', load, showPrompt);
-  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin({ ...withAccountRules, onSignIn }));
+  router.post('/:uid/login', parseForm, load, checkCsrf, submitLogin(withAccountRules));
   router.post('/:uid/mfa', parseForm, load, checkCsrf, submitSecondStep(signIn));
   router.post('/:uid/mfa/setup', parseForm, load, checkCsrf, submitSetup(signIn));
   router.post('/:uid/passkey/options', parseForm, load, checkCsrf, passkeyOptions(signIn));

@@ -1,5 +1,6 @@
 import { errors, type Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../../audit/security-events.ts';
 import type { Config } from '../../config/schema.ts';
 import { languageOf } from '../../http/locale.ts';
 import { requiredLevel } from '../../oidc/configuration/authentication-level.ts';
@@ -18,6 +19,8 @@ export interface SignInDeps {
   passkeys: Passkeys;
   mfaPolicy: Config['mfa'];
   logger: Logger;
+  /** The finished sign-in, and each failed or throttled second step, is a security event. */
+  events: SecurityEvents;
 }
 
 /**
@@ -150,6 +153,10 @@ export async function finishSignIn(
   login: LoginResult,
   { offerPasskey }: { offerPasskey: boolean },
 ): Promise<void> {
+  await deps.events.record('login.succeeded', {
+    accountId: login.accountId,
+    details: { acr: login.acr, amr: login.amr.join(' '), remember: login.remember },
+  });
   if (!offerPasskey || !deps.passkeys.available || ctx.cookies.get(OFFER_COOKIE)) {
     await deps.provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     return;
