@@ -204,8 +204,11 @@ try {
   if (options.compare) process.stdout.write(`${compareReports(...options.compare)}\n`);
   else await main(options);
 } catch (error) {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = isAppError(error, 'usage') ? 2 : 1;
+  if (isAppError(error, 'help')) process.stdout.write(`${error.message}\n`);
+  else {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = isAppError(error, 'usage') ? 2 : 1;
+  }
 } finally {
   await cleanUp();
 }

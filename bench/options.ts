@@ -30,6 +30,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup
   --compare    two --json files side by side: every number, before and after, and its change`;
 
 import { usageError } from '../scripts/lib/cli.ts';
+import { AppError } from '../src/errors.ts';
 
 /** The command line as node:util's parseArgs reads it; a bad option is a usage error. */
 function readArguments(argv: string[]) {
@@ -61,7 +62,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   const { values: parsed, positionals } = readArguments(argv);
   if (!parsed.compare && positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
   if (parsed.compare && positionals.length !== 2) throw usageError(`--compare takes two files: BEFORE.json AFTER.json\n${USAGE}`);
-  if (parsed.help) throw usageError(USAGE);
+  // Asked for: the usage on stdout and exit 0, as every tool does (bench/main.ts).
+  if (parsed.help) throw new AppError('help', USAGE);
   const quick = parsed.quick;
   const number = (name: string, value: string | undefined, fallback: number, min: number) => {
     if (value === undefined) return fallback;

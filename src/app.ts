@@ -15,8 +15,11 @@ import { httpsGuard } from './http/https-guard.ts';
 import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { serveVendorAssets } from './http/vendor-assets.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { rememberSignInTrace } from './observability/sign-in-trace.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
+import { noteProviderRequest } from './oidc/request-scope.ts';
 import { staticAnswers } from './oidc/static-answers.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
@@ -82,20 +85,28 @@ export function createApp({
   const language = localize(config.defaultLocale);
   const templates = views(VIEWS_DIR, {
     extension: 'pug',
-    options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName, brand: config.branding },
+    options: {
+      cache: config.env !== 'development',
+      basedir: VIEWS_DIR,
+      productName: config.productName,
+      brand: config.branding,
+      // Whether pages offer passkeys at all (not when ISSUER is an IP address).
+      passkeysEnabled: users.passkeys.available,
+    },
   });
   const errors = errorHandler(logger);
   const toProvider = mount(provider);
   // The endpoints apps call (token, userinfo, introspection, revocation, PAR) answer JSON: they go
   // straight to oidc-provider, past the pages' routers, flash messages and assets. The language and
   // views stay, for the rare browser that gets an HTML error page from one of them.
-  app.use(machineEndpoints(provider, compose([language, templates, errors, toProvider, notFound])));
+  app.use(machineEndpoints(provider, compose([language, templates, errors, noteProviderRequest, toProvider, notFound])));
 
   app.use(language);
   app.use(templates);
   app.use(errors);
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
+  app.use(serveVendorAssets);
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(ping, stopping).routes());
   app.use(createHomeRouter(config.issuer).routes());
@@ -108,9 +119,12 @@ export function createApp({
       profiles: users.profiles,
       verification: users.verification,
       sessions: users.sessions,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       csrf,
       issuer: config.issuer,
       logger,
+      events: users.events,
     }).routes(),
   );
   app.use(
@@ -119,11 +133,14 @@ export function createApp({
       userService: users.userService,
       verification: users.verification,
       passwordReset: users.passwordReset,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       requireVerifiedEmail: config.requireVerifiedEmail,
+      mfaPolicy: config.mfa,
       csrf,
       resources: config.resources,
       logger,
-      onSignIn: metrics?.signIn,
+      events: users.events,
     }).routes(),
   );
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
@@ -136,6 +153,9 @@ export function createApp({
   );
   if (!config.protocol.authorizationPost)
     app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
+  app.use(noteProviderRequest);
+  if (config.tracing.endpoint)
+    app.use(rememberSignInTrace({ authorizationPath: provider.pathFor('authorization'), maxAgeSeconds: config.ttl.interaction }));
   app.use(toProvider);
   app.use(notFound);
   return app;

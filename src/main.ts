@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { enableCompileCache } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { isAppError } from './errors.ts';
+import { AppError, isAppError } from './errors.ts';
 
 // Node's compile cache (in the system's temporary directory, or NODE_COMPILE_CACHE) roughly halves
 // the time spent loading modules at the next start. It must be on before they are compiled, so
@@ -13,27 +13,35 @@ enableCompileCache();
 const CONFIG_DIR = fileURLToPath(new URL('../config/', import.meta.url));
 
 /**
- * The composition root: loadConfig -> serve (assemble -> listen -> shutdown), or with IDP_WORKERS
- * the supervisor, which forks that many processes that each serve. Only this module reads the
- * environment.
+ * The composition root: loadConfig -> serve (tracing -> assemble -> listen -> shutdown), or with
+ * IDP_WORKERS the supervisor, which forks that many processes that each serve. Only this module
+ * reads the environment.
  */
 async function main(): Promise<void> {
-  const [{ loadConfig }, { createLogger }] = await Promise.all([import('./config/load-config.ts'), import('./logging/create-logger.ts')]);
+  const { loadConfig } = await import('./config/load-config.ts');
   const loaded = loadConfig({ env: process.env, configDir: CONFIG_DIR });
   if (!loaded.ok) {
     for (const error of loaded.errors) process.stderr.write(`configuration error: ${error}\n`);
     process.exit(1);
   }
   const { config } = loaded;
-  const logger = createLogger(config.logLevel);
   const workers = config.workers === 'auto' ? availableParallelism() : config.workers;
   if (workers > 1 && cluster.isPrimary) {
-    const { superviseWorkers } = await import('./workers.ts');
-    await superviseWorkers({ count: workers, config, logger });
+    const [{ createLogger }, { superviseWorkers }] = await Promise.all([import('./logging/create-logger.ts'), import('./workers.ts')]);
+    await superviseWorkers({ count: workers, config, logger: createLogger(config.logLevel) });
     return;
   }
-  const { serve } = await import('./serve.ts');
-  await serve(config, cluster.isWorker ? logger.child({ worker: cluster.worker?.id }) : logger, { worker: cluster.worker?.id });
+  const started = performance.now();
+  // Tracing, when configured, must hook the instrumented packages before anything imports them, so
+  // the server's modules are imported only after it started (and cost nothing more when it is off).
+  const { startTracing } = await import('./observability/tracing.ts');
+  const tracing = await startTracing(config.tracing).catch((error: unknown) => {
+    throw new AppError('startup', `tracing (OTEL_EXPORTER_OTLP_ENDPOINT): ${(error as Error).message}`, { cause: error });
+  });
+  const [{ createLogger }, { serve }] = await Promise.all([import('./logging/create-logger.ts'), import('./serve.ts')]);
+  const logger = createLogger(config.logLevel);
+  const worker = cluster.worker?.id;
+  await serve(config, worker === undefined ? logger : logger.child({ worker }), { worker, tracing, started });
 }
 
 main().catch((error: unknown) => {

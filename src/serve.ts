@@ -5,17 +5,25 @@ import { assembleServer } from './assemble.ts';
 import type { Config } from './config/schema.ts';
 import { AppError } from './errors.ts';
 import { listenMetrics, type Metrics, shareWithSupervisor } from './observability/metrics.ts';
+import type { Tracing } from './observability/tracing.ts';
 import { demoBanner } from './pages/demo.ts';
 import type { Stores } from './storage/ports.ts';
 
 export interface ServeOptions {
   /** Set in a worker of IDP_WORKERS: its metrics are served by the supervisor, which also owns the signals' second press. */
   worker?: number | undefined;
+  /** Started by main before the server's modules were loaded; its last spans are sent at shutdown. */
+  tracing?: Tracing | undefined;
+  /** When main started (performance.now()), for the ready line's `ms`. */
+  started?: number;
 }
 
 /** One server process: assemble -> listen -> shutdown. Run by main, alone or as one of the workers. */
-export async function serve(config: Config, logger: Logger, { worker }: ServeOptions = {}): Promise<void> {
-  const started = performance.now();
+export async function serve(
+  config: Config,
+  logger: Logger,
+  { worker, tracing, started = performance.now() }: ServeOptions = {},
+): Promise<void> {
   const lifecycle = { stopping: false };
   const { app, stores, demo, metrics } = await assembleServer({ config, logger, demo: true, stopping: () => lifecycle.stopping });
   // The embedded mode prints a client secret and holds a demo password: loopback only, unless HOST says otherwise.
@@ -24,7 +32,15 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
   if (metrics && config.metricsPort !== undefined) await serveMetrics(metrics, config, host, logger, worker);
   const ms = Math.round(performance.now() - started);
   logger.info(
-    { event: 'ready', issuer: config.issuer, host: host ?? 'all interfaces', port: config.port, stores: stores.kinds, ms },
+    {
+      event: 'ready',
+      issuer: config.issuer,
+      host: host ?? 'all interfaces',
+      port: config.port,
+      stores: stores.kinds,
+      tracing: config.tracing.endpoint ? 'on' : 'off',
+      ms,
+    },
     'listening',
   );
   if (!demo && worker === undefined) {
@@ -34,7 +50,7 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
   }
   if (demo) process.stdout.write(`\n${demoBanner(demo, config.issuer).join('\n')}\n\n`);
 
-  handleShutdown(server, stores, config, logger, lifecycle);
+  handleShutdown(server, stores, tracing, config, logger, lifecycle);
 }
 
 /** Alone, the process serves its own metrics; a worker hands them to the supervisor, which serves every worker's sum. */
@@ -70,7 +86,14 @@ function listen(app: Koa, port: number, host: string | undefined): Promise<Serve
  * close at once, in-flight requests finish (cut after IDP_SHUTDOWN_TIMEOUT_MS), the stores close.
  * SIGINT (Ctrl-C at a terminal) skips the drain. A second signal exits at once.
  */
-function handleShutdown(server: Server, stores: Stores, config: Config, logger: Logger, lifecycle: { stopping: boolean }): void {
+function handleShutdown(
+  server: Server,
+  stores: Stores,
+  tracing: Tracing | undefined,
+  config: Config,
+  logger: Logger,
+  lifecycle: { stopping: boolean },
+): void {
   server.on('request', (_request, response: ServerResponse) => {
     if (lifecycle.stopping) response.setHeader('Connection', 'close');
   });
@@ -89,6 +112,8 @@ function handleShutdown(server: Server, stores: Stores, config: Config, logger: 
     await closed;
     clearTimeout(timer);
     await stores.close();
+    // The last requests' spans are still buffered.
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'traces not all sent'));
     logger.info('stopped');
     process.exit(0);
   };

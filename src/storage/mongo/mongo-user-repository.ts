@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { DuplicateUserError, type NewUser, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
+import { mongoUserFactors } from './mongo-user-factors.ts';
+import { passkeyModel } from './passkey-model.ts';
 import { type UserDocument, userModel } from './user-model.ts';
 
 /** Users in MongoDB. Call `ensureIndexes` once at start so the unique indexes exist. */
@@ -8,6 +10,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
   ensureIndexes(): Promise<void>;
 } {
   const Users = userModel(connection);
+  const Passkeys = passkeyModel(connection);
 
   const findOne = async (filter: Partial<UserDocument>) => {
     const doc = await Users.findOne(filter).lean<UserDocument>().exec();
@@ -16,7 +19,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
 
   return {
     async ensureIndexes() {
-      await Users.createIndexes();
+      await Promise.all([Users.createIndexes(), Passkeys.createIndexes()]);
     },
     async create(user: NewUser) {
       try {
@@ -64,6 +67,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
       return { users: docs.map(toRecord), total };
     },
     async delete(id) {
+      await Passkeys.deleteMany({ userId: id }).exec();
       return (await Users.deleteOne({ _id: id }).exec()).deletedCount === 1;
     },
     async setActive(id, active) {
@@ -72,6 +76,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async setName(id, name) {
       await Users.updateOne({ _id: id }, name === undefined ? { $unset: { name: 1 } } : { $set: { name } }).exec();
     },
+    ...mongoUserFactors(Users, Passkeys),
   };
 
   /** Which unique field collided, for the message; the index already refused the write. */
@@ -108,6 +113,10 @@ function toRecord(doc: UserDocument): UserRecord {
     passwordHash: doc.passwordHash,
     active: doc.active,
     ...(doc.name ? { name: doc.name } : {}),
+    factors: {
+      recoveryCodes: doc.factors?.recoveryCodes ?? [],
+      ...(doc.factors?.totp ? { totp: { sealedSecret: doc.factors.totp.sealedSecret, createdAt: doc.factors.totp.createdAt } } : {}),
+    },
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
