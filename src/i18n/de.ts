@@ -1,3 +1,4 @@
+import { ACCOUNT_SECURITY_DE } from './account-security.ts';
 import type { Catalogue } from './en.ts';
 import { SECOND_FACTORS_DE } from './second-factors.ts';
 
@@ -231,4 +232,5 @@ export const de: Catalogue = {
   'email.reset.ignore': 'Wenn Sie diese E-Mail nicht angefordert haben, können Sie sie ignorieren: Ihr Passwort bleibt, wie es ist.',
 
   ...SECOND_FACTORS_DE,
+  ...ACCOUNT_SECURITY_DE,
 };

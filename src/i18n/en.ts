@@ -1,3 +1,4 @@
+import { ACCOUNT_SECURITY_EN } from './account-security.ts';
 import { SECOND_FACTORS_EN } from './second-factors.ts';
 
 /**
@@ -223,6 +224,7 @@ export const en = {
   'email.reset.ignore': 'If you did not ask for this email, you can ignore it: your password stays as it is.',
 
   ...SECOND_FACTORS_EN,
+  ...ACCOUNT_SECURITY_EN,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -9,6 +9,7 @@ import { interactionPolicyWithLevels, mfaClientMetadata } from './configuration/
 import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
+import { credentialsChangedCheck, type SignInCounts } from './configuration/credentials-changed.ts';
 import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
@@ -25,6 +26,8 @@ export interface ProviderDeps {
   revokeGrant(grantId: string): Promise<void>;
   /** The pages oidc-provider renders itself (errors, logout), drawn with our views. */
   pages: ProviderPages;
+  /** Whether a session's sign-in still counts for its account (none changed a credential since). */
+  signInCounts: SignInCounts;
   logger: Logger;
 }
 
@@ -45,6 +48,7 @@ export function createProvider({
   clients,
   revokeGrant,
   pages,
+  signInCounts,
   logger,
 }: ProviderDeps): Provider {
   const configuration: Configuration = {
@@ -77,7 +81,10 @@ export function createProvider({
     // which oidc-provider does not expose to CORS at all (RFC 9700 §2.6).
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     ttl: ttlConfiguration(config.ttl),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyWithLevels(config.mfa) },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithLevels(config.mfa, [credentialsChangedCheck(signInCounts)]),
+    },
     renderError: pages.renderError,
     loadExistingGrant,
     features: featuresConfiguration(config, { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),
