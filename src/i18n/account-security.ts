@@ -34,7 +34,7 @@ export const ACCOUNT_SECURITY_EN = {
     'This link works once and expires in {minutes} minutes. If it has expired, ask the administrator for a new one.',
   'email.mfaReset.notYou': 'If you did not ask for this, tell the administrator of this service.',
 
-  'account.recentSignInHint': 'To change these, you sign in again unless you did in the last 10 minutes.',
+  'account.recentSignInHint': 'Changes here ask you to sign in again, unless you did so in the last 10 minutes.',
   'account.confirmed': 'You signed in again: you can change how you sign in for the next 10 minutes.',
   'account.twoStepBlocked':
     'Your authenticator app is blocked after too many wrong codes. Sign in once with a recovery code or a passkey to unblock it.',

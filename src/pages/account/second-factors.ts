@@ -75,7 +75,12 @@ export async function secondFactorSections(
  */
 export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorDeps): void {
   const { secondFactors, passkeys, factorChanges, guard } = deps;
-  /** A TOTP set-up (and a passkey registration) is this session's own ceremony. */
+  /**
+   * A TOTP set-up and a passkey registration are this browser session's own ceremonies. The set-up is
+   * keyed by the session's uid, which a fresh sign-in keeps (its id changes), so a QR code scanned
+   * before being asked to sign in again still works after; the passkey challenge lives 5 minutes.
+   */
+  const setupCeremony = (who: SignedIn) => `account:${who.signIn.uid}`;
   const ceremony = (who: SignedIn) => `account:${who.sessionId}`;
 
   /** True when the session signed in recently enough at the account's strongest level; else the person is sent to. */
@@ -89,7 +94,7 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
 
   const renderSetup = async (ctx: Context, who: SignedIn, codeError?: string) => {
     const { t } = languageOf(ctx);
-    const setup = secondFactors.available ? await secondFactors.beginTotpSetup(who.user, ceremony(who)) : undefined;
+    const setup = secondFactors.available ? await secondFactors.beginTotpSetup(who.user, setupCeremony(who)) : undefined;
     ctx.status = codeError ? 400 : 200;
     await ctx.render('mfa-setup', {
       title: t('setup.title'),
@@ -121,7 +126,7 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
       return;
     }
     if (!(await recentEnough(ctx, who, 'two-step'))) return;
-    const result = await secondFactors.confirmTotpSetup(who.user, ceremony(who), formField(ctx, 'code'));
+    const result = await secondFactors.confirmTotpSetup(who.user, setupCeremony(who), formField(ctx, 'code'));
     const { t } = languageOf(ctx);
     if (!result.ok) {
       await renderSetup(ctx, who, t('setup.invalid'));

@@ -164,6 +164,8 @@ export function createSecondFactors({
       if ((await app.check(user.id, secret, code)) !== 'ok') return { ok: false };
       await tokens.consume('totp-setup', key);
       await users.setTotp(user.id, { sealedSecret: app.seal(secret), createdAt: new Date() });
+      // A new app starts with a clean slate: wrong codes typed for an old one do not block it.
+      await failures.clear(user.id);
       logger.info({ event: 'mfa.totp_enabled', userId: user.id }, 'authenticator app turned on');
       return { ok: true, recoveryCodes: await issueRecoveryCodes(user) };
     },
@@ -194,6 +196,7 @@ export function createSecondFactors({
     async disable(user) {
       await users.setTotp(user.id, undefined);
       await users.setRecoveryCodes(user.id, []);
+      await failures.clear(user.id);
       logger.info({ event: 'mfa.totp_disabled', userId: user.id }, 'authenticator app turned off');
     },
     async regenerateRecoveryCodes(user) {
