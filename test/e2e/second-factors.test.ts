@@ -434,6 +434,25 @@ describe('second factors', () => {
     expect(await signedInForApp(browser)).toBe(true);
   });
 
+  test('a sign-in more than 10 minutes old is asked again before a factor is added, even for an account that has none', async () => {
+    const { account, browser } = await person('stale');
+    // Ten minutes and more pass: the session's sign-in is dated back (as oidc-provider stores it).
+    const name = app.server.provider.cookieName('session');
+    const sessionId = (await browser.jar.getCookies(app.server.url)).find((cookie) => cookie.key === name)?.value ?? '';
+    const session = await app.server.provider.Session.find(sessionId);
+    if (!session?.loginTs) throw new Error('no session to date back');
+    session.loginTs -= 11 * 60;
+    await session.persist();
+
+    const asked = expectPage(await browser.get(`${app.server.url}/account/two-step`));
+    expect(isLoginPage(asked)).toBe(true);
+    // An account without a factor confirms with its password; then it is back at the set-up.
+    expect(new URL(asked.url).pathname).toMatch(/^\/interaction\//);
+    const setupPage = expectPage(await signInFrom(browser, asked, account.username, account.password));
+    expect(setupPage.url).toBe(`${app.server.url}/account/two-step`);
+    expect(isSetupPage(setupPage)).toBe(true);
+  });
+
   test('an account with a passkey: a password sign-in (level 1) adds no factor; the passkey sign-in it is then asked for does', async () => {
     const { account, browser } = await person('passkey-only');
     const passkey = new SoftwareAuthenticator();
