@@ -99,6 +99,7 @@ export function createApp({
       csrf,
       issuer: config.issuer,
       logger,
+      claimScopes: config.claimScopes,
     }).routes(),
   );
   app.use(
@@ -110,6 +111,7 @@ export function createApp({
       requireVerifiedEmail: config.requireVerifiedEmail,
       csrf,
       resources: config.resources,
+      claimScopes: config.claimScopes,
       logger,
       onSignIn: metrics?.signIn,
     }).routes(),

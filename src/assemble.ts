@@ -15,6 +15,7 @@ import { createMailer } from './mail/mailer.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountClient } from './oidc/configuration/account-client.ts';
 import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api-access.ts';
+import { supportedScopes } from './oidc/configuration/claim-scopes.ts';
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
@@ -217,6 +218,7 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
           await provider.Client.validate(metadata as ClientMetadata);
         },
         apis: config.resources,
+        scopes: supportedScopes(config.claimScopes),
       });
     },
     close: () => stores.close(),

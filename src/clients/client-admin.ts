@@ -57,6 +57,8 @@ export interface ClientAdminDeps {
   validateWithProvider(metadata: Record<string, unknown>): Promise<void>;
   /** The APIs the server is configured with (IDP_RESOURCES), which resource_scopes may name. */
   apis: Config['resources'];
+  /** The OpenID Connect scopes the server offers (the standard ones and those of extra claims). */
+  scopes?: string[];
 }
 
 const newSecret = () => randomBytes(32).toString('base64url');
@@ -66,7 +68,7 @@ const newSecret = () => randomBytes(32).toString('base64url');
  * oidc-provider's client schema, before anything is stored, so a client the tool accepts is one the
  * server accepts, and a refused one leaves nothing half-made.
  */
-export function createClientAdmin({ store, box, validateWithProvider, apis }: ClientAdminDeps) {
+export function createClientAdmin({ store, box, validateWithProvider, apis, scopes = SCOPES }: ClientAdminDeps) {
   const view = (client: StoredClient): ClientView => ({
     clientId: client.clientId,
     disabled: client.disabled,
@@ -83,7 +85,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
 
   /** Our rules, then oidc-provider's; resolves to the metadata to store. */
   const checked = async (clientId: string, spec: ClientSpec): Promise<Record<string, unknown>> => {
-    const metadata = toMetadata(spec, apis);
+    const metadata = toMetadata(spec, apis, scopes);
     const secret = spec.public ? {} : { client_secret: 'x'.repeat(43) };
     try {
       await validateWithProvider({ client_id: clientId, ...secret, ...metadata });
@@ -209,7 +211,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
 export type ClientAdmin = ReturnType<typeof createClientAdmin>;
 
 /** oidc-provider client metadata for a spec, after our own rules (RFC 9700 §2.1, §2.6). */
-export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Record<string, unknown> {
+export function toMetadata(spec: ClientSpec, apis: Config['resources'] = [], supported: string[] = SCOPES): Record<string, unknown> {
   if (!spec.name.trim()) throw new AppError('invalid_input', 'a client needs a name (--name)');
   const grantTypes = [...new Set(spec.grantTypes.length > 0 ? spec.grantTypes : ['authorization_code'])];
   for (const grantType of grantTypes) {
@@ -240,7 +242,7 @@ export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Re
   }
   const scopes = spec.scope?.split(/\s+/).filter(Boolean) ?? [];
   for (const scope of scopes)
-    if (!SCOPES.includes(scope)) throw new AppError('invalid_input', `unknown scope "${scope}"; use ${SCOPES.join(', ')}`);
+    if (!supported.includes(scope)) throw new AppError('invalid_input', `unknown scope "${scope}"; use ${supported.join(', ')}`);
   const resourceScopes = spec.resourceScopes && spec.resourceScopes.length > 0 ? spec.resourceScopes : undefined;
   const apiProblem = resourceScopesProblem(resourceScopes, apis);
   if (apiProblem) throw new AppError('invalid_input', apiProblem);

@@ -245,6 +245,12 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description: 'APIs that receive JWT access tokens: [{"indicator","scopes","accessTokenTtl","name","scopeDescriptions"}]',
   },
   {
+    name: 'IDP_CLAIM_SCOPES',
+    path: ['claimScopes'],
+    kind: 'json',
+    description: 'which scope releases which extra claim of the users: {"scope": ["claim", ...]}',
+  },
+  {
     name: 'IDP_OUTBOUND_PRIVATE_HOSTS',
     path: ['outboundPrivateHosts'],
     kind: 'list',

@@ -215,4 +215,8 @@ export const de: Catalogue = {
   'email.reset.button': 'Mein Passwort zurücksetzen',
   'email.reset.expires': 'Dieser Link funktioniert einmal und läuft in {minutes} Minuten ab.',
   'email.reset.ignore': 'Wenn Sie diese E-Mail nicht angefordert haben, können Sie sie ignorieren: Ihr Passwort bleibt, wie es ist.',
+
+  'consent.scope.groups': 'Die Gruppen sehen, denen Sie angehören',
+  'consent.scope.claims': 'Ihre Angaben sehen: {claims}',
+  'consent.scope.alsoClaims': '{description}, außerdem: {claims}',
 };

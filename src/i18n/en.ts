@@ -207,6 +207,10 @@ export const en = {
   'email.reset.button': 'Reset my password',
   'email.reset.expires': 'This link works once and expires in {minutes} minutes.',
   'email.reset.ignore': 'If you did not ask for this email, you can ignore it: your password stays as it is.',
+
+  'consent.scope.groups': 'See the groups you belong to',
+  'consent.scope.claims': 'See your {claims}',
+  'consent.scope.alsoClaims': '{description}, and your {claims}',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -5,7 +5,8 @@ import { LOCALES } from '../i18n/locales.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { loadExistingGrant } from './configuration/account-client.ts';
 import { apiAccessMetadata } from './configuration/api-access.ts';
-import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
+import { claimsConfiguration } from './configuration/claim-scopes.ts';
+import { ACR_VALUES } from './configuration/claims.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
 import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
@@ -46,6 +47,7 @@ export function createProvider({
   pages,
   logger,
 }: ProviderDeps): Provider {
+  const { claims, scopes } = claimsConfiguration(config.claimScopes);
   const configuration: Configuration = {
     adapter: guardConsume(adapter, revokeGrant),
     clients,
@@ -55,11 +57,16 @@ export function createProvider({
     // OpenID Connect Core §3.1.2.1 says authorization servers MUST accept POST; off by default because
     // it needs a SameSite=None session cookie (see cookiesConfiguration). IDP_AUTHORIZATION_POST turns it on.
     enableHttpPostMethods: config.protocol.authorizationPost,
-    claims: CLAIMS,
+    claims,
+    // The claims of every granted scope go in the ID token too, not only in userinfo (as Keycloak's
+    // and Auth0's do): apps that read `groups` or an extra claim from the ID token, as most sign-in
+    // libraries do, find it there. OpenID Connect Core §5.4 allows both.
+    // @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#conformidtokenclaims
+    conformIdTokenClaims: false,
     clientDefaults: CLIENT_DEFAULTS,
     // resource_scopes: the APIs and scopes each client may get access tokens for (deny by default).
     extraClientMetadata: apiAccessMetadata(),
-    scopes: SCOPES,
+    scopes,
     acrValues: ACR_VALUES,
     // The languages of our pages, for ui_locales (OpenID Connect Discovery 1.0 §3).
     discovery: { ui_locales_supported: [...LOCALES] },

@@ -36,5 +36,8 @@ export function withUserChanges(
     updateProfile: (id, profile) => announced(id, users.updateProfile(id, profile)),
     setName: (id, name) => announced(id, users.setName(id, name)),
     markEmailVerified: (id, email) => announced(id, users.markEmailVerified(id, email)),
+    addGroups: (id, groups) => announced(id, users.addGroups(id, groups)),
+    removeGroups: (id, groups) => announced(id, users.removeGroups(id, groups)),
+    updateClaims: (id, changes) => announced(id, users.updateClaims(id, changes)),
   };
 }

@@ -64,7 +64,7 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),
-    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset }),
+    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset, claimScopes: config.claimScopes }),
   };
 }
 

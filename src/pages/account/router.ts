@@ -26,6 +26,8 @@ export interface AccountRouterDeps {
   csrf: Csrf;
   issuer: string;
   logger: Logger;
+  /** Which scope releases which extra claim, to name them among an app's permissions. */
+  claimScopes?: Record<string, string[]>;
 }
 
 interface Signedin {
@@ -57,7 +59,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
 
   const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
     const { t } = languageOf(ctx);
-    const apps = (await connectedApps(who.user.id)).map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
+    const apps = (await connectedApps(who.user.id)).map((app) => ({
+      ...app,
+      scopes: app.scopes.map((scope) => describeScope(t, scope, deps.claimScopes)),
+    }));
     await ctx.render('account', {
       title: t('account.title'),
       user: who.user,

@@ -23,7 +23,12 @@ function stringList(value: unknown): string[] {
  * The consent page. An API (resource indicator) is shown by the name and scope descriptions the
  * operator configured in IDP_RESOURCES, in the page language; without them, by its URL and scope names.
  */
-export async function renderConsent(ctx: InteractionContext, userService: UserService, apis: Config['resources']): Promise<void> {
+export async function renderConsent(
+  ctx: InteractionContext,
+  userService: UserService,
+  apis: Config['resources'],
+  claimScopes: Config['claimScopes'] = {},
+): Promise<void> {
   const { interaction, client } = ctx.state;
   const { t, locale } = languageOf(ctx);
   const scopes = stringList(interaction.prompt.details.missingOIDCScope);
@@ -39,7 +44,7 @@ export async function renderConsent(ctx: InteractionContext, userService: UserSe
     tosUri: client.tosUri,
     logoUri: client.logoUri,
     username: user?.username,
-    scopes: scopes.map((scope) => ({ scope, description: describeScope(t, scope) })),
+    scopes: scopes.map((scope) => ({ scope, description: describeScope(t, scope, claimScopes) })),
     claims: stringList(interaction.prompt.details.missingOIDCClaims),
     resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(
       ([indicator, scopes]) => {

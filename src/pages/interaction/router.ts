@@ -30,6 +30,8 @@ export interface InteractionRouterDeps {
   csrf: Csrf;
   /** Registered APIs, for their names and scope descriptions on the consent page. */
   resources: Config['resources'];
+  /** Which scope releases which extra claim, named on the consent page. */
+  claimScopes?: Config['claimScopes'];
   logger: Logger;
   /** Told the result of every sign-in attempt (the metrics count them). */
   onSignIn?: ((result: SignInResult) => void) | undefined;
@@ -49,7 +51,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
   const showPrompt: InteractionMiddleware = async function showPrompt(ctx) {
     const { prompt } = ctx.state.interaction;
     if (prompt.name === 'login') await renderLogin(ctx);
-    else if (prompt.name === 'consent') await renderConsent(ctx, userService, resources);
+    else if (prompt.name === 'consent') await renderConsent(ctx, userService, resources, deps.claimScopes);
     else throw new Error(`unsupported prompt ${prompt.name}`);
   };
 
