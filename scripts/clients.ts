@@ -2,11 +2,12 @@
  * Register and manage the apps that sign people in here: npm run clients -- <command> [options].
  * Its commands, options and examples are written once, in HELP below (npm run clients -- --help).
  */
-import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { type ApplyEntry, type ClientSpec, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
+import { clientDeclarationSchema, toApplyEntry } from '../src/clients/client-declaration.ts';
 import { AppError } from '../src/errors.ts';
+import { readDocument } from '../src/read-document.ts';
+import { firstProblem, unknownFieldError } from '../src/zod-problems.ts';
 import { isCommand, openTools, parseCommandLine, print, runCli, type ToolHelp, table, usageError, usageLine } from './lib/cli.ts';
 
 const SPEC_OPTIONS: Array<[string, string]> = [
@@ -83,30 +84,7 @@ const HELP: ToolHelp = {
 };
 const USAGE = usageLine(HELP);
 
-const fileSchema = z.object({
-  clients: z.array(
-    z
-      .object({
-        client_id: z.string(),
-        name: z.string(),
-        redirect_uris: z.array(z.string()).default([]),
-        post_logout_redirect_uris: z.array(z.string()).default([]),
-        public: z.boolean().default(false),
-        grant_types: z.array(z.string()).default(['authorization_code']),
-        scope: z.string().optional(),
-        logo_uri: z.string().optional(),
-        client_uri: z.string().optional(),
-        policy_uri: z.string().optional(),
-        tos_uri: z.string().optional(),
-        /** The APIs (IDP_RESOURCES indicators) this client may get tokens for, each with its scopes. */
-        resource_scopes: z.array(z.object({ indicator: z.string(), scopes: z.array(z.string()) }).strict()).optional(),
-        disabled: z.boolean().default(false),
-        /** Name of an environment variable holding the secret; otherwise one is generated. */
-        secret_env: z.string().optional(),
-      })
-      .strict(),
-  ),
-});
+const fileSchema = z.strictObject({ clients: z.array(clientDeclarationSchema) }, { error: unknownFieldError });
 
 const row = (client: ClientView) => ({
   client_id: client.clientId,
@@ -195,7 +173,7 @@ await runCli('clients', async () => {
     name: values.name,
     redirectUris: values['redirect-uri'],
     postLogoutRedirectUris: values['post-logout-redirect-uri'],
-    public: values.public,
+    authMethod: values.public ? 'none' : undefined,
     grantTypes: values['grant-type'],
     scope: values.scope,
     logoUri: values['logo-uri'],
@@ -217,7 +195,7 @@ await runCli('clients', async () => {
     switch (command) {
       case 'create': {
         const result = await admin.create(
-          { redirectUris: [], postLogoutRedirectUris: [], public: false, grantTypes: [], ...definedOnly(spec), name: values.name ?? '' },
+          { redirectUris: [], postLogoutRedirectUris: [], grantTypes: [], ...definedOnly(spec), name: values.name ?? '' },
           values['client-id'],
         );
         print(
@@ -307,55 +285,14 @@ await runCli('clients', async () => {
 });
 
 async function readApplyFile(path: string): Promise<ApplyEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new AppError('invalid_input', `cannot read ${path}`);
-  }
-  let raw: unknown;
-  try {
-    raw = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);
-  } catch (error) {
-    throw new AppError(
-      'invalid_input',
-      `${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
+  const read = await readDocument(path);
+  if (!read.ok) throw new AppError('invalid_input', read.problem);
+  const raw = read.value;
   const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AppError('invalid_input', `${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message}`);
-  }
-  return parsed.data.clients.map((client) => {
-    let secret: string | undefined;
-    if (client.secret_env) {
-      secret = process.env[client.secret_env];
-      if (!secret)
-        throw new AppError(
-          'invalid_input',
-          `${path}: client "${client.client_id}" takes its secret from ${client.secret_env}, which is not set`,
-        );
-      if (secret.length < 32)
-        throw new AppError('invalid_input', `${path}: the secret in ${client.secret_env} must be at least 32 characters`);
-    }
-    return {
-      clientId: client.client_id,
-      disabled: client.disabled,
-      secret,
-      spec: {
-        name: client.name,
-        redirectUris: client.redirect_uris,
-        postLogoutRedirectUris: client.post_logout_redirect_uris,
-        public: client.public,
-        grantTypes: client.grant_types,
-        scope: client.scope,
-        logoUri: client.logo_uri,
-        clientUri: client.client_uri,
-        policyUri: client.policy_uri,
-        tosUri: client.tos_uri,
-        resourceScopes: client.resource_scopes,
-      },
-    };
+  if (!parsed.success) throw new AppError('invalid_input', `${path}: ${firstProblem(parsed.error)}`);
+  return parsed.data.clients.map((client, index) => {
+    const converted = toApplyEntry(client, process.env, `clients[${index}]`);
+    if (!converted.ok) throw new AppError('invalid_input', `${path}: ${converted.problem}`);
+    return converted.entry;
   });
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
@@ -23,6 +24,8 @@ import { createDemo, type Demo } from './pages/demo.ts';
 import { providerPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
 import { createRateLimit } from './rate-limit.ts';
+import { applySeed } from './seed/apply-seed.ts';
+import { prepareSeed } from './seed/prepare-seed.ts';
 import { createStores } from './storage/create-stores.ts';
 import type { Stores } from './storage/ports.ts';
 import { createUserServices, type UserServices } from './users/create-user-services.ts';
@@ -38,6 +41,8 @@ import { createUserSessions } from './users/sessions.ts';
 export interface Keys {
   jwks: Jwks;
   cookieKeys: string[];
+  /** Encrypt stored client secrets; default: IDP_CLIENT_SECRET_KEYS (the embedded mode makes one for the run). */
+  clientSecretKeys?: string[] | undefined;
 }
 
 export interface ServerOptions {
@@ -53,6 +58,8 @@ export interface ServerOptions {
   demo?: boolean;
   /** Readiness says 503 while this is true (the shutdown's drain). */
   stopping?: () => boolean;
+  /** The environment, for the variables a seed file's `secret_env` names (main passes process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface AssembledServer {
@@ -86,14 +93,31 @@ async function openStores(config: Config, { logger, redis = true }: { logger?: L
   });
 }
 
-/** The configured keys, or (outside production, where the schema requires them) keys made for this run. */
+/** Both stores in the process: the embedded mode of `npm start`. */
+export function isEmbedded(config: Pick<Config, 'mongodbUri' | 'redisUrl'>): boolean {
+  return !config.mongodbUri && !config.redisUrl;
+}
+
+/**
+ * The configured keys, or (outside production, where the schema requires them) keys made for this
+ * run. A client-secret key is made only in the embedded mode, whose stored clients vanish with the
+ * process anyway; with MongoDB, secrets sealed under a key of one run would be unreadable in the next.
+ */
 async function resolveKeys(config: Config, logger?: Logger): Promise<Keys> {
-  if (config.jwks && config.cookieKeys) return { jwks: config.jwks, cookieKeys: config.cookieKeys };
+  const embedded = isEmbedded(config);
+  const clientSecretKeys = config.clientSecretKeys;
+  if (config.jwks && config.cookieKeys && (clientSecretKeys || !embedded))
+    return { jwks: config.jwks, cookieKeys: config.cookieKeys, clientSecretKeys };
   // Generated keys keep `npm start` free of setup, at the price of sessions and tokens not surviving a restart.
   const generated = await generateKeySet();
   const missing = [config.jwks ? undefined : 'IDP_JWKS', config.cookieKeys ? undefined : 'IDP_COOKIE_KEYS'].filter(Boolean);
-  logger?.warn(`${missing.join(' and ')} not set: using keys generated for this run only (set them with npm run keys)`);
-  return { jwks: config.jwks ?? (generated.jwks as Jwks), cookieKeys: config.cookieKeys ?? generated.cookieKeys };
+  if (missing.length > 0)
+    logger?.warn(`${missing.join(' and ')} not set: using keys generated for this run only (set them with npm run keys)`);
+  return {
+    jwks: config.jwks ?? (generated.jwks as Jwks),
+    cookieKeys: config.cookieKeys ?? generated.cookieKeys,
+    clientSecretKeys: clientSecretKeys ?? (embedded ? generated.clientSecretKeys : undefined),
+  };
 }
 
 /** The clients of IDP_CLIENTS_FILE, checked by our rules (oidc-provider's follow at start). */
@@ -112,7 +136,7 @@ function loadStaticClients(config: Config): ClientMetadata[] {
 
 /** oidc-provider configured exactly as the server runs it: the registered clients, our pages, the consume guard. */
 function buildProvider(config: Config, stores: Stores, keys: Keys, clients: ClientMetadata[], logger: Logger): Provider {
-  const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(config.clientSecretKeys ?? []), logger);
+  const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(keys.clientSecretKeys ?? []), logger);
   return createProvider({
     config,
     jwks: keys.jwks,
@@ -139,8 +163,15 @@ function userServices(config: Config, stores: Stores, blocklist: PasswordBlockli
 
 /** The whole server, not yet listening. Validates every configured client, so a bad one stops the start. */
 export async function assembleServer(options: ServerOptions): Promise<AssembledServer> {
-  const { config, logger } = options;
-  const keys = options.keys ?? (await resolveKeys(config, logger));
+  const { logger } = options;
+  // The seed file is checked before anything opens; its claim_scopes join the configuration's.
+  const { seed, config } = await prepareSeed(options.config, options.env ?? {});
+  const keys = withSecretKeys(options.keys ?? (await resolveKeys(config, logger)), config);
+  if (seed && !keys.clientSecretKeys && seed.clients.some((client) => client.secret !== undefined))
+    throw new AppError(
+      'startup',
+      'clientSecretKeys (IDP_CLIENT_SECRET_KEYS): the seed file has clients with secrets, and storing them needs this key (npm run keys makes one)',
+    );
   const clients = [...(options.clients ?? loadStaticClients(config))];
   for (const client of clients) {
     const problem = resourceScopesProblem(client[RESOURCE_SCOPES], config.resources);
@@ -152,7 +183,8 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
   });
   try {
     const embedded = stores.kinds.users === 'memory' && stores.kinds.oidc === 'memory';
-    const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
+    const demo =
+      options.demo && embedded ? createDemo(config.issuer, { clientSecret: seed?.demoClientSecret, withUser: !seed }) : undefined;
     if (demo) clients.push(demo.client);
     const users = userServices(config, stores, blocklist, logger);
     const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;
@@ -179,16 +211,39 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     } catch (error) {
       throw new AppError('startup', `invalid provider configuration: ${(error as Error).message}`, { cause: error });
     }
-    if (demo) {
+    if (demo?.user) {
       const { username, email, password } = demo.user;
       const result = await users.userService.register({ username, email, password, confirmPassword: password });
       if (!result.ok) throw new AppError('startup', `cannot create the demo user: ${JSON.stringify(result.errors)}`);
     }
+    if (seed?.demoClientSecret && !demo)
+      logger.warn({ event: 'seed.demo_client_ignored' }, 'the seed file sets demo_client, which only the embedded mode has: ignored');
+    if (seed) await applySeed(seed, clientAdmin(config, stores, provider, keys), users.seedUsers, logger);
     return { app, provider, users, stores, demo, metrics, close: () => stores.close() };
   } catch (error) {
     await stores.close();
     throw error;
   }
+}
+
+/** The service behind `npm run clients` (and the seed file's clients), validating with the server's own provider. */
+function clientAdmin(config: Config, stores: Stores, provider: Provider, keys: Keys) {
+  return createClientAdmin({
+    store: stores.clients,
+    box: createSecretBox(keys.clientSecretKeys ?? []),
+    validateWithProvider: async (metadata) => {
+      await provider.Client.validate(metadata as ClientMetadata);
+    },
+    apis: config.resources,
+    scopes: supportedScopes(config.claimScopes),
+  });
+}
+
+/** Keys given by a caller (a test) that bring no client-secret key get one as resolveKeys would make it. */
+function withSecretKeys(keys: Keys, config: Config): Keys {
+  if (keys.clientSecretKeys) return keys;
+  const made = isEmbedded(config) ? [randomBytes(32).toString('base64url')] : undefined;
+  return { ...keys, clientSecretKeys: config.clientSecretKeys ?? made };
 }
 
 export interface AssembledTools {
@@ -210,16 +265,8 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
       return userServices(config, stores, await loadPasswordBlocklist(config.password), logger);
     },
     async clients() {
-      const provider = buildProvider(config, stores, await resolveKeys(config), [], logger);
-      return createClientAdmin({
-        store: stores.clients,
-        box: createSecretBox(config.clientSecretKeys ?? []),
-        validateWithProvider: async (metadata) => {
-          await provider.Client.validate(metadata as ClientMetadata);
-        },
-        apis: config.resources,
-        scopes: supportedScopes(config.claimScopes),
-      });
+      const keys = await resolveKeys(config);
+      return clientAdmin(config, stores, buildProvider(config, stores, keys, [], logger), keys);
     },
     close: () => stores.close(),
   };

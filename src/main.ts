@@ -25,7 +25,13 @@ async function main(): Promise<void> {
   const started = performance.now();
 
   const lifecycle = { stopping: false };
-  const { app, stores, demo, metrics } = await assembleServer({ config, logger, demo: true, stopping: () => lifecycle.stopping });
+  const { app, stores, demo, metrics } = await assembleServer({
+    config,
+    logger,
+    demo: true,
+    stopping: () => lifecycle.stopping,
+    env: process.env,
+  });
   // The embedded mode prints a client secret and holds a demo password: loopback only, unless HOST says otherwise.
   const host = config.host ?? (demo ? '127.0.0.1' : undefined);
   const server = await listen(app, config.port, host);

@@ -65,6 +65,12 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   },
   { name: 'IDP_CLIENTS_FILE', path: ['clientsFile'], kind: 'string', description: 'JSON file with an array of client metadata' },
   {
+    name: 'IDP_SEED_FILE',
+    path: ['seedFile'],
+    kind: 'string',
+    description: "YAML or JSON file of clients and users: replaces the embedded mode's demo user; created when missing at every start",
+  },
+  {
     name: 'SMTP_URL',
     path: ['smtpUrl'],
     kind: 'string',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LOCALES } from '../i18n/locales.ts';
-import { claimNameSchema, recordError } from '../users/attributes.ts';
+import { claimScopesSchema } from '../users/attributes.ts';
 
 /**
  * The one configuration schema: types, bounds and the messages an operator sees.
@@ -102,6 +102,7 @@ export const configSchema = z
       .min(1, 'must hold at least one key')
       .optional(),
     clientsFile: z.string().min(1).optional(),
+    seedFile: z.string().min(1).optional(),
     smtpUrl: z
       .string()
       .regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')
@@ -223,28 +224,7 @@ export const configSchema = z
         'each indicator must appear once',
       ),
     // Which scope releases which of the users' extra claims (src/oidc/configuration/claim-scopes.ts).
-    claimScopes: z
-      .record(
-        z
-          .string()
-          .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scopes are words without spaces or quotes')
-          .refine((scope) => scope !== 'openid' && scope !== 'offline_access', {
-            error: (issue) => `the scope "${String(issue.input)}" cannot release extra claims; use profile, groups or a scope of your own`,
-          }),
-        z.array(claimNameSchema).min(1, 'each scope names at least one claim'),
-        { error: recordError('must be an object such as {"profile": ["department"], "org": ["employee_id"]}') },
-      )
-      .superRefine((scopes, ctx) => {
-        const seen = new Map<string, string>();
-        for (const [scope, claims] of Object.entries(scopes)) {
-          for (const claim of claims) {
-            const other = seen.get(claim);
-            if (other !== undefined)
-              ctx.addIssue({ code: 'custom', path: [scope], message: `the claim "${claim}" is already released by the scope "${other}"` });
-            seen.set(claim, scope);
-          }
-        }
-      }),
+    claimScopes: claimScopesSchema,
     outboundPrivateHosts: z.array(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, 'each entry is host:port, e.g. 10.0.0.5:8443')),
     protocol: z.object({
       pkceForConfidentialClients: z.boolean({ error: 'must be true or false' }),

@@ -9,7 +9,9 @@ import { claimsConfiguration } from './configuration/claim-scopes.ts';
 import { ACR_VALUES } from './configuration/claims.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
+import { joinClientMetadata } from './configuration/extra-client-metadata.ts';
 import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
+import { firstPartyMetadata } from './configuration/first-party.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
@@ -64,8 +66,9 @@ export function createProvider({
     // @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#conformidtokenclaims
     conformIdTokenClaims: false,
     clientDefaults: CLIENT_DEFAULTS,
-    // resource_scopes: the APIs and scopes each client may get access tokens for (deny by default).
-    extraClientMetadata: apiAccessMetadata(),
+    // resource_scopes: the APIs and scopes each client may get access tokens for (deny by default);
+    // first_party: the operator's own apps (first-party.ts).
+    extraClientMetadata: joinClientMetadata(apiAccessMetadata(), firstPartyMetadata()),
     scopes,
     acrValues: ACR_VALUES,
     // The languages of our pages, for ui_locales (OpenID Connect Discovery 1.0 §3).

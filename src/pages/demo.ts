@@ -6,7 +6,8 @@ import { noStore } from '../http/no-store.ts';
 
 export interface Demo {
   client: ClientMetadata & { client_id: string; client_secret: string };
-  user: { username: string; email: string; password: string };
+  /** The demo user; absent when a seed file declares the users. */
+  user: { username: string; email: string; password: string } | undefined;
   codeVerifier: string;
   authorizationUrl: string;
 }
@@ -16,12 +17,12 @@ export interface Demo {
  * authorization code flow (with PKCE) against a fresh `npm start`. The secret and PKCE verifier are
  * new at every start; nothing here exists outside the embedded mode.
  */
-export function createDemo(issuer: string): Demo {
+export function createDemo(issuer: string, options: { clientSecret?: string | undefined; withUser?: boolean } = {}): Demo {
   const redirectUri = new URL('/demo/callback', issuer).toString();
   const codeVerifier = randomBytes(32).toString('base64url');
   const client: Demo['client'] = {
     client_id: 'demo-client',
-    client_secret: randomBytes(24).toString('base64url'),
+    client_secret: options.clientSecret ?? randomBytes(24).toString('base64url'),
     client_name: 'Demo application',
     redirect_uris: [redirectUri],
     post_logout_redirect_uris: [new URL('/', issuer).toString()],
@@ -41,7 +42,7 @@ export function createDemo(issuer: string): Demo {
   }).toString();
   return {
     client,
-    user: { username: 'demo', email: 'demo@example.com', password: 'demo-password-2024' },
+    user: options.withUser === false ? undefined : { username: 'demo', email: 'demo@example.com', password: 'demo-password-2024' },
     codeVerifier,
     authorizationUrl: url.toString(),
   };
@@ -55,7 +56,9 @@ export function demoBanner(demo: Demo, issuer: string): string[] {
     `  Client id:     ${demo.client.client_id}`,
     `  Client secret: ${demo.client.client_secret}`,
     `  Redirect URI:  ${demo.client.redirect_uris?.[0]}`,
-    `  Demo user:     ${demo.user.username} (or ${demo.user.email}) / ${demo.user.password}`,
+    demo.user
+      ? `  Demo user:     ${demo.user.username} (or ${demo.user.email}) / ${demo.user.password}`
+      : '  Users:         those of the seed file (IDP_SEED_FILE)',
     `  PKCE verifier: ${demo.codeVerifier}`,
     '  Open this URL in a browser to sign in:',
     `  ${demo.authorizationUrl}`,

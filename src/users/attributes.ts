@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ClaimValue } from '../storage/ports.ts';
+import { recordError } from '../zod-problems.ts';
 
 /**
  * What a user's groups and extra claims may hold. One set of rules for the users tool, the seed
@@ -88,18 +89,6 @@ export const claimValueSchema: z.ZodType<ClaimValue> = z.lazy(() =>
   ),
 );
 
-/**
- * zod's messages for a record (an object of names to values): `expected` when it is not an object,
- * and for a bad key the key's own message (zod otherwise says only "Invalid key in record").
- */
-export function recordError(expected: string): z.core.$ZodErrorMap {
-  return (issue) => {
-    if (issue.code === 'invalid_type') return expected;
-    if (issue.code === 'invalid_key') return issue.issues[0]?.message;
-    return undefined;
-  };
-}
-
 export const claimsSchema = z
   .record(claimNameSchema, claimValueSchema, {
     error: recordError('claims are an object of names and values, e.g. {"department": "research"}'),
@@ -112,17 +101,29 @@ export const claimsSchema = z
     }
   });
 
-/** A path inside a document as people write it: `users[1].claims.department`. */
-export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
-  return path.reduce<string>(
-    (text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : `${text}${text ? '.' : ''}${String(segment)}`),
-    prefix,
-  );
-}
-
-/** The first problem zod found, as one line (`path: message`), for the tools. */
-export function firstProblem(error: z.ZodError, prefix = ''): string {
-  const issue = error.issues[0];
-  const path = formatPath(issue?.path ?? [], prefix);
-  return `${path ? `${path}: ` : ''}${issue?.message ?? 'invalid'}`;
-}
+/**
+ * Which scope releases which extra claim (IDP_CLAIM_SCOPES, the seed file's `claim_scopes`): a scope
+ * word other than openid and offline_access, each naming claims, each claim under one scope only.
+ */
+export const claimScopesSchema = z
+  .record(
+    z
+      .string()
+      .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scopes are words without spaces or quotes')
+      .refine((scope) => scope !== 'openid' && scope !== 'offline_access', {
+        error: (issue) => `the scope "${String(issue.input)}" cannot release extra claims; use profile, groups or a scope of your own`,
+      }),
+    z.array(claimNameSchema).min(1, 'each scope names at least one claim'),
+    { error: recordError('must be an object such as {"profile": ["department"], "org": ["employee_id"]}') },
+  )
+  .superRefine((scopes, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [scope, claims] of Object.entries(scopes)) {
+      for (const claim of claims) {
+        const other = seen.get(claim);
+        if (other !== undefined)
+          ctx.addIssue({ code: 'custom', path: [scope], message: `the claim "${claim}" is already released by the scope "${other}"` });
+        seen.set(claim, scope);
+      }
+    }
+  });

@@ -10,6 +10,7 @@ import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
 import { createPasswordReset } from './password-reset.ts';
 import { createProfiles } from './profile.ts';
+import { createSeedUsers } from './seed-users.ts';
 import { createUserSessions } from './sessions.ts';
 import { createUserAdmin } from './user-admin.ts';
 import { createUserService } from './user-service.ts';
@@ -64,6 +65,7 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),
+    seedUsers: createSeedUsers({ users: stores.users, hasher, policy }),
     admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset, claimScopes: config.claimScopes }),
   };
 }
