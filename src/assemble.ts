@@ -18,6 +18,7 @@ import { accountClient } from './oidc/configuration/account-client.ts';
 import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api-access.ts';
 import { supportedScopes } from './oidc/configuration/claim-scopes.ts';
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
+import { loadDevKeys } from './oidc/data-dir.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
 import { createDemo, type Demo } from './pages/demo.ts';
@@ -43,6 +44,8 @@ export interface Keys {
   cookieKeys: string[];
   /** Encrypt stored client secrets; default: IDP_CLIENT_SECRET_KEYS (the embedded mode makes one for the run). */
   clientSecretKeys?: string[] | undefined;
+  /** The demo client's secret kept in IDP_DATA_DIR, when one is set. */
+  demoClientSecret?: string | undefined;
 }
 
 export interface ServerOptions {
@@ -99,24 +102,36 @@ export function isEmbedded(config: Pick<Config, 'mongodbUri' | 'redisUrl'>): boo
 }
 
 /**
- * The configured keys, or (outside production, where the schema requires them) keys made for this
- * run. A client-secret key is made only in the embedded mode, whose stored clients vanish with the
- * process anyway; with MongoDB, secrets sealed under a key of one run would be unreadable in the next.
+ * The configured keys, or (outside production, where the schema requires them) keys made at start:
+ * kept in IDP_DATA_DIR when it is set, so they survive restarts, else for this run only. Without a
+ * data directory a client-secret key is made only in the embedded mode, whose stored clients vanish
+ * with the process anyway; with MongoDB, secrets sealed under a key of one run would be unreadable
+ * in the next.
  */
 async function resolveKeys(config: Config, logger?: Logger): Promise<Keys> {
   const embedded = isEmbedded(config);
-  const clientSecretKeys = config.clientSecretKeys;
-  if (config.jwks && config.cookieKeys && (clientSecretKeys || !embedded))
-    return { jwks: config.jwks, cookieKeys: config.cookieKeys, clientSecretKeys };
-  // Generated keys keep `npm start` free of setup, at the price of sessions and tokens not surviving a restart.
-  const generated = await generateKeySet();
-  const missing = [config.jwks ? undefined : 'IDP_JWKS', config.cookieKeys ? undefined : 'IDP_COOKIE_KEYS'].filter(Boolean);
+  const { jwks, cookieKeys, clientSecretKeys } = config;
+  if (!config.dataDir && jwks && cookieKeys && (clientSecretKeys || !embedded)) return { jwks, cookieKeys, clientSecretKeys };
+  const kept = config.dataDir ? await loadDevKeys(config.dataDir) : undefined;
+  // Generated keys keep `npm start` free of setup, at the price (without a data directory) of
+  // sessions and tokens not surviving a restart.
+  const made = kept?.keys ?? (await generateKeySet());
+  const missing = [
+    jwks ? undefined : 'IDP_JWKS',
+    cookieKeys ? undefined : 'IDP_COOKIE_KEYS',
+    clientSecretKeys || !(kept || embedded) ? undefined : 'IDP_CLIENT_SECRET_KEYS',
+  ].filter(Boolean);
   if (missing.length > 0)
-    logger?.warn(`${missing.join(' and ')} not set: using keys generated for this run only (set them with npm run keys)`);
+    logger?.warn(
+      kept
+        ? `${missing.join(', ')} not set: using the keys kept in ${kept.path} (${kept.created ? 'made now' : 'made at an earlier start'}; development only)`
+        : `${missing.join(', ')} not set: using keys generated for this run only (set them with npm run keys, or keep them with IDP_DATA_DIR)`,
+    );
   return {
-    jwks: config.jwks ?? (generated.jwks as Jwks),
-    cookieKeys: config.cookieKeys ?? generated.cookieKeys,
-    clientSecretKeys: clientSecretKeys ?? (embedded ? generated.clientSecretKeys : undefined),
+    jwks: jwks ?? (made.jwks as Jwks),
+    cookieKeys: cookieKeys ?? made.cookieKeys,
+    clientSecretKeys: clientSecretKeys ?? (kept || embedded ? made.clientSecretKeys : undefined),
+    demoClientSecret: kept?.keys.demoClientSecret,
   };
 }
 
@@ -170,7 +185,7 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
   if (seed && !keys.clientSecretKeys && seed.clients.some((client) => client.secret !== undefined))
     throw new AppError(
       'startup',
-      'clientSecretKeys (IDP_CLIENT_SECRET_KEYS): the seed file has clients with secrets, and storing them needs this key (npm run keys makes one)',
+      'clientSecretKeys (IDP_CLIENT_SECRET_KEYS): the seed file has clients with secrets, and storing them needs this key (npm run keys makes one; in development IDP_DATA_DIR keeps one)',
     );
   const clients = [...(options.clients ?? loadStaticClients(config))];
   for (const client of clients) {
@@ -184,7 +199,9 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
   try {
     const embedded = stores.kinds.users === 'memory' && stores.kinds.oidc === 'memory';
     const demo =
-      options.demo && embedded ? createDemo(config.issuer, { clientSecret: seed?.demoClientSecret, withUser: !seed }) : undefined;
+      options.demo && embedded
+        ? createDemo(config.issuer, { clientSecret: seed?.demoClientSecret ?? keys.demoClientSecret, withUser: !seed })
+        : undefined;
     if (demo) clients.push(demo.client);
     const users = userServices(config, stores, blocklist, logger);
     const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;

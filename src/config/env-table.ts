@@ -65,6 +65,12 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   },
   { name: 'IDP_CLIENTS_FILE', path: ['clientsFile'], kind: 'string', description: 'JSON file with an array of client metadata' },
   {
+    name: 'IDP_DATA_DIR',
+    path: ['dataDir'],
+    kind: 'string',
+    description: 'development only: directory where keys generated at start are kept, so they survive restarts',
+  },
+  {
     name: 'IDP_SEED_FILE',
     path: ['seedFile'],
     kind: 'string',

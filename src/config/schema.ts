@@ -103,6 +103,8 @@ export const configSchema = z
       .optional(),
     clientsFile: z.string().min(1).optional(),
     seedFile: z.string().min(1).optional(),
+    // Development only: where generated keys are kept across restarts (src/oidc/data-dir.ts).
+    dataDir: z.string().min(1).optional(),
     smtpUrl: z
       .string()
       .regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')
@@ -276,6 +278,13 @@ export const configSchema = z
     ];
     for (const [key, why] of required) {
       if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required: ${why}` });
+    }
+    if (config.dataDir !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dataDir'],
+        message: 'is for development only: production takes its keys from IDP_JWKS, IDP_COOKIE_KEYS and IDP_CLIENT_SECRET_KEYS',
+      });
     }
     if (config.issuer && !isHttpsOrLoopback(config.issuer)) {
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production' });

@@ -66,6 +66,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  test('IDP_DATA_DIR is for development: production refuses it and keeps needing its keys', () => {
+    expect(load({ IDP_DATA_DIR: '/tmp/idp' }).ok).toBe(true);
+    expect(errorsOf(load({ NODE_ENV: 'production', IDP_DATA_DIR: '/tmp/idp' }))).toEqual(
+      expect.arrayContaining([
+        'dataDir (IDP_DATA_DIR): is for development only: production takes its keys from IDP_JWKS, IDP_COOKIE_KEYS and IDP_CLIENT_SECRET_KEYS',
+        'jwks (IDP_JWKS): is required: production needs a fixed signing key set so restarts and instances accept each other',
+      ]),
+    );
+  });
+
   test('environment variables override files, and config/<env>.json overrides default.json', () => {
     const result = load({
       NODE_ENV: 'test',
