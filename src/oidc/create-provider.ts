@@ -11,7 +11,7 @@ import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
 import { joinClientMetadata } from './configuration/extra-client-metadata.ts';
 import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
-import { firstPartyMetadata } from './configuration/first-party.ts';
+import { expiresWithSession, firstPartyMetadata, issueRefreshToken } from './configuration/first-party.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
@@ -88,6 +88,9 @@ export function createProvider({
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: pages.renderError,
     loadExistingGrant,
+    // Refresh tokens: oidc-provider's rule (refresh_token grant and offline_access), and first-party apps.
+    issueRefreshToken,
+    expiresWithSession,
     features: featuresConfiguration(config, { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),
     fetch: outboundFetch(config.outboundPrivateHosts),
   };

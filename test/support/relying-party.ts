@@ -61,11 +61,12 @@ export class RelyingParty {
     return new RelyingParty(config);
   }
 
+  /** An authorization request with these parameters over the defaults; an empty value leaves a default parameter out. */
   async authorize(parameters: Record<string, string> = {}): Promise<Authorization> {
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(this.config, {
+    const all: Record<string, string> = {
       redirect_uri: RP_REDIRECT_URI,
       scope: 'openid profile email offline_access',
       prompt: 'consent',
@@ -74,7 +75,8 @@ export class RelyingParty {
       state,
       nonce,
       ...parameters,
-    });
+    };
+    const url = oidc.buildAuthorizationUrl(this.config, Object.fromEntries(Object.entries(all).filter(([, value]) => value !== '')));
     return { url, codeVerifier, state, nonce };
   }
 
