@@ -3,27 +3,15 @@
  * Its commands, options and examples are written once, in HELP below (npm run clients -- --help).
  */
 import { z } from 'zod';
-import { type ApplyEntry, type ClientSpec, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
+import { type ApplyEntry, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
 import { clientDeclarationSchema, toApplyEntry } from '../src/clients/client-declaration.ts';
 import { AppError } from '../src/errors.ts';
 import { readDocument } from '../src/read-document.ts';
 import { firstProblem, unknownFieldError } from '../src/zod-problems.ts';
 import { isCommand, openTools, parseCommandLine, print, runCli, type ToolHelp, table, usageError, usageLine } from './lib/cli.ts';
+import { CLIENT_OPTION_HELP, CLIENT_OPTIONS, specFromOptions } from './lib/client-options.ts';
 
-const SPEC_OPTIONS: Array<[string, string]> = [
-  ['--name N', 'the name people see on the consent page'],
-  ['--redirect-uri U', 'where sign-ins return (repeatable; exact match; https, or http for localhost)'],
-  ['--post-logout-redirect-uri U', 'where logouts may return (repeatable)'],
-  ['--public', 'no secret (a single-page or native app; PKCE)'],
-  ['--grant-type G', 'authorization_code, refresh_token or client_credentials (repeatable; default authorization_code)'],
-  ['--scope "openid profile email"', 'the scopes it may ask for'],
-  ['--logo-uri U, --client-uri U', 'logo and home page shown on the consent page (https)'],
-  ['--policy-uri U, --tos-uri U', 'privacy policy and terms (https)'],
-  [
-    '--api URL=SCOPE[,SCOPE...]',
-    'an API of IDP_RESOURCES it may get tokens for, with its scopes (repeatable; --api none on update removes them)',
-  ],
-];
+const SPEC_OPTIONS = CLIENT_OPTION_HELP;
 const HELP: ToolHelp = {
   usage: 'npm run clients -- <command> [options] [--json]',
   summary:
@@ -90,6 +78,7 @@ const row = (client: ClientView) => ({
   client_id: client.clientId,
   name: String(client.metadata.client_name ?? ''),
   type: client.metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+  first_party: client.metadata.first_party === true ? 'yes' : 'no',
   grants: ((client.metadata.grant_types as string[] | undefined) ?? []).join(','),
   status: client.disabled ? 'disabled' : 'enabled',
 });
@@ -98,7 +87,7 @@ const describe = (client: ClientView) =>
     [
       ...Object.entries(row(client)).map(([field, value]) => ({ field, value })),
       ...Object.entries(client.metadata)
-        .filter(([key]) => !['client_name', 'grant_types'].includes(key))
+        .filter(([key]) => !['client_name', 'grant_types', 'first_party'].includes(key))
         .map(([field, value]) => ({ field, value: showValue(value) })),
       { field: 'created', value: client.createdAt },
       { field: 'updated', value: client.updatedAt },
@@ -106,8 +95,11 @@ const describe = (client: ClientView) =>
     ['field', 'value'],
   );
 
-/** A metadata value on one line: lists joined by spaces, resource_scopes as "API: scopes; API: scopes". */
+/** A metadata value on one line: lists joined by spaces, resource_scopes as "API: scopes; API: scopes", a key set by its key ids. */
 function showValue(value: unknown): string {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (Array.isArray(keys))
+    return `${keys.length} key${keys.length === 1 ? '' : 's'}: ${keys.map((key: { kid?: unknown; kty?: unknown }) => `${String(key.kid ?? '(no kid)')} (${String(key.kty)})`).join(', ')}`;
   if (!Array.isArray(value)) return String(value);
   return value
     .map((item: unknown) => {
@@ -117,40 +109,11 @@ function showValue(value: unknown): string {
     .join(value.some((item) => typeof item === 'object') ? '; ' : ' ');
 }
 
-/** --api URL=SCOPE,SCOPE (repeatable) as resource_scopes; "none" alone clears them. */
-function parseApis(values: string[] | undefined): ClientSpec['resourceScopes'] {
-  if (values === undefined) return undefined;
-  if (values.length === 1 && values[0] === 'none') return [];
-  const apis: NonNullable<ClientSpec['resourceScopes']> = [];
-  for (const value of values) {
-    const at = value.lastIndexOf('=');
-    const indicator = at > 0 ? value.slice(0, at) : '';
-    const scopes = value
-      .slice(at + 1)
-      .split(/[,\s]+/)
-      .filter(Boolean);
-    if (!indicator || scopes.length === 0) throw usageError(`--api needs URL=SCOPE[,SCOPE...], got "${value}"`);
-    if (apis.some((api) => api.indicator === indicator)) throw usageError(`--api names ${indicator} twice`);
-    apis.push({ indicator, scopes });
-  }
-  return apis;
-}
-
 await runCli('clients', async () => {
   const { values, positionals } = parseCommandLine(
     {
-      name: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true },
-      'post-logout-redirect-uri': { type: 'string', multiple: true },
-      public: { type: 'boolean' },
-      'grant-type': { type: 'string', multiple: true },
-      scope: { type: 'string' },
-      'logo-uri': { type: 'string' },
-      'client-uri': { type: 'string' },
-      'policy-uri': { type: 'string' },
-      'tos-uri': { type: 'string' },
+      ...CLIENT_OPTIONS,
       'client-id': { type: 'string' },
-      api: { type: 'string', multiple: true },
       file: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
@@ -169,19 +132,7 @@ await runCli('clients', async () => {
   const json = values.json;
   const id = clientId ?? '';
 
-  const spec: Partial<ClientSpec> = {
-    name: values.name,
-    redirectUris: values['redirect-uri'],
-    postLogoutRedirectUris: values['post-logout-redirect-uri'],
-    authMethod: values.public ? 'none' : undefined,
-    grantTypes: values['grant-type'],
-    scope: values.scope,
-    logoUri: values['logo-uri'],
-    clientUri: values['client-uri'],
-    policyUri: values['policy-uri'],
-    tosUri: values['tos-uri'],
-    resourceScopes: parseApis(values.api),
-  };
+  const spec = await specFromOptions(values);
   // Read the file before connecting, so a bad file fails fast and writes nothing.
   const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
 

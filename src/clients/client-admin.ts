@@ -106,6 +106,8 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, scop
         spec.jwks = changes.jwks;
         spec.jwksUri = changes.jwksUri;
       }
+      // Removing the back-channel logout URI removes its session flag too, unless it is given again (and refused).
+      if (changes.backchannelLogoutUri === '') spec.backchannelLogoutSessionRequired = changes.backchannelLogoutSessionRequired;
       const metadata = await checked(clientId, spec);
       const keepsSecret = usesSecret(authMethodOf(spec));
       const sealedSecret = keepsSecret ? (current.sealedSecret ?? box.seal(newSecret())) : undefined;
