@@ -17,7 +17,8 @@ import { securityHeaders } from './http/security-headers.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
 import { createAccountRouter } from './pages/account/router.ts';
-import { createDemoRouter, type Demo } from './pages/demo.ts';
+import type { Demo } from './pages/demo/demo.ts';
+import { createTokenDebugger } from './pages/demo/token-debugger.ts';
 import { createHomeRouter } from './pages/home.ts';
 import { createInteractionRouter } from './pages/interaction/router.ts';
 import { refusePostWhenDisabled } from './pages/provider-pages.ts';
@@ -116,7 +117,7 @@ export function createApp({
       onSignIn: metrics?.signIn,
     }).routes(),
   );
-  if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
+  if (demo) app.use(createTokenDebugger({ demo, issuer: config.issuer, csrf }).routes());
   app.use(
     authorizationGuard({
       path: provider.pathFor('authorization'),

@@ -21,7 +21,7 @@ import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { loadDevKeys } from './oidc/data-dir.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
-import { createDemo, type Demo } from './pages/demo.ts';
+import { createDemo, type Demo } from './pages/demo/demo.ts';
 import { providerPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
 import { createRateLimit } from './rate-limit.ts';

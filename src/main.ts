@@ -8,7 +8,7 @@ import type { Config } from './config/schema.ts';
 import { AppError, isAppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
 import { listenMetrics } from './observability/metrics.ts';
-import { demoBanner } from './pages/demo.ts';
+import { demoBanner } from './pages/demo/demo.ts';
 import type { Stores } from './storage/ports.ts';
 
 const CONFIG_DIR = fileURLToPath(new URL('../config/', import.meta.url));

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import Router from '@koa/router';
 import type { ClientMetadata } from 'oidc-provider';
-import { sha256Base64url } from '../digest.ts';
-import { noStore } from '../http/no-store.ts';
+import { sha256Base64url } from '../../digest.ts';
 
 export interface Demo {
   client: ClientMetadata & { client_id: string; client_secret: string };
@@ -14,8 +12,9 @@ export interface Demo {
 
 /**
  * The embedded mode's ready-made relying party and user, so a developer can run a whole
- * authorization code flow (with PKCE) against a fresh `npm start`. The secret and PKCE verifier are
- * new at every start; nothing here exists outside the embedded mode.
+ * authorization code flow (with PKCE) against a fresh `npm start`, and the token debugger
+ * (token-debugger.ts) can play the app. The PKCE verifier is new at every start, the secret too
+ * unless IDP_DATA_DIR or the seed file keeps it; nothing here exists outside the embedded mode.
  */
 export function createDemo(issuer: string, options: { clientSecret?: string | undefined; withUser?: boolean } = {}): Demo {
   const redirectUri = new URL('/demo/callback', issuer).toString();
@@ -25,7 +24,8 @@ export function createDemo(issuer: string, options: { clientSecret?: string | un
     client_secret: options.clientSecret ?? randomBytes(24).toString('base64url'),
     client_name: 'Demo application',
     redirect_uris: [redirectUri],
-    post_logout_redirect_uris: [new URL('/', issuer).toString()],
+    // The token debugger's log-out comes back to /demo; / stays for those who used it before.
+    post_logout_redirect_uris: [new URL('/', issuer).toString(), new URL('/demo', issuer).toString()],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
   };
@@ -60,43 +60,8 @@ export function demoBanner(demo: Demo, issuer: string): string[] {
       ? `  Demo user:     ${demo.user.username} (or ${demo.user.email}) / ${demo.user.password}`
       : '  Users:         those of the seed file (IDP_SEED_FILE)',
     `  PKCE verifier: ${demo.codeVerifier}`,
-    '  Open this URL in a browser to sign in:',
+    '  Open this URL in a browser to sign in (the demo app then shows its tokens):',
     `  ${demo.authorizationUrl}`,
+    `  Token debugger: ${new URL('/demo', issuer)}`,
   ];
-}
-
-/**
- * One word for a POSIX shell, whatever it holds: single quotes, with each ' written as '\''. The
- * code comes from the query string, so anything may be in it; pasted, it stays one argument.
- */
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
-
-/** The demo client's redirect target: shows the code and the exact token request to make with it. */
-export function createDemoRouter(demo: Demo, issuer: string): Router {
-  const router = new Router();
-  router.use(noStore);
-  router.get('/demo/callback', async function demoCallback(ctx) {
-    const { code, error, error_description: errorDescription, state, iss } = ctx.query;
-    const tokenUrl = new URL('/token', issuer).toString();
-    await ctx.render('demo-callback', {
-      title: 'Demo application',
-      code: typeof code === 'string' ? code : undefined,
-      error: typeof error === 'string' ? error : undefined,
-      errorDescription: typeof errorDescription === 'string' ? errorDescription : undefined,
-      state,
-      iss,
-      curl:
-        typeof code === 'string'
-          ? [
-              `curl -s -u ${shellQuote(`${demo.client.client_id}:${demo.client.client_secret}`)} ${shellQuote(tokenUrl)} \\`,
-              `  -d grant_type=authorization_code --data-urlencode ${shellQuote(`code=${code}`)} \\`,
-              `  --data-urlencode ${shellQuote(`redirect_uri=${demo.client.redirect_uris?.[0] ?? ''}`)} \\`,
-              `  --data-urlencode ${shellQuote(`code_verifier=${demo.codeVerifier}`)}`,
-            ].join('\n')
-          : undefined,
-    });
-  });
-  return router;
 }
