@@ -4,6 +4,7 @@ import serve from 'koa-static';
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import { selfUrl } from './config/listen.ts';
 import type { Config } from './config/schema.ts';
 import { serveBrandStylesheet } from './http/brand-stylesheet.ts';
 import { createCsrf } from './http/csrf.ts';
@@ -117,7 +118,7 @@ export function createApp({
       onSignIn: metrics?.signIn,
     }).routes(),
   );
-  if (demo) app.use(createTokenDebugger({ demo, issuer: config.issuer, csrf }).routes());
+  if (demo) app.use(createTokenDebugger({ demo, issuer: config.issuer, serverUrl: selfUrl(config), csrf }).routes());
   app.use(
     authorizationGuard({
       path: provider.pathFor('authorization'),

@@ -9,6 +9,7 @@ import { createRegisteredClientAdapter, withRegisteredClients } from './clients/
 import { createClientAdmin } from './clients/client-admin.ts';
 import { createSecretBox } from './clients/secret-box.ts';
 import { parseStaticClients } from './clients/static-clients.ts';
+import { embeddedOnNetwork, isEmbedded } from './config/listen.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
@@ -94,11 +95,6 @@ async function openStores(config: Config, { logger, redis = true }: { logger?: L
         }
       : {}),
   });
-}
-
-/** Both stores in the process: the embedded mode of `npm start`. */
-export function isEmbedded(config: Pick<Config, 'mongodbUri' | 'redisUrl'>): boolean {
-  return !config.mongodbUri && !config.redisUrl;
 }
 
 /**
@@ -200,7 +196,11 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     const embedded = stores.kinds.users === 'memory' && stores.kinds.oidc === 'memory';
     const demo =
       options.demo && embedded
-        ? createDemo(config.issuer, { clientSecret: seed?.demoClientSecret ?? keys.demoClientSecret, withUser: !seed })
+        ? createDemo(config.issuer, {
+            clientSecret: seed?.demoClientSecret ?? keys.demoClientSecret,
+            withUser: !seed,
+            randomPassword: embeddedOnNetwork(config),
+          })
         : undefined;
     if (demo) clients.push(demo.client);
     const users = userServices(config, stores, blocklist, logger);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { assembleServer } from './assemble.ts';
+import { listenHost } from './config/listen.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/schema.ts';
 import { AppError, isAppError } from './errors.ts';
@@ -32,8 +33,9 @@ async function main(): Promise<void> {
     stopping: () => lifecycle.stopping,
     env: process.env,
   });
-  // The embedded mode prints a client secret and holds a demo password: loopback only, unless HOST says otherwise.
-  const host = config.host ?? (demo ? '127.0.0.1' : undefined);
+  // The embedded mode prints a client secret and holds a demo password: loopback only, unless HOST
+  // (or the container image) says otherwise.
+  const host = listenHost(config);
   const server = await listen(app, config.port, host);
   if (metrics && config.metricsPort !== undefined) {
     await listenMetrics(metrics, config.metricsPort, host).catch((error: NodeJS.ErrnoException) => {

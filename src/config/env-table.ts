@@ -30,6 +30,13 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description:
       'port of the Prometheus metrics endpoint (/metrics), on the same address as the server; off unless set; never the public port',
   },
+  {
+    name: 'IDP_CONTAINER',
+    path: ['container'],
+    kind: 'bool',
+    description:
+      'set by the container image: without MONGODB_URI and REDIS_URL it runs the embedded mode (NODE_ENV development) on every interface; with them, production',
+  },
   { name: 'ISSUER', path: ['issuer'], kind: 'string', description: 'public URL of this server; default http://localhost:$PORT' },
   { name: 'TRUST_PROXY', path: ['trustProxy'], kind: 'bool', description: 'trust X-Forwarded-* from a TLS-terminating proxy' },
   {

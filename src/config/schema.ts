@@ -62,6 +62,8 @@ export const configSchema = z
       .min(1, 'must be between 1 and 65535')
       .max(65535, 'must be between 1 and 65535')
       .optional(),
+    // Set by the container image (src/config/listen.ts): no stores means the embedded mode on every interface.
+    container: z.boolean({ error: 'must be true or false' }),
     // An address, not a URL: 127.0.0.1, ::1, 0.0.0.0, :: or a host name.
     host: z
       .string()

@@ -26,15 +26,20 @@ const TIMEOUT_MS = 10_000;
  * The demo client's side of the protocol, over HTTP to this server's own endpoints, as any app
  * would call them: the code exchange (with the PKCE verifier), refresh, userinfo, and the ID
  * token's signature checked against /jwks (jose). Used only by the token debugger, only in the
- * embedded mode.
+ * embedded mode. `serverUrl` is where it calls: the server's own listening address when the issuer
+ * is plain http (in a container with a mapped port the issuer's host and port are the outside
+ * ones), the issuer otherwise (an https issuer is a proxy, and the server refuses plain http).
  */
-export function createDemoApp(demo: Demo, issuer: string) {
+export function createDemoApp(demo: Demo, issuer: string, serverUrl: string = issuer) {
+  /** Where the browser and a terminal reach the server (the issuer). */
   const endpoint = (path: string) => new URL(path, issuer).toString();
-  const jwks = createRemoteJWKSet(new URL('/jwks', issuer));
+  /** Where the demo app itself calls it (see selfUrl). */
+  const direct = (path: string) => new URL(path, serverUrl).toString();
+  const jwks = createRemoteJWKSet(new URL('/jwks', serverUrl));
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(demo.client.client_id)}:${encodeURIComponent(demo.client.client_secret)}`).toString('base64')}`;
 
   const tokenRequest = async (parameters: Record<string, string>): Promise<Outcome<TokenSet>> => {
-    const answer = await call(endpoint('/token'), {
+    const answer = await call(direct('/token'), {
       method: 'POST',
       headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(parameters),
@@ -70,7 +75,7 @@ export function createDemoApp(demo: Demo, issuer: string) {
 
     refresh: (refreshToken: string) => tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }),
 
-    userinfo: (accessToken: string) => call(endpoint('/me'), { headers: { Authorization: `Bearer ${accessToken}` } }),
+    userinfo: (accessToken: string) => call(direct('/me'), { headers: { Authorization: `Bearer ${accessToken}` } }),
 
     /** Whether the ID token's signature, issuer and audience hold, checked against the published keys. */
     async verify(idToken: string): Promise<{ valid: true } | { valid: false; reason: string }> {

@@ -16,7 +16,10 @@ export interface Demo {
  * (token-debugger.ts) can play the app. The PKCE verifier is new at every start, the secret too
  * unless IDP_DATA_DIR or the seed file keeps it; nothing here exists outside the embedded mode.
  */
-export function createDemo(issuer: string, options: { clientSecret?: string | undefined; withUser?: boolean } = {}): Demo {
+export function createDemo(
+  issuer: string,
+  options: { clientSecret?: string | undefined; withUser?: boolean; randomPassword?: boolean } = {},
+): Demo {
   const redirectUri = new URL('/demo/callback', issuer).toString();
   const codeVerifier = randomBytes(32).toString('base64url');
   const client: Demo['client'] = {
@@ -42,7 +45,15 @@ export function createDemo(issuer: string, options: { clientSecret?: string | un
   }).toString();
   return {
     client,
-    user: options.withUser === false ? undefined : { username: 'demo', email: 'demo@example.com', password: 'demo-password-2024' },
+    user:
+      options.withUser === false
+        ? undefined
+        : {
+            username: 'demo',
+            email: 'demo@example.com',
+            // Where the server answers beyond loopback (a container), the documented password would let anyone in.
+            password: options.randomPassword ? `demo-${randomBytes(12).toString('base64url')}` : 'demo-password-2024',
+          },
     codeVerifier,
     authorizationUrl: url.toString(),
   };

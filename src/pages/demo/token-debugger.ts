@@ -16,6 +16,8 @@ const COOKIE = 'idp_demo';
 export interface TokenDebuggerDeps {
   demo: Demo;
   issuer: string;
+  /** Where the demo app calls the server (createDemoApp); default: the issuer. */
+  serverUrl?: string;
   csrf: Csrf;
 }
 
@@ -27,8 +29,8 @@ export interface TokenDebuggerDeps {
  * ask userinfo again and log out (RP-initiated logout). The curl line for a terminal stays. No
  * inline script (the CSP forbids it): views/assets/demo.js only adds the copy buttons.
  */
-export function createTokenDebugger({ demo, issuer, csrf }: TokenDebuggerDeps): Router {
-  const app = createDemoApp(demo, issuer);
+export function createTokenDebugger({ demo, issuer, serverUrl, csrf }: TokenDebuggerDeps): Router {
+  const app = createDemoApp(demo, issuer, serverUrl);
   const sessions = createDemoSessions();
   const router = new Router({ prefix: '/demo' });
   router.use(noStore, demoSession);
