@@ -9,6 +9,7 @@ import type { Config } from './config/schema.ts';
 import { serveBrandStylesheet } from './http/brand-stylesheet.ts';
 import { createCsrf } from './http/csrf.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
+import { serveFavicon } from './http/favicon.ts';
 import { flashMessages } from './http/flash.ts';
 import { createHealthRouter } from './http/health.ts';
 import { httpsGuard } from './http/https-guard.ts';
@@ -86,6 +87,7 @@ export function createApp({
   app.use(errorHandler(logger));
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
+  app.use(serveFavicon(config.branding));
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(ping, stopping).routes());
   app.use(createHomeRouter(config.issuer).routes());

@@ -23,7 +23,7 @@ import { loadDevKeys } from './oidc/data-dir.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
 import { createDemo, type Demo } from './pages/demo/demo.ts';
-import { providerPages } from './pages/provider-pages.ts';
+import { createProviderPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
 import { createRateLimit } from './rate-limit.ts';
 import { applySeed } from './seed/apply-seed.ts';
@@ -156,7 +156,7 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
     findAccount: createFindAccount(stores.users),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
-    pages: providerPages,
+    pages: createProviderPages((clientId) => stores.clients.find(clientId)),
     logger,
   });
 }

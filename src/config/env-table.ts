@@ -150,7 +150,8 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     name: 'IDP_REGISTER_MAX_PER_IP',
     path: ['registration', 'maxPerIp'],
     kind: 'int',
-    description: 'accounts that may be created from one IP address per window',
+    description:
+      'registrations from one IP address per window that reach the account store (an account created, or a form told which username or email is taken)',
   },
   {
     name: 'IDP_REGISTER_WINDOW',

@@ -108,7 +108,7 @@ export const de: Catalogue = {
   'verify.done': 'Danke: Ihre E-Mail-Adresse ist bestätigt.',
   'verify.invalidTitle': 'Link ungültig',
   'verify.invalid':
-    'Dieser Bestätigungslink ist ungültig, wurde schon benutzt oder ist abgelaufen. Melden Sie sich an, um einen neuen zu erhalten.',
+    'Dieser Bestätigungslink ist ungültig, wurde schon benutzt oder ist abgelaufen. Ihre Kontoseite kann einen neuen senden.',
 
   'logout.title': 'Abmelden',
   'logout.clientAsks': '{client} möchte Sie von {product} abmelden.',
@@ -263,4 +263,14 @@ export const de: Catalogue = {
   'demo.refreshed': 'Tokens erneuert.',
   'demo.callFailed': 'Der Server hat abgelehnt: {error} ({description}).',
   'demo.formExpired': 'Laden Sie die Demo-Seite neu und versuchen Sie es noch einmal.',
+
+  'next.account': 'Zu Ihrem Konto',
+  'verify.resend': 'Link erneut senden',
+  'verify.resendHint': 'Keine E-Mail erhalten? Sehen Sie im Spam-Ordner nach, oder lassen Sie den Link erneut senden.',
+  'verify.resent': 'Wir haben einen neuen Link an {email} gesendet.',
+  'verify.resendLimited':
+    'Wir haben in letzter Zeit schon mehrere Links an {email} gesendet, deshalb jetzt keinen. Warten Sie eine Weile, und sehen Sie auch im Spam-Ordner nach.',
+  'loggedOut.signInAgain': 'Bei Ihrem Konto anmelden',
+  'error.client_disabled': '{client} wurde vom Administrator dieses Dienstes deaktiviert; Sie können sich dort vorerst nicht anmelden.',
+  'demo.denied': 'Sie haben „Ablehnen“ gewählt: Die Demo-Anwendung hat keinen Zugriff erhalten.',
 };

@@ -104,7 +104,7 @@ export const en = {
   'verify.doneTitle': 'Email verified',
   'verify.done': 'Thank you: your email address is verified.',
   'verify.invalidTitle': 'Link not valid',
-  'verify.invalid': 'This verification link is invalid, was already used or has expired. Sign in to get a new one.',
+  'verify.invalid': 'This verification link is invalid, was already used or has expired. Your account page can send a new one.',
 
   'logout.title': 'Sign out',
   'logout.clientAsks': '{client} asks to sign you out of {product}.',
@@ -253,6 +253,16 @@ export const en = {
   'demo.refreshed': 'Tokens refreshed.',
   'demo.callFailed': 'The server refused: {error} ({description}).',
   'demo.formExpired': 'Reload the demo page and try again.',
+
+  'next.account': 'Go to your account',
+  'verify.resend': 'Send the link again',
+  'verify.resendHint': 'No email? Look in your spam folder, or have the link sent again.',
+  'verify.resent': 'We sent a new link to {email}.',
+  'verify.resendLimited':
+    'We have sent several links to {email} recently, so none was sent now. Wait a while, and look in your spam folder too.',
+  'loggedOut.signInAgain': 'Sign in to your account',
+  'error.client_disabled': '{client} has been disabled by the administrator of this service, so you cannot sign in to it for now.',
+  'demo.denied': 'You chose Deny: the demo application received no access.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -178,7 +178,7 @@ describe('clients tool', () => {
     await expect(rp.exchange(authorization, callback)).rejects.toMatchObject({ error: 'invalid_client' });
     const page = expectPage(await new UserAgent().get((await rp.authorize()).url));
     expect(page.status).toBe(400);
-    expect(page.$('main').text()).toContain('not registered with this sign-in service');
+    expect(page.$('main').text()).toContain('Toggle has been disabled by the administrator of this service');
 
     await clients(['enable', created.client.clientId]);
     const again = await rp.authorize();

@@ -143,6 +143,25 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     ctx.redirect('/account');
   });
 
+  /** The verification link again, for an address not verified yet (within the verification email limits). */
+  router.post('/verify-email', parseForm, async function resendVerification(ctx) {
+    const who = await guard(ctx, true);
+    if (!who) return;
+    const { user } = who;
+    if (!user.emailVerified) {
+      const { locale, t } = languageOf(ctx);
+      const sent = await verification.send(user, { locale, ip: ctx.ip }).catch((error: unknown) => {
+        log.error({ event: 'mail.failed', err: error }, 'verification email not sent');
+        return false;
+      });
+      setFlash(ctx, {
+        category: sent ? 'success' : 'info',
+        message: t(sent ? 'verify.resent' : 'verify.resendLimited', { email: user.email }),
+      });
+    }
+    ctx.redirect('/account');
+  });
+
   router.post('/profile', parseForm, async function updateProfile(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;

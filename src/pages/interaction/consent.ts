@@ -88,13 +88,21 @@ export function submitConsent(provider: Provider): InteractionMiddleware {
   };
 }
 
-/** "Deny" on consent, or "Cancel" on the sign-in pages: the app receives access_denied. */
+/**
+ * "Deny" on consent, or "Cancel" on the sign-in pages: the app receives access_denied (RFC 6749
+ * §4.1.2.1), with a description for its developer that says which of the two happened (the
+ * library's default, "End-User aborted interaction", says neither).
+ */
 export function abortInteraction(provider: Provider): InteractionMiddleware {
   return async function abortInteractionForm(ctx) {
+    const denied = ctx.state.interaction.prompt.name === 'consent';
     await provider.interactionFinished(
       ctx.req,
       ctx.res,
-      { error: 'access_denied', error_description: 'End-User aborted interaction' },
+      {
+        error: 'access_denied',
+        error_description: denied ? 'the user denied the app access on the consent page' : 'the user cancelled the sign-in',
+      },
       { mergeWithLastSubmission: false },
     );
   };

@@ -1,11 +1,14 @@
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { Csrf } from '../../http/csrf.ts';
 import { setFlash } from '../../http/flash.ts';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message, translateFields } from '../../i18n/translate.ts';
+import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { FieldErrors, RegistrationField } from '../../users/registration-form.ts';
 import type { UserService } from '../../users/user-service.ts';
+import { renderCheckEmail } from './check-email.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
 interface RegisterPage {
@@ -49,10 +52,18 @@ export interface RegisterDeps {
   userService: UserService;
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
+  csrf: Csrf;
   logger: Logger;
 }
 
-export function submitRegister({ provider, userService, verification, requireVerifiedEmail, logger }: RegisterDeps): InteractionMiddleware {
+export function submitRegister({
+  provider,
+  userService,
+  verification,
+  requireVerifiedEmail,
+  csrf,
+  logger,
+}: RegisterDeps): InteractionMiddleware {
   return async function submitRegisterForm(ctx) {
     if (!atLoginStep(ctx)) return;
     const result = await userService.register(ctx.request.body, ctx.ip);
@@ -70,11 +81,13 @@ export function submitRegister({ provider, userService, verification, requireVer
     }
     // The account exists either way; a mail server that is down must not lose the registration.
     const { locale, t } = languageOf(ctx);
-    await verification.send(result.user, { locale, ip: ctx.ip }).catch((error: unknown) => {
+    // With a verified address required, the link leads back to this sign-in.
+    const returnTo = requireVerifiedEmail ? `/interaction/${ctx.state.interaction.uid}` : undefined;
+    await verification.send(result.user, { locale, ip: ctx.ip, returnTo }).catch((error: unknown) => {
       logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
     });
     if (requireVerifiedEmail) {
-      await ctx.render('message', { title: t('forgot.sentTitle'), message: t('register.checkEmail', { email: result.user.email }) });
+      await renderCheckEmail(ctx, csrf, result.user);
       return;
     }
     // Signed in at once; the authorization continues to consent and back to the app.
@@ -82,7 +95,8 @@ export function submitRegister({ provider, userService, verification, requireVer
     await provider.interactionFinished(
       ctx.req,
       ctx.res,
-      { login: { accountId: result.user.id, amr: ['pwd'], remember: false } },
+      // The same authentication context as a password sign-in: every ID token carries acr (Core §2).
+      { login: { accountId: result.user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember: false } },
       { mergeWithLastSubmission: false },
     );
   };

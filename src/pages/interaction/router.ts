@@ -8,6 +8,7 @@ import type { SignInResult } from '../../observability/metrics.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
 import type { UserService } from '../../users/user-service.ts';
+import { resendVerification } from './check-email.ts';
 import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
 import { showForgot, submitForgot } from './forgot.ts';
 import { renderLogin, submitLogin } from './login.ts';
@@ -70,8 +71,9 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
     parseForm,
     load,
     checkCsrf,
-    submitRegister({ provider, userService, verification, requireVerifiedEmail, logger: log }),
+    submitRegister({ provider, userService, verification, requireVerifiedEmail, csrf, logger: log }),
   );
+  router.post('/:uid/resend', parseForm, load, checkCsrf, resendVerification({ userService, verification, csrf, logger: log }));
   router.get('/:uid/forgot', load, showForgot());
   router.post('/:uid/forgot', parseForm, load, checkCsrf, submitForgot(passwordReset));
   router.post('/:uid/confirm', parseForm, load, checkCsrf, submitConsent(provider));
