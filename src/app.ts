@@ -1,4 +1,5 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
+import compose from 'koa-compose';
 import mount from 'koa-mount';
 import serve from 'koa-static';
 import views from 'koa-views';
@@ -16,8 +17,12 @@ import { httpsGuard } from './http/https-guard.ts';
 import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { serveVendorAssets } from './http/vendor-assets.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { rememberSignInTrace } from './observability/sign-in-trace.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
+import { noteProviderRequest } from './oidc/request-scope.ts';
+import { staticAnswers } from './oidc/static-answers.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import type { Demo } from './pages/demo/demo.ts';
 import { createTokenDebugger } from './pages/demo/token-debugger.ts';
@@ -77,17 +82,35 @@ export function createApp({
   if (metrics) app.use(metrics.http);
   app.use(securityHeaders());
   app.use(httpsGuard(config.issuer, logger));
-  app.use(localize(config.defaultLocale));
-  app.use(
-    views(VIEWS_DIR, {
-      extension: 'pug',
-      options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName, brand: config.branding },
-    }),
-  );
-  app.use(errorHandler(logger));
+  // Discovery and JWKS: the same bytes every time, answered before anything page-related.
+  app.use(staticAnswers(provider, config.issuer));
+
+  const language = localize(config.defaultLocale);
+  const templates = views(VIEWS_DIR, {
+    extension: 'pug',
+    options: {
+      cache: config.env !== 'development',
+      basedir: VIEWS_DIR,
+      productName: config.productName,
+      brand: config.branding,
+      // Whether pages offer passkeys at all (not when ISSUER is an IP address).
+      passkeysEnabled: users.passkeys.available,
+    },
+  });
+  const errors = errorHandler(logger);
+  const toProvider = mount(provider);
+  // The endpoints apps call (token, userinfo, introspection, revocation, PAR) answer JSON: they go
+  // straight to oidc-provider, past the pages' routers, flash messages and assets. The language and
+  // views stay, for the rare browser that gets an HTML error page from one of them.
+  app.use(machineEndpoints(provider, compose([language, templates, errors, noteProviderRequest, toProvider, notFound])));
+
+  app.use(language);
+  app.use(templates);
+  app.use(errors);
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
   app.use(serveFavicon(config.branding));
+  app.use(serveVendorAssets);
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(ping, stopping).routes());
   app.use(createHomeRouter(config.issuer).routes());
@@ -100,10 +123,13 @@ export function createApp({
       profiles: users.profiles,
       verification: users.verification,
       sessions: users.sessions,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       csrf,
       issuer: config.issuer,
       logger,
       claimScopes: config.claimScopes,
+      events: users.events,
     }).routes(),
   );
   app.use(
@@ -112,12 +138,15 @@ export function createApp({
       userService: users.userService,
       verification: users.verification,
       passwordReset: users.passwordReset,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       requireVerifiedEmail: config.requireVerifiedEmail,
+      mfaPolicy: config.mfa,
       csrf,
       resources: config.resources,
       claimScopes: config.claimScopes,
       logger,
-      onSignIn: metrics?.signIn,
+      events: users.events,
     }).routes(),
   );
   if (demo) app.use(createTokenDebugger({ demo, issuer: config.issuer, serverUrl: selfUrl(config), csrf }).routes());
@@ -130,7 +159,21 @@ export function createApp({
   );
   if (!config.protocol.authorizationPost)
     app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
-  app.use(mount(provider));
+  app.use(noteProviderRequest);
+  if (config.tracing.endpoint)
+    app.use(rememberSignInTrace({ authorizationPath: provider.pathFor('authorization'), maxAgeSeconds: config.ttl.interaction }));
+  app.use(toProvider);
   app.use(notFound);
   return app;
+}
+
+/** oidc-provider's endpoints that only ever answer apps, in JSON. */
+const MACHINE_ROUTES = ['token', 'userinfo', 'introspection', 'revocation', 'pushed_authorization_request'] as const;
+
+/** Sends requests for the machine endpoints down `chain`; every other request goes on to the pages. */
+function machineEndpoints(provider: Provider, chain: Middleware): Middleware {
+  const paths = new Set<string>(MACHINE_ROUTES.map((route) => provider.pathFor(route)));
+  return function routeMachineEndpoints(ctx, next) {
+    return paths.has(ctx.path) ? chain(ctx, async () => {}) : next();
+  };
 }

@@ -26,6 +26,7 @@ export const CLIENT_OPTIONS = {
   'backchannel-logout-session-required': { type: 'boolean' },
   'require-par': { type: 'boolean' },
   'first-party': { type: 'boolean' },
+  mfa: { type: 'string' },
 } as const;
 
 export const CLIENT_OPTION_HELP: Array<[string, string]> = [
@@ -44,6 +45,7 @@ export const CLIENT_OPTION_HELP: Array<[string, string]> = [
   ['--backchannel-logout-session-required', 'the logout token carries sid (--no-... turns it off)'],
   ['--require-par', 'sign-ins must start with a pushed authorization request (RFC 9126; --no-require-par turns it off)'],
   ['--first-party', 'your own app: no consent page, a refresh token without prompt=consent (--no-first-party turns it off)'],
+  ['--mfa required|optional', 'required: every sign-in to it needs a second factor (default optional: as IDP_MFA and the request say)'],
 ];
 
 type Values = {
@@ -83,7 +85,15 @@ export async function specFromOptions(values: Values): Promise<Partial<ClientSpe
     backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
     requirePushedAuthorizationRequests: values['require-par'],
     firstParty: values['first-party'],
+    requireMfa: parseMfa(values.mfa),
   };
+}
+
+/** --mfa required|optional as require_mfa; absent leaves it as it is (on update). */
+function parseMfa(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'required' && value !== 'optional') throw usageError(`--mfa takes required or optional, got "${value}"`);
+  return value === 'required';
 }
 
 /** --jwks: a JSON key set written out, or the path of a file holding one. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../errors.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
@@ -42,6 +43,8 @@ export interface ClientAdminDeps {
   apis: Config['resources'];
   /** The OpenID Connect scopes the server offers (the standard ones and those of extra claims). */
   scopes?: string[];
+  /** Every change is recorded as an administrator's security event of the app. */
+  events: Pick<SecurityEvents, 'record'>;
 }
 
 const newSecret = () => randomBytes(32).toString('base64url');
@@ -51,7 +54,9 @@ const newSecret = () => randomBytes(32).toString('base64url');
  * oidc-provider's client schema, before anything is stored, so a client the tool accepts is one the
  * server accepts, and a refused one leaves nothing half-made.
  */
-export function createClientAdmin({ store, box, validateWithProvider, apis, scopes = SCOPES }: ClientAdminDeps) {
+export function createClientAdmin({ store, box, validateWithProvider, apis, scopes = SCOPES, events }: ClientAdminDeps) {
+  const changed = (type: Parameters<SecurityEvents['record']>[0], clientId: string, details?: Record<string, string | boolean>) =>
+    events.record(type, { clientId, actor: 'admin', details });
   const view = (client: StoredClient): ClientView => ({
     clientId: client.clientId,
     disabled: client.disabled,
@@ -95,6 +100,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, scop
       if (await store.find(clientId)) throw new AppError('conflict', `client "${clientId}" already exists`, { status: 409 });
       const secret = usesSecret(authMethodOf(spec)) ? newSecret() : undefined;
       const client = await store.create({ clientId, metadata, sealedSecret: secret && box.seal(secret), disabled: false });
+      await changed('admin.client_created', clientId);
       return { client: view(client), secret };
     },
     /** Replaces the spec fields given; the others stay. */
@@ -114,6 +120,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, scop
       const updated = await store.update(clientId, { metadata, sealedSecret });
       if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
       const secret = keepsSecret && !current.sealedSecret && sealedSecret ? box.open(sealedSecret) : undefined;
+      await changed('admin.client_updated', clientId, { fields: Object.keys(definedOnly(changes)).join(',') });
       return { client: view(updated), secret };
     },
     async rotateSecret(clientId: string) {
@@ -123,17 +130,20 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, scop
       const secret = newSecret();
       const updated = await store.update(clientId, { sealedSecret: box.seal(secret) });
       if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
+      await changed('admin.client_secret_rotated', clientId);
       return { client: view(updated), secret };
     },
     async setDisabled(clientId: string, disabled: boolean) {
       await get(clientId);
       const updated = await store.update(clientId, { disabled });
       if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
+      await changed(disabled ? 'admin.client_disabled' : 'admin.client_enabled', clientId);
       return view(updated);
     },
     async delete(clientId: string) {
       await get(clientId);
       await store.delete(clientId);
+      await changed('admin.client_deleted', clientId);
     },
 
     /**
@@ -187,6 +197,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, scop
         if (step.action === 'create') {
           const secret = secretFor();
           await store.create({ clientId: entry.clientId, metadata, sealedSecret: secret && box.seal(secret), disabled: entry.disabled });
+          await changed('admin.client_created', entry.clientId, { from: 'apply' });
         } else if (step.action === 'change') {
           const changes: Parameters<ClientStore['update']>[1] = { metadata, disabled: entry.disabled };
           if (step.fields.includes('client_secret')) {
@@ -194,6 +205,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, scop
             changes.sealedSecret = secret && box.seal(secret);
           }
           await store.update(entry.clientId, changes);
+          await changed('admin.client_updated', entry.clientId, { from: 'apply', fields: step.fields.join(',') });
         }
       }
       return generated;

@@ -50,6 +50,8 @@ export const clientDeclarationSchema = z
       backchannel_logout_session_required: flag,
       require_pushed_authorization_requests: flag,
       first_party: flag,
+      /** Every sign-in to this client needs a second factor. */
+      require_mfa: flag,
       disabled: z.boolean({ error: 'must be true or false' }).default(false),
       /** A fixed secret (tests, development); the environment variable of secret_env is the way for anything else. */
       client_secret: z
@@ -122,6 +124,7 @@ export function toApplyEntry(
         backchannelLogoutSessionRequired: client.backchannel_logout_session_required,
         requirePushedAuthorizationRequests: client.require_pushed_authorization_requests,
         firstParty: client.first_party,
+        requireMfa: client.require_mfa,
       },
     },
   };

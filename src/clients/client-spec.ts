@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../errors.ts';
 import { RESOURCE_SCOPES, type ResourceScopes, resourceScopesProblem } from '../oidc/configuration/api-access.ts';
+import { REQUIRE_MFA } from '../oidc/configuration/authentication-level.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import { FIRST_PARTY } from '../oidc/configuration/first-party.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
@@ -53,6 +54,8 @@ export interface ClientSpec {
   requirePushedAuthorizationRequests?: boolean | undefined;
   /** The operator's own app: no consent screen, and offline_access without prompt=consent (first-party.ts). */
   firstParty?: boolean | undefined;
+  /** Every sign-in to the client needs a second factor (metadata `require_mfa`). */
+  requireMfa?: boolean | undefined;
 }
 
 export const authMethodOf = (spec: Pick<ClientSpec, 'authMethod'>): AuthMethod => spec.authMethod ?? 'client_secret_basic';
@@ -161,6 +164,7 @@ export function toMetadata(given: ClientSpec, apis: Config['resources'] = [], su
         spec.backchannelLogoutUri === undefined ? undefined : (spec.backchannelLogoutSessionRequired ?? false),
       require_pushed_authorization_requests: spec.requirePushedAuthorizationRequests || undefined,
       [FIRST_PARTY]: spec.firstParty || undefined,
+      [REQUIRE_MFA]: spec.requireMfa || undefined,
     }).filter(([, value]) => value !== undefined),
   );
 }
@@ -214,5 +218,6 @@ export function fromMetadata(metadata: Record<string, unknown>): ClientSpec {
     backchannelLogoutSessionRequired: metadata.backchannel_logout_session_required === true ? true : undefined,
     requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests === true ? true : undefined,
     firstParty: metadata[FIRST_PARTY] === true ? true : undefined,
+    requireMfa: metadata[REQUIRE_MFA] === true ? true : undefined,
   };
 }

@@ -5,6 +5,7 @@ import { LOCALES } from '../i18n/locales.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { loadExistingGrant } from './configuration/account-client.ts';
 import { apiAccessMetadata } from './configuration/api-access.ts';
+import { interactionPolicyWithLevels, mfaClientMetadata } from './configuration/authentication-level.ts';
 import { claimsConfiguration } from './configuration/claim-scopes.ts';
 import { ACR_VALUES } from './configuration/claims.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
@@ -67,8 +68,9 @@ export function createProvider({
     conformIdTokenClaims: false,
     clientDefaults: CLIENT_DEFAULTS,
     // resource_scopes: the APIs and scopes each client may get access tokens for (deny by default);
-    // first_party: the operator's own apps (first-party.ts).
-    extraClientMetadata: joinClientMetadata(apiAccessMetadata(), firstPartyMetadata()),
+    // require_mfa: every sign-in to the client needs a second factor; first_party: the operator's own
+    // apps (first-party.ts).
+    extraClientMetadata: joinClientMetadata(withMfaMetadata(apiAccessMetadata()), firstPartyMetadata()),
     scopes,
     acrValues: ACR_VALUES,
     // The languages of our pages, for ui_locales (OpenID Connect Discovery 1.0 §3).
@@ -85,7 +87,7 @@ export function createProvider({
     // which oidc-provider does not expose to CORS at all (RFC 9700 §2.6).
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     ttl: ttlConfiguration(config.ttl),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyWithLevels(config.mfa) },
     renderError: pages.renderError,
     loadExistingGrant,
     // Refresh tokens: oidc-provider's rule (refresh_token grant and offline_access), and first-party apps.
@@ -116,6 +118,19 @@ function outboundFetch(allowed: string[]): NonNullable<Configuration['fetch']> {
       return globalThis.fetch(url, rest);
     }
     return globalThis.fetch(url, options);
+  };
+}
+
+type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
+
+/** One extraClientMetadata for both concerns: API access's properties and validator, and require_mfa's. */
+function withMfaMetadata(apiAccess: ExtraClientMetadata): ExtraClientMetadata {
+  return {
+    properties: [...(apiAccess.properties ?? []), ...mfaClientMetadata.properties],
+    validator: (ctx, key, value, metadata) => {
+      mfaClientMetadata.validate(key, value);
+      return apiAccess.validator?.(ctx, key, value, metadata);
+    },
   };
 }
 

@@ -39,5 +39,16 @@ export function withUserChanges(
     addGroups: (id, groups) => announced(id, users.addGroups(id, groups)),
     removeGroups: (id, groups) => announced(id, users.removeGroups(id, groups)),
     updateClaims: (id, changes) => announced(id, users.updateClaims(id, changes)),
+    // Second factors are part of the cached record; passkeys are not (read at every use).
+    setTotp: (id, totp) => announced(id, users.setTotp(id, totp)),
+    setRecoveryCodes: (id, hashes) => announced(id, users.setRecoveryCodes(id, hashes)),
+    removeRecoveryCode: (id, hash) => announced(id, users.removeRecoveryCode(id, hash)),
+    resetFactors: (id) => announced(id, users.resetFactors(id)),
+    addPasskey: (passkey) => users.addPasskey(passkey),
+    findPasskey: (credentialId) => users.findPasskey(credentialId),
+    passkeysOf: (userId) => users.passkeysOf(userId),
+    recordPasskeyUse: (credentialId, use) => users.recordPasskeyUse(credentialId, use),
+    renamePasskey: (userId, credentialId, name) => users.renamePasskey(userId, credentialId, name),
+    removePasskey: (userId, credentialId) => users.removePasskey(userId, credentialId),
   };
 }

@@ -1,15 +1,13 @@
-import type { Provider } from 'oidc-provider';
-import type { Logger } from 'pino';
 import type { Csrf } from '../../http/csrf.ts';
 import { setFlash } from '../../http/flash.ts';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message, translateFields } from '../../i18n/translate.ts';
-import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { FieldErrors, RegistrationField } from '../../users/registration-form.ts';
 import type { UserService } from '../../users/user-service.ts';
 import { renderCheckEmail } from './check-email.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
+import { afterPassword, type SignInDeps } from './second-step.ts';
 
 interface RegisterPage {
   status?: number;
@@ -47,23 +45,15 @@ export function showRegister(userService: UserService): InteractionMiddleware {
   };
 }
 
-export interface RegisterDeps {
-  provider: Provider;
-  userService: UserService;
+export interface RegisterDeps extends SignInDeps {
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
+  /** Binds the "send the link again" button of "check your email" to this sign-in and account. */
   csrf: Csrf;
-  logger: Logger;
 }
 
-export function submitRegister({
-  provider,
-  userService,
-  verification,
-  requireVerifiedEmail,
-  csrf,
-  logger,
-}: RegisterDeps): InteractionMiddleware {
+export function submitRegister(deps: RegisterDeps): InteractionMiddleware {
+  const { userService, verification, requireVerifiedEmail, csrf, logger } = deps;
   return async function submitRegisterForm(ctx) {
     if (!atLoginStep(ctx)) return;
     const result = await userService.register(ctx.request.body, ctx.ip);
@@ -90,14 +80,9 @@ export function submitRegister({
       await renderCheckEmail(ctx, csrf, result.user);
       return;
     }
-    // Signed in at once; the authorization continues to consent and back to the app.
+    // Signed in at once (after the set-up of a second factor where one is required); the
+    // authorization continues to consent and back to the app.
     setFlash(ctx, { category: 'success', message: t('register.created', { username: result.user.username }) });
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      // The same authentication context as a password sign-in: every ID token carries acr (Core §2).
-      { login: { accountId: result.user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember: false } },
-      { mergeWithLastSubmission: false },
-    );
+    await afterPassword(ctx, deps, result.user, { remember: false, passkeyCapable: formField(ctx, 'webauthn') === '1' });
   };
 }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { type ClaimValue, DuplicateUserError, type NewUser, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
 import { decodeClaimKey, encodeClaimKey } from './claim-keys.ts';
+import { mongoUserFactors } from './mongo-user-factors.ts';
+import { passkeyModel } from './passkey-model.ts';
 import { type UserDocument, userModel } from './user-model.ts';
 
 /** Users in MongoDB. Call `ensureIndexes` once at start so the unique indexes exist. */
@@ -9,6 +11,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
   ensureIndexes(): Promise<void>;
 } {
   const Users = userModel(connection);
+  const Passkeys = passkeyModel(connection);
 
   const findOne = async (filter: Partial<UserDocument>) => {
     const doc = await Users.findOne(filter).lean<UserDocument>().exec();
@@ -17,7 +20,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
 
   return {
     async ensureIndexes() {
-      await Users.createIndexes();
+      await Promise.all([Users.createIndexes(), Passkeys.createIndexes()]);
     },
     async create({ claims, ...user }: NewUser) {
       try {
@@ -65,6 +68,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
       return { users: docs.map(toRecord), total };
     },
     async delete(id) {
+      await Passkeys.deleteMany({ userId: id }).exec();
       return (await Users.deleteOne({ _id: id }).exec()).deletedCount === 1;
     },
     async setActive(id, active) {
@@ -91,6 +95,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
       const update = { ...(remove.length > 0 ? { $unset } : {}), ...(Object.keys($set).length > 0 ? { $set } : {}) };
       return (await Users.updateOne({ _id: id }, update).exec()).matchedCount === 1;
     },
+    ...mongoUserFactors(Users, Passkeys),
   };
 
   /** Which unique field collided, for the message; the index already refused the write. */
@@ -129,6 +134,10 @@ function toRecord(doc: UserDocument): UserRecord {
     ...(doc.name ? { name: doc.name } : {}),
     groups: doc.groups ?? [],
     claims: decodeClaims(doc.claims ?? {}),
+    factors: {
+      recoveryCodes: doc.factors?.recoveryCodes ?? [],
+      ...(doc.factors?.totp ? { totp: { sealedSecret: doc.factors.totp.sealedSecret, createdAt: doc.factors.totp.createdAt } } : {}),
+    },
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };

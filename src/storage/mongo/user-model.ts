@@ -12,6 +12,8 @@ export interface UserDocument {
   groups?: string[];
   /** Extra claims, their names encoded by claim-keys.ts (MongoDB field names cannot hold "." or start with "$"). */
   claims?: Record<string, unknown>;
+  /** Absent on users stored before second factors existed. */
+  factors?: { totp?: { sealedSecret: string; createdAt: Date }; recoveryCodes?: string[] };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -29,6 +31,16 @@ const userSchema = new Schema<UserDocument>(
     name: { type: String, required: false },
     groups: { type: [String], default: undefined },
     claims: { type: Schema.Types.Mixed, required: false },
+    factors: {
+      type: new Schema(
+        {
+          totp: { type: new Schema({ sealedSecret: String, createdAt: Date }, { _id: false }), required: false },
+          recoveryCodes: { type: [String], default: [] },
+        },
+        { _id: false },
+      ),
+      required: false,
+    },
   },
   { collection: 'users', timestamps: true, versionKey: false, autoIndex: false },
 );
