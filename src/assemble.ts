@@ -180,7 +180,7 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
     findAccount: createFindAccount(stores.users),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
-    pages: createProviderPages((clientId) => stores.clients.find(clientId)),
+    pages: createProviderPages(registered.disabledName),
     logger,
   });
 }

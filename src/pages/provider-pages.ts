@@ -2,7 +2,6 @@ import type { Middleware } from 'koa';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { languageOf, useUiLocales } from '../http/locale.ts';
 import type { MessageKey } from '../i18n/translate.ts';
-import type { StoredClient } from '../storage/ports.ts';
 
 type RenderError = NonNullable<Configuration['renderError']>;
 type LogoutFeature = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
@@ -24,8 +23,8 @@ function pageLanguage(ctx: KoaContextWithOIDC) {
 /** The app that asked for a sign-out, kept for the "signed out" page. */
 const LOGOUT_CLIENT = 'logout_client';
 
-/** A registered client as the clients tool stores it, to tell a disabled app from an unknown one. */
-export type FindRegisteredClient = (clientId: string) => Promise<Pick<StoredClient, 'disabled' | 'metadata'> | undefined>;
+/** The name of a registered client that is disabled (the client adapter noted it when it refused it), else undefined. */
+export type DisabledClientName = (clientId: string) => string | undefined;
 
 /**
  * Error page for protocol errors that cannot be returned to the client (unknown client, unregistered
@@ -35,12 +34,13 @@ export type FindRegisteredClient = (clientId: string) => Promise<Pick<StoredClie
  * (client ids are not secret, and "not registered" sends them looking for the wrong fault).
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#rendererror
  */
-function errorPage(findClient: FindRegisteredClient): RenderError {
+function errorPage(disabledName: DisabledClientName): RenderError {
   return async function renderError(ctx, out) {
     const { t } = pageLanguage(ctx);
     const error = typeof out.error === 'string' ? out.error : 'server_error';
     const description = error === 'server_error' ? undefined : out.error_description;
-    const disabled = error === 'invalid_client' ? await disabledClient(ctx, findClient) : undefined;
+    const named = ctx.oidc?.params?.client_id ?? ctx.query.client_id;
+    const disabled = error === 'invalid_client' && typeof named === 'string' ? disabledName(named) : undefined;
     const key = FRIENDLY[error];
     await ctx.render('error', {
       title: t('error.protocolTitle'),
@@ -49,16 +49,6 @@ function errorPage(findClient: FindRegisteredClient): RenderError {
       description,
     });
   };
-}
-
-/** The name of the disabled app the request names, if it is one. */
-async function disabledClient(ctx: KoaContextWithOIDC, findClient: FindRegisteredClient): Promise<string | undefined> {
-  const named = ctx.oidc?.params?.client_id ?? ctx.query.client_id;
-  if (typeof named !== 'string' || named === '' || named.length > 200) return undefined;
-  const client = await findClient(named).catch(() => undefined);
-  if (!client?.disabled) return undefined;
-  const name = client.metadata.client_name;
-  return typeof name === 'string' && name !== '' ? name : named;
 }
 
 /**
@@ -121,8 +111,8 @@ const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] = async 
 };
 
 /** Everything oidc-provider renders itself, for createProvider. */
-export function createProviderPages(findClient: FindRegisteredClient) {
-  return { renderError: errorPage(findClient), logoutSource, postLogoutSuccessSource };
+export function createProviderPages(disabledName: DisabledClientName) {
+  return { renderError: errorPage(disabledName), logoutSource, postLogoutSuccessSource };
 }
 
 /**
