@@ -8,6 +8,7 @@ import { createRegisteredClientAdapter, withRegisteredClients } from './clients/
 import { createClientAdmin } from './clients/client-admin.ts';
 import { createSecretBox } from './clients/secret-box.ts';
 import { parseStaticClients } from './clients/static-clients.ts';
+import { redisTopology } from './config/redis-topology.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
@@ -70,7 +71,8 @@ export interface AssembledServer {
 async function openStores(config: Config, { logger, redis = true }: { logger?: Logger; redis?: boolean } = {}): Promise<Stores> {
   return createStores({
     mongodbUri: config.mongodbUri,
-    redisUrl: redis ? config.redisUrl : undefined,
+    redis: redis ? redisTopology(config) : undefined,
+    redisDurability: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
     redisKeyPrefix: config.redisKeyPrefix,
     clockTolerance: config.clockTolerance,
     memoryStoreMaxBytes: config.memoryStoreMaxMiB * 1024 * 1024,

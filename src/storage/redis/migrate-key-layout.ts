@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import type { RedisTopology } from '../../config/redis-topology.ts';
+import { closeRedis, connectRedis, isCluster } from './connect-redis.ts';
+
+/**
+ * Moves oidc-provider's records from the first key layout (`oidc:<Model>:<id>`, used before the
+ * server ran on Redis Cluster) to the current one (`oidc:<Model>:{<id>}`, see
+ * redis-oidc-adapter.ts), so that an upgrade signs nobody out and keeps every grant and refresh
+ * token. Each key keeps its value and its TTL: records and single-value indexes are renamed
+ * (RENAMENX: a key the new server already wrote wins), index sets are copied with their members
+ * renamed, into whatever the new server has added. Safe to run again, and while servers run: keys
+ * of the current layout are left alone. The first layout never ran on a Cluster, so there only
+ * nothing is found.
+ */
+
+export interface MigrationResult {
+  /** Keys of the first layout found. */
+  found: number;
+  /** Records and single-value indexes renamed. */
+  renamed: number;
+  /** Index sets copied into the current layout. */
+  merged: number;
+  /** Keys dropped because the current layout already had them. */
+  superseded: number;
+}
+
+/** The current name of a key of the first layout, or undefined when it is of the current layout (or not ours). */
+export function currentKeyName(prefix: string, key: string): string | undefined {
+  const base = `${prefix}oidc:`;
+  if (!key.startsWith(base)) return undefined;
+  const rest = key.slice(base.length);
+  const colon = rest.indexOf(':');
+  if (colon <= 0) return undefined;
+  const name = rest.slice(0, colon);
+  const tail = rest.slice(colon + 1);
+  if (tail.startsWith('{') || name === 'account') return undefined;
+  if (name === 'byAccount') {
+    const split = tail.indexOf(':');
+    if (split <= 0) return undefined;
+    return `${base}account:{${tail.slice(split + 1)}}:${tail.slice(0, split)}`;
+  }
+  return `${base}${name}:{${tail}}`;
+}
+
+async function migrateKey(redis: Redis, prefix: string, key: string, target: string, result: MigrationResult): Promise<void> {
+  const type = await redis.type(key);
+  if (type === 'none') return;
+  if (type !== 'set') {
+    if ((await redis.renamenx(key, target)) === 1) result.renamed += 1;
+    else {
+      await redis.del(key);
+      result.superseded += 1;
+    }
+    return;
+  }
+  const [members, ttlMs] = await Promise.all([redis.smembers(key), redis.pttl(key)]);
+  const renamed = members.map((member) => currentKeyName(prefix, member) ?? member);
+  const multi = redis.multi();
+  if (renamed.length > 0) multi.sadd(target, ...renamed);
+  // The copy lives as long as its longest-lived member, as the adapter keeps it.
+  if (ttlMs > 0) multi.pexpire(target, ttlMs, 'NX').pexpire(target, ttlMs, 'GT');
+  else if (ttlMs === -1) multi.persist(target);
+  multi.del(key);
+  const replies = (await multi.exec()) ?? [];
+  const failed = replies.find(([error]) => error);
+  if (failed?.[0]) throw failed[0];
+  result.merged += 1;
+}
+
+export async function migrateRedisKeyLayout(
+  topology: RedisTopology,
+  prefix: string,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): Promise<MigrationResult> {
+  const result: MigrationResult = { found: 0, renamed: 0, merged: 0, superseded: 0 };
+  const client = await connectRedis(topology);
+  try {
+    if (isCluster(client)) return result;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}oidc:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const target = currentKeyName(prefix, key);
+        if (!target) continue;
+        result.found += 1;
+        if (!dryRun) await migrateKey(client, prefix, key, target, result);
+      }
+    } while (cursor !== '0');
+    return result;
+  } finally {
+    await closeRedis(client);
+  }
+}
