@@ -7,8 +7,8 @@ import { closeRedis, connectRedis, isCluster } from './connect-redis.ts';
  * server ran on Redis Cluster) to the current one (`oidc:<Model>:{<id>}`, see
  * redis-oidc-adapter.ts), so that an upgrade signs nobody out and keeps every grant and refresh
  * token. Each key keeps its value and its TTL: records and single-value indexes are renamed
- * (RENAMENX: a key the new server already wrote wins), index sets are copied with their members
- * renamed, into whatever the new server has added. Safe to run again, and while servers run: keys
+ * (RENAMENX: a key the new server already wrote wins), index sets become the sorted sets of the
+ * current layout with their members renamed, merged into whatever the new server has added. Safe to run again, and while servers run: keys
  * of the current layout are left alone. The first layout never ran on a Cluster, so there only
  * nothing is found.
  */
@@ -55,8 +55,12 @@ async function migrateKey(redis: Redis, prefix: string, key: string, target: str
   }
   const [members, ttlMs] = await Promise.all([redis.smembers(key), redis.pttl(key)]);
   const renamed = members.map((member) => currentKeyName(prefix, member) ?? member);
+  // The current indexes are sorted sets scored by each member's expiry; the earlier sets did not
+  // record it, so every member gets the set's own (that of its longest-lived member): an expired
+  // member is then dropped later than it could be, never earlier.
+  const score = ttlMs > 0 ? String(Math.ceil((Date.now() + ttlMs) / 1000)) : '+inf';
   const multi = redis.multi();
-  if (renamed.length > 0) multi.sadd(target, ...renamed);
+  if (renamed.length > 0) multi.zadd(target, ...renamed.flatMap((member) => [score, member]));
   // The copy lives as long as its longest-lived member, as the adapter keeps it.
   if (ttlMs > 0) multi.pexpire(target, ttlMs, 'NX').pexpire(target, ttlMs, 'GT');
   else if (ttlMs === -1) multi.persist(target);

@@ -14,13 +14,15 @@ import { createSlotWriter, type Durability, type SlotStep } from './slot-writes.
  *                                 payload so `consume` is one atomic HSETNX that keeps the TTL.
  * - `oidc:sessionUid:{<uid>}`     id of the Session holding that uid
  * - `oidc:userCode:{<code>}`      id of the DeviceCode holding that user code
- * - `oidc:grant:{<grantId>}`      SET of the keys issued under the grant (records and their indexes);
+ * - `oidc:grant:{<grantId>}`      ZSET of the keys issued under the grant (records and their indexes),
+ *                                 scored by their expiry and pruned of expired ones at each addition;
  *                                 its TTL is the longest of its members' (EXPIRE NX + EXPIRE GT). It
  *                                 shares its slot with the Grant record itself (`oidc:Grant:{<grantId>}`).
- * - `oidc:account:{<accountId>}:Session` and `...:Grant`  SETs of that account's Session (or Grant)
- *                                 keys, in one slot per account, so all its sessions can be ended at
- *                                 once (password change or reset, "sign out everywhere") and its
- *                                 grants listed (connected apps).
+ * - `oidc:account:{<accountId>}:Session` and `...:Grant`
+ *                                 ZSETs, kept the same way, of that account's Session (or Grant) keys,
+ *                                 in one slot per account, so all its sessions can be ended at once
+ *                                 (password change or reset, "sign out everywhere") and its grants
+ *                                 listed (connected apps).
  *
  * Every key expires with its record: TTL = expiresIn + clockTolerance. Records without a lifetime
  * (Client, Grant without ttl) do not expire.
@@ -134,9 +136,9 @@ export function createRedisOidcStore(redis: RedisClient, options: RedisOidcAdapt
     if (typeof userCode === 'string') {
       entries.push({ name: `userCode ${userCode}`, remove: (queue) => scripted(queue).idpDropIndex(userCodeKey(userCode), id) });
     }
-    if (typeof grantId === 'string') entries.push({ name: `grant ${grantId}`, remove: (queue) => queue.srem(grantKey(grantId), key) });
+    if (typeof grantId === 'string') entries.push({ name: `grant ${grantId}`, remove: (queue) => queue.zrem(grantKey(grantId), key) });
     if (hasAccountIndex(model) && typeof accountId === 'string') {
-      entries.push({ name: `account ${accountId}`, remove: (queue) => queue.srem(accountKey(model, accountId), key) });
+      entries.push({ name: `account ${accountId}`, remove: (queue) => queue.zrem(accountKey(model, accountId), key) });
     }
     return entries;
   };
@@ -176,11 +178,11 @@ export function createRedisOidcStore(redis: RedisClient, options: RedisOidcAdapt
   const revoking = new Map<string, Promise<void>>();
   const revoke = async (grantId: string) => {
     const set = grantKey(grantId);
-    const members = await redis.smembers(set);
+    const members = await redis.zrange(set, 0, -1);
     if (members.length === 0) return;
     // Members first; the set loses exactly those afterwards, so a token added meanwhile keeps its entry.
     await writer.run(
-      [members.map((member) => (queue: ChainableCommander) => queue.del(member)), [(queue) => queue.srem(set, ...members)]],
+      [members.map((member) => (queue: ChainableCommander) => queue.del(member)), [(queue) => queue.zrem(set, ...members)]],
       {
         durable: true,
       },
@@ -214,11 +216,11 @@ export function createRedisOidcStore(redis: RedisClient, options: RedisOidcAdapt
         const indexes: SlotStep[] = [];
         const { uid, accountId, userCode, grantId } = payload;
         if (model === 'Session' && uid) indexes.push((queue) => setIndex(queue, uidKey(uid), id, ttl));
-        if (hasAccountIndex(model) && accountId) indexes.push((queue) => addToSet(queue, accountKey(model, accountId), [key], ttl));
+        if (hasAccountIndex(model) && accountId) indexes.push((queue) => addToIndex(queue, accountKey(model, accountId), [key], ttl));
         if (typeof userCode === 'string') indexes.push((queue) => setIndex(queue, userCodeKey(userCode), id, ttl));
         if (grantId) {
           const members = typeof userCode === 'string' ? [key, userCodeKey(userCode)] : [key];
-          indexes.push((queue) => addToSet(queue, grantKey(grantId), members, ttl));
+          indexes.push((queue) => addToIndex(queue, grantKey(grantId), members, ttl));
         }
         const record: SlotStep = (queue) => {
           queue.del(key).hset(key, fields);
@@ -269,7 +271,7 @@ export function createRedisOidcStore(redis: RedisClient, options: RedisOidcAdapt
     async endSessionsOf(accountId, { except } = {}) {
       const set = accountKey('Session', accountId);
       const exceptKey = except === undefined ? undefined : recordKey('Session', except);
-      const keys = (await redis.smembers(set)).filter((key) => key !== exceptKey);
+      const keys = (await redis.zrange(set, 0, -1)).filter((key) => key !== exceptKey);
       if (keys.length === 0) return 0;
       const payloads = await take(keys, true);
       const cleanup: SlotStep[] = [];
@@ -280,12 +282,12 @@ export function createRedisOidcStore(redis: RedisClient, options: RedisOidcAdapt
           cleanup.push((queue) => scripted(queue).idpDropIndex(uidKey(uid), sessionIdOf(key)));
         }
       });
-      cleanup.push((queue) => queue.srem(set, ...keys));
+      cleanup.push((queue) => queue.zrem(set, ...keys));
       await writer.run([cleanup], { durable: true });
       return payloads.filter(Boolean).length;
     },
     async grantsOf(accountId) {
-      const keys = await redis.smembers(accountKey('Grant', accountId));
+      const keys = await redis.zrange(accountKey('Grant', accountId), 0, -1);
       if (keys.length === 0) return [];
       const replies = await writer.run([keys.map((key) => (queue: ChainableCommander) => queue.hget(key, 'payload'))]);
       return replies.map((reply) => parsePayload(reply[0]?.[1])).filter((payload): payload is AdapterPayload => payload !== undefined);
@@ -293,11 +295,20 @@ export function createRedisOidcStore(redis: RedisClient, options: RedisOidcAdapt
   };
 }
 
-/** Adds members to an index set whose TTL follows its longest-lived member. */
-function addToSet(queue: ChainableCommander, set: string, members: string[], ttl: number | undefined): void {
-  queue.sadd(set, ...members);
-  if (ttl === undefined) queue.persist(set);
-  else queue.expire(set, ttl, 'NX').expire(set, ttl, 'GT');
+/**
+ * Adds members to an index (a sorted set scored by each member's expiry, epoch seconds) whose own
+ * TTL follows its longest-lived member. Members whose records have expired are dropped at each
+ * addition, so an index holds what is alive rather than everything ever issued under it: an app
+ * refreshing its tokens every hour for the 14 days of a grant would otherwise leave some 300
+ * expired access-token keys in the grant's index.
+ */
+function addToIndex(queue: ChainableCommander, index: string, members: string[], ttl: number | undefined): void {
+  const now = Math.floor(Date.now() / 1000);
+  const score = ttl === undefined ? '+inf' : String(now + ttl);
+  queue.zadd(index, ...members.flatMap((member) => [score, member]));
+  queue.zremrangebyscore(index, '-inf', `(${now}`);
+  if (ttl === undefined) queue.persist(index);
+  else queue.expire(index, ttl, 'NX').expire(index, ttl, 'GT');
 }
 
 function setIndex(queue: ChainableCommander, key: string, id: string, ttl: number | undefined): void {

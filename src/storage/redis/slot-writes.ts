@@ -50,8 +50,8 @@ export function createSlotWriter(client: RedisClient, durability: Durability = {
     };
     let replies: Reply[];
     if (!wait) {
-      // One command on a Cluster node needs no MULTI: it is atomic by itself.
-      const queue = cluster && steps.length === 1 ? client.pipeline() : client.multi();
+      // A single command (a read of a Cluster step) needs no MULTI: it is atomic by itself.
+      const queue = cluster && steps.length === 1 && commandCount(steps[0]) === 1 ? client.pipeline() : client.multi();
       queueSteps(queue);
       replies = ((await queue.exec()) ?? []) as Reply[];
     } else {
@@ -89,6 +89,13 @@ export function createSlotWriter(client: RedisClient, durability: Durability = {
     }
     return split;
   }
+
+  /** How many commands a step queues (it is queued on a pipeline that is never sent). */
+  const commandCount = (step: SlotStep | undefined) => {
+    const probe = client.pipeline();
+    step?.(probe);
+    return probe.length;
+  };
 
   return {
     async run(phases, { durable = false } = {}) {
