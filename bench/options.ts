@@ -15,12 +15,17 @@ export interface BenchOptions {
   json: string | undefined;
   /** Extra environment for our server, e.g. to compare a setting: --server-env IDP_X=1 */
   serverEnv: Record<string, string>;
+  /** Which Redis our server uses: one, a Sentinel-managed primary with a replica, or a 3+3 Cluster. */
+  redis: 'single' | 'sentinel' | 'cluster';
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup S] [--connections N]
        [--sign-in-concurrency N] [--tokens N] [--json FILE] [--server-env NAME=VALUE ...]
+       [--redis single|sentinel|cluster]
   --quick      a short run for development: 3 s runs, 1 s warm-up, 20,000 tokens in the memory run
-  --tokens N   client-credentials tokens issued to check memory stays flat (default 1,000,000)`;
+  --tokens N   client-credentials tokens issued to check memory stays flat (default 1,000,000)
+  --redis K    our server's Redis: one (default), a Sentinel-managed primary with a replica, or a
+               Redis Cluster of three primaries with a replica each, all on this machine`;
 
 import { usageError } from '../scripts/lib/cli.ts';
 
@@ -39,6 +44,7 @@ function readArguments(argv: string[]) {
         tokens: { type: 'string' },
         json: { type: 'string' },
         'server-env': { type: 'string', multiple: true },
+        redis: { type: 'string', default: 'single' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -63,7 +69,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     if (!match?.[1]) throw usageError(`--server-env takes NAME=VALUE, got "${pair}"`);
     serverEnv[match[1]] = match[2] ?? '';
   }
+  const redis = parsed.redis;
+  if (redis !== 'single' && redis !== 'sentinel' && redis !== 'cluster')
+    throw usageError(`--redis is single, sentinel or cluster\n${USAGE}`);
   return {
+    redis,
     duration: number('duration', parsed.duration, quick ? 3 : 8, 1),
     warmup: number('warmup', parsed.warmup, quick ? 1 : 2, 0),
     connections: Math.round(number('connections', parsed.connections, 32, 1)),
