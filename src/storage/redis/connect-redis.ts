@@ -5,6 +5,8 @@ import { withTimeout } from '../with-timeout.ts';
 
 /** One Redis, a Sentinel-managed primary (both `Redis` in ioredis) or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
+/** A connection to one Redis server, as `connectRedis(url)` opens it. */
+export type RedisConnection = Redis;
 
 export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;

@@ -54,7 +54,9 @@ async function migrateKey(redis: Redis, prefix: string, key: string, target: str
     return;
   }
   const [members, ttlMs] = await Promise.all([redis.smembers(key), redis.pttl(key)]);
-  const renamed = members.map((member) => currentKeyName(prefix, member) ?? member);
+  // The current indexes name a member `<Model>:<id>` (or `userCode:<code>`): the earlier key without its prefix.
+  const base = `${prefix}oidc:`;
+  const renamed = members.map((member) => (member.startsWith(base) ? member.slice(base.length) : member));
   // The current indexes are sorted sets scored by each member's expiry; the earlier sets did not
   // record it, so every member gets the set's own (that of its longest-lived member): an expired
   // member is then dropped later than it could be, never earlier.
