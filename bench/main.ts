@@ -184,8 +184,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   await main(parseBenchOptions(process.argv.slice(2)));
 } catch (error) {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = isAppError(error, 'usage') ? 2 : 1;
+  if (isAppError(error, 'help')) process.stdout.write(`${error.message}\n`);
+  else {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = isAppError(error, 'usage') ? 2 : 1;
+  }
 } finally {
   await cleanUp();
 }

@@ -28,6 +28,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup
                Redis Cluster of three primaries with a replica each, all on this machine`;
 
 import { usageError } from '../scripts/lib/cli.ts';
+import { AppError } from '../src/errors.ts';
 
 /** The command line as node:util's parseArgs reads it; a bad option is a usage error. */
 function readArguments(argv: string[]) {
@@ -55,7 +56,8 @@ function readArguments(argv: string[]) {
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const parsed = readArguments(argv);
-  if (parsed.help) throw usageError(USAGE);
+  // Asked for: the usage on stdout and exit 0, as every tool does (bench/main.ts).
+  if (parsed.help) throw new AppError('help', USAGE);
   const quick = parsed.quick;
   const number = (name: string, value: string | undefined, fallback: number, min: number) => {
     if (value === undefined) return fallback;

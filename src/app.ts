@@ -14,8 +14,11 @@ import { httpsGuard } from './http/https-guard.ts';
 import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { serveVendorAssets } from './http/vendor-assets.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { rememberSignInTrace } from './observability/sign-in-trace.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
+import { noteProviderRequest } from './oidc/request-scope.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
@@ -78,12 +81,20 @@ export function createApp({
   app.use(
     views(VIEWS_DIR, {
       extension: 'pug',
-      options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName, brand: config.branding },
+      options: {
+        cache: config.env !== 'development',
+        basedir: VIEWS_DIR,
+        productName: config.productName,
+        brand: config.branding,
+        // Whether pages offer passkeys at all (not when ISSUER is an IP address).
+        passkeysEnabled: users.passkeys.available,
+      },
     }),
   );
   app.use(errorHandler(logger));
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
+  app.use(serveVendorAssets);
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(ping, stopping).routes());
   app.use(createHomeRouter(config.issuer).routes());
@@ -96,9 +107,12 @@ export function createApp({
       profiles: users.profiles,
       verification: users.verification,
       sessions: users.sessions,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       csrf,
       issuer: config.issuer,
       logger,
+      events: users.events,
     }).routes(),
   );
   app.use(
@@ -107,11 +121,14 @@ export function createApp({
       userService: users.userService,
       verification: users.verification,
       passwordReset: users.passwordReset,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       requireVerifiedEmail: config.requireVerifiedEmail,
+      mfaPolicy: config.mfa,
       csrf,
       resources: config.resources,
       logger,
-      onSignIn: metrics?.signIn,
+      events: users.events,
     }).routes(),
   );
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
@@ -124,6 +141,9 @@ export function createApp({
   );
   if (!config.protocol.authorizationPost)
     app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
+  app.use(noteProviderRequest);
+  if (config.tracing.endpoint)
+    app.use(rememberSignInTrace({ authorizationPath: provider.pathFor('authorization'), maxAgeSeconds: config.ttl.interaction }));
   app.use(mount(provider));
   app.use(notFound);
   return app;

@@ -2,13 +2,10 @@ import type { Server, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
-import { assembleServer } from './assemble.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/schema.ts';
 import { AppError, isAppError } from './errors.ts';
-import { createLogger } from './logging/create-logger.ts';
-import { listenMetrics } from './observability/metrics.ts';
-import { demoBanner } from './pages/demo.ts';
+import { startTracing, type Tracing } from './observability/tracing.ts';
 import type { Stores } from './storage/ports.ts';
 
 const CONFIG_DIR = fileURLToPath(new URL('../config/', import.meta.url));
@@ -21,8 +18,19 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { config } = loaded;
-  const logger = createLogger(config.logLevel);
   const started = performance.now();
+  // Tracing, when configured, must hook the instrumented packages before anything imports them, so
+  // the server's modules are imported only after it started (and cost nothing more when it is off).
+  const tracing = await startTracing(config.tracing).catch((error: unknown) => {
+    throw new AppError('startup', `tracing (OTEL_EXPORTER_OTLP_ENDPOINT): ${(error as Error).message}`, { cause: error });
+  });
+  const [{ assembleServer }, { createLogger }, { listenMetrics }, { demoBanner }] = await Promise.all([
+    import('./assemble.ts'),
+    import('./logging/create-logger.ts'),
+    import('./observability/metrics.ts'),
+    import('./pages/demo.ts'),
+  ]);
+  const logger = createLogger(config.logLevel);
 
   const lifecycle = { stopping: false };
   const { app, stores, demo, metrics } = await assembleServer({ config, logger, demo: true, stopping: () => lifecycle.stopping });
@@ -42,7 +50,15 @@ async function main(): Promise<void> {
   }
   const ms = Math.round(performance.now() - started);
   logger.info(
-    { event: 'ready', issuer: config.issuer, host: host ?? 'all interfaces', port: config.port, stores: stores.kinds, ms },
+    {
+      event: 'ready',
+      issuer: config.issuer,
+      host: host ?? 'all interfaces',
+      port: config.port,
+      stores: stores.kinds,
+      tracing: config.tracing.endpoint ? 'on' : 'off',
+      ms,
+    },
     'listening',
   );
   if (!demo) {
@@ -52,7 +68,7 @@ async function main(): Promise<void> {
   }
   if (demo) process.stdout.write(`\n${demoBanner(demo, config.issuer).join('\n')}\n\n`);
 
-  handleShutdown(server, stores, config, logger, lifecycle);
+  handleShutdown(server, stores, tracing, config, logger, lifecycle);
 }
 
 function listen(app: Koa, port: number, host: string | undefined): Promise<Server> {
@@ -78,7 +94,14 @@ function listen(app: Koa, port: number, host: string | undefined): Promise<Serve
  * close at once, in-flight requests finish (cut after IDP_SHUTDOWN_TIMEOUT_MS), the stores close.
  * SIGINT (Ctrl-C at a terminal) skips the drain. A second signal exits at once.
  */
-function handleShutdown(server: Server, stores: Stores, config: Config, logger: Logger, lifecycle: { stopping: boolean }): void {
+function handleShutdown(
+  server: Server,
+  stores: Stores,
+  tracing: Tracing | undefined,
+  config: Config,
+  logger: Logger,
+  lifecycle: { stopping: boolean },
+): void {
   server.on('request', (_request, response: ServerResponse) => {
     if (lifecycle.stopping) response.setHeader('Connection', 'close');
   });
@@ -97,6 +120,8 @@ function handleShutdown(server: Server, stores: Stores, config: Config, logger: 
     await closed;
     clearTimeout(timer);
     await stores.close();
+    // The last requests' spans are still buffered.
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'traces not all sent'));
     logger.info('stopped');
     process.exit(0);
   };

@@ -237,11 +237,27 @@ export const configSchema = z
       requirePushedAuthorizationRequests: z.boolean({ error: 'must be true or false' }),
       authorizationPost: z.boolean({ error: 'must be true or false' }),
     }),
+    // Whether every sign-in needs a second factor (IDP_MFA); clients and requests can ask for more.
+    mfa: z.enum(['optional', 'required'], { error: 'must be optional or required' }),
     clockTolerance: z.number().int().min(0, 'must be at least 0').max(300, 'must be at most 300'),
     // The longest a changed client may still be served from an instance's cache if the change
     // announcement over Redis is lost; a disabled client must stop working promptly.
     clientCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the client cache off)').max(300, 'must be at most 300'),
     userCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the user cache off)').max(300, 'must be at most 300'),
+    // OpenTelemetry traces, off unless an OTLP endpoint is set (the variables are OpenTelemetry's own).
+    tracing: z.object({
+      endpoint: z
+        .url({ error: 'must be the base URL of an OTLP/HTTP receiver, e.g. http://otel-collector:4318 (traces go to /v1/traces)' })
+        .refine((value) => /^https?:/.test(value), 'must be an http or https URL (OTLP over HTTP)')
+        .optional(),
+      protocol: z.enum(['http/protobuf', 'http/json'], { error: 'must be http/protobuf or http/json (grpc is not supported)' }),
+      headers: z.array(z.string().regex(/^[^=\s]+=.*$/, 'each header is name=value')).optional(),
+      serviceName: z.string().min(1).max(100),
+    }),
+    // How long security events (sign-ins, password changes, administrators' changes) are kept per account.
+    securityEvents: z.object({
+      retentionDays: z.number().int().min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days (10 years)'),
+    }),
   })
   .superRefine((config, ctx) => {
     for (const issue of redisIssues(config)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });

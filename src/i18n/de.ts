@@ -1,4 +1,5 @@
 import type { Catalogue } from './en.ts';
+import { SECOND_FACTORS_DE } from './second-factors.ts';
 
 /** German. Typed as the English catalogue, so a missing or extra key is a compile error. */
 export const de: Catalogue = {
@@ -145,6 +146,19 @@ export const de: Catalogue = {
   'account.appGone': 'Diese Anwendung ist nicht mehr verbunden.',
   'account.appRevoked': '{app} hat keinen Zugriff mehr auf Ihr Konto.',
 
+  'activity.title': 'Letzte Aktivitäten',
+  'activity.intro':
+    'Anmeldungen und Änderungen an Ihrem Konto in den letzten {days} Tagen. Wenn Sie etwas davon nicht kennen, ändern Sie Ihr Passwort.',
+  'activity.none': 'Noch nichts.',
+  'activity.when': 'Wann',
+  'activity.what': 'Was',
+  'activity.device': 'Gerät',
+  'activity.address': 'IP-Adresse',
+  'activity.deviceOn': '{browser} unter {os}',
+  'activity.unknownDevice': 'Unbekanntes Gerät',
+  'activity.administrator': 'Ein Administrator',
+  'activity.app': 'Anwendung: {app}',
+
   'error.interactionExpiredTitle': 'Anmeldung abgelaufen',
   'error.interactionExpired':
     'Diese Anmeldeseite ist abgelaufen oder wurde schon benutzt. Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich erneut an.',
@@ -215,4 +229,6 @@ export const de: Catalogue = {
   'email.reset.button': 'Mein Passwort zurücksetzen',
   'email.reset.expires': 'Dieser Link funktioniert einmal und läuft in {minutes} Minuten ab.',
   'email.reset.ignore': 'Wenn Sie diese E-Mail nicht angefordert haben, können Sie sie ignorieren: Ihr Passwort bleibt, wie es ist.',
+
+  ...SECOND_FACTORS_DE,
 };

@@ -2,17 +2,20 @@ import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-
-export type SignInResult = 'succeeded' | 'failed' | 'throttled';
+import type { RecordedEvent, SecurityEvents } from '../audit/security-events.ts';
+import type { StoreObserver } from '../storage/observer.ts';
 
 /** What the server counts, in one Prometheus registry per server (tests run several in one process). */
 export interface Metrics {
   registry: Registry;
   /** Counts every request by route template, method and status, and times it. */
   http: Middleware;
-  signIn(result: SignInResult): void;
+  /** Counts sign-ins, registrations and password resets from the security events recorded. */
+  countSecurityEvents(events: Pick<SecurityEvents, 'subscribe'>): void;
   /** Counts the tokens the provider issues and its back-channel logout deliveries. */
   observe(provider: Provider): void;
+  /** Times Redis and MongoDB commands, counts their errors, cache hits and misses, and connections lost. */
+  stores: Required<StoreObserver>;
 }
 
 /**
@@ -53,7 +56,58 @@ export function createMetrics(): Metrics {
     labelNames: ['result'],
     registers: [registry],
   });
-  for (const result of ['succeeded', 'failed', 'throttled']) signIns.inc({ result }, 0);
+  for (const result of ['succeeded', 'failed', 'throttled', 'second_factor_failed']) signIns.inc({ result }, 0);
+  const registrations = new Counter({
+    name: 'idp_registrations_total',
+    help: 'Accounts created on the registration page, and registrations refused by the per-address limit',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  for (const result of ['succeeded', 'throttled']) registrations.inc({ result }, 0);
+  const passwordResets = new Counter({
+    name: 'idp_password_resets_total',
+    help: 'Password reset requests (for any address), requests refused by a limit, and passwords reset with a link',
+    labelNames: ['stage'],
+    registers: [registry],
+  });
+  for (const stage of ['requested', 'throttled', 'completed']) passwordResets.inc({ stage }, 0);
+  /** Which counter, with which label, each security event moves. */
+  const counted: Partial<Record<RecordedEvent['type'], () => void>> = {
+    'login.succeeded': () => signIns.inc({ result: 'succeeded' }),
+    'login.failed': () => signIns.inc({ result: 'failed' }),
+    'login.throttled': () => signIns.inc({ result: 'throttled' }),
+    'login.second_factor_failed': () => signIns.inc({ result: 'second_factor_failed' }),
+    'account.registered': () => registrations.inc({ result: 'succeeded' }),
+    'registration.throttled': () => registrations.inc({ result: 'throttled' }),
+    'password_reset.requested': () => passwordResets.inc({ stage: 'requested' }),
+    'password_reset.throttled': () => passwordResets.inc({ stage: 'throttled' }),
+    'password_reset.completed': () => passwordResets.inc({ stage: 'completed' }),
+  };
+  const storeCommands = new Histogram({
+    name: 'idp_store_command_duration_seconds',
+    help: 'Redis and MongoDB command latency by store and command (failed ones included)',
+    labelNames: ['store', 'command'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: 'idp_store_command_errors_total',
+    help: 'Redis and MongoDB commands that failed, by store and command',
+    labelNames: ['store', 'command'],
+    registers: [registry],
+  });
+  const connectionLosses = new Counter({
+    name: 'idp_store_connection_losses_total',
+    help: 'Connections to Redis or MongoDB lost (each outage once, however many requests it fails)',
+    labelNames: ['store'],
+    registers: [registry],
+  });
+  const cacheLookups = new Counter({
+    name: 'idp_cache_lookups_total',
+    help: 'Per-instance cache lookups by cache and result (hit, miss; bypass while the cache is off or its change feed is down)',
+    labelNames: ['cache', 'result'],
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -67,13 +121,25 @@ export function createMetrics(): Metrics {
         end({ route, method: ctx.method });
       }
     },
-    signIn: (result) => signIns.inc({ result }),
+    countSecurityEvents(events) {
+      events.subscribe((event) => counted[event.type]?.());
+    },
     observe(provider) {
       provider.on('grant.success', (ctx) => {
         tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown'), client_id: ctx.oidc.client?.clientId ?? 'unknown' });
       });
       provider.on('backchannel.success', () => backchannel.inc({ result: 'succeeded' }));
       provider.on('backchannel.error', () => backchannel.inc({ result: 'failed' }));
+    },
+    stores: {
+      command(store, command, seconds, ok) {
+        storeCommands.observe({ store, command }, seconds);
+        if (!ok) storeErrors.inc({ store, command });
+      },
+      cacheLookup: (cache, result) => cacheLookups.inc({ cache, result }),
+      connection(change) {
+        if (change.state === 'lost') connectionLosses.inc({ store: change.store });
+      },
     },
   };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DuplicateUserError, type NewUser, type UserRepository } from '../../src/storage/ports.ts';
 import { sleep } from '../support/eventually.ts';
+import { describeUserFactorsContract } from './user-factors.contract.ts';
 
 export interface RepositoryUnderTest {
   users: UserRepository;
@@ -147,5 +148,7 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       await users.updatePasswordHash(created.id, '$argon2id$new');
       expect((await users.findById(created.id))?.passwordHash).toBe('$argon2id$new');
     });
+
+    describeUserFactorsContract(() => users, newUser);
   });
 }

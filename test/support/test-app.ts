@@ -23,6 +23,11 @@ export interface TestAppOptions {
   port?: number;
   /** Issuer https://127.0.0.1:PORT, for tests that play a TLS-terminating proxy. */
   https?: boolean;
+  /**
+   * The issuer's host: 127.0.0.1 unless a test needs a name, e.g. `localhost` for WebAuthn, whose
+   * relying party id must be a domain, never an IP address (and http is allowed for localhost only).
+   */
+  hostname?: 'localhost';
   /** Receives every log line (JSON) the app writes, for tests about logging. */
   logLines?: string[];
   /** Real Redis/MongoDB settings from isolation(); omitted = in-process stores. */
@@ -64,7 +69,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     : {};
   const config = testConfig({
     PORT: String(port),
-    ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ISSUER: `${options.https ? 'https' : 'http'}://${options.hostname ?? '127.0.0.1'}:${port}`,
+    // As in production: the key that seals client secrets and protects second factors.
+    IDP_CLIENT_SECRET_KEYS: keys.clientSecretKeys.join(','),
     ...backends,
     ...options.env,
   });

@@ -1,5 +1,7 @@
 import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
+import type { StoreObserver } from '../observer.ts';
 import { redactUrl } from '../redact-url.ts';
+import { observeMongo } from './observe-mongo.ts';
 
 /**
  * How the server reads and writes users on a MongoDB replica set, unless MONGODB_URI says otherwise
@@ -40,14 +42,23 @@ export function replicaSetOptions(uri: string): Partial<typeof REPLICA_SET_DEFAU
   );
 }
 
-/** Opens a dedicated mongoose connection and waits until the server answers. */
-export async function connectMongo(uri: string, { timeoutMs = 5000 } = {}): Promise<Connection> {
+/**
+ * Opens a dedicated mongoose connection and waits until the server answers. With an observer, the
+ * driver's command monitoring times every command (it is off otherwise: it costs an event per
+ * command) and a lost or restored connection is reported once each.
+ */
+export async function connectMongo(
+  uri: string,
+  { timeoutMs = 5000, observer }: { timeoutMs?: number; observer?: StoreObserver } = {},
+): Promise<Connection> {
   const connection = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: timeoutMs,
     autoIndex: false,
     autoCreate: false,
     ...replicaSetOptions(uri),
+    monitorCommands: observer?.command !== undefined,
   });
+  if (observer) observeMongo(connection, observer);
   try {
     await connection.asPromise();
     return connection;

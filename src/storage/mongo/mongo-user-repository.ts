@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { DuplicateUserError, type NewUser, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
+import { mongoUserFactors } from './mongo-user-factors.ts';
+import { passkeyModel } from './passkey-model.ts';
 import { type UserDocument, userModel } from './user-model.ts';
 
 /**
@@ -19,6 +21,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
   ensureIndexes(): Promise<void>;
 } {
   const Users = userModel(connection);
+  const Passkeys = passkeyModel(connection);
 
   const findOne = async (filter: Partial<UserDocument>, readPreference?: 'primaryPreferred') => {
     const query = Users.findOne(filter);
@@ -29,7 +32,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
 
   return {
     async ensureIndexes() {
-      await Users.createIndexes();
+      await Promise.all([Users.createIndexes(), Passkeys.createIndexes()]);
     },
     async create(user: NewUser) {
       try {
@@ -77,6 +80,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
       return { users: docs.map(toRecord), total };
     },
     async delete(id) {
+      await Passkeys.deleteMany({ userId: id }).exec();
       return (await Users.deleteOne({ _id: id }).exec()).deletedCount === 1;
     },
     async setActive(id, active) {
@@ -85,6 +89,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async setName(id, name) {
       await Users.updateOne({ _id: id }, name === undefined ? { $unset: { name: 1 } } : { $set: { name } }).exec();
     },
+    ...mongoUserFactors(Users, Passkeys),
   };
 
   /** Which unique field collided, for the message; the index already refused the write. */
@@ -121,6 +126,10 @@ function toRecord(doc: UserDocument): UserRecord {
     passwordHash: doc.passwordHash,
     active: doc.active,
     ...(doc.name ? { name: doc.name } : {}),
+    factors: {
+      recoveryCodes: doc.factors?.recoveryCodes ?? [],
+      ...(doc.factors?.totp ? { totp: { sealedSecret: doc.factors.totp.sealedSecret, createdAt: doc.factors.totp.createdAt } } : {}),
+    },
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };

@@ -9,6 +9,8 @@ export interface UserDocument {
   passwordHash: string;
   active: boolean;
   name?: string;
+  /** Absent on users stored before second factors existed. */
+  factors?: { totp?: { sealedSecret: string; createdAt: Date }; recoveryCodes?: string[] };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -24,6 +26,16 @@ const userSchema = new Schema<UserDocument>(
     passwordHash: { type: String, required: true },
     active: { type: Boolean, required: true, default: true },
     name: { type: String, required: false },
+    factors: {
+      type: new Schema(
+        {
+          totp: { type: new Schema({ sealedSecret: String, createdAt: Date }, { _id: false }), required: false },
+          recoveryCodes: { type: [String], default: [] },
+        },
+        { _id: false },
+      ),
+      required: false,
+    },
   },
   { collection: 'users', timestamps: true, versionKey: false, autoIndex: false },
 );
