@@ -1,4 +1,5 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
+import compose from 'koa-compose';
 import mount from 'koa-mount';
 import serve from 'koa-static';
 import views from 'koa-views';
@@ -19,6 +20,7 @@ import type { Metrics } from './observability/metrics.ts';
 import { rememberSignInTrace } from './observability/sign-in-trace.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
 import { noteProviderRequest } from './oidc/request-scope.ts';
+import { staticAnswers } from './oidc/static-answers.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
@@ -77,21 +79,31 @@ export function createApp({
   if (metrics) app.use(metrics.http);
   app.use(securityHeaders());
   app.use(httpsGuard(config.issuer, logger));
-  app.use(localize(config.defaultLocale));
-  app.use(
-    views(VIEWS_DIR, {
-      extension: 'pug',
-      options: {
-        cache: config.env !== 'development',
-        basedir: VIEWS_DIR,
-        productName: config.productName,
-        brand: config.branding,
-        // Whether pages offer passkeys at all (not when ISSUER is an IP address).
-        passkeysEnabled: users.passkeys.available,
-      },
-    }),
-  );
-  app.use(errorHandler(logger));
+  // Discovery and JWKS: the same bytes every time, answered before anything page-related.
+  app.use(staticAnswers(provider, config.issuer));
+
+  const language = localize(config.defaultLocale);
+  const templates = views(VIEWS_DIR, {
+    extension: 'pug',
+    options: {
+      cache: config.env !== 'development',
+      basedir: VIEWS_DIR,
+      productName: config.productName,
+      brand: config.branding,
+      // Whether pages offer passkeys at all (not when ISSUER is an IP address).
+      passkeysEnabled: users.passkeys.available,
+    },
+  });
+  const errors = errorHandler(logger);
+  const toProvider = mount(provider);
+  // The endpoints apps call (token, userinfo, introspection, revocation, PAR) answer JSON: they go
+  // straight to oidc-provider, past the pages' routers, flash messages and assets. The language and
+  // views stay, for the rare browser that gets an HTML error page from one of them.
+  app.use(machineEndpoints(provider, compose([language, templates, errors, noteProviderRequest, toProvider, notFound])));
+
+  app.use(language);
+  app.use(templates);
+  app.use(errors);
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
   app.use(serveVendorAssets);
@@ -144,7 +156,18 @@ export function createApp({
   app.use(noteProviderRequest);
   if (config.tracing.endpoint)
     app.use(rememberSignInTrace({ authorizationPath: provider.pathFor('authorization'), maxAgeSeconds: config.ttl.interaction }));
-  app.use(mount(provider));
+  app.use(toProvider);
   app.use(notFound);
   return app;
+}
+
+/** oidc-provider's endpoints that only ever answer apps, in JSON. */
+const MACHINE_ROUTES = ['token', 'userinfo', 'introspection', 'revocation', 'pushed_authorization_request'] as const;
+
+/** Sends requests for the machine endpoints down `chain`; every other request goes on to the pages. */
+function machineEndpoints(provider: Provider, chain: Middleware): Middleware {
+  const paths = new Set<string>(MACHINE_ROUTES.map((route) => provider.pathFor(route)));
+  return function routeMachineEndpoints(ctx, next) {
+    return paths.has(ctx.path) ? chain(ctx, async () => {}) : next();
+  };
 }

@@ -30,6 +30,13 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description:
       'port of the Prometheus metrics endpoint (/metrics), on the same address as the server; off unless set; never the public port',
   },
+  {
+    name: 'IDP_WORKERS',
+    path: ['workers'],
+    kind: 'string',
+    description:
+      'server processes on this machine, sharing the port (Node cluster): a number, or auto for one per core; more than one needs REDIS_URL and MONGODB_URI',
+  },
   { name: 'ISSUER', path: ['issuer'], kind: 'string', description: 'public URL of this server; default http://localhost:$PORT' },
   { name: 'TRUST_PROXY', path: ['trustProxy'], kind: 'bool', description: 'trust X-Forwarded-* from a TLS-terminating proxy' },
   {

@@ -62,6 +62,13 @@ export const configSchema = z
       .min(1, 'must be between 1 and 65535')
       .max(65535, 'must be between 1 and 65535')
       .optional(),
+    // Server processes sharing the port (IDP_WORKERS): a number, or "auto" for one per core.
+    workers: z.preprocess(
+      (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+      z.union([z.literal('auto'), z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64')], {
+        error: 'must be a number of processes or auto (one per core)',
+      }),
+    ),
     // An address, not a URL: 127.0.0.1, ::1, 0.0.0.0, :: or a host name.
     host: z
       .string()
@@ -266,6 +273,22 @@ export const configSchema = z
         code: 'custom',
         path: ['metricsPort'],
         message: 'must differ from PORT: metrics are never served on the public port',
+      });
+    }
+    if (config.workers !== 1 && (!redisTopology(config) || !config.mongodbUri)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message:
+          'needs REDIS_URL (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES) and MONGODB_URI: the in-process stores of the embedded mode cannot be shared between processes',
+      });
+    }
+    if (config.workers !== 1 && (!config.jwks || !config.cookieKeys)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message:
+          'needs IDP_JWKS and IDP_COOKIE_KEYS: keys generated at start would differ between the processes (make them with npm run keys)',
       });
     }
     if (config.ttl.sessionIdle > config.ttl.session) {

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { RecordedEvent, SecurityEvents } from '../audit/security-events.ts';
+import { AppError } from '../errors.ts';
 import type { StoreObserver } from '../storage/observer.ts';
 
 /** What the server counts, in one Prometheus registry per server (tests run several in one process). */
@@ -146,6 +147,8 @@ export function createMetrics(): Metrics {
 
 /** A bounded route label: the matched router template (ours and oidc-provider's both use koa-router), else "other". */
 function routeOf(ctx: Parameters<Middleware>[0]): string {
+  // Answers made before any router (discovery and JWKS from their kept bytes) name their route themselves.
+  if (typeof ctx.state.route === 'string') return ctx.state.route;
   const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   if (typeof matched === 'string') return matched;
   const providerRoute = (ctx as { oidc?: { route?: unknown } }).oidc?.route;
@@ -153,20 +156,47 @@ function routeOf(ctx: Parameters<Middleware>[0]): string {
   return 'other';
 }
 
-/** Serves GET /metrics on a port of its own (METRICS_PORT), apart from the public server. */
-export function listenMetrics(metrics: Metrics, port: number, host?: string): Promise<Server> {
+/** What /metrics serves: one registry, or (in the supervisor of IDP_WORKERS) the sum of every worker's. */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
+/** In a worker of IDP_WORKERS: answer the supervisor's requests for this process's metrics (prom-client's cluster protocol). */
+export function shareWithSupervisor(metrics: Metrics): void {
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([metrics.registry]);
+}
+
+/** In the supervisor of IDP_WORKERS: every worker's metrics, summed per series (counters, histograms) by prom-client. */
+export function workersMetrics(): MetricsSource {
+  const aggregator = new AggregatorRegistry();
+  return { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() };
+}
+
+/** Serves GET /metrics on a port of its own (METRICS_PORT), apart from the public server; a port in use is a start-up error naming the setting. */
+export function listenMetrics(source: MetricsSource, port: number, host?: string): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url !== '/metrics') {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found: metrics are at GET /metrics\n');
       return;
     }
-    metrics.registry.metrics().then(
-      (text) => response.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
+    source.metrics().then(
+      (text) => response.writeHead(200, { 'Content-Type': source.contentType }).end(text),
       () => response.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n'),
     );
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new AppError(
+          'startup',
+          error.code === 'EADDRINUSE'
+            ? `metricsPort (METRICS_PORT): ${port} is already in use; choose another METRICS_PORT`
+            : `cannot serve metrics: ${error.message}`,
+        ),
+      );
+    });
     server.listen(port, host, () => resolve(server));
   });
 }

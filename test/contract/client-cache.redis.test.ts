@@ -49,18 +49,25 @@ for (const kind of REDIS_KINDS) {
         await writer.create({ clientId: 'dropped', metadata: {}, sealedSecret: 'v1.before', disabled: false });
         expect((await cached.find('dropped'))?.sealedSecret).toBe('v1.before');
 
-        // Redis drops the subscriber (as a network fault or a Redis restart would).
-        await killSubscribers(scope);
-        expect(
-          await eventually(
-            async () => server.feed.isLive(),
-            (live) => !live,
-            2000,
-          ),
-        ).toBe(false);
-        // A change made while the subscriber is away is not announced to it; it must still be seen.
-        await raw.store.update('dropped', { sealedSecret: 'v1.while-away' });
-        expect((await cached.find('dropped'))?.sealedSecret).toBe('v1.while-away');
+        // Redis drops the subscriber (as a network fault or a Redis restart would). The feed
+        // subscribes again within a moment; a read counts only if the feed was still away after it.
+        let readWhileAway = false;
+        for (let attempt = 0; attempt < 5 && !readWhileAway; attempt += 1) {
+          await killSubscribers(scope);
+          expect(
+            await eventually(
+              async () => server.feed.isLive(),
+              (live) => !live,
+              2000,
+            ),
+          ).toBe(false);
+          // A change made while the subscriber is away is not announced to it; it must still be seen.
+          await raw.store.update('dropped', { sealedSecret: `v1.while-away.${attempt}` });
+          const seen = await cached.find('dropped');
+          readWhileAway = !server.feed.isLive();
+          if (readWhileAway) expect(seen?.sealedSecret).toBe(`v1.while-away.${attempt}`);
+        }
+        expect(readWhileAway).toBe(true);
 
         expect(
           await eventually(

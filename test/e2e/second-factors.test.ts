@@ -66,6 +66,12 @@ describe('second factors', () => {
     return (await tokensOf(browser, result, authorization, rp)).claims() as IDToken;
   }
 
+  /** The account's security events, newest first, as `npm run users -- events --json` lists them. */
+  const events = async (user: string) => {
+    const listed = await runTool('users', ['events', user, '--json', '--limit', '100'], app.toolEnv());
+    return (JSON.parse(listed.stdout) as { events: Array<{ type: string; actor: string; details: Record<string, unknown> }> }).events;
+  };
+
   test('discovery lists both levels', () => {
     expect(app.rp.config.serverMetadata().acr_values_supported).toEqual(['1', '2']);
   });
@@ -113,6 +119,10 @@ describe('second factors', () => {
     expect(waiting.status).toBe(429);
     expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(waiting.$('#mfa-error').text()).toMatch(/^Too many wrong codes\. Try again in \d+ seconds\.$/);
+    // Each refusal is a security event of the account: six wrong codes, five waits (the burst's four and the right code's).
+    const types = (await events(account.email)).map((event) => `${event.type}${event.details.scope ? `:${event.details.scope}` : ''}`);
+    expect(types.filter((type) => type === 'login.second_factor_failed')).toHaveLength(6);
+    expect(types.filter((type) => type === 'login.throttled:second_factor')).toHaveLength(5);
   });
 
   test('a recovery code signs in once and says how many remain; used again, or twice at once, it is refused', async () => {
@@ -280,5 +290,12 @@ describe('second factors', () => {
 
     const again = await password(account);
     expect(await finish(again.browser, again.next, again.authorization)).toMatchObject({ acr: '1', amr: ['pwd'] });
+    // The account's activity tells the story, newest first.
+    const story = (await events(account.email)).slice(0, 3);
+    expect(story).toMatchObject([
+      { type: 'login.succeeded', details: { acr: '1', amr: 'pwd' } },
+      { type: 'admin.mfa_reset', actor: 'admin', details: { sessionsEnded: 2, grantsRevoked: 2, recoveryCodes: 10 } },
+      { type: 'login.succeeded', details: { acr: '2', amr: 'pwd otp mfa' } },
+    ]);
   });
 });

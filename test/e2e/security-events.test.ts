@@ -60,7 +60,8 @@ describe('security events', () => {
 
     expect(changed.$('#activity-heading').text()).toBe('Recent activity');
     const rows = activity(changed);
-    expect(rows.map((row) => row.what)).toEqual(['Password changed', 'Signed in', 'Sign-in failed', 'Account created']);
+    // A registration signs the new account in, so its sign-in follows "Account created".
+    expect(rows.map((row) => row.what)).toEqual(['Password changed', 'Signed in', 'Sign-in failed', 'Signed in', 'Account created']);
     for (const row of rows.slice(0, 3)) {
       expect(row.when).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s?[AP]M UTC$/);
       expect(Date.now() - Date.parse(String(row.at))).toBeLessThan(10 * 60_000);
@@ -78,6 +79,7 @@ describe('security events', () => {
       'Passwort geändert',
       'Angemeldet',
       'Anmeldung fehlgeschlagen',
+      'Angemeldet',
       'Konto erstellt',
     ]);
     expect(activity(germanPage)[0]?.device).toBe('Firefox 128 unter Linux');
@@ -90,12 +92,14 @@ describe('security events', () => {
       'account.password_changed',
       'login.succeeded',
       'login.failed',
+      'login.succeeded',
       'account.registered',
     ]);
-    const [, passwordChanged, signedIn, failed, registered] = events;
+    const [, passwordChanged, signedIn, failed, registrationSignIn, registered] = events;
+    expect(registrationSignIn).toMatchObject({ clientId: client.client_id, details: { acr: '1', amr: 'pwd' } });
     expect(failed).toMatchObject({ actor: 'user', ip: '127.0.0.1', device: 'Firefox 128 on Linux', details: { reason: 'invalid' } });
     expect(failed?.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(signedIn).toMatchObject({ actor: 'user', clientId: ACCOUNT_CLIENT_ID, details: { remember: false } });
+    expect(signedIn).toMatchObject({ actor: 'user', clientId: ACCOUNT_CLIENT_ID, details: { remember: false, acr: '1', amr: 'pwd' } });
     // The registration's session ended; the app's and the account page's grants were revoked.
     expect(passwordChanged).toMatchObject({ actor: 'user', details: { sessionsEnded: 1, grantsRevoked: 2 } });
     expect(registered).toMatchObject({ clientId: client.client_id });

@@ -49,7 +49,7 @@ describe('metrics', () => {
   beforeAll(async () => {
     const { metrics } = app.server;
     if (!metrics) throw new Error('METRICS_PORT is set, yet the app has no metrics');
-    metricsServer = await listenMetrics(metrics, 0, '127.0.0.1');
+    metricsServer = await listenMetrics(metrics.registry, 0, '127.0.0.1');
   });
   afterAll(async () => {
     await new Promise((resolve) => metricsServer?.close(resolve));
