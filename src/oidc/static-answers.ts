@@ -19,7 +19,9 @@ interface Answer {
   body: Buffer;
   type: string;
   etag: string;
-  allowOrigin: string | undefined;
+  /** The library's open CORS answered this request (it then answers every request with the caller's Origin, or *). */
+  cors: boolean;
+  exposeHeaders: string | undefined;
 }
 
 /**
@@ -53,7 +55,10 @@ export function staticAnswers(provider: Provider, issuer: string): Middleware {
     if (!answer) {
       await next();
       if (ctx.status !== 200) return;
-      answer = capture(ctx.body, ctx.response.get('Content-Type'), ctx.response.get('Access-Control-Allow-Origin'));
+      answer = capture(ctx.body, ctx.response.get('Content-Type'), {
+        cors: ctx.response.get('Access-Control-Allow-Origin') !== '',
+        exposeHeaders: ctx.response.get('Access-Control-Expose-Headers') || undefined,
+      });
       if (!answer) return;
       if (origin === home) answers.set(key, answer);
       else if (others < MAX_OTHER_ORIGINS * routes.size) {
@@ -64,7 +69,12 @@ export function staticAnswers(provider: Provider, issuer: string): Middleware {
     ctx.state.route = route;
     ctx.set('Cache-Control', `public, max-age=${STATIC_ANSWER_MAX_AGE_SECONDS}`);
     ctx.set('ETag', answer.etag);
-    if (answer.allowOrigin) ctx.set('Access-Control-Allow-Origin', answer.allowOrigin);
+    if (answer.cors) {
+      // As oidc-provider's open CORS does: the caller's Origin, or * without one.
+      ctx.vary('Origin');
+      ctx.set('Access-Control-Allow-Origin', ctx.get('Origin') || '*');
+      if (answer.exposeHeaders) ctx.set('Access-Control-Expose-Headers', answer.exposeHeaders);
+    }
     if (ctx.get('If-None-Match') === answer.etag) {
       ctx.status = 304;
       ctx.body = null;
@@ -77,10 +87,10 @@ export function staticAnswers(provider: Provider, issuer: string): Middleware {
 }
 
 /** The library answers with a JSON object (Koa serializes it); anything else is not kept. */
-function capture(body: unknown, type: string, allowOrigin: string): Answer | undefined {
+function capture(body: unknown, type: string, cors: Pick<Answer, 'cors' | 'exposeHeaders'>): Answer | undefined {
   if (typeof body !== 'object' || body === null || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') {
     return undefined;
   }
   const json = JSON.stringify(body);
-  return { body: Buffer.from(json), type, etag: `"${sha256Base64url(json).slice(0, 27)}"`, allowOrigin: allowOrigin || undefined };
+  return { body: Buffer.from(json), type, etag: `"${sha256Base64url(json).slice(0, 27)}"`, ...cors };
 }

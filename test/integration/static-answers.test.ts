@@ -46,6 +46,10 @@ describe('discovery and JWKS answers', () => {
         expect(answer.headers['x-request-id']).toEqual(expect.any(String));
       }
       expect(second.headers.etag).toBe(first.headers.etag);
+      // oidc-provider's open CORS names the caller's origin when there is one, and varies on it.
+      const fromApp = await get(`${app.url}${path}`, { Origin: 'https://app.example' });
+      expect(fromApp.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(String(fromApp.headers.vary)).toMatch(/Origin/);
 
       const conditional = await get(`${app.url}${path}`, { 'If-None-Match': String(first.headers.etag) });
       expect(conditional.status).toBe(304);
