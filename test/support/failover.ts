@@ -15,7 +15,11 @@ export const FAILOVER_ENV = {
   IDP_AUTH_MAX_PER_IP: '1000000',
 };
 
-/** The app on a topology of its own, with accounts to sign in and a refresh token for the token workers. */
+/**
+ * The app on a topology of its own, with accounts to sign in. With FAILOVER_DEBUG=1 in the
+ * environment, the app's warnings and errors and the load's whole report are printed, to see why a
+ * run failed.
+ */
 export async function startFailoverApp(scope: Isolation, local: LocalRedisTopology, client: ClientMetadata, accountCount: number) {
   const logLines: string[] = [];
   const app = await startTestApp({
