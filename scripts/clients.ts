@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { type ApplyEntry, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
 import { clientDeclarationSchema, toApplyEntry } from '../src/clients/client-declaration.ts';
+import { redisTopology } from '../src/config/redis-topology.ts';
 import { AppError } from '../src/errors.ts';
 import { readDocument } from '../src/read-document.ts';
 import { firstProblem, unknownFieldError } from '../src/zod-problems.ts';
@@ -224,7 +225,7 @@ await runCli('clients', async () => {
         break;
       }
     }
-    if (writes && !config.redisUrl) {
+    if (writes && !redisTopology(config)) {
       // Without Redis the change cannot be announced; servers notice it when their cached copy expires.
       process.stderr.write(
         `clients: REDIS_URL is not set, so running servers are not told of this change; they apply it within IDP_CLIENT_CACHE_TTL (${config.clientCacheTtl} s)\n`,

@@ -35,7 +35,7 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     path: ['container'],
     kind: 'bool',
     description:
-      'set by the container image: without MONGODB_URI and REDIS_URL it runs the embedded mode (NODE_ENV development) on every interface; with them, production',
+      'set by the container image: with no store (MONGODB_URI, REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES) it runs the embedded mode (NODE_ENV development) on every interface; with one, production',
   },
   {
     name: 'IDP_WORKERS',
@@ -61,7 +61,64 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     secret: true,
     description: 'Redis for sessions, grants and tokens; unset = in-process store',
   },
+  {
+    name: 'REDIS_SENTINELS',
+    path: ['redisSentinels'],
+    kind: 'list',
+    description: 'comma-separated host:port of Redis Sentinels; the server asks them for the primary (instead of REDIS_URL)',
+  },
+  {
+    name: 'REDIS_SENTINEL_NAME',
+    path: ['redisSentinelName'],
+    kind: 'string',
+    description: 'with REDIS_SENTINELS: the name the sentinels monitor the primary under',
+  },
+  {
+    name: 'REDIS_SENTINEL_PASSWORD',
+    path: ['redisSentinelPassword'],
+    kind: 'string',
+    secret: true,
+    description: "the sentinels' own password, when they require one",
+  },
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    path: ['redisClusterNodes'],
+    kind: 'list',
+    description: 'comma-separated host:port of some Redis Cluster nodes, from which the rest are discovered (instead of REDIS_URL)',
+  },
+  {
+    name: 'REDIS_USERNAME',
+    path: ['redisUsername'],
+    kind: 'string',
+    description: 'ACL user of the Redis servers holding the data',
+  },
+  {
+    name: 'REDIS_PASSWORD',
+    path: ['redisPassword'],
+    kind: 'string',
+    secret: true,
+    description: 'password of the Redis servers holding the data (when REDIS_URL does not carry it)',
+  },
+  {
+    name: 'REDIS_TLS',
+    path: ['redisTls'],
+    kind: 'bool',
+    description: 'TLS to the Redis servers (and sentinels) of REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+  },
   { name: 'IDP_REDIS_KEY_PREFIX', path: ['redisKeyPrefix'], kind: 'string', description: 'prefix of every Redis key' },
+  {
+    name: 'REDIS_WAIT_REPLICAS',
+    path: ['redisWaitReplicas'],
+    kind: 'int',
+    description:
+      'replicas that must hold a session, grant or refresh token (and each revocation) before the request is answered (WAIT); 0 = do not wait',
+  },
+  {
+    name: 'REDIS_WAIT_TIMEOUT_MS',
+    path: ['redisWaitTimeoutMs'],
+    kind: 'int',
+    description: 'how long (ms) to wait for those replicas before the request fails with 503',
+  },
   {
     name: 'IDP_COOKIE_KEYS',
     path: ['cookieKeys'],

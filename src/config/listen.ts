@@ -2,9 +2,11 @@ import type { Config } from './schema.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+type StoreSettings = Pick<Config, 'mongodbUri' | 'redisUrl' | 'redisSentinels' | 'redisClusterNodes'>;
+
 /** Both stores in the process: the embedded mode of `npm start` (and of the container without stores). */
-export function isEmbedded(config: Pick<Config, 'mongodbUri' | 'redisUrl'>): boolean {
-  return !config.mongodbUri && !config.redisUrl;
+export function isEmbedded(config: StoreSettings): boolean {
+  return !config.mongodbUri && !config.redisUrl && config.redisSentinels.length === 0 && config.redisClusterNodes.length === 0;
 }
 
 /**
@@ -14,7 +16,7 @@ export function isEmbedded(config: Pick<Config, 'mongodbUri' | 'redisUrl'>): boo
  * listens on every interface there, and `embeddedOnNetwork` then gives the demo user a password of
  * its own instead of the documented one (README: publish the port on 127.0.0.1).
  */
-export function listenHost(config: Pick<Config, 'host' | 'container' | 'mongodbUri' | 'redisUrl'>): string | undefined {
+export function listenHost(config: Pick<Config, 'host' | 'container'> & StoreSettings): string | undefined {
   if (config.host) return config.host;
   if (!isEmbedded(config)) return undefined;
   return config.container ? '0.0.0.0' : '127.0.0.1';

@@ -67,7 +67,9 @@ export function loadConfig({ env, configDir, readFile = readText }: LoadConfigOp
 function defaultEnvironment(env: LoadConfigOptions['env']): string {
   const container = ['1', 'true', 'yes', 'on'].includes(present(env.IDP_CONTAINER)?.toLowerCase() ?? '');
   if (!container) return 'development';
-  const stores = ['MONGODB_URI', 'MONGODB_URI_FILE', 'REDIS_URL', 'REDIS_URL_FILE'].some((name) => present(env[name]) !== undefined);
+  const stores = ['MONGODB_URI', 'MONGODB_URI_FILE', 'REDIS_URL', 'REDIS_URL_FILE', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].some(
+    (name) => present(env[name]) !== undefined,
+  );
   return stores ? 'production' : 'development';
 }
 
