@@ -22,6 +22,7 @@ import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
+import { withReadsPerRequest } from './oidc/request-reads.ts';
 import { recordProviderSecurityEvents } from './oidc/security-events.ts';
 import { createDemo, type Demo } from './pages/demo.ts';
 import { providerPages } from './pages/provider-pages.ts';
@@ -143,7 +144,7 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
     config,
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
-    adapter: withRegisteredClients(adapter, registered),
+    adapter: withRegisteredClients(withReadsPerRequest(adapter), registered),
     findAccount: createFindAccount(stores.users),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
