@@ -25,6 +25,7 @@ import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { loadDevKeys } from './oidc/data-dir.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
+import { withReadsPerRequest } from './oidc/request-reads.ts';
 import { recordProviderSecurityEvents } from './oidc/security-events.ts';
 import { createDemo, type Demo } from './pages/demo/demo.ts';
 import { createProviderPages } from './pages/provider-pages.ts';
@@ -178,7 +179,7 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
     config,
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
-    adapter: withRegisteredClients(adapter, registered),
+    adapter: withRegisteredClients(withReadsPerRequest(adapter), registered),
     findAccount: createFindAccount(stores.users),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
