@@ -31,6 +31,13 @@ export const ENV_TABLE: readonly EnvVariable[] = [
       'port of the Prometheus metrics endpoint (/metrics), on the same address as the server; off unless set; never the public port',
   },
   {
+    name: 'IDP_CONTAINER',
+    path: ['container'],
+    kind: 'bool',
+    description:
+      'set by the container image: with no store (MONGODB_URI, REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES) it runs the embedded mode (NODE_ENV development) on every interface; with one, production',
+  },
+  {
     name: 'IDP_WORKERS',
     path: ['workers'],
     kind: 'string',
@@ -54,7 +61,64 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     secret: true,
     description: 'Redis for sessions, grants and tokens; unset = in-process store',
   },
+  {
+    name: 'REDIS_SENTINELS',
+    path: ['redisSentinels'],
+    kind: 'list',
+    description: 'comma-separated host:port of Redis Sentinels; the server asks them for the primary (instead of REDIS_URL)',
+  },
+  {
+    name: 'REDIS_SENTINEL_NAME',
+    path: ['redisSentinelName'],
+    kind: 'string',
+    description: 'with REDIS_SENTINELS: the name the sentinels monitor the primary under',
+  },
+  {
+    name: 'REDIS_SENTINEL_PASSWORD',
+    path: ['redisSentinelPassword'],
+    kind: 'string',
+    secret: true,
+    description: "the sentinels' own password, when they require one",
+  },
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    path: ['redisClusterNodes'],
+    kind: 'list',
+    description: 'comma-separated host:port of some Redis Cluster nodes, from which the rest are discovered (instead of REDIS_URL)',
+  },
+  {
+    name: 'REDIS_USERNAME',
+    path: ['redisUsername'],
+    kind: 'string',
+    description: 'ACL user of the Redis servers holding the data',
+  },
+  {
+    name: 'REDIS_PASSWORD',
+    path: ['redisPassword'],
+    kind: 'string',
+    secret: true,
+    description: 'password of the Redis servers holding the data (when REDIS_URL does not carry it)',
+  },
+  {
+    name: 'REDIS_TLS',
+    path: ['redisTls'],
+    kind: 'bool',
+    description: 'TLS to the Redis servers (and sentinels) of REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+  },
   { name: 'IDP_REDIS_KEY_PREFIX', path: ['redisKeyPrefix'], kind: 'string', description: 'prefix of every Redis key' },
+  {
+    name: 'REDIS_WAIT_REPLICAS',
+    path: ['redisWaitReplicas'],
+    kind: 'int',
+    description:
+      'replicas that must hold a session, grant or refresh token (and each revocation) before the request is answered (WAIT); 0 = do not wait',
+  },
+  {
+    name: 'REDIS_WAIT_TIMEOUT_MS',
+    path: ['redisWaitTimeoutMs'],
+    kind: 'int',
+    description: 'how long (ms) to wait for those replicas before the request fails with 503',
+  },
   {
     name: 'IDP_COOKIE_KEYS',
     path: ['cookieKeys'],
@@ -71,6 +135,18 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description: 'keys encrypting stored client secrets, newest first',
   },
   { name: 'IDP_CLIENTS_FILE', path: ['clientsFile'], kind: 'string', description: 'JSON file with an array of client metadata' },
+  {
+    name: 'IDP_DATA_DIR',
+    path: ['dataDir'],
+    kind: 'string',
+    description: 'development only: directory where keys generated at start are kept, so they survive restarts',
+  },
+  {
+    name: 'IDP_SEED_FILE',
+    path: ['seedFile'],
+    kind: 'string',
+    description: "YAML or JSON file of clients and users: replaces the embedded mode's demo user; created when missing at every start",
+  },
   {
     name: 'SMTP_URL',
     path: ['smtpUrl'],
@@ -138,7 +214,8 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     name: 'IDP_REGISTER_MAX_PER_IP',
     path: ['registration', 'maxPerIp'],
     kind: 'int',
-    description: 'accounts that may be created from one IP address per window',
+    description:
+      'registrations from one IP address per window that reach the account store (an account created, or a form told which username or email is taken)',
   },
   {
     name: 'IDP_REGISTER_WINDOW',
@@ -250,6 +327,12 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     path: ['resources'],
     kind: 'json',
     description: 'APIs that receive JWT access tokens: [{"indicator","scopes","accessTokenTtl","name","scopeDescriptions"}]',
+  },
+  {
+    name: 'IDP_CLAIM_SCOPES',
+    path: ['claimScopes'],
+    kind: 'json',
+    description: 'which scope releases which extra claim of the users: {"scope": ["claim", ...]}',
   },
   {
     name: 'IDP_OUTBOUND_PRIVATE_HOSTS',

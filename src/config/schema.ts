@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { LOCALES } from '../i18n/locales.ts';
+import { claimScopesSchema } from '../users/attributes.ts';
+import { redisIssues, redisTopology } from './redis-topology.ts';
 
 /**
  * The one configuration schema: types, bounds and the messages an operator sees.
@@ -61,6 +63,8 @@ export const configSchema = z
       .min(1, 'must be between 1 and 65535')
       .max(65535, 'must be between 1 and 65535')
       .optional(),
+    // Set by the container image (src/config/listen.ts): no stores means the embedded mode on every interface.
+    container: z.boolean({ error: 'must be true or false' }),
     // Server processes sharing the port (IDP_WORKERS): a number, or "auto" for one per core.
     workers: z.preprocess(
       (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
@@ -89,11 +93,20 @@ export const configSchema = z
       .string()
       .regex(/^mongodb(\+srv)?:\/\/.+/, 'must be a mongodb:// or mongodb+srv:// URI')
       .optional(),
-    redisUrl: z
-      .string()
-      .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
-      .optional(),
+    // One of three Redis topologies; how they combine is checked in redisIssues (redis-topology.ts).
+    redisUrl: z.string().optional(),
+    redisSentinels: z.array(z.string()),
+    redisSentinelName: z.string().min(1).optional(),
+    redisSentinelPassword: z.string().optional(),
+    redisClusterNodes: z.array(z.string()),
+    redisUsername: z.string().optional(),
+    redisPassword: z.string().optional(),
+    redisTls: z.boolean({ error: 'must be true or false' }),
     redisKeyPrefix: z.string().max(64, 'must be at most 64 characters'),
+    // Replicas that must hold a session, grant or refresh token (and every revocation) before the
+    // request that wrote it is answered; see "Redis: topologies and durability" in the README.
+    redisWaitReplicas: z.number().int().min(0, 'must be at least 0 (0: do not wait)').max(10, 'must be at most 10'),
+    redisWaitTimeoutMs: z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000'),
     cookieKeys: z
       .array(z.string().min(32, 'each cookie key must be at least 32 characters; generate them with npm run keys'))
       .min(1, 'must hold at least one key')
@@ -108,6 +121,9 @@ export const configSchema = z
       .min(1, 'must hold at least one key')
       .optional(),
     clientsFile: z.string().min(1).optional(),
+    seedFile: z.string().min(1).optional(),
+    // Development only: where generated keys are kept across restarts (src/oidc/data-dir.ts).
+    dataDir: z.string().min(1).optional(),
     smtpUrl: z
       .string()
       .regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')
@@ -228,6 +244,8 @@ export const configSchema = z
         (resources) => new Set(resources.map((resource) => resource.indicator)).size === resources.length,
         'each indicator must appear once',
       ),
+    // Which scope releases which of the users' extra claims (src/oidc/configuration/claim-scopes.ts).
+    claimScopes: claimScopesSchema,
     outboundPrivateHosts: z.array(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, 'each entry is host:port, e.g. 10.0.0.5:8443')),
     protocol: z.object({
       pkceForConfidentialClients: z.boolean({ error: 'must be true or false' }),
@@ -257,6 +275,7 @@ export const configSchema = z
     }),
   })
   .superRefine((config, ctx) => {
+    for (const issue of redisIssues(config)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
     if (config.metricsPort !== undefined && config.metricsPort === config.port) {
       ctx.addIssue({
         code: 'custom',
@@ -264,11 +283,21 @@ export const configSchema = z
         message: 'must differ from PORT: metrics are never served on the public port',
       });
     }
-    if (config.workers !== 1 && (!config.redisUrl || !config.mongodbUri)) {
+    for (const scope of Object.keys(config.claimScopes)) {
+      const api = config.resources.find((resource) => resource.scopes.includes(scope));
+      if (api)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['claimScopes', scope],
+          message: `is also a scope of the API ${api.indicator} (IDP_RESOURCES); give the claims' scope another name`,
+        });
+    }
+    if (config.workers !== 1 && (!redisTopology(config) || !config.mongodbUri)) {
       ctx.addIssue({
         code: 'custom',
         path: ['workers'],
-        message: 'needs REDIS_URL and MONGODB_URI: the in-process stores of the embedded mode cannot be shared between processes',
+        message:
+          'needs REDIS_URL (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES) and MONGODB_URI: the in-process stores of the embedded mode cannot be shared between processes',
       });
     }
     if (config.workers !== 1 && (!config.jwks || !config.cookieKeys)) {
@@ -292,7 +321,6 @@ export const configSchema = z
     if (config.env !== 'production') return;
     const required: Array<[keyof typeof config, string]> = [
       ['mongodbUri', 'production needs MongoDB for users'],
-      ['redisUrl', 'production needs Redis for sessions and tokens'],
       ['cookieKeys', 'production needs fixed cookie keys so restarts and instances accept each other'],
       ['jwks', 'production needs a fixed signing key set so restarts and instances accept each other'],
       ['issuer', 'production needs the public https URL of this server'],
@@ -301,6 +329,20 @@ export const configSchema = z
     ];
     for (const [key, why] of required) {
       if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required: ${why}` });
+    }
+    if (config.dataDir !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dataDir'],
+        message: 'is for development only: production takes its keys from IDP_JWKS, IDP_COOKIE_KEYS and IDP_CLIENT_SECRET_KEYS',
+      });
+    }
+    if (!redisTopology(config) && redisIssues(config).length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redisUrl'],
+        message: 'is required: production needs Redis for sessions and tokens (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES)',
+      });
     }
     if (config.issuer && !isHttpsOrLoopback(config.issuer)) {
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production' });

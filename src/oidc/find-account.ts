@@ -3,7 +3,8 @@ import type { UserRepository } from '../storage/ports.ts';
 
 /**
  * Resolves `sub` to the user's claims. Called on authorization, token exchange and userinfo, so it
- * reads one user by id; oidc-provider masks claims outside the granted scopes.
+ * reads one user by id; oidc-provider releases only the claims of the granted scopes
+ * (claim-scopes.ts), so every claim the account has may be offered here.
  * A disabled or deleted account resolves to undefined, which oidc-provider turns into
  * invalid_grant / invalid_token.
  */
@@ -15,6 +16,9 @@ export function createFindAccount(users: Pick<UserRepository, 'findById'>): Find
       accountId: user.id,
       async claims() {
         return {
+          // Extra claims first: the server's own below always win (RESERVED_CLAIMS keeps them apart anyway).
+          ...user.claims,
+          groups: user.groups,
           sub: user.id,
           preferred_username: user.username,
           ...(user.name ? { name: user.name } : {}),

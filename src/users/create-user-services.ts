@@ -21,6 +21,7 @@ import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
 import { createPasswordReset } from './password-reset.ts';
 import { createProfiles } from './profile.ts';
+import { createSeedUsers } from './seed-users.ts';
 import { createUserSessions } from './sessions.ts';
 import { createUserAdmin } from './user-admin.ts';
 import { createUserService } from './user-service.ts';
@@ -91,6 +92,7 @@ export function createUserServices({ config, stores, blocklist, mailer, events, 
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy, throttle }),
+    seedUsers: createSeedUsers({ users: stores.users, hasher, policy }),
     admin: createUserAdmin({
       userService,
       users: stores.users,
@@ -103,6 +105,7 @@ export function createUserServices({ config, stores, blocklist, mailer, events, 
       notices,
       codeFailures,
       resetLinkMinutes: Math.round(config.passwordReset.ttlSeconds / 60),
+      claimScopes: config.claimScopes,
     }),
   };
 }

@@ -6,6 +6,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';
 import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
 import { loadPasswordBlocklist, type PasswordBlocklist } from '../../src/users/password-blocklist.ts';
+import { type Isolation, redisEnvOf } from './backends.ts';
 import { testConfig } from './test-config.ts';
 
 export interface RunningApp extends AssembledServer {
@@ -29,8 +30,10 @@ export interface TestAppOptions {
   hostname?: 'localhost';
   /** Receives every log line (JSON) the app writes, for tests about logging. */
   logLines?: string[];
+  /** The embedded mode's demo client, user and token debugger (in-process stores only). */
+  demo?: boolean;
   /** Real Redis/MongoDB settings from isolation(); omitted = in-process stores. */
-  backends?: { redisUrl: string; mongodbUri: string; redisKeyPrefix: string };
+  backends?: Pick<Isolation, 'redisUrl' | 'mongodbUri' | 'redisKeyPrefix' | 'redis'>;
 }
 
 let sharedKeys: Promise<KeySet> | undefined;
@@ -62,7 +65,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   const backends = options.backends
     ? {
         MONGODB_URI: options.backends.mongodbUri,
-        REDIS_URL: options.backends.redisUrl,
+        ...redisEnvOf(options.backends),
         IDP_REDIS_KEY_PREFIX: options.backends.redisKeyPrefix,
       }
     : {};
@@ -83,6 +86,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     keys: { jwks: keys.jwks as NonNullable<Config['jwks']>, cookieKeys: keys.cookieKeys },
     clients: options.clients?.(config.issuer) ?? [],
     blocklist: await testBlocklist(config.password.minLength),
+    demo: options.demo,
   });
   const server = await listenOn(assembled.app.callback(), port);
   return {

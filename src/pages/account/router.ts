@@ -39,6 +39,8 @@ export interface AccountRouterDeps {
   csrf: Csrf;
   issuer: string;
   logger: Logger;
+  /** Which scope releases which extra claim, to name them among an app's permissions. */
+  claimScopes?: Record<string, string[]>;
   events: SecurityEvents;
 }
 
@@ -81,7 +83,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       connectedApps(who.user.id),
       recentActivity(events, provider, who.user.id, { locale, t }),
     ]);
-    const apps = connected.map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
+    const apps = connected.map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope, deps.claimScopes)) }));
     await ctx.render('account', {
       title: t('account.title'),
       user: who.user,
@@ -194,6 +196,25 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       setFlash(ctx, { category: 'info', message: languageOf(ctx).t('account.confirmed') });
       ctx.redirect(confirmTargetPath(next));
       return;
+    }
+    ctx.redirect('/account');
+  });
+
+  /** The verification link again, for an address not verified yet (within the verification email limits). */
+  router.post('/verify-email', parseForm, async function resendVerification(ctx) {
+    const who = await guard(ctx, true);
+    if (!who) return;
+    const { user } = who;
+    if (!user.emailVerified) {
+      const { locale, t } = languageOf(ctx);
+      const sent = await verification.send(user, { locale, ip: ctx.ip }).catch((error: unknown) => {
+        log.error({ event: 'mail.failed', err: error }, 'verification email not sent');
+        return false;
+      });
+      setFlash(ctx, {
+        category: sent ? 'success' : 'info',
+        message: t(sent ? 'verify.resent' : 'verify.resendLimited', { email: user.email }),
+      });
     }
     ctx.redirect('/account');
   });

@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { DuplicateUserError, type NewUser, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
+import { type ClaimValue, DuplicateUserError, type NewUser, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
+import { decodeClaimKey, encodeClaimKey } from './claim-keys.ts';
 import { mongoUserFactors } from './mongo-user-factors.ts';
 import { passkeyModel } from './passkey-model.ts';
 import { type UserDocument, userModel } from './user-model.ts';
+
+/**
+ * The lookup by id serves token refresh and userinfo (behind the per-instance user cache). It reads
+ * the primary, and a secondary only while there is no primary (an election: about ten seconds),
+ * so apps keep refreshing through an election. A secondary may
+ * miss the very latest change, which is harmless here: disabling an account or changing its
+ * password also revokes its grants in Redis. Sign-in's lookups by email and username, which check
+ * the password, and every write stay on the primary (connect-mongo.ts).
+ * https://www.mongodb.com/docs/manual/core/read-preference/#mongodb-readmode-primaryPreferred
+ */
+const USER_BY_ID_READ_PREFERENCE = 'primaryPreferred';
 
 /** Users in MongoDB. Call `ensureIndexes` once at start so the unique indexes exist. */
 export function createMongoUserRepository(connection: Connection): UserRepository & {
@@ -12,8 +24,10 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
   const Users = userModel(connection);
   const Passkeys = passkeyModel(connection);
 
-  const findOne = async (filter: Partial<UserDocument>) => {
-    const doc = await Users.findOne(filter).lean<UserDocument>().exec();
+  const findOne = async (filter: Partial<UserDocument>, readPreference?: 'primaryPreferred') => {
+    const query = Users.findOne(filter);
+    if (readPreference) query.read(readPreference);
+    const doc = await query.lean<UserDocument>().exec();
     return doc ? toRecord(doc) : undefined;
   };
 
@@ -21,16 +35,16 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async ensureIndexes() {
       await Promise.all([Users.createIndexes(), Passkeys.createIndexes()]);
     },
-    async create(user: NewUser) {
+    async create({ claims, ...user }: NewUser) {
       try {
-        const doc = await Users.create({ _id: randomUUID(), ...user });
+        const doc = await Users.create({ _id: randomUUID(), ...user, ...(claims ? { claims: encodeClaims(claims) } : {}) });
         return toRecord(doc.toObject());
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
         throw new DuplicateUserError(await collidingFields(user));
       }
     },
-    findById: (id) => findOne({ _id: id }),
+    findById: (id) => findOne({ _id: id }, USER_BY_ID_READ_PREFERENCE),
     findByUsernameKey: (usernameKey) => findOne({ usernameKey }),
     findByEmail: (email) => findOne({ email }),
     async updatePasswordHash(id, passwordHash) {
@@ -76,6 +90,24 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async setName(id, name) {
       await Users.updateOne({ _id: id }, name === undefined ? { $unset: { name: 1 } } : { $set: { name } }).exec();
     },
+    // Groups and claims change through update operators ($addToSet, $pullAll, $set/$unset of one
+    // claim's path), never by rewriting the whole list, so MongoDB applies each change atomically to
+    // the document and two administrators editing different groups or claims do not undo each other.
+    // (FerretDB, the test suite's stand-in, applies operators by read-modify-write: not atomic there.)
+    async addGroups(id, groups) {
+      return (await Users.updateOne({ _id: id }, { $addToSet: { groups: { $each: groups } } }).exec()).matchedCount === 1;
+    },
+    async removeGroups(id, groups) {
+      return (await Users.updateOne({ _id: id }, { $pullAll: { groups } }).exec()).matchedCount === 1;
+    },
+    async updateClaims(id, { set = {}, remove = [] }) {
+      if (remove.some((name) => Object.hasOwn(set, name))) throw new Error('a claim cannot be set and removed at once');
+      const path = (name: string) => `claims.${encodeClaimKey(name)}`;
+      const $set = Object.fromEntries(Object.entries(set).map(([name, value]) => [path(name), value]));
+      const $unset = Object.fromEntries(remove.map((name) => [path(name), 1]));
+      const update = { ...(remove.length > 0 ? { $unset } : {}), ...(Object.keys($set).length > 0 ? { $set } : {}) };
+      return (await Users.updateOne({ _id: id }, update).exec()).matchedCount === 1;
+    },
     ...mongoUserFactors(Users, Passkeys),
   };
 
@@ -113,6 +145,8 @@ function toRecord(doc: UserDocument): UserRecord {
     passwordHash: doc.passwordHash,
     active: doc.active,
     ...(doc.name ? { name: doc.name } : {}),
+    groups: doc.groups ?? [],
+    claims: decodeClaims(doc.claims ?? {}),
     factors: {
       recoveryCodes: doc.factors?.recoveryCodes ?? [],
       ...(doc.factors?.totp ? { totp: { sealedSecret: doc.factors.totp.sealedSecret, createdAt: doc.factors.totp.createdAt } } : {}),
@@ -122,4 +156,12 @@ function toRecord(doc: UserDocument): UserRecord {
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
+}
+
+function encodeClaims(claims: Record<string, ClaimValue>): Record<string, ClaimValue> {
+  return Object.fromEntries(Object.entries(claims).map(([name, value]) => [encodeClaimKey(name), value]));
+}
+
+function decodeClaims(stored: Record<string, unknown>): Record<string, ClaimValue> {
+  return Object.fromEntries(Object.entries(stored).map(([key, value]) => [decodeClaimKey(key), value as ClaimValue]));
 }

@@ -9,6 +9,9 @@ export interface UserDocument {
   passwordHash: string;
   active: boolean;
   name?: string;
+  groups?: string[];
+  /** Extra claims, their names encoded by claim-keys.ts (MongoDB field names cannot hold "." or start with "$"). */
+  claims?: Record<string, unknown>;
   /** Absent on users stored before second factors existed. */
   factors?: { totp?: { sealedSecret: string; createdAt: Date }; recoveryCodes?: string[] };
   credentialsChangedAt?: Date;
@@ -28,6 +31,8 @@ const userSchema = new Schema<UserDocument>(
     passwordHash: { type: String, required: true },
     active: { type: Boolean, required: true, default: true },
     name: { type: String, required: false },
+    groups: { type: [String], default: undefined },
+    claims: { type: Schema.Types.Mixed, required: false },
     factors: {
       type: new Schema(
         {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { OneTimeTokenStore } from '../ports.ts';
+import type { RedisClient } from './connect-redis.ts';
 
 /*
  * Stores ARGV[1] under KEYS[1] (for ARGV[2] seconds) only when it is higher than the number stored
@@ -13,15 +13,16 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
 return 1
 `;
 
-interface ScriptedRedis extends Redis {
+type ScriptedRedis = RedisClient & {
   idpRaise(key: string, value: string, ttlSeconds: string): Promise<number>;
-}
+};
 
 /**
  * Single-use tokens in Redis: SET with EX, redeemed with GETDEL so two clicks cannot both succeed;
- * claims are SET NX EX, so of two requests at once only one gets the mark; a raise is one script.
+ * claims are SET NX EX, so of two requests at once only one gets the mark; a raise is one script. Each
+ * touches one key, so it runs unchanged on a Redis Cluster.
  */
-export function createRedisTokenStore(redis: Redis, prefix: string): OneTimeTokenStore {
+export function createRedisTokenStore(redis: RedisClient, prefix: string): OneTimeTokenStore {
   const client = redis as ScriptedRedis;
   if (typeof client.idpRaise !== 'function') redis.defineCommand('idpRaise', { numberOfKeys: 1, lua: RAISE_SCRIPT });
   const key = (purpose: string, tokenHash: string) => `${prefix}token:${purpose}:${tokenHash}`;
