@@ -44,9 +44,13 @@ export async function superviseWorkers({ count, config, logger }: SuperviseOptio
   };
 
   cluster.setupPrimary({ silent: false, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
-  cluster.on('listening', () => {
-    if (!everListened) log.info({ event: 'workers.listening', workers: count }, 'workers serving');
+  // Told once, when the first `count` workers all listen: from then on every one of them takes connections.
+  const listening = new Set<number>();
+  cluster.on('listening', (worker) => {
     everListened = true;
+    if (listening.size >= count) return;
+    listening.add(worker.id);
+    if (listening.size === count) log.info({ event: 'workers.listening', workers: count }, 'every worker is serving');
   });
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker) ?? Date.now());

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { freePort } from '../../scripts/lib/local-services.ts';
+import { eventually } from '../support/eventually.ts';
 import { authorizeAs, RelyingParty } from '../support/relying-party.ts';
 import { runServerToExit, type ServerProcess, spawnServer, waitUntilReady } from '../support/server-process.ts';
 import { startTestApp } from '../support/test-app.ts';
@@ -105,8 +106,13 @@ describe("the README's seed file in the embedded mode (the server as a process)"
     await server?.stop();
   });
 
-  test('the banner names the seed file instead of a demo user, and the start is reported in one log line', () => {
-    const { stdout } = server.output();
+  test('the banner names the seed file instead of a demo user, and the start is reported in one log line', async () => {
+    // The log lines are written through pino's buffered stream and may reach the pipe after the banner.
+    const { stdout } = await eventually(
+      async () => server.output(),
+      (output) => output.stdout.includes('"event":"seed.applied"') && output.stdout.includes('Users:'),
+      5000,
+    );
     expect(stdout).toContain('Users:         those of the seed file (IDP_SEED_FILE)');
     expect(stdout).not.toContain('Demo user:');
     const seeded = stdout.split('\n').filter((line) => line.includes('"event":"seed.applied"'));

@@ -17,10 +17,12 @@ function childrenOf(pid: number): number[] {
   return text === '' ? [] : text.split(/\s+/).map(Number);
 }
 
-/** CPU ticks (user + system) a process has used so far. */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return Number(fields[11]) + Number(fields[12]);
+/** The access log lines (JSON) for `path`, with the worker that wrote each. */
+function accessLinesOf(stdout: string, path: string): Array<{ worker: number }> {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('"msg":"request"') && line.includes(`"path":"${path}"`))
+    .map((line) => JSON.parse(line) as { worker: number });
 }
 
 /** A GET on a connection of its own, so that the cluster hands each request to the next worker. */
@@ -67,13 +69,14 @@ describe('worker processes', () => {
     };
     server = spawnServer({ ...env, IDP_WORKERS: '2', METRICS_PORT: String(metricsPort) });
     await waitUntilReady(server, 30_000);
-    expect(
-      await eventually(
-        async () => childrenOf(server.child.pid ?? 0),
-        (pids) => pids.length === 2,
-        20_000,
-      ),
-    ).toHaveLength(2);
+    // The first worker to listen answers readiness; the cluster hands connections only to workers that listen.
+    const all = await eventually(
+      async () => server.output().stdout,
+      (stdout) => stdout.includes('"event":"workers.listening"'),
+      30_000,
+    );
+    expect(all).toContain('"event":"workers.listening"');
+    expect(childrenOf(server.child.pid ?? 0)).toHaveLength(2);
   });
   afterAll(async () => {
     await server?.stop();
@@ -81,15 +84,19 @@ describe('worker processes', () => {
   });
 
   test('both workers serve, a sign-in works across them, and /metrics on the supervisor sums them', async () => {
-    const workers = childrenOf(server.child.pid ?? 0);
-    const before = workers.map(cpuTicks);
     const statuses = [];
     for (let index = 0; index < 40; index += 1) statuses.push(await getOnNewConnection(`${url}/.well-known/openid-configuration`));
     expect(statuses.every((status) => status === 200)).toBe(true);
-    // Round-robin hands the connections out in turn, so each worker did part of the work.
-    workers.forEach((pid, index) => {
-      expect(cpuTicks(pid)).toBeGreaterThan(before[index] ?? 0);
-    });
+    // Round-robin hands the connections out in turn, so each worker answered some: their access lines say which.
+    const served = await eventually(
+      async () => accessLinesOf(server.output().stdout, '/.well-known/openid-configuration'),
+      (lines) => lines.length >= 40,
+      5000,
+    );
+    const byWorker = new Map<number, number>();
+    for (const line of served) byWorker.set(line.worker, (byWorker.get(line.worker) ?? 0) + 1);
+    expect([...byWorker.keys()].sort()).toEqual([1, 2]);
+    expect(Math.min(...byWorker.values())).toBeGreaterThanOrEqual(10);
 
     const rp = await RelyingParty.discover(url, client);
     const authorization = await rp.authorize();
