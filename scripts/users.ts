@@ -105,8 +105,9 @@ const HELP: ToolHelp = {
       example: 'npm run users -- remove-claim ada department',
     },
     'reset-mfa': {
-      usage: 'npm run users -- reset-mfa <user>',
-      summary: `For a person who lost their device: removes their authenticator app, recovery codes and passkeys, ends their sessions and revokes their apps' tokens; they sign in with their password and set up again. ${USER}`,
+      usage: 'npm run users -- reset-mfa <user> [--print-link]',
+      summary: `For a person who lost their device: removes their authenticator app, recovery codes and passkeys, ends their sessions, revokes their apps' tokens, and makes their password unusable (whoever has the device may know it); a password reset link goes to their verified email address (SMTP_URL needed), or with --print-link is printed for you to hand over once you know who they are. They choose a new password and set up again. ${USER}`,
+      options: [['--print-link', 'print the password reset link instead of emailing it (needed when the address is not verified)']],
       example: 'npm run users -- reset-mfa ada',
     },
     events: {
@@ -204,6 +205,7 @@ await runCli('users', async () => {
       'per-page': { type: 'string', default: '20' },
       limit: { type: 'string', default: '50' },
       yes: { type: 'boolean', default: false },
+      'print-link': { type: 'boolean', default: false },
       group: { type: 'string', multiple: true },
       claim: { type: 'string', multiple: true },
       'value-json': { type: 'boolean', default: false },
@@ -363,13 +365,23 @@ await runCli('users', async () => {
         break;
       }
       case 'reset-mfa': {
-        const result = await admin.resetMfa(user);
+        const result = await admin.resetMfa(user, { printLink: values['print-link'] });
         const { totp, recoveryCodes, passkeys } = result.removed;
         const removed = [totp ? 'the authenticator app' : '', `${recoveryCodes} recovery codes`, `${passkeys} passkeys`].filter(Boolean);
+        const next = result.link
+          ? `Single-use password reset link (give it to them once you know who they are):\n${result.link}`
+          : `A password reset link was emailed to ${result.emailedTo}.`;
         print(
           json,
-          { user: summary(result.user), removed: result.removed, sessionsEnded: result.sessionsEnded, grantsRevoked: result.grantsRevoked },
-          `Removed ${removed.join(', ')} of ${result.user.username}; ended ${result.sessionsEnded} sessions${revoked(result.grantsRevoked)}`,
+          {
+            user: summary(result.user),
+            removed: result.removed,
+            sessionsEnded: result.sessionsEnded,
+            grantsRevoked: result.grantsRevoked,
+            passwordUnusable: true,
+            ...(result.link ? { link: result.link } : { emailedTo: result.emailedTo }),
+          },
+          `Removed ${removed.join(', ')} of ${result.user.username}; ended ${result.sessionsEnded} sessions${revoked(result.grantsRevoked)}; the password no longer works.\n${next}`,
         );
         break;
       }

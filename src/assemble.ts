@@ -37,6 +37,7 @@ import { createStores } from './storage/create-stores.ts';
 import type { StoreObserver } from './storage/observer.ts';
 import type { Stores } from './storage/ports.ts';
 import { createUserServices, type UserServices } from './users/create-user-services.ts';
+import { createCredentialChanges } from './users/credentials-changed.ts';
 import { loadPasswordBlocklist, type PasswordBlocklist } from './users/password-blocklist.ts';
 import { createUserSessions } from './users/sessions.ts';
 
@@ -184,6 +185,7 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
     pages: createProviderPages(registered.disabledName),
+    signInCounts: createCredentialChanges(stores.users).counts,
     logger,
   });
 }

@@ -18,6 +18,7 @@ export const SECURITY_EVENT_TYPES = {
   'mfa.totp_enabled': { en: 'Authenticator app turned on', de: 'Authenticator-App eingeschaltet' },
   'mfa.totp_disabled': { en: 'Authenticator app turned off', de: 'Authenticator-App ausgeschaltet', warn: true },
   'mfa.recovery_codes_regenerated': { en: 'New recovery codes made', de: 'Neue Wiederherstellungscodes erstellt' },
+  'mfa.totp_blocked': { en: 'Authenticator app blocked after too many wrong codes', de: 'Authenticator-App nach zu vielen falschen Codes gesperrt', warn: true },
   'passkey.added': { en: 'Passkey added', de: 'Passkey hinzugefügt' },
   'passkey.removed': { en: 'Passkey removed', de: 'Passkey entfernt', warn: true },
   'account.registered': { en: 'Account created', de: 'Konto erstellt' },

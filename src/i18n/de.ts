@@ -1,3 +1,4 @@
+import { ACCOUNT_SECURITY_DE } from './account-security.ts';
 import type { Catalogue } from './en.ts';
 import { SECOND_FACTORS_DE } from './second-factors.ts';
 
@@ -288,4 +289,5 @@ export const de: Catalogue = {
   'error.client_disabled': '{client} wurde vom Administrator dieses Dienstes deaktiviert; Sie können sich dort vorerst nicht anmelden.',
   'demo.denied': 'Sie haben „Ablehnen“ gewählt: Die Demo-Anwendung hat keinen Zugriff erhalten.',
   ...SECOND_FACTORS_DE,
+  ...ACCOUNT_SECURITY_DE,
 };

@@ -1,3 +1,4 @@
+import { ACCOUNT_SECURITY_EN } from './account-security.ts';
 import { SECOND_FACTORS_EN } from './second-factors.ts';
 
 /**
@@ -278,6 +279,7 @@ export const en = {
   'error.client_disabled': '{client} has been disabled by the administrator of this service, so you cannot sign in to it for now.',
   'demo.denied': 'You chose Deny: the demo application received no access.',
   ...SECOND_FACTORS_EN,
+  ...ACCOUNT_SECURITY_EN,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -10,6 +10,7 @@ import { claimsConfiguration } from './configuration/claim-scopes.ts';
 import { ACR_VALUES } from './configuration/claims.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
+import { credentialsChangedCheck, type SignInCounts } from './configuration/credentials-changed.ts';
 import { joinClientMetadata } from './configuration/extra-client-metadata.ts';
 import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
 import { expiresWithSession, firstPartyMetadata, issueRefreshToken } from './configuration/first-party.ts';
@@ -28,6 +29,8 @@ export interface ProviderDeps {
   revokeGrant(grantId: string): Promise<void>;
   /** The pages oidc-provider renders itself (errors, logout), drawn with our views. */
   pages: ProviderPages;
+  /** Whether a session's sign-in still counts for its account (none changed a credential since). */
+  signInCounts: SignInCounts;
   logger: Logger;
 }
 
@@ -48,6 +51,7 @@ export function createProvider({
   clients,
   revokeGrant,
   pages,
+  signInCounts,
   logger,
 }: ProviderDeps): Provider {
   const { claims, scopes } = claimsConfiguration(config.claimScopes);
@@ -87,7 +91,10 @@ export function createProvider({
     // which oidc-provider does not expose to CORS at all (RFC 9700 §2.6).
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     ttl: ttlConfiguration(config.ttl),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyWithLevels(config.mfa) },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithLevels(config.mfa, [credentialsChangedCheck(signInCounts)]),
+    },
     renderError: pages.renderError,
     loadExistingGrant,
     // Refresh tokens: oidc-provider's rule (refresh_token grant and offline_access), and first-party apps.

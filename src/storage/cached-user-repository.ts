@@ -44,6 +44,7 @@ export function withUserChanges(
     setRecoveryCodes: (id, hashes) => announced(id, users.setRecoveryCodes(id, hashes)),
     removeRecoveryCode: (id, hash) => announced(id, users.removeRecoveryCode(id, hash)),
     resetFactors: (id) => announced(id, users.resetFactors(id)),
+    setCredentialsChangedAt: (id, at, keepSession) => announced(id, users.setCredentialsChangedAt(id, at, keepSession)),
     addPasskey: (passkey) => users.addPasskey(passkey),
     findPasskey: (credentialId) => users.findPasskey(credentialId),
     passkeysOf: (userId) => users.passkeysOf(userId),

@@ -37,6 +37,19 @@ export interface UserRecord {
   claims: Record<string, ClaimValue>;
   /** Second factors: an authenticator app and recovery codes (passkeys are records of their own). */
   factors: SecondFactors;
+  /**
+   * When a sign-in credential last changed (the password, a second factor or passkey, a reset or a
+   * disable): a sign-in given before it no longer counts, so every session and every finished but not
+   * yet resumed interaction older than it must sign in again (see src/users/credentials-changed.ts).
+   * Absent until the first such change.
+   */
+  credentialsChangedAt?: Date;
+  /**
+   * The sign-in session (oidc-provider's session uid) in which the person made that change themself:
+   * they proved who they are there, so it stays signed in. Absent for changes made elsewhere (an
+   * administrator, a reset link).
+   */
+  credentialsChangedIn?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -125,6 +138,11 @@ export interface UserFactorRepository {
   removePasskey(userId: string, credentialId: string): Promise<boolean>;
   /** Removes every second factor and passkey of the user; returns what was removed. */
   resetFactors(id: string): Promise<{ totp: boolean; recoveryCodes: number; passkeys: number }>;
+  /**
+   * Records that a sign-in credential changed at `at`; `keepSession` names the session in which the
+   * person made the change (it stays signed in), or none.
+   */
+  setCredentialsChangedAt(id: string, at: Date, keepSession?: string): Promise<void>;
 }
 
 export interface UserRepository extends UserFactorRepository {
@@ -218,6 +236,13 @@ export interface OneTimeTokenStore {
    * while it is marked (a one-time code's time step, a recovery code being redeemed).
    */
   claim(purpose: string, key: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Stores `value` under `key` only when it is higher than the value stored there (or none is), in
+   * one atomic step, and keeps it `ttlSeconds`: true when it was stored. Of concurrent callers with
+   * the same value one wins; a value at or below the stored one always loses (a one-time code's time
+   * step, which must only go forward).
+   */
+  raise(purpose: string, key: string, value: number, ttlSeconds: number): Promise<boolean>;
 }
 
 /** A client registered by an administrator. The secret is kept sealed (encrypted), never in clear. */

@@ -5,8 +5,12 @@ import type { Config } from '../config/schema.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { createRateLimit } from '../rate-limit.ts';
 import type { Stores } from '../storage/ports.ts';
+import { type AccountNotices, createAccountNotices } from './account-notices.ts';
+import { createCredentialChanges } from './credentials-changed.ts';
 import { createEmailVerification } from './email-verification.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { createCodeFailures } from './mfa/code-failures.ts';
+import { createFactorChanges } from './mfa/factor-changes.ts';
 import { deriveFactorKeys } from './mfa/factor-keys.ts';
 import { createPasskeys } from './mfa/passkeys.ts';
 import { createRecoveryCodes } from './mfa/recovery-codes.ts';
@@ -48,6 +52,9 @@ export function createUserServices({ config, stores, blocklist, mailer, events, 
   });
   const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, events, logger: log });
   const sessions = createUserSessions(stores);
+  const credentials = createCredentialChanges(stores.users);
+  const notices = createAccountNotices({ mailer, issuer: config.issuer, defaultLocale: config.defaultLocale, logger: log });
+  const codeFailures = createCodeFailures(stores.attempts);
   const verification = createEmailVerification({
     users: stores.users,
     tokens: stores.tokens,
@@ -68,6 +75,7 @@ export function createUserServices({ config, stores, blocklist, mailer, events, 
     policy,
     mailer,
     sessions,
+    credentials,
     issuer: config.issuer,
     settings: config.passwordReset,
     defaultLocale: config.defaultLocale,
@@ -77,11 +85,13 @@ export function createUserServices({ config, stores, blocklist, mailer, events, 
   return {
     events,
     userService,
-    ...createFactorServices({ config, stores, logger: log, factorSecretKeys }),
+    ...createFactorServices({ config, stores, logger: log, factorSecretKeys, notices, codeFailures }),
+    factorChanges: createFactorChanges({ credentials, events, notices }),
+    credentials,
     sessions,
     verification,
     passwordReset,
-    profiles: createProfiles({ users: stores.users, hasher, policy }),
+    profiles: createProfiles({ users: stores.users, hasher, policy, throttle }),
     seedUsers: createSeedUsers({ users: stores.users, hasher, policy }),
     admin: createUserAdmin({
       userService,
@@ -91,6 +101,10 @@ export function createUserServices({ config, stores, blocklist, mailer, events, 
       policy,
       passwordReset,
       events,
+      credentials,
+      notices,
+      codeFailures,
+      resetLinkMinutes: Math.round(config.passwordReset.ttlSeconds / 60),
       claimScopes: config.claimScopes,
     }),
   };
@@ -104,7 +118,12 @@ function createFactorServices({
   stores,
   logger,
   factorSecretKeys,
-}: Pick<UserServicesDeps, 'config' | 'stores' | 'logger' | 'factorSecretKeys'>) {
+  notices,
+  codeFailures,
+}: Pick<UserServicesDeps, 'config' | 'stores' | 'logger' | 'factorSecretKeys'> & {
+  notices: AccountNotices;
+  codeFailures: ReturnType<typeof createCodeFailures>;
+}) {
   const keys = factorSecretKeys && factorSecretKeys.length > 0 ? deriveFactorKeys(factorSecretKeys) : undefined;
   const totp = keys
     ? createTotp({ box: createSecretBox(keys.sealing, 'TOTP secret'), tokens: stores.tokens, issuer: config.productName })
@@ -116,6 +135,8 @@ function createFactorServices({
       totp,
       recoveryCodes: keys && createRecoveryCodes(keys.hashing),
       throttle: createLoginThrottle(stores.attempts, config.bruteForce, Date.now, 'mfa'),
+      failures: codeFailures,
+      notices,
       logger,
     }),
     passkeys: createPasskeys({

@@ -5,6 +5,7 @@ import { type Locale, type Message, translate } from '../i18n/translate.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { createRateLimit } from '../rate-limit.ts';
 import type { AttemptCounter, OneTimeTokenStore, UserRecord, UserRepository } from '../storage/ports.ts';
+import type { CredentialChanges } from './credentials-changed.ts';
 import { normalizeEmail } from './normalize.ts';
 import { hashOneTimeToken, newOneTimeToken } from './one-time-token.ts';
 import type { PasswordHasher } from './password-hasher.ts';
@@ -44,6 +45,8 @@ export interface PasswordResetDeps {
   policy: PasswordPolicy;
   mailer: Mailer;
   sessions: Pick<UserSessions, 'cutOff'>;
+  /** A new password voids every sign-in given before it (and interactions staged with the old one). */
+  credentials: Pick<CredentialChanges, 'mark'>;
   issuer: string;
   settings: Config['passwordReset'];
   /** Language of emails when the request does not say (e.g. links sent by the users tool). */
@@ -125,6 +128,7 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       // Redeem only now, so a policy error does not use the link up; GETDEL decides a race.
       if (!(await tokens.consume(PURPOSE, hashOneTimeToken(token)))) return { ok: false, reason: 'invalid_link' };
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
+      await deps.credentials.mark(user.id);
       const cut = await deps.sessions.cutOff(user.id);
       await events.record('password_reset.completed', { accountId: user.id, details: cut });
       return { ok: true, returnTo: payload?.returnTo, ...cut };

@@ -4,7 +4,10 @@ import { AppError } from '../errors.ts';
 import { translate, translateFields, translator } from '../i18n/translate.ts';
 import type { ClaimValue, UserRecord, UserRepository } from '../storage/ports.ts';
 import { firstProblem } from '../zod-problems.ts';
+import type { AccountNotices } from './account-notices.ts';
 import { claimNameSchema, claimsSchema, groupListSchema, groupNameSchema, MAX_CLAIMS, MAX_GROUPS } from './attributes.ts';
+import type { CredentialChanges } from './credentials-changed.ts';
+import type { CodeFailures } from './mfa/code-failures.ts';
 import { parseFullName } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
@@ -20,6 +23,11 @@ export interface UserAdminDeps {
   policy: PasswordPolicy;
   passwordReset: Pick<PasswordReset, 'linkFor'>;
   events: SecurityEvents;
+  credentials: Pick<CredentialChanges, 'mark'>;
+  notices: Pick<AccountNotices, 'canEmail' | 'factorsReset'>;
+  codeFailures: Pick<CodeFailures, 'clear'>;
+  /** How long a password reset link works, for the reset-mfa email. */
+  resetLinkMinutes: number;
   /** Which scope releases which extra claim, to tell the administrator about a claim no scope releases. */
   claimScopes: Record<string, string[]>;
 }
@@ -29,7 +37,8 @@ export interface UserAdminDeps {
  * password policy), and the same consequences (disabling or deleting ends sessions and revokes apps).
  * Every change is a security event of the account, by an administrator.
  */
-export function createUserAdmin({ userService, users, sessions, hasher, policy, passwordReset, events, claimScopes }: UserAdminDeps) {
+export function createUserAdmin(deps: UserAdminDeps) {
+  const { userService, users, sessions, hasher, policy, passwordReset, events, credentials, claimScopes } = deps;
   const changed = (type: Parameters<SecurityEvents['record']>[0], accountId: string, details?: Record<string, string | number | boolean>) =>
     events.record(type, { accountId, actor: 'admin', details });
 
@@ -125,7 +134,9 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
     async setActive(reference: string, active: boolean) {
       const user = await find(reference);
       await users.setActive(user.id, active);
-      // Disabling ends every session and revokes every app: enabling later brings no token back to life.
+      // Disabling ends every session and revokes every app: enabling later brings no token back to life,
+      // nor an interaction staged before the disable.
+      if (!active) await credentials.mark(user.id);
       const cut = active ? { sessionsEnded: 0, grantsRevoked: 0 } : await sessions.cutOff(user.id);
       await changed(active ? 'admin.account_enabled' : 'admin.account_disabled', user.id, cut);
       return { user: await find(user.id), ...cut };
@@ -137,6 +148,7 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       // The tool speaks English, like the rest of its output.
       if (!checked.ok) throw new AppError('invalid_input', `password: ${translate('en', checked.message.key, checked.message.params)}`);
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
+      await credentials.mark(user.id);
       const cut = await sessions.cutOff(user.id);
       await changed('admin.password_set', user.id, cut);
       return { user, ...cut };
@@ -166,16 +178,51 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
     },
 
     /**
-     * For a person who lost their device: every second factor and passkey goes, every session ends
-     * and every app's grant is revoked (whoever holds the device holds no session); the person signs
-     * in with the password and sets a factor up again (at once where one is required).
+     * For a person who lost their device: every second factor and passkey goes, every session ends,
+     * every app's grant is revoked, and every sign-in given before (even an interaction staged and not
+     * yet resumed) no longer counts. The password stops working too (replaced by a random one nobody
+     * knows): whoever has the device may have the password as well (a phone's password manager), and
+     * must not be the first to set a factor up again (ASVS 5.0 6.4.4). The person gets a password reset
+     * link at their verified address, or, with `printLink`, from the administrator, who hands it over
+     * after checking who they are. Nothing changes when the link cannot go out.
+     * @throws AppError invalid_input when the link would be emailed but the address is unverified or no
+     *   mail server is configured
      */
-    async resetMfa(reference: string) {
+    async resetMfa(reference: string, { printLink = false }: { printLink?: boolean } = {}) {
       const user = await find(reference);
+      if (!printLink && !user.emailVerified) {
+        throw new AppError(
+          'invalid_input',
+          `the email address of ${user.username} (${user.email}) is not verified, so a reset link sent there could reach someone else: add --print-link and give the link to the person once you know who they are`,
+        );
+      }
+      if (!printLink && !deps.notices.canEmail) {
+        throw new AppError(
+          'invalid_input',
+          'no mail server to send the reset link with: set SMTP_URL as the server has it, or add --print-link',
+        );
+      }
       const removed = await users.resetFactors(user.id);
+      await users.updatePasswordHash(user.id, await hasher.hash(randomBytes(32).toString('base64url')));
+      await Promise.all([credentials.mark(user.id), deps.codeFailures.clear(user.id)]);
       const cut = await sessions.cutOff(user.id);
-      await changed('admin.mfa_reset', user.id, { ...cut, passkeys: removed.passkeys, recoveryCodes: removed.recoveryCodes });
-      return { user: await find(user.id), removed, ...cut };
+      const link = await passwordReset.linkFor(user);
+      await changed('admin.mfa_reset', user.id, {
+        ...cut,
+        passkeys: removed.passkeys,
+        recoveryCodes: removed.recoveryCodes,
+        link: printLink ? 'printed' : 'emailed',
+      });
+      if (!printLink) {
+        await deps.notices.factorsReset(user, { link, minutes: deps.resetLinkMinutes }).catch((error: unknown) => {
+          throw new AppError(
+            'mail_failed',
+            `the factors of ${user.username} were reset and the password made unusable, but the link could not be emailed (${(error as Error).message}): run reset-link and give it to them`,
+          );
+        });
+      }
+      const delivered: { link?: string; emailedTo?: string } = printLink ? { link } : { emailedTo: user.email };
+      return { user: await find(user.id), removed, ...cut, ...delivered };
     },
 
     /** The account's security events within the retention period, newest first. */

@@ -342,7 +342,7 @@ describe('every page passes axe-core, light and dark', () => {
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.locator('#code-error').waitFor();
     expect(await check('mfa-setup-error')).toEqual([]);
-    await page.locator('#code').fill(authenticator.code());
+    await page.locator('#code').fill(await authenticator.code());
     await page.getByRole('button', { name: 'Turn on' }).click();
     await heading('Save your recovery codes');
     expect(await check('recovery-codes')).toEqual([]);
@@ -373,7 +373,7 @@ describe('every page passes axe-core, light and dark', () => {
     await signIn({ ui_locales: 'de' });
     await heading('Bestätigung in zwei Schritten');
     expect(await check('mfa-de')).toEqual([]);
-    await page.locator('#code').fill(authenticator.code());
+    await page.locator('#code').fill(await authenticator.code());
     await page.getByRole('button', { name: 'Bestätigen' }).click();
     await heading('Schneller anmelden mit einem Passkey');
     expect(await check('passkey-offer-de')).toEqual([]);

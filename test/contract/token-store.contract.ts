@@ -50,6 +50,21 @@ export function describeTokenStoreContract(
       expect(await tokens.claim('totp', key, 1)).toBe(true);
     });
 
+    test('a raise stores a higher number only, atomically: of racing equal values one wins, a lower or equal one never does', async () => {
+      const key = randomUUID();
+      expect(await tokens.raise('totp-step', key, 100, 60)).toBe(true);
+      expect(await tokens.raise('totp-step', key, 100, 60)).toBe(false);
+      expect(await tokens.raise('totp-step', key, 99, 60)).toBe(false);
+      expect(await tokens.raise('other', key, 99, 60)).toBe(true);
+      const racing = await Promise.all(Array.from({ length: 10 }, () => tokens.raise('totp-step', key, 101, 60)));
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect(await tokens.raise('totp-step', key, 103, 1)).toBe(true);
+      expect(await tokens.raise('totp-step', key, 102, 1)).toBe(false);
+      await clock.advance(1200);
+      // Forgotten once it expires: any value is the highest again.
+      expect(await tokens.raise('totp-step', key, 1, 60)).toBe(true);
+    });
+
     test('a token expires', async () => {
       const hash = randomUUID();
       await tokens.save('verify', hash, { userId: 'u3' }, 1);

@@ -112,6 +112,19 @@ export function describeUserFactorsContract(users: () => UserRepository, newUser
     expect(await users().resetFactors(owner.id)).toEqual({ totp: false, recoveryCodes: 0, passkeys: 0 });
   });
 
+  test('records when a credential changed, and the session that changed it (or none)', async () => {
+    const owner = await users().create(newUser());
+    expect((await users().findById(owner.id))?.credentialsChangedAt).toBeUndefined();
+    const first = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await users().setCredentialsChangedAt(owner.id, first, 'session-uid-1');
+    expect(await users().findById(owner.id)).toMatchObject({ credentialsChangedAt: first, credentialsChangedIn: 'session-uid-1' });
+    const later = new Date(first.getTime() + 5000);
+    await users().setCredentialsChangedAt(owner.id, later);
+    const changed = await users().findById(owner.id);
+    expect(changed?.credentialsChangedAt).toEqual(later);
+    expect(changed?.credentialsChangedIn).toBeUndefined();
+  });
+
   test('deleting a user deletes their passkeys', async () => {
     const owner = await users().create(newUser());
     const key = passkey(owner.id);

@@ -1,7 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { useTestApp } from '../support/app-fixture.ts';
+import { nextSecond } from '../support/eventually.ts';
 import {
   allowConsent,
+  isLoginPage,
   type NewAccount,
   newAccount,
   openAuthorization,
@@ -127,6 +129,58 @@ describe('account page', () => {
     expect(done.$('.flash').text()).toBe('Password changed. 2 other sessions were signed out.');
     expect(await signedIn(otherDevice)).toBe(false);
     expect(await signedIn(agent)).toBe(true); // this session stays
+  });
+
+  test('the current-password fields are throttled like the sign-in page: after the free failures even the right password waits', async () => {
+    const { account, agent, page } = await person('guess');
+    // Six are checked (IDP_LOGIN_FREE_FAILURES=5, then one more before the first delay); sent at once
+    // they cannot outrun the count, which the sign-in page shares.
+    const guesses = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => changePassword(agent, page, `wrong guess number ${index}`, 'a new and long passphrase')),
+    );
+    expect(guesses.map((guess) => guess.status).sort()).toEqual([400, 400, 400, 400, 400, 400, 429, 429]);
+    const waiting = await changePassword(agent, page, account.password, 'a new and long passphrase');
+    expect(waiting.status).toBe(429);
+    expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(waiting.$('#currentPassword-error').text()).toMatch(/^Too many wrong passwords\. Try again in \d+ seconds\.$/);
+    const email = expectPage(
+      await agent.submit(page, 'form[action="/account/profile"]', {
+        username: account.username,
+        email: `other-${account.email}`,
+        currentPassword: account.password,
+      }),
+    );
+    expect(email.status).toBe(429);
+    expect((await app.server.stores.users.findByEmail(account.email))?.id).toBeDefined();
+    // The sign-in page counts the same failures: the account waits there too.
+    const elsewhere = new UserAgent();
+    const refused = expectPage(
+      await signInFrom(elsewhere, await openAuthorization(elsewhere, await app.rp.authorize()), account.username, account.password),
+    );
+    expect(isLoginPage(refused)).toBe(true);
+    expect(refused.$('#login-error').text()).toBe('Invalid email/username or password.');
+  });
+
+  test('a sign-in finished with the old password and left waiting cannot be resumed after a password change', async () => {
+    const { account, agent, page } = await person('staged');
+    // Stopped at the redirect that would resume the finished sign-in into a session.
+    const other = new UserAgent();
+    const login = await openAuthorization(other, await app.rp.authorize());
+    const finished = expectRedirect(
+      await other.submit(
+        login,
+        'form[action$="/login"]',
+        { login: account.username, password: account.password },
+        `${app.server.url}/auth/`,
+      ),
+    );
+    await nextSecond();
+    const done = await changePassword(agent, page, account.password, 'the replacement long passphrase');
+    expect(done.$('.flash').text()).toContain('Password changed.');
+    const resumed = await other.get(finished, RP_REDIRECT_URI);
+    expect(resumed.redirectedTo).toBeUndefined();
+    expect(isLoginPage(expectPage(resumed))).toBe(true);
+    expect(await signedIn(agent)).toBe(true);
   });
 
   test("a password change revokes every app's tokens, this browser's too; only this browser stays signed in", async () => {

@@ -96,6 +96,8 @@ export function useTestApp(label: string, options: AppFixtureOptions | (() => Ap
         ...redisEnvOf(scope),
         IDP_REDIS_KEY_PREFIX: scope.redisKeyPrefix,
         ISSUER: this.server.url,
+        // The tools send mail too (reset-mfa's link): to the file's mail capture, like its apps.
+        ...(smtp ? { SMTP_URL: smtp.url } : {}),
       };
     },
   };

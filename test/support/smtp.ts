@@ -5,8 +5,10 @@ import { sleep } from './eventually.ts';
 export interface TestSmtpServer {
   url: string;
   messages: ParsedMail[];
-  /** Resolves with the next message to `to` (waiting for it to arrive). */
-  waitFor(to: string, timeoutMs?: number): Promise<ParsedMail>;
+  /** Resolves with the next message to `to` (waiting for it to arrive), the next with `subject` when given. */
+  waitFor(to: string, timeoutMs?: number, subject?: string): Promise<ParsedMail>;
+  /** The messages to `to` so far (taken or not), with `subject` when given. */
+  sentTo(to: string, subject?: string): ParsedMail[];
   close(): Promise<void>;
 }
 
@@ -35,17 +37,21 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   return {
     url: `smtp://127.0.0.1:${address.port}`,
     messages,
-    async waitFor(to, timeoutMs = 5000) {
+    sentTo: (to, subject) =>
+      messages.filter((message) => recipient(message).includes(to) && (subject === undefined || message.subject === subject)),
+    async waitFor(to, timeoutMs = 5000, subject = undefined) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        const mail = messages.find((message) => !taken.has(message) && recipient(message).includes(to));
+        const mail = messages.find(
+          (message) => !taken.has(message) && recipient(message).includes(to) && (subject === undefined || message.subject === subject),
+        );
         if (mail) {
           taken.add(mail);
           return mail;
         }
         await sleep(25);
       }
-      throw new Error(`no email to ${to} within ${timeoutMs} ms (got ${messages.length} in all)`);
+      throw new Error(`no email to ${to}${subject ? ` about "${subject}"` : ''} within ${timeoutMs} ms (got ${messages.length} in all)`);
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

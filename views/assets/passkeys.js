@@ -9,6 +9,15 @@
   async function fetchOptions(form) {
     const body = new URLSearchParams({ csrf: form.elements.csrf.value });
     const response = await fetch(form.dataset.optionsUrl, { method: 'POST', body, credentials: 'same-origin' });
+    if (response.status === 403) {
+      // The account page asks for a recent sign-in before a passkey is added: go through it, and
+      // come back to this page. Only a path on this server is followed.
+      const answer = await response.json().catch(() => ({}));
+      if (typeof answer.location === 'string' && answer.location.startsWith('/account/')) {
+        window.location.assign(answer.location);
+        return new Promise(() => undefined);
+      }
+    }
     if (!response.ok) throw new Error(`options: ${response.status}`);
     return response.json();
   }

@@ -65,10 +65,14 @@ function fromEssentialClaim(value: unknown): number {
  * whose session has not reached the level the request needs is asked again (reason `mfa_required`),
  * and the sign-in pages then ask only for the missing second factor (step-up). The library's own
  * essential-acr checks compare values for equality, which would ask forever for "1" once a session
- * is at "2"; this check replaces them with ordered levels.
+ * is at "2"; this check replaces them with ordered levels. `loginChecks` are added to the login
+ * prompt after it (e.g. credentials-changed.ts).
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#interactionspolicy
  */
-export function interactionPolicyWithLevels(policy: Config['mfa']): NonNullable<NonNullable<Configuration['interactions']>['policy']> {
+export function interactionPolicyWithLevels(
+  policy: Config['mfa'],
+  loginChecks: interactionPolicy.Check[] = [],
+): NonNullable<NonNullable<Configuration['interactions']>['policy']> {
   const prompts = interactionPolicy.base();
   const login = prompts.get('login');
   if (!login) throw new Error('oidc-provider has no login prompt');
@@ -88,6 +92,7 @@ export function interactionPolicyWithLevels(policy: Config['mfa']): NonNullable<
       (ctx: KoaContextWithOIDC) => ({ acr: acrOf(requiredLevel(ctx.oidc.params ?? {}, ctx.oidc.client, policy)) }),
     ),
   );
+  for (const check of loginChecks) login.checks.add(check);
   return prompts;
 }
 

@@ -13,13 +13,17 @@ import { describeScope } from '../../i18n/scopes.ts';
 import { translateFields } from '../../i18n/translate.ts';
 import { noteRequest } from '../../logging/request-scope.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
+import { levelOf } from '../../oidc/configuration/authentication-level.ts';
+import { type CredentialChanges, signInCounts } from '../../users/credentials-changed.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
+import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
 import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import type { Profiles } from '../../users/profile.ts';
 import type { UserSessions } from '../../users/sessions.ts';
 import type { UserService } from '../../users/user-service.ts';
 import { recentActivity } from './activity.ts';
+import { type ConfirmTarget, confirmTargetPath, isConfirmTarget, strongestLevel } from './recent-sign-in.ts';
 import { addSecondFactorRoutes, type SignedIn, secondFactorSections } from './second-factors.ts';
 
 export interface AccountRouterDeps {
@@ -30,6 +34,8 @@ export interface AccountRouterDeps {
   sessions: UserSessions;
   secondFactors: SecondFactors;
   passkeys: Passkeys;
+  factorChanges: FactorChanges;
+  credentials: Pick<CredentialChanges, 'mark'>;
   csrf: Csrf;
   issuer: string;
   logger: Logger;
@@ -54,14 +60,21 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   router.use(noStore);
   const log = logger.child({ module: 'account' });
 
+  /**
+   * The person signed in to this browser, from oidc-provider's session, unless their sign-in no longer
+   * counts: a credential of the account changed since (see src/users/credentials-changed.ts), as the
+   * login prompt's own check says for the apps. Such a session is sent to sign in again.
+   */
   const signedIn = async (ctx: Context): Promise<Signedin | undefined> => {
     const sessionId = ctx.cookies.get(provider.cookieName('session'), { signed: true });
     if (!sessionId) return undefined;
     const session = await provider.Session.find(sessionId);
     const user = session?.accountId ? await userService.findById(session.accountId) : undefined;
     if (!session || !user?.active) return undefined;
+    const signIn = { uid: session.uid, loginTs: session.loginTs ?? 0, level: Math.max(1, levelOf(session.acr)) };
+    if (!signInCounts(user, { loginTs: signIn.loginTs, sessionUid: signIn.uid })) return undefined;
     noteRequest({ accountId: user.id });
-    return { sessionId, user };
+    return { sessionId, user, signIn };
   };
 
   const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
@@ -80,8 +93,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       csrfToken: csrf.issue(`account:${who.sessionId}`),
       profileErrors: {},
       passwordErrors: {},
-      twoStepErrors: {},
-      ...(await secondFactorSections(deps.passkeys, who.user, t, locale)),
+      ...(await secondFactorSections(deps, who.user, t, locale)),
       ...extra,
     });
   };
@@ -120,9 +132,15 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     if (who) await render(ctx, who);
   });
 
-  router.get('/sign-in', async function startAccountSignIn(ctx) {
+  /**
+   * An authorization request of the account client, which shows our sign-in pages and comes back to
+   * /account/callback. `confirm`: a fresh sign-in of a signed-in person (prompt=login, OpenID Connect
+   * Core §3.1.2.1), with the second factor when the account has one (acr_values=2), before a change to
+   * the ways they sign in; `next`: where the callback then brings them.
+   */
+  const startSignIn = (ctx: Context, { next, confirm }: { next?: ConfirmTarget; confirm?: { loginHint: string; level: number } } = {}) => {
     const state = randomBytes(16).toString('base64url');
-    ctx.cookies.set(STATE_COOKIE, state, {
+    ctx.cookies.set(STATE_COOKIE, `${state}.${next ?? ''}`, {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
@@ -141,15 +159,42 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       // session the sign-in leaves behind), so the verifier is not kept.
       code_challenge: randomBytes(32).toString('base64url'),
       code_challenge_method: 'S256',
+      ...(confirm ? { prompt: 'login', login_hint: confirm.loginHint, ...(confirm.level >= 2 ? { acr_values: '2' } : {}) } : {}),
     }).toString();
     ctx.redirect(url.pathname + url.search);
+  };
+
+  router.get('/sign-in', async function startAccountSignIn(ctx) {
+    startSignIn(ctx);
+  });
+
+  /** "Confirm it is you": a fresh sign-in at the account's strongest level, then back to what the person was doing. */
+  router.get('/confirm', async function confirmAccountSignIn(ctx) {
+    const next = isConfirmTarget(ctx.query.next) ? ctx.query.next : undefined;
+    const who = await signedIn(ctx);
+    if (!who) {
+      startSignIn(ctx, { next });
+      return;
+    }
+    const level = strongestLevel(await deps.secondFactors.status(who.user));
+    startSignIn(ctx, { next, confirm: { loginHint: who.user.username, level } });
   });
 
   router.get('/callback', async function accountSignedIn(ctx) {
-    const expected = ctx.cookies.get(STATE_COOKIE, { signed: true });
+    const [expected, next] = (ctx.cookies.get(STATE_COOKIE, { signed: true }) ?? '').split('.');
     ctx.cookies.set(STATE_COOKIE, null, { path: '/account' });
-    if (!expected || ctx.query.state !== expected || typeof ctx.query.error === 'string') {
+    if (!expected || ctx.query.state !== expected) {
       ctx.redirect('/');
+      return;
+    }
+    if (typeof ctx.query.error === 'string') {
+      // A confirmation the person cancelled: they are still signed in, back where they were.
+      ctx.redirect(isConfirmTarget(next) ? '/account' : '/');
+      return;
+    }
+    if (isConfirmTarget(next)) {
+      setFlash(ctx, { category: 'info', message: languageOf(ctx).t('account.confirmed') });
+      ctx.redirect(confirmTargetPath(next));
       return;
     }
     ctx.redirect('/account');
@@ -177,9 +222,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   router.post('/profile', parseForm, async function updateProfile(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
-    const result = await profiles.updateProfile(who.user, formFields(ctx));
+    const result = await profiles.updateProfile(who.user, formFields(ctx), ctx.ip);
     if (!result.ok) {
-      ctx.status = 400;
+      ctx.status = result.retryAfterSeconds ? 429 : 400;
+      if (result.retryAfterSeconds) ctx.set('Retry-After', String(result.retryAfterSeconds));
       const values = { name: formFields(ctx).name ?? '', username: formFields(ctx).username ?? '', email: formFields(ctx).email ?? '' };
       await render(ctx, who, { profileErrors: translateFields(languageOf(ctx).t, result.errors), profileValues: values });
       return;
@@ -199,14 +245,17 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   router.post('/password', parseForm, async function changePassword(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
-    const result = await profiles.changePassword(who.user, formFields(ctx));
+    const result = await profiles.changePassword(who.user, formFields(ctx), ctx.ip);
     if (!result.ok) {
-      ctx.status = 400;
+      ctx.status = result.retryAfterSeconds ? 429 : 400;
+      if (result.retryAfterSeconds) ctx.set('Retry-After', String(result.retryAfterSeconds));
       await render(ctx, who, { passwordErrors: translateFields(languageOf(ctx).t, result.errors) });
       return;
     }
     // The person just proved the current password here, so this browser stays signed in; every other
-    // session ends and every app must sign them in again (its tokens die with its grant).
+    // session ends and every app must sign them in again (its tokens die with its grant), and a sign-in
+    // given with the old password and not yet resumed no longer counts.
+    await deps.credentials.mark(who.user.id, { keepSession: who.signIn.uid });
     const { sessionsEnded: ended, grantsRevoked } = await sessions.cutOff(who.user.id, { exceptSession: who.sessionId });
     await events.record('account.password_changed', { accountId: who.user.id, details: { sessionsEnded: ended, grantsRevoked } });
     const { t } = languageOf(ctx);
@@ -236,11 +285,9 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   addSecondFactorRoutes(router, {
     secondFactors: deps.secondFactors,
     passkeys: deps.passkeys,
-    profiles,
+    factorChanges: deps.factorChanges,
     guard,
-    render,
     csrfToken: (who) => csrf.issue(`account:${who.sessionId}`),
-    events,
   });
 
   router.post('/sign-out-everywhere', parseForm, async function signOutEverywhere(ctx) {

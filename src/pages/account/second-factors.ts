@@ -1,31 +1,31 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { SecurityEvents } from '../../audit/security-events.ts';
 import { setFlash } from '../../http/flash.ts';
 import { formField, parseForm } from '../../http/forms.ts';
 import { languageOf } from '../../http/locale.ts';
 import type { Translate } from '../../i18n/translate.ts';
 import type { UserRecord } from '../../storage/ports.ts';
+import type { FactorChange } from '../../users/account-notices.ts';
+import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
 import type { SecondFactors } from '../../users/mfa/second-factors.ts';
-import type { Profiles } from '../../users/profile.ts';
 import { groupSecret } from '../interaction/mfa-setup.ts';
+import { askForRecentSignIn, type ConfirmTarget, isRecentAt, type SessionSignIn, strongestLevel } from './recent-sign-in.ts';
 
 export interface SignedIn {
   sessionId: string;
   user: UserRecord;
+  /** The sign-in behind the session: changes to sign-in methods need a recent one (recent-sign-in.ts). */
+  signIn: SessionSignIn;
 }
 
 export interface AccountSecondFactorDeps {
-  /** Turning factors on and off, new recovery codes and passkeys are security events of the account. */
-  events: SecurityEvents;
   secondFactors: SecondFactors;
   passkeys: Passkeys;
-  profiles: Pick<Profiles, 'isCurrentPassword'>;
+  /** Every factor added or removed: recorded, emailed to the owner, and older sign-ins stop counting. */
+  factorChanges: FactorChanges;
   /** The account router's own check: a signed-in person, and for a POST a CSRF token bound to the session. */
   guard(ctx: Context, post: boolean): Promise<SignedIn | undefined>;
-  /** Renders the account page, with `extra` (field errors) for the sections. */
-  render(ctx: Context, who: SignedIn, extra?: Record<string, unknown>): Promise<void>;
   csrfToken(who: SignedIn): string;
 }
 
@@ -34,11 +34,17 @@ function dateIn(locale: string, date: Date): string {
 }
 
 /** What the account page shows about the person's second factors and passkeys. */
-export async function secondFactorSections(passkeyList: Pick<Passkeys, 'list'>, user: UserRecord, t: Translate, locale: string) {
-  const passkeys = await passkeyList.list(user.id);
+export async function secondFactorSections(
+  services: { passkeys: Pick<Passkeys, 'list'>; secondFactors: Pick<SecondFactors, 'status'> },
+  user: UserRecord,
+  t: Translate,
+  locale: string,
+) {
+  const [passkeys, status] = await Promise.all([services.passkeys.list(user.id), services.secondFactors.status(user)]);
   return {
     twoStep: {
       on: user.factors.totp !== undefined,
+      blocked: status.totpBlocked,
       since: user.factors.totp ? dateIn(locale, user.factors.totp.createdAt) : undefined,
       recoveryCodes: user.factors.recoveryCodes.length,
     },
@@ -58,15 +64,37 @@ export async function secondFactorSections(passkeyList: Pick<Passkeys, 'list'>, 
 
 /**
  * The account page's second factors: set up an authenticator app (QR code and key, confirmed by one
- * code, then the recovery codes shown once), turn it off or make new recovery codes (both need the
- * current password), and add, name and remove passkeys.
+ * code, then the recovery codes shown once), turn it off or make new recovery codes, and add, name
+ * and remove passkeys. Each of these needs a recent sign-in at the account's own strongest level
+ * (recent-sign-in.ts): otherwise the person is sent through a fresh sign-in (prompt=login, with the
+ * second factor when the account has one) and brought back. That replaces the current-password
+ * field these forms used to have: a session alone (a stolen cookie, an unattended browser) changes
+ * nothing here, and the fresh sign-in asks the account's second factor too, which a password field
+ * never did. Every change is recorded, emailed to the owner, and ends the account's older sign-ins
+ * (this session stays).
  */
 export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorDeps): void {
-  const { secondFactors, passkeys, profiles, guard, render, events } = deps;
+  const { secondFactors, passkeys, factorChanges, guard } = deps;
+  /**
+   * A TOTP set-up and a passkey registration are this browser session's own ceremonies. The set-up is
+   * keyed by the session's uid, which a fresh sign-in keeps (its id changes), so a QR code scanned
+   * before being asked to sign in again still works after; the passkey challenge lives 5 minutes.
+   */
+  const setupCeremony = (who: SignedIn) => `account:${who.signIn.uid}`;
+  const ceremony = (who: SignedIn) => `account:${who.sessionId}`;
+
+  /** True when the session signed in recently enough at the account's strongest level; else the person is sent to. */
+  const recentEnough = async (ctx: Context, who: SignedIn, target: ConfirmTarget, json = false): Promise<boolean> => {
+    if (isRecentAt(who.signIn, strongestLevel(await secondFactors.status(who.user)))) return true;
+    askForRecentSignIn(ctx, target, { json });
+    return false;
+  };
+  const changed = (ctx: Context, who: SignedIn, change: FactorChange, name?: string) =>
+    factorChanges.changed(who.user, change, { locale: languageOf(ctx).locale, name, keepSession: who.signIn.uid });
 
   const renderSetup = async (ctx: Context, who: SignedIn, codeError?: string) => {
     const { t } = languageOf(ctx);
-    const setup = secondFactors.available ? await secondFactors.beginTotpSetup(who.user) : undefined;
+    const setup = secondFactors.available ? await secondFactors.beginTotpSetup(who.user, setupCeremony(who)) : undefined;
     ctx.status = codeError ? 400 : 200;
     await ctx.render('mfa-setup', {
       title: t('setup.title'),
@@ -87,7 +115,7 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
       ctx.redirect('/account');
       return;
     }
-    await renderSetup(ctx, who);
+    if (await recentEnough(ctx, who, 'two-step')) await renderSetup(ctx, who);
   });
 
   router.post('/two-step', parseForm, async function confirmTwoStep(ctx) {
@@ -97,43 +125,40 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
       ctx.redirect('/account');
       return;
     }
-    const result = await secondFactors.confirmTotpSetup(who.user, formField(ctx, 'code'));
+    if (!(await recentEnough(ctx, who, 'two-step'))) return;
+    const result = await secondFactors.confirmTotpSetup(who.user, setupCeremony(who), formField(ctx, 'code'));
     const { t } = languageOf(ctx);
     if (!result.ok) {
       await renderSetup(ctx, who, t('setup.invalid'));
       return;
     }
-    await events.record('mfa.totp_enabled', { accountId: who.user.id });
+    await changed(ctx, who, 'totp_enabled');
     setFlash(ctx, { category: 'success', message: t('account.twoStepEnabled') });
     await ctx.render('recovery-codes', { title: t('recovery.title'), codes: result.recoveryCodes });
   });
 
-  /** Turning the app off and making new codes need the current password, like a new email. */
-  const withPassword = async (ctx: Context, who: SignedIn): Promise<boolean> => {
-    if (await profiles.isCurrentPassword(who.user, formField(ctx, 'currentPassword'))) return true;
-    ctx.status = 400;
-    await render(ctx, who, { twoStepErrors: { currentPassword: languageOf(ctx).t('validation.wrongCurrentPassword') } });
-    return false;
-  };
-
   router.post('/two-step/off', parseForm, async function turnTwoStepOff(ctx) {
     const who = await guard(ctx, true);
-    if (!who || !(await withPassword(ctx, who))) return;
+    if (!who || !(await recentEnough(ctx, who, 'factors'))) return;
+    if (!who.user.factors.totp) {
+      ctx.redirect('/account');
+      return;
+    }
     await secondFactors.disable(who.user);
-    await events.record('mfa.totp_disabled', { accountId: who.user.id });
+    await changed(ctx, who, 'totp_disabled');
     setFlash(ctx, { category: 'success', message: languageOf(ctx).t('account.twoStepDisabled') });
     ctx.redirect('/account');
   });
 
   router.post('/two-step/recovery-codes', parseForm, async function newRecoveryCodes(ctx) {
     const who = await guard(ctx, true);
-    if (!who || !(await withPassword(ctx, who))) return;
+    if (!who || !(await recentEnough(ctx, who, 'factors'))) return;
     if (!who.user.factors.totp || !secondFactors.available) {
       ctx.redirect('/account');
       return;
     }
     const codes = await secondFactors.regenerateRecoveryCodes(who.user);
-    await events.record('mfa.recovery_codes_regenerated', { accountId: who.user.id });
+    await changed(ctx, who, 'recovery_codes_regenerated');
     await ctx.render('recovery-codes', { title: languageOf(ctx).t('recovery.title'), codes });
   });
 
@@ -145,15 +170,15 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
       ctx.body = { error: 'passkeys need ISSUER at a domain name' };
       return;
     }
-    ctx.body = await passkeys.registrationOptions(who.user, `account:${who.sessionId}`);
+    if (await recentEnough(ctx, who, 'passkeys', true)) ctx.body = await passkeys.registrationOptions(who.user, ceremony(who));
   });
 
   router.post('/passkeys', parseForm, async function addPasskey(ctx) {
     const who = await guard(ctx, true);
-    if (!who) return;
+    if (!who || !(await recentEnough(ctx, who, 'passkeys'))) return;
     const { t } = languageOf(ctx);
-    const added = await passkeys.register(who.user, `account:${who.sessionId}`, formField(ctx, 'response'), formField(ctx, 'name'));
-    if (added) await events.record('passkey.added', { accountId: who.user.id, details: { name: added.name } });
+    const added = await passkeys.register(who.user, ceremony(who), formField(ctx, 'response'), formField(ctx, 'name'));
+    if (added) await changed(ctx, who, 'passkey_added', added.name);
     setFlash(
       ctx,
       added
@@ -165,10 +190,10 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
 
   router.post('/passkeys/remove', parseForm, async function removePasskey(ctx) {
     const who = await guard(ctx, true);
-    if (!who) return;
+    if (!who || !(await recentEnough(ctx, who, 'passkeys'))) return;
     const { t } = languageOf(ctx);
     const removed = await passkeys.remove(who.user.id, formField(ctx, 'id'));
-    if (removed) await events.record('passkey.removed', { accountId: who.user.id, details: { name: removed.name } });
+    if (removed) await changed(ctx, who, 'passkey_removed', removed.name);
     setFlash(
       ctx,
       removed

@@ -1,11 +1,14 @@
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message } from '../../i18n/translate.ts';
+import { CODE_FAILURE_LIMIT } from '../../users/mfa/code-failures.ts';
 import type { CodeMethod } from '../../users/mfa/second-factors.ts';
+import { renderLogin } from './login.ts';
 import { renderSetup } from './mfa-setup.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 import {
   finishSignIn,
   hasSecondFactor,
+  maySetUpFactor,
   type PendingSecondStep,
   pendingSecondStep,
   type SignInDeps,
@@ -28,7 +31,11 @@ function lead(ctx: InteractionContext, pending: PendingSecondStep): string {
   return pending.stepUpSession ? t('mfa.leadStepUp', { client: client.clientName ?? client.clientId }) : t('mfa.lead');
 }
 
-/** The second step's page: the person's own methods (app code, passkey, recovery code), or their set-up. */
+/**
+ * The second step's page: the person's own methods (app code, passkey, recovery code), or their
+ * set-up. A session stepping up for an account with no factor is asked for the password first: a
+ * session cookie alone never sets up a factor (see maySetUpFactor).
+ */
 export async function renderSecondStep(
   ctx: InteractionContext,
   deps: SignInDeps,
@@ -38,7 +45,8 @@ export async function renderSecondStep(
   const user = await secondStepUser(deps, pending);
   const status = await deps.secondFactors.status(user);
   if (!hasSecondFactor(status)) {
-    await renderSetup(ctx, deps, user);
+    if (maySetUpFactor(pending)) await renderSetup(ctx, deps, user);
+    else await renderLogin(ctx, { login: user.username });
     return;
   }
   const { t } = languageOf(ctx);
@@ -49,7 +57,9 @@ export async function renderSecondStep(
     uid: ctx.state.interaction.uid,
     clientName: ctx.state.client.clientName ?? ctx.state.client.clientId,
     lead: lead(ctx, pending),
-    totp: status.totp,
+    totp: status.totp && !status.totpBlocked,
+    // Said only here, after the password: the sign-in page never tells whether an account's app is blocked.
+    totpBlocked: status.totpBlocked ? t('mfa.blocked') : undefined,
     passkeys: status.passkeys > 0,
     recoveryCodes: status.recoveryCodes > 0,
     recoveryOpen: page.recoveryError !== undefined,
@@ -78,7 +88,7 @@ export function submitSecondStep(deps: SignInDeps): InteractionMiddleware {
     }
     const user = await secondStepUser(deps, pending);
     const method: CodeMethod = formField(ctx, 'method') === 'recovery' ? 'recovery' : 'totp';
-    const result = await deps.secondFactors.verify(user, method, formField(ctx, 'code'), ctx.ip);
+    const result = await deps.secondFactors.verify(user, method, formField(ctx, 'code'), { ip: ctx.ip, locale: languageOf(ctx).locale });
     if (!result.ok) {
       if (result.reason === 'throttled') {
         await deps.events.record('login.throttled', {
@@ -90,6 +100,13 @@ export function submitSecondStep(deps: SignInDeps): InteractionMiddleware {
         return;
       }
       await deps.events.record('login.second_factor_failed', { accountId: user.id, details: { method, reason: result.reason } });
+      if (result.reason === 'blocked') {
+        await renderSecondStep(ctx, deps, pending, { status: 403 });
+        return;
+      }
+      if (result.inARow === CODE_FAILURE_LIMIT && user.factors.totp) {
+        await deps.events.record('mfa.totp_blocked', { accountId: user.id, details: { inARow: result.inARow } });
+      }
       const error = ERRORS[method][result.reason];
       await renderSecondStep(ctx, deps, pending, { status: 401, ...(method === 'totp' ? { codeError: error } : { recoveryError: error }) });
       return;

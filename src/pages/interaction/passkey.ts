@@ -12,8 +12,11 @@ import {
   finishedLogin,
   finishSignIn,
   hasSecondFactor,
+  type LoginResult,
+  maySetUpFactor,
   methods,
   type PendingSecondStep,
+  passkeyOffered,
   pendingSecondStep,
   type SignInDeps,
   secondFactorLogin,
@@ -69,15 +72,18 @@ export function submitPasskey(deps: PasskeyDeps): InteractionMiddleware {
       return;
     }
     if (pending) {
+      await deps.secondFactors.passkeyUsed(result.user);
       await finishSignIn(ctx, deps, await secondFactorLogin(deps, pending, result.amr), { offerPasskey: false });
       return;
     }
     if (!(await mayEnter(ctx, deps, result.user))) return;
+    await deps.secondFactors.passkeyUsed(result.user);
     const login = {
       accountId: result.user.id,
       acr: ACR_MFA,
       amr: methods(result.amr, ['mfa']),
       remember: formField(ctx, 'remember') === 'on',
+      ts: Math.floor(Date.now() / 1000),
     };
     await finishSignIn(ctx, deps, login, { offerPasskey: false });
   };
@@ -100,22 +106,29 @@ async function mayEnter(ctx: InteractionContext, deps: PasskeyDeps, user: UserRe
 }
 
 /**
- * Who may add a passkey inside this interaction: a person who has finished signing in (the offer
- * after sign-in), or one who must set up a second factor and has none yet. Nobody else: someone who
- * owes a second step must give it, not add a new factor in its place.
+ * Who may add a passkey inside this interaction, by the same rule as the account page (a new factor
+ * needs a sign-in at the account's own strongest level, NIST SP 800-63B-4 §4.1.2):
+ * - a person who has just finished signing in and was offered a passkey in this very interaction
+ *   (the offer is made only to an account without one, after all the factors it has);
+ * - a person who must set up a second factor, has none, and gave the password in this interaction.
+ * Nobody else: someone who owes a second step must give it, not add a new factor in its place; a
+ * finished sign-in that was not offered one (or whose account has a passkey since) adds none; and a
+ * session stepping up adds none without its password.
  */
 async function registrant(
   ctx: InteractionContext,
   deps: SignInDeps,
-): Promise<{ user: UserRecord; pending?: PendingSecondStep | undefined } | undefined> {
+): Promise<{ user: UserRecord; finished?: LoginResult; pending?: PendingSecondStep } | undefined> {
   const { interaction } = ctx.state;
   const finished = finishedLogin(interaction);
   if (finished) {
+    if (!passkeyOffered(interaction)) return undefined;
     const user = await deps.userService.findById(finished.accountId);
-    return user?.active ? { user } : undefined;
+    if (!user?.active || (await deps.passkeys.list(user.id)).length > 0) return undefined;
+    return { user, finished };
   }
   const pending = pendingSecondStep(interaction);
-  if (!pending) return undefined;
+  if (!pending || !maySetUpFactor(pending)) return undefined;
   const user = await secondStepUser(deps, pending);
   return hasSecondFactor(await deps.secondFactors.status(user)) ? undefined : { user, pending };
 }
@@ -142,8 +155,17 @@ export function submitPasskeyRegister(deps: SignInDeps): InteractionMiddleware {
       return;
     }
     const passkey = await deps.passkeys.register(who.user, interaction.uid, formField(ctx, 'response'), '');
-    if (passkey) await deps.events.record('passkey.added', { accountId: who.user.id, details: { name: passkey.name } });
-    const { t } = languageOf(ctx);
+    const { t, locale } = languageOf(ctx);
+    if (passkey) {
+      // Sign-ins older than this one no longer count; this one (dated when its first factor was given) does.
+      const ts = who.finished?.ts ?? who.pending?.at;
+      await deps.factorChanges.changed(who.user, 'passkey_added', {
+        locale,
+        name: passkey.name,
+        since: typeof ts === 'number' ? new Date(ts * 1000) : undefined,
+        duringSignIn: true,
+      });
+    }
     if (!who.pending) {
       if (!passkey) {
         ctx.status = 400;

@@ -6,6 +6,7 @@ import type { Config } from '../../config/schema.ts';
 import type { Csrf } from '../../http/csrf.ts';
 import { noStore } from '../../http/no-store.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
+import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
 import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
@@ -35,6 +36,7 @@ export interface InteractionRouterDeps {
   passwordReset: PasswordReset;
   secondFactors: SecondFactors;
   passkeys: Passkeys;
+  factorChanges: FactorChanges;
   requireVerifiedEmail: boolean;
   /** IDP_MFA: whether every sign-in needs a second factor. */
   mfaPolicy: Config['mfa'];
@@ -67,6 +69,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
     mfaPolicy: deps.mfaPolicy,
     logger: log,
     events,
+    factorChanges: deps.factorChanges,
   };
   const withAccountRules = { ...signIn, verification, requireVerifiedEmail };
 

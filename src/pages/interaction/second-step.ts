@@ -6,10 +6,13 @@ import { languageOf } from '../../http/locale.ts';
 import { requiredLevel } from '../../oidc/configuration/authentication-level.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
 import type { UserRecord } from '../../storage/ports.ts';
+import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
-import type { FactorStatus, SecondFactors } from '../../users/mfa/second-factors.ts';
+import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import type { UserService } from '../../users/user-service.ts';
 import type { Interaction, InteractionContext } from './middleware.ts';
+
+export { hasSecondFactor } from '../../users/mfa/second-factors.ts';
 
 /** Everything the steps after the first factor need. */
 export interface SignInDeps {
@@ -21,6 +24,8 @@ export interface SignInDeps {
   logger: Logger;
   /** The finished sign-in, and each failed or throttled second step, is a security event. */
   events: SecurityEvents;
+  /** A factor set up during a sign-in (a required set-up, the passkey offer) is recorded, emailed and voids older sign-ins. */
+  factorChanges: FactorChanges;
 }
 
 /**
@@ -47,12 +52,23 @@ export interface PendingSecondStep {
 const SECOND_STEP_TTL = 10 * 60;
 /** Where the pending second step lives in the interaction's result. */
 const PENDING = 'mfa';
+/** Set in the interaction's result when the passkey offer was made there (see finishSignIn). */
+const OFFERED = 'passkeyOffered';
 
+/**
+ * A finished sign-in as stored in the interaction's result for oidc-provider to resume. Every one we
+ * store says when its factors were given (`ts`, oidc-provider's loginTs, the ID token's auth_time):
+ * without it oidc-provider would use the moment of the resume, so a sign-in finished and left waiting
+ * would look fresh, and could be resumed past a change of the account's credentials.
+ * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#user-flows
+ */
 export type LoginResult = {
   accountId: string;
   acr: string;
   amr: string[];
   remember: boolean;
+  /** Epoch seconds: when the first factor of this sign-in was given (a step-up keeps the session's). */
+  ts: number;
 };
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -79,11 +95,33 @@ export function pendingSecondStep(interaction: Interaction): PendingSecondStep |
     return pending;
   }
   const { prompt, session } = interaction;
-  if (prompt.name === 'login' && session?.accountId && prompt.reasons.length > 0 && prompt.reasons.every((r) => r === 'mfa_required')) {
-    const stepUp = { accountId: session.accountId, amr: session.amr ?? [], remember: true, at: now(), passkeyCapable: false };
-    return session.cookie ? { ...stepUp, stepUpSession: session.cookie } : stepUp;
+  if (
+    prompt.name === 'login' &&
+    session?.accountId &&
+    session.cookie &&
+    prompt.reasons.length > 0 &&
+    prompt.reasons.every((r) => r === 'mfa_required')
+  ) {
+    return {
+      accountId: session.accountId,
+      amr: session.amr ?? [],
+      remember: true,
+      at: now(),
+      passkeyCapable: false,
+      stepUpSession: session.cookie,
+    };
   }
   return undefined;
+}
+
+/**
+ * Whether a factor may be set up in this pending step: only when the password was given in this very
+ * interaction (and the account has none yet, which the callers check). A step-up holds nothing but a
+ * session cookie, and a cookie alone must never bind a new factor (NIST SP 800-63B-4 §4.1.2): an
+ * account without a factor is asked for its password first.
+ */
+export function maySetUpFactor(pending: PendingSecondStep): boolean {
+  return pending.stepUpSession === undefined && pending.amr.includes('pwd');
 }
 
 /** The sign-in this interaction already finished (its result holds a login): only "continue" is left. */
@@ -92,16 +130,16 @@ export function finishedLogin(interaction: Interaction): LoginResult | undefined
   return login && typeof login.accountId === 'string' ? login : undefined;
 }
 
+/** Whether this interaction finished its sign-in by offering to add a passkey (the only time one may be added after it). */
+export function passkeyOffered(interaction: Interaction): boolean {
+  return (interaction.result as Record<string, unknown> | undefined)?.[OFFERED] === true;
+}
+
 /** The person the second step is for; an account gone or disabled since the first step ends the sign-in. */
 export async function secondStepUser(deps: SignInDeps, pending: PendingSecondStep): Promise<UserRecord> {
   const user = await deps.userService.findById(pending.accountId);
   if (!user?.active) throw new errors.SessionNotFound('the account of this sign-in is no longer available');
   return user;
-}
-
-/** Whether `status` holds a second factor the person can use now. */
-export function hasSecondFactor(status: FactorStatus): boolean {
-  return status.totp || status.recoveryCodes > 0 || status.passkeys > 0;
 }
 
 /**
@@ -118,7 +156,7 @@ export async function afterPassword(
   const status = await deps.secondFactors.status(user);
   const owed = status.totp || levelNeeded(ctx, deps.mfaPolicy) >= 2;
   if (!owed) {
-    const login = { accountId: user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember };
+    const login = { accountId: user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember, ts: now() };
     await finishSignIn(ctx, deps, login, { offerPasskey: passkeyCapable && status.passkeys === 0 });
     return;
   }
@@ -129,15 +167,22 @@ export async function afterPassword(
   ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
 }
 
-/** The login that a verified second factor completes, at level 2. A step-up keeps the session's persistence. */
+/**
+ * The login that a verified second factor completes, at level 2, dated when the first factor was
+ * given. A step-up keeps the session's persistence and its loginTs: only the second factor was given
+ * now, so auth_time (what max_age measures) and the session's absolute lifetime still count from the
+ * password (OpenID Connect Core §2 auth_time; ASVS 5.0 7.3.2).
+ */
 export async function secondFactorLogin(deps: SignInDeps, pending: PendingSecondStep, used: string[]): Promise<LoginResult> {
   let { remember } = pending;
+  let ts = pending.at;
   if (pending.stepUpSession) {
     // oidc-provider's `remember` decides the cookie's persistence anew: keep what the session had.
     const session = await deps.provider.Session.find(pending.stepUpSession);
     remember = session ? !session.transient : false;
+    ts = session?.loginTs ?? ts;
   }
-  return { accountId: pending.accountId, acr: ACR_MFA, amr: methods(pending.amr, used, ['mfa']), remember };
+  return { accountId: pending.accountId, acr: ACR_MFA, amr: methods(pending.amr, used, ['mfa']), remember, ts };
 }
 
 const OFFER_COOKIE = 'passkey_offered';
@@ -146,6 +191,7 @@ const OFFER_COOKIE = 'passkey_offered';
  * Finishes the sign-in. Someone who signed in without a passkey, on a browser that can make one, is
  * offered to add one, once per device (a cookie remembers the offer, whatever the answer), as the
  * FIDO Alliance's passkey guidelines suggest: the login is saved first, so the offer can be skipped.
+ * The result remembers that the offer was made: only then may this interaction add a passkey.
  */
 export async function finishSignIn(
   ctx: InteractionContext,
@@ -161,7 +207,7 @@ export async function finishSignIn(
     await deps.provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     return;
   }
-  await deps.provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+  await deps.provider.interactionResult(ctx.req, ctx.res, { login, [OFFERED]: true }, { mergeWithLastSubmission: false });
   ctx.cookies.set(OFFER_COOKIE, '1', {
     httpOnly: true,
     sameSite: 'lax',

@@ -4,6 +4,7 @@ import type { OneTimeTokenStore } from '../ports.ts';
 export function createMemoryTokenStore(now: () => number = Date.now): OneTimeTokenStore {
   const tokens = new Map<string, { payload: Record<string, string>; expiresAt: number }>();
   const claims = new Map<string, number>();
+  const highs = new Map<string, { value: number; expiresAt: number }>();
   return {
     async save(purpose, tokenHash, payload, ttlSeconds) {
       for (const [key, entry] of tokens) if (entry.expiresAt <= now()) tokens.delete(key);
@@ -25,6 +26,15 @@ export function createMemoryTokenStore(now: () => number = Date.now): OneTimeTok
       const key = `${purpose}:${claimed}`;
       if (claims.has(key)) return false;
       claims.set(key, at + ttlSeconds * 1000);
+      return true;
+    },
+    async raise(purpose, raised, value, ttlSeconds) {
+      const at = now();
+      for (const [key, entry] of highs) if (entry.expiresAt <= at) highs.delete(key);
+      const key = `${purpose}:${raised}`;
+      const stored = highs.get(key);
+      if (stored && value <= stored.value) return false;
+      highs.set(key, { value, expiresAt: at + ttlSeconds * 1000 });
       return true;
     },
   };

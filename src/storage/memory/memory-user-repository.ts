@@ -21,6 +21,7 @@ export function createMemoryUserRepository(): UserRepository {
       recoveryCodes: [...user.factors.recoveryCodes],
       ...(user.factors.totp ? { totp: { ...user.factors.totp, createdAt: new Date(user.factors.totp.createdAt) } } : {}),
     },
+    ...(user.credentialsChangedAt ? { credentialsChangedAt: new Date(user.credentialsChangedAt) } : {}),
     createdAt: new Date(user.createdAt),
     updatedAt: new Date(user.updatedAt),
   });
@@ -184,6 +185,17 @@ function memoryFactors(byId: Map<string, UserRecord>, passkeys: Map<string, Pass
       const before = byId.get(id)?.factors;
       change(id, () => ({ recoveryCodes: [] }));
       return { totp: before?.totp !== undefined, recoveryCodes: before?.recoveryCodes.length ?? 0, passkeys: removed.length };
+    },
+    async setCredentialsChangedAt(id, at, keepSession) {
+      const user = byId.get(id);
+      if (!user) return;
+      const { credentialsChangedIn: _previous, ...rest } = user;
+      byId.set(id, {
+        ...rest,
+        credentialsChangedAt: new Date(at),
+        ...(keepSession ? { credentialsChangedIn: keepSession } : {}),
+        updatedAt: new Date(),
+      });
     },
   };
 }

@@ -59,6 +59,14 @@ export function mongoUserFactors(Users: Model<UserDocument>, Passkeys: Model<Pas
         passkeys: passkeys.deletedCount,
       };
     },
+    async setCredentialsChangedAt(id, at, keepSession) {
+      await Users.updateOne(
+        { _id: id },
+        keepSession
+          ? { $set: { credentialsChangedAt: at, credentialsChangedIn: keepSession } }
+          : { $set: { credentialsChangedAt: at }, $unset: { credentialsChangedIn: 1 } },
+      ).exec();
+    },
   };
 }
 

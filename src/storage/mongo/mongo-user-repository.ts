@@ -151,6 +151,8 @@ function toRecord(doc: UserDocument): UserRecord {
       recoveryCodes: doc.factors?.recoveryCodes ?? [],
       ...(doc.factors?.totp ? { totp: { sealedSecret: doc.factors.totp.sealedSecret, createdAt: doc.factors.totp.createdAt } } : {}),
     },
+    ...(doc.credentialsChangedAt ? { credentialsChangedAt: doc.credentialsChangedAt } : {}),
+    ...(doc.credentialsChangedIn ? { credentialsChangedIn: doc.credentialsChangedIn } : {}),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };

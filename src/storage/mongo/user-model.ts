@@ -14,6 +14,8 @@ export interface UserDocument {
   claims?: Record<string, unknown>;
   /** Absent on users stored before second factors existed. */
   factors?: { totp?: { sealedSecret: string; createdAt: Date }; recoveryCodes?: string[] };
+  credentialsChangedAt?: Date;
+  credentialsChangedIn?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -41,6 +43,8 @@ const userSchema = new Schema<UserDocument>(
       ),
       required: false,
     },
+    credentialsChangedAt: { type: Date, required: false },
+    credentialsChangedIn: { type: String, required: false },
   },
   { collection: 'users', timestamps: true, versionKey: false, autoIndex: false },
 );

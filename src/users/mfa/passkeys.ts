@@ -186,7 +186,10 @@ export function createPasskeys({
       const passkey = await users.findPasskey(answer.id);
       // A passkey deleted here (removed, or reset by an administrator) may live on in the authenticator.
       if (!passkey || (userId !== undefined && passkey.userId !== userId)) return { ok: false, reason: 'unknown_credential' };
-      if (answer.response.userHandle !== undefined && answer.response.userHandle !== passkey.userHandle) {
+      // WebAuthn §7.2 step 6: when nobody was identified before the ceremony, the user handle must be
+      // present and be the credential owner's; when someone was, a handle given must be theirs.
+      const { userHandle } = answer.response;
+      if ((userId === undefined && userHandle === undefined) || (userHandle !== undefined && userHandle !== passkey.userHandle)) {
         return { ok: false, reason: 'invalid' };
       }
       const verified = await verifyAuthenticationResponse({

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
+import { sha256Base64url } from '../../digest.ts';
+import type { Locale } from '../../i18n/translate.ts';
 import type { OneTimeTokenStore, UserRecord, UserRepository } from '../../storage/ports.ts';
+import type { AccountNotices } from '../account-notices.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
+import { CODE_FAILURE_LIMIT, CODE_FAILURE_WARNING, type CodeFailures } from './code-failures.ts';
 import type { RecoveryCodes } from './recovery-codes.ts';
 import type { Totp } from './totp.ts';
 
@@ -12,8 +16,15 @@ const RECOVERY_CLAIM_TTL = 24 * 3600;
 
 export interface FactorStatus {
   totp: boolean;
+  /** The app no longer signs in after too many wrong codes in a row (see code-failures.ts). */
+  totpBlocked: boolean;
   recoveryCodes: number;
   passkeys: number;
+}
+
+/** Whether `status` holds a second factor (a blocked app is still one: it is owed, and the others stand in). */
+export function hasSecondFactor(status: FactorStatus): boolean {
+  return status.totp || status.recoveryCodes > 0 || status.passkeys > 0;
 }
 
 export type CodeMethod = 'totp' | 'recovery';
@@ -21,8 +32,10 @@ export type CodeMethod = 'totp' | 'recovery';
 export type CodeResult =
   | { ok: true; method: 'totp' }
   | { ok: true; method: 'recovery'; remaining: number }
-  /** Wrong, unknown, or (for a TOTP code) a time step already used. */
-  | { ok: false; reason: 'invalid' | 'replayed' }
+  /** Wrong, unknown, or (for a TOTP code) a time step already used; `inARow`: wrong codes in a row, this one included. */
+  | { ok: false; reason: 'invalid' | 'replayed'; inARow: number }
+  /** The app is blocked after CODE_FAILURE_LIMIT wrong codes in a row: the code was not checked. */
+  | { ok: false; reason: 'blocked' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 export interface TotpSetup {
@@ -35,15 +48,22 @@ export interface SecondFactors {
   /** False only without a key to seal secrets with (development on MongoDB without IDP_CLIENT_SECRET_KEYS). */
   readonly available: boolean;
   status(user: UserRecord): Promise<FactorStatus>;
-  /** The secret being set up for the user (the same one until confirmed or SETUP_TTL passes). */
-  beginTotpSetup(user: UserRecord): Promise<TotpSetup>;
-  /** Turns the app on when `code` is right for the secret being set up; returns fresh recovery codes. */
-  confirmTotpSetup(user: UserRecord, code: string): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false }>;
   /**
-   * The second step: counted first (per account and per address, atomically, before any check), then
-   * a TOTP code or a recovery code checked. A right code gives the attempts back.
+   * The secret being set up by the user in `ceremony` (an interaction's uid, or the account page's
+   * session): the same one until confirmed or SETUP_TTL passes, and never another ceremony's.
    */
-  verify(user: UserRecord, method: CodeMethod, code: string, ip: string): Promise<CodeResult>;
+  beginTotpSetup(user: UserRecord, ceremony: string): Promise<TotpSetup>;
+  /** Turns the app on when `code` is right for the secret this ceremony is setting up; returns fresh recovery codes. */
+  confirmTotpSetup(user: UserRecord, ceremony: string, code: string): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false }>;
+  /**
+   * The second step: counted first (per account and per address by the throttle, and in the account's
+   * run of wrong codes, each atomically, before any check), then a TOTP code or a recovery code
+   * checked. A right code gives the attempts back and ends the run; the owner is emailed at the
+   * CODE_FAILURE_WARNING-th wrong code in a row, and again when the app gets blocked.
+   */
+  verify(user: UserRecord, method: CodeMethod, code: string, request: { ip: string; locale?: Locale | undefined }): Promise<CodeResult>;
+  /** A passkey signed the person in: their run of wrong codes ends (it unblocks the app). */
+  passkeyUsed(user: UserRecord): Promise<void>;
   /** Turns the app off and removes the recovery codes. */
   disable(user: UserRecord): Promise<void>;
   regenerateRecoveryCodes(user: UserRecord): Promise<string[]>;
@@ -57,10 +77,24 @@ export interface SecondFactorsDeps {
   recoveryCodes: RecoveryCodes | undefined;
   /** The second step's own counters (scope `mfa`), with the password's limits. */
   throttle: LoginThrottle;
+  /** Wrong codes in a row per account, never forgotten with time. */
+  failures: CodeFailures;
+  notices: Pick<AccountNotices, 'codesFailing'>;
   logger: Logger;
 }
 
-export function createSecondFactors({ users, tokens, totp, recoveryCodes, throttle, logger }: SecondFactorsDeps): SecondFactors {
+export function createSecondFactors({
+  users,
+  tokens,
+  totp,
+  recoveryCodes,
+  throttle,
+  failures,
+  notices,
+  logger,
+}: SecondFactorsDeps): SecondFactors {
+  /** A pending set-up is the ceremony's own: a secret shown in one sign-in is never offered on another page. */
+  const setupKey = (user: UserRecord, ceremony: string) => sha256Base64url(`${user.id}:${ceremony}`);
   const keys = () => {
     if (!totp || !recoveryCodes) throw new Error('second factors need IDP_CLIENT_SECRET_KEYS');
     return { totp, recoveryCodes };
@@ -100,52 +134,69 @@ export function createSecondFactors({ users, tokens, totp, recoveryCodes, thrott
   return {
     available: totp !== undefined && recoveryCodes !== undefined,
     async status(user) {
-      const passkeys = await users.passkeysOf(user.id);
-      return { totp: user.factors.totp !== undefined, recoveryCodes: user.factors.recoveryCodes.length, passkeys: passkeys.length };
+      const [passkeys, inARow] = await Promise.all([users.passkeysOf(user.id), failures.current(user.id)]);
+      const totpOn = user.factors.totp !== undefined;
+      return {
+        totp: totpOn,
+        totpBlocked: totpOn && inARow >= CODE_FAILURE_LIMIT,
+        recoveryCodes: user.factors.recoveryCodes.length,
+        passkeys: passkeys.length,
+      };
     },
-    async beginTotpSetup(user) {
+    async beginTotpSetup(user, ceremony) {
       const { totp: app } = keys();
-      const pending = await tokens.find('totp-setup', user.id);
+      const key = setupKey(user, ceremony);
+      const pending = await tokens.find('totp-setup', key);
       let secret = pending?.sealed ? app.open(pending.sealed) : undefined;
       if (!secret) {
         secret = app.newSecret();
-        await tokens.save('totp-setup', user.id, { sealed: app.seal(secret) }, SETUP_TTL);
+        await tokens.save('totp-setup', key, { sealed: app.seal(secret) }, SETUP_TTL);
       }
       const svg = await QRCode.toString(app.uri(user.username, secret), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       return { secret, qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
     },
-    async confirmTotpSetup(user, code) {
+    async confirmTotpSetup(user, ceremony, code) {
       const { totp: app } = keys();
-      const pending = await tokens.find('totp-setup', user.id);
+      const key = setupKey(user, ceremony);
+      const pending = await tokens.find('totp-setup', key);
       if (!pending?.sealed) return { ok: false };
       const secret = app.open(pending.sealed);
       if ((await app.check(user.id, secret, code)) !== 'ok') return { ok: false };
-      await tokens.consume('totp-setup', user.id);
+      await tokens.consume('totp-setup', key);
       await users.setTotp(user.id, { sealedSecret: app.seal(secret), createdAt: new Date() });
+      // A new app starts with a clean slate: wrong codes typed for an old one do not block it.
+      await failures.clear(user.id);
       logger.info({ event: 'mfa.totp_enabled', userId: user.id }, 'authenticator app turned on');
       return { ok: true, recoveryCodes: await issueRecoveryCodes(user) };
     },
-    async verify(user, method, code, ip) {
+    async verify(user, method, code, { ip, locale }) {
       const byAddress = await throttle.reserveAddress(ip);
       if (!byAddress.ok) return { ok: false, reason: 'throttled', retryAfterSeconds: byAddress.retryAfterSeconds };
       const subject = `user:${user.id}`;
       const byAccount = await throttle.reserveAccount(subject);
       if (!byAccount.ok) return { ok: false, reason: 'throttled', retryAfterSeconds: byAccount.retryAfterSeconds };
-      if (method === 'totp') {
-        const result = await checkTotp(user, code);
-        if (result !== 'ok') return { ok: false, reason: result };
-        await throttle.succeeded(subject, ip);
-        return { ok: true, method };
+      // Counted before the check, like the throttle: a burst cannot slip past the limit.
+      const inARow = await failures.count(user.id);
+      if (method === 'totp' && inARow > CODE_FAILURE_LIMIT) return { ok: false, reason: 'blocked' };
+      const checked = method === 'totp' ? await checkTotp(user, code) : await useRecoveryCode(user, code);
+      if (checked === 'invalid' || checked === 'replayed' || checked === undefined) {
+        // Every second step follows the right password (given now, or by the session stepping up).
+        if (inARow === CODE_FAILURE_WARNING || (inARow === CODE_FAILURE_LIMIT && user.factors.totp)) {
+          notices.codesFailing(user, { count: inARow, blocked: inARow === CODE_FAILURE_LIMIT, locale });
+        }
+        if (inARow === CODE_FAILURE_LIMIT) logger.warn({ event: 'mfa.totp_blocked', userId: user.id }, 'authenticator app blocked');
+        return { ok: false, reason: checked ?? 'invalid', inARow };
       }
-      const remaining = await useRecoveryCode(user, code);
-      if (remaining === undefined) return { ok: false, reason: 'invalid' };
-      await throttle.succeeded(subject, ip);
-      logger.info({ event: 'mfa.recovery_code_used', userId: user.id, remaining }, 'recovery code used');
-      return { ok: true, method, remaining };
+      await Promise.all([throttle.succeeded(subject, ip), failures.clear(user.id)]);
+      if (checked === 'ok') return { ok: true, method: 'totp' };
+      logger.info({ event: 'mfa.recovery_code_used', userId: user.id, remaining: checked }, 'recovery code used');
+      return { ok: true, method: 'recovery', remaining: checked };
     },
+    passkeyUsed: (user) => failures.clear(user.id),
     async disable(user) {
       await users.setTotp(user.id, undefined);
       await users.setRecoveryCodes(user.id, []);
+      await failures.clear(user.id);
       logger.info({ event: 'mfa.totp_disabled', userId: user.id }, 'authenticator app turned off');
     },
     async regenerateRecoveryCodes(user) {

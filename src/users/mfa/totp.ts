@@ -7,7 +7,10 @@ const PERIOD = 30;
 const DIGITS = 6;
 /** One step either side, for clocks a little off (RFC 6238 §5.2 recommends at most one). */
 const WINDOW = 1;
-/** A step's code is valid from one step before it to one step after: remember a used step that long, and a little more. */
+/**
+ * How long the last accepted step is remembered: a step's code is valid from one step before it to one
+ * step after, so after this long every code the window accepts belongs to a later step anyway.
+ */
 const USED_STEP_TTL = PERIOD * (2 * WINDOW + 1) + PERIOD;
 
 export type TotpCheck = 'ok' | 'invalid' | 'replayed';
@@ -22,9 +25,12 @@ export interface Totp {
   /** Whether `sealed` should be sealed again with the newest key (after a key rotation). */
   needsReseal(sealed: string): boolean;
   /**
-   * Checks a code for the user's secret (base32). A code is accepted once: the time step it belongs
-   * to is claimed for the user in the shared store, so a replay, even one sent at the same moment on
-   * another instance, is refused (RFC 6238 §5.2). Comparison is constant-time (otpauth).
+   * Checks a code for the user's secret (base32). Time steps only go forward: a code is accepted only
+   * when its step is later than the last one accepted for the user, which the shared store raises in
+   * one atomic step. So a code is accepted once (RFC 6238 §5.2), a replay is refused even when sent at
+   * the same moment to another instance, and so is an older code still inside the window (a code
+   * shoulder-surfed or relayed a few seconds before the person used a newer one). Comparison is
+   * constant-time (otpauth).
    */
   check(userId: string, secret: string, code: string): Promise<TotpCheck>;
 }
@@ -36,7 +42,7 @@ export function createTotp({
   now = Date.now,
 }: {
   box: SecretBox;
-  tokens: Pick<OneTimeTokenStore, 'claim'>;
+  tokens: Pick<OneTimeTokenStore, 'raise'>;
   /** Shown in the app above the account (the product name). */
   issuer: string;
   now?: () => number;
@@ -56,7 +62,7 @@ export function createTotp({
       const delta = totpOf(secret).validate({ token, timestamp, window: WINDOW });
       if (delta === null) return 'invalid';
       const step = TOTP.counter({ period: PERIOD, timestamp }) + delta;
-      return (await tokens.claim('totp-step', `${userId}:${step}`, USED_STEP_TTL)) ? 'ok' : 'replayed';
+      return (await tokens.raise('totp-step', userId, step, USED_STEP_TTL)) ? 'ok' : 'replayed';
     },
   };
 }

@@ -27,16 +27,25 @@ describe('authenticator app codes (RFC 6238)', () => {
 
   test('the code of this step and of one step either side is accepted, each once; two steps away is not', async () => {
     const secret = totp.newSecret();
+    expect(await totp.check('u1', secret, codeAt(secret, now - 30_000))).toBe('ok');
     expect(await totp.check('u1', secret, codeAt(secret, now))).toBe('ok');
     expect(await totp.check('u1', secret, codeAt(secret, now))).toBe('replayed');
     expect(await totp.check('u2', secret, codeAt(secret, now))).toBe('ok');
-    expect(await totp.check('u1', secret, codeAt(secret, now - 30_000))).toBe('ok');
-    expect(await totp.check('u1', secret, codeAt(secret, now + 30_000))).toBe('ok');
     expect(await totp.check('u1', secret, codeAt(secret, now - 60_000))).toBe('invalid');
     expect(await totp.check('u1', secret, codeAt(secret, now + 60_000))).toBe('invalid');
+    expect(await totp.check('u1', secret, codeAt(secret, now + 30_000))).toBe('ok');
     now += 30_000;
     // The step just used is remembered whichever moment it is checked at.
     expect(await totp.check('u1', secret, codeAt(secret, now))).toBe('replayed');
+  });
+
+  test('a step at or below the last one accepted is refused, even one never used (RFC 6238 §5.2: only forward)', async () => {
+    const secret = totp.newSecret();
+    expect(await totp.check('u5', secret, codeAt(secret, now))).toBe('ok');
+    // The previous step's code is still within the window, but the app has shown a newer one since.
+    expect(await totp.check('u5', secret, codeAt(secret, now - 30_000))).toBe('replayed');
+    expect(await totp.check('u5', secret, codeAt(secret, now + 30_000))).toBe('ok');
+    expect(await totp.check('u5', secret, codeAt(secret, now))).toBe('replayed');
   });
 
   test('of codes sent at once, one is accepted', async () => {
