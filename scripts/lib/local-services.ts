@@ -56,6 +56,28 @@ export async function startServer(
   return { pid: server.pid, stop };
 }
 
+/** `count` distinct free ports, all held at once while they are chosen, so none is given twice. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    if (typeof address !== 'object' || !address) throw new Error('no port');
+    return address.port;
+  });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
 /** A private redis-server on a free port (or `port`, e.g. to bring one back), with no persistence. */
 export async function startRedis({ port = 0 }: { port?: number } = {}): Promise<TestService> {
   port ||= await freePort();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RedisTopology } from '../../src/config/redis-topology.ts';
-import { freePort } from './local-services.ts';
+import { freePort, freePorts } from './local-services.ts';
 import { acceptsConnections, type ManagedProcess, runToExit, spawnProcess, waitUntilReady } from './processes.ts';
 
 /**
@@ -112,10 +112,15 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, no
   const dir = mkdtempSync(join(tmpdir(), 'idp-redis-cluster-'));
   const nodes: RedisProcess[] = [];
   try {
-    const ports = await Promise.all(Array.from({ length: masters * (1 + replicasPerMaster) }, () => freePort()));
+    const count = masters * (1 + replicasPerMaster);
+    // Each node needs a second port for the cluster bus. Redis takes port + 10000 unless told, which
+    // may be taken by another process (or past 65535), so both come from the free ones.
+    const chosen = await freePorts(2 * count);
+    const ports = chosen.slice(0, count);
+    const busPorts = chosen.slice(count);
     nodes.push(
       ...(await Promise.all(
-        ports.map((port) =>
+        ports.map((port, index) =>
           startRedisProcess(
             `redis-server (cluster node ${port})`,
             [
@@ -125,6 +130,8 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, no
               '127.0.0.1',
               '--cluster-enabled',
               'yes',
+              '--cluster-port',
+              String(busPorts[index]),
               '--cluster-config-file',
               `nodes-${port}.conf`,
               '--cluster-node-timeout',
