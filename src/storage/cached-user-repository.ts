@@ -36,5 +36,10 @@ export function withUserChanges(
     updateProfile: (id, profile) => announced(id, users.updateProfile(id, profile)),
     setName: (id, name) => announced(id, users.setName(id, name)),
     markEmailVerified: (id, email) => announced(id, users.markEmailVerified(id, email)),
+    // Links are not part of the cached record, and a sign-in through an upstream reads them afresh.
+    findByLink: (issuer, subject) => users.findByLink(issuer, subject),
+    linksOf: (id) => users.linksOf(id),
+    addLink: (id, link) => users.addLink(id, link),
+    removeLink: (id, link, options) => users.removeLink(id, link, options),
   };
 }

@@ -39,7 +39,7 @@ export function createProfiles({
   const currentPasswordOk = async (user: UserRecord, value: string | undefined) => {
     if (!value) return false;
     const fresh = await users.findByEmail(user.email);
-    return fresh?.id === user.id && (await hasher.verify(fresh.passwordHash, normalizePassword(value)));
+    return fresh?.id === user.id && fresh.passwordHash !== undefined && (await hasher.verify(fresh.passwordHash, normalizePassword(value)));
   };
 
   return {

@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { DuplicateUserError, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
+import { AppError } from '../../errors.ts';
+import {
+  DuplicateLinkError,
+  DuplicateUserError,
+  type UniqueUserField,
+  type UpstreamLink,
+  type UserRecord,
+  type UserRepository,
+} from '../ports.ts';
+
+const linkKey = ({ issuer, subject }: Pick<UpstreamLink, 'issuer' | 'subject'>) => `${issuer}#${subject}`;
 
 /** Users in process memory, for the embedded mode and tests. Same uniqueness rules as MongoDB. */
 export function createMemoryUserRepository(): UserRepository {
   const byId = new Map<string, UserRecord>();
+  /** Upstream identity (issuer#subject) -> its link and the user it belongs to: one user per identity. */
+  const links = new Map<string, { userId: string; link: UpstreamLink }>();
   // Callers get copies, as from a database, so they cannot change the stored record.
   const copy = (user: UserRecord): UserRecord => ({ ...user, createdAt: new Date(user.createdAt), updatedAt: new Date(user.updatedAt) });
   const find = (predicate: (user: UserRecord) => boolean) => {
@@ -61,7 +73,34 @@ export function createMemoryUserRepository(): UserRepository {
       return { users: matching.slice(skip, skip + limit).map(copy), total: matching.length };
     },
     async delete(id) {
+      for (const [key, entry] of links) if (entry.userId === id) links.delete(key);
       return byId.delete(id);
+    },
+    async findByLink(issuer, subject) {
+      const entry = links.get(linkKey({ issuer, subject }));
+      return entry ? find((user) => user.id === entry.userId) : undefined;
+    },
+    async linksOf(id) {
+      return [...links.values()]
+        .filter((entry) => entry.userId === id)
+        .map((entry) => ({ ...entry.link, linkedAt: new Date(entry.link.linkedAt) }))
+        .sort((a, b) => a.linkedAt.getTime() - b.linkedAt.getTime());
+    },
+    async addLink(id, link) {
+      if (!byId.has(id)) throw new AppError('not_found', `user ${id} not found`, { status: 404 });
+      const key = linkKey(link);
+      if (links.has(key)) throw new DuplicateLinkError();
+      const stored: UpstreamLink = { ...link, linkedAt: new Date() };
+      links.set(key, { userId: id, link: stored });
+      return { ...stored, linkedAt: new Date(stored.linkedAt) };
+    },
+    async removeLink(id, link, { keepOneWayIn = false } = {}) {
+      const key = linkKey(link);
+      if (links.get(key)?.userId !== id) return 'not_found';
+      const others = [...links.values()].filter((entry) => entry.userId === id).length - 1;
+      if (keepOneWayIn && others === 0 && !byId.get(id)?.passwordHash) return 'last_way_in';
+      links.delete(key);
+      return 'removed';
     },
     async setActive(id, active) {
       const user = byId.get(id);
