@@ -16,15 +16,19 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
+import { createLinkedSignInsRouter, linkedSignInsSection } from './pages/account/linked-sign-ins.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
 import { createInteractionRouter } from './pages/interaction/router.ts';
+import { createUpstreamInteractionRouter } from './pages/interaction/upstream-router.ts';
 import { refusePostWhenDisabled } from './pages/provider-pages.ts';
 import { createResetPasswordRouter } from './pages/reset-password.ts';
+import { createUpstreamCallbackRouter } from './pages/upstream-callback.ts';
 import { createVerifyEmailRouter } from './pages/verify-email.ts';
 import { ASSETS_DIR, VIEWS_DIR } from './paths.ts';
 import type { RateLimit } from './rate-limit.ts';
+import type { UpstreamServices } from './upstreams/create-upstream-services.ts';
 import type { UserServices } from './users/create-user-services.ts';
 
 export interface AppDeps {
@@ -44,6 +48,8 @@ export interface AppDeps {
   stopping?: () => boolean;
   /** Prometheus metrics, when METRICS_PORT is set. */
   metrics?: Metrics | undefined;
+  /** Sign-in through other identity providers (IDP_UPSTREAMS). */
+  upstreams: UpstreamServices;
 }
 
 /**
@@ -62,6 +68,7 @@ export function createApp({
   authorizationRequests,
   stopping,
   metrics,
+  upstreams,
 }: AppDeps): Koa {
   const csrf = createCsrf(cookieKeys);
 
@@ -78,7 +85,13 @@ export function createApp({
   app.use(
     views(VIEWS_DIR, {
       extension: 'pug',
-      options: { cache: config.env !== 'development', basedir: VIEWS_DIR, productName: config.productName, brand: config.branding },
+      options: {
+        cache: config.env !== 'development',
+        basedir: VIEWS_DIR,
+        productName: config.productName,
+        brand: config.branding,
+        upstreamButtons: upstreams.buttons,
+      },
     }),
   );
   app.use(errorHandler(logger));
@@ -99,8 +112,34 @@ export function createApp({
       csrf,
       issuer: config.issuer,
       logger,
+      linkedSignIns: upstreams.clients.size > 0 ? linkedSignInsSection(upstreams) : undefined,
     }).routes(),
   );
+  if (upstreams.clients.size > 0) {
+    app.use(
+      createLinkedSignInsRouter({
+        provider,
+        upstreams,
+        userService: users.userService,
+        passwordReset: users.passwordReset,
+        csrf,
+        logger,
+      }).routes(),
+    );
+    app.use(createUpstreamCallbackRouter({ provider, upstreams, userService: users.userService, issuer: config.issuer }).routes());
+    app.use(
+      createUpstreamInteractionRouter({
+        provider,
+        upstreams,
+        userService: users.userService,
+        verification: users.verification,
+        requireVerifiedEmail: config.requireVerifiedEmail,
+        csrf,
+        logger,
+        onSignIn: metrics?.signIn,
+      }).routes(),
+    );
+  }
   app.use(
     createInteractionRouter({
       provider,

@@ -24,6 +24,8 @@ import { VIEWS_DIR } from './paths.ts';
 import { createRateLimit } from './rate-limit.ts';
 import { createStores } from './storage/create-stores.ts';
 import type { Stores } from './storage/ports.ts';
+import { createUpstreamServices, type UpstreamServices } from './upstreams/create-upstream-services.ts';
+import type { UpstreamLogins } from './upstreams/upstream-logins.ts';
 import { createUserServices, type UserServices } from './users/create-user-services.ts';
 import { loadPasswordBlocklist, type PasswordBlocklist } from './users/password-blocklist.ts';
 import { createUserSessions } from './users/sessions.ts';
@@ -58,6 +60,8 @@ export interface AssembledServer {
   app: Koa;
   provider: Provider;
   users: UserServices;
+  /** Sign-in through other identity providers (IDP_UPSTREAMS). */
+  upstreams: UpstreamServices;
   stores: Stores;
   /** Present in the embedded mode only. */
   demo: Demo | undefined;
@@ -110,14 +114,21 @@ function loadStaticClients(config: Config): ClientMetadata[] {
 }
 
 /** oidc-provider configured exactly as the server runs it: the registered clients, our pages, the consume guard. */
-function buildProvider(config: Config, stores: Stores, keys: Keys, clients: ClientMetadata[], logger: Logger): Provider {
+function buildProvider(
+  config: Config,
+  stores: Stores,
+  keys: Keys,
+  clients: ClientMetadata[],
+  logger: Logger,
+  upstreamLogins?: UpstreamLogins,
+): Provider {
   const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(config.clientSecretKeys ?? []), logger);
   return createProvider({
     config,
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
     adapter: withRegisteredClients(stores.oidcAdapter, registered),
-    findAccount: createFindAccount(stores.users),
+    findAccount: createFindAccount(stores.users, upstreamLogins),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
     pages: providerPages,
@@ -154,11 +165,12 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
     if (demo) clients.push(demo.client);
     const users = userServices(config, stores, blocklist, logger);
+    const upstreams = createUpstreamServices({ config, stores, registrations: users.registrations, logger });
     const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;
     let provider: Provider;
     let app: Koa;
     try {
-      provider = buildProvider(config, stores, keys, clients, logger);
+      provider = buildProvider(config, stores, keys, clients, logger, upstreams.logins);
       metrics?.observe(provider);
       const { maxPerIp, windowSeconds } = config.authorizationRequests;
       const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
@@ -173,6 +185,7 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
         authorizationRequests,
         stopping: options.stopping,
         metrics,
+        upstreams,
       });
       await assertClientsValid(provider, clients);
     } catch (error) {
@@ -183,7 +196,7 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
       const result = await users.userService.register({ username, email, password, confirmPassword: password });
       if (!result.ok) throw new AppError('startup', `cannot create the demo user: ${JSON.stringify(result.errors)}`);
     }
-    return { app, provider, users, stores, demo, metrics, close: () => stores.close() };
+    return { app, provider, users, upstreams, stores, demo, metrics, close: () => stores.close() };
   } catch (error) {
     await stores.close();
     throw error;

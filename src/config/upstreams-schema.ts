@@ -128,8 +128,11 @@ export type UpstreamSettings = z.output<typeof upstream>;
 export type OpenIdUpstreamSettings = z.output<typeof openIdUpstream>;
 export type OAuth2UpstreamSettings = z.output<typeof oauth2Upstream>;
 
-/** An upstream with its secret read from the environment. */
-export type Upstream = Omit<UpstreamSettings, 'clientSecret'> & { clientSecret?: string | undefined };
+/** Each kind of upstream with its secret read from the environment (distributed over the union, so `type` still tells them apart). */
+type WithSecret<T> = T extends unknown ? Omit<T, 'clientSecret'> & { clientSecret?: string | undefined } : never;
+export type Upstream = WithSecret<UpstreamSettings>;
+export type OpenIdUpstream = WithSecret<OpenIdUpstreamSettings>;
+export type OAuth2Upstream = WithSecret<OAuth2UpstreamSettings>;
 
 /** What links to this upstream are keyed by (with the subject). */
 export function issuerOf(entry: Pick<UpstreamSettings, 'type' | 'issuer'> & { authorizationEndpoint?: string }): string {

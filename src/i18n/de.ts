@@ -215,4 +215,48 @@ export const de: Catalogue = {
   'email.reset.button': 'Mein Passwort zurücksetzen',
   'email.reset.expires': 'Dieser Link funktioniert einmal und läuft in {minutes} Minuten ab.',
   'email.reset.ignore': 'Wenn Sie diese E-Mail nicht angefordert haben, können Sie sie ignorieren: Ihr Passwort bleibt, wie es ist.',
+
+  // Anmeldung über einen anderen Identitätsanbieter (IDP_UPSTREAMS).
+  'upstream.or': 'oder',
+  'upstream.groupLabel': 'Mit einem anderen Konto anmelden',
+  'upstream.continueWith': 'Weiter mit {name}',
+  'upstream.errorTitle': 'Die Anmeldung mit {name} hat nicht geklappt',
+  'upstream.errorTitleGeneric': 'Die Anmeldung hat nicht geklappt',
+  'upstream.expired': 'Diese Anmeldung ist abgelaufen oder wurde bereits verwendet. Gehen Sie zurück und beginnen Sie neu.',
+  'upstream.mismatch':
+    'Diese Anmeldung wurde in einem anderen Browser oder Fenster begonnen und deshalb zu Ihrem Schutz gestoppt. Gehen Sie zurück und beginnen Sie hier neu.',
+  'upstream.denied': '{name} hat Sie nicht angemeldet ({error}). Versuchen Sie es erneut oder melden Sie sich anders an.',
+  'upstream.unreachable': '{name} ist nicht erreichbar. Versuchen Sie es gleich noch einmal oder melden Sie sich anders an.',
+  'upstream.invalidResponse':
+    'Die Antwort von {name} ließ sich nicht prüfen und wurde deshalb nicht angenommen. Versuchen Sie es erneut oder melden Sie sich anders an.',
+  'upstream.noIdentity': '{name} hat nicht mitgeteilt, wer Sie sind. Versuchen Sie es erneut oder melden Sie sich anders an.',
+  'upstream.unknown': 'Diese Art der Anmeldung ist nicht verfügbar.',
+  'upstream.back': 'Zurück zur Anmeldung',
+  'upstream.backToAccount': 'Zurück zu Ihrem Konto',
+  'upstream.newTitle': 'Benutzernamen wählen',
+  'upstream.newLead': 'Sie haben sich mit {name} angemeldet. Wählen Sie einen Benutzernamen für Ihr neues Konto.',
+  'upstream.newEmailHint': '{name} hat uns Ihre E-Mail-Adresse nicht mitgeteilt. Wir senden Ihnen einen Link, um sie zu bestätigen.',
+  'upstream.newSubmit': 'Konto erstellen',
+  'upstream.linkTitle': 'Konto verknüpfen',
+  'upstream.linkLead':
+    'Sie haben bereits ein Konto mit der E-Mail-Adresse {email}. Melden Sie sich einmal dort an, um {name} zu verknüpfen; danach können Sie sich mit beidem anmelden.',
+  'upstream.linkSubmit': 'Anmelden und {name} verknüpfen',
+  'upstream.linkTaken': 'Dieses {name}-Konto ist hier bereits mit einem anderen Konto verknüpft.',
+  'upstream.linked': '{name} ist jetzt mit Ihrem Konto verknüpft.',
+
+  'account.linked': 'Verknüpfte Anmeldungen',
+  'account.linkedIntro': 'Sie können sich auch so anmelden:',
+  'account.noLinked': 'Mit Ihrem Konto sind keine anderen Anmeldungen verknüpft.',
+  'account.unlink': 'Entfernen',
+  'account.unlinkLabel': 'Entfernen: die Anmeldung mit {name} ({label})',
+  'account.linkWith': '{name} verknüpfen',
+  'account.linkedOk': '{name} ist jetzt verknüpft: Sie können sich damit anmelden.',
+  'account.linkTaken': 'Dieses {name}-Konto ist hier bereits mit einem anderen Konto verknüpft.',
+  'account.unlinked': 'Die Anmeldung mit {name} wurde entfernt.',
+  'account.unlinkLast':
+    'Dies ist Ihre einzige Möglichkeit, sich anzumelden, und kann deshalb nicht entfernt werden. Legen Sie zuerst ein Passwort fest oder verknüpfen Sie eine weitere Anmeldung.',
+  'account.unlinkGone': 'Diese Anmeldung ist nicht mehr verknüpft.',
+  'account.noPassword': 'Ihr Konto hat kein Passwort: Sie melden sich mit einer verknüpften Anmeldung an.',
+  'account.setPassword': 'Link zum Festlegen eines Passworts senden',
+  'account.setPasswordSent': 'Wir haben einen Link an {email} gesendet: Öffnen Sie ihn, um ein Passwort zu wählen.',
 };

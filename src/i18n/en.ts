@@ -207,6 +207,48 @@ export const en = {
   'email.reset.button': 'Reset my password',
   'email.reset.expires': 'This link works once and expires in {minutes} minutes.',
   'email.reset.ignore': 'If you did not ask for this email, you can ignore it: your password stays as it is.',
+
+  // Sign-in through another identity provider (IDP_UPSTREAMS).
+  'upstream.or': 'or',
+  'upstream.groupLabel': 'Sign in with another account',
+  'upstream.continueWith': 'Continue with {name}',
+  'upstream.errorTitle': 'Sign-in with {name} did not work',
+  'upstream.errorTitleGeneric': 'Sign-in did not work',
+  'upstream.expired': 'This sign-in has expired or was already used. Go back and start again.',
+  'upstream.mismatch':
+    'This sign-in was started in another browser or window, so it was stopped to protect you. Go back and start again here.',
+  'upstream.denied': '{name} did not sign you in ({error}). Try again, or sign in another way.',
+  'upstream.unreachable': '{name} could not be reached. Try again in a moment, or sign in another way.',
+  'upstream.invalidResponse': 'The answer from {name} could not be verified, so it was not accepted. Try again, or sign in another way.',
+  'upstream.noIdentity': '{name} did not say who you are. Try again, or sign in another way.',
+  'upstream.unknown': 'This way of signing in is not available.',
+  'upstream.back': 'Back to sign-in',
+  'upstream.backToAccount': 'Back to your account',
+  'upstream.newTitle': 'Choose your username',
+  'upstream.newLead': 'You signed in with {name}. Choose a username for your new account.',
+  'upstream.newEmailHint': '{name} did not tell us your email address. We will send you a link to verify it.',
+  'upstream.newSubmit': 'Create account',
+  'upstream.linkTitle': 'Link your account',
+  'upstream.linkLead':
+    'You already have an account with the email address {email}. Sign in to it once to link {name}; after that you can sign in with either.',
+  'upstream.linkSubmit': 'Sign in and link {name}',
+  'upstream.linkTaken': 'This {name} account is already linked to another account here.',
+  'upstream.linked': '{name} is now linked to your account.',
+
+  'account.linked': 'Linked sign-ins',
+  'account.linkedIntro': 'You can also sign in with:',
+  'account.noLinked': 'No other sign-ins are linked to your account.',
+  'account.unlink': 'Remove',
+  'account.unlinkLabel': 'Remove the {name} sign-in ({label})',
+  'account.linkWith': 'Link {name}',
+  'account.linkedOk': '{name} is now linked: you can sign in with it.',
+  'account.linkTaken': 'That {name} account is already linked to another account here.',
+  'account.unlinked': 'The {name} sign-in was removed.',
+  'account.unlinkLast': 'This is the only way you can sign in, so it cannot be removed. Set a password or link another sign-in first.',
+  'account.unlinkGone': 'That sign-in is no longer linked.',
+  'account.noPassword': 'Your account has no password: you sign in with a linked sign-in.',
+  'account.setPassword': 'Send me a link to set a password',
+  'account.setPasswordSent': 'We sent a link to {email}: open it to choose a password.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -60,6 +60,8 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
   });
   return {
     userService,
+    /** Accounts made per address and window: the registration form's, and the one accounts made through upstreams count against too. */
+    registrations,
     sessions,
     verification,
     passwordReset,

@@ -22,6 +22,12 @@ export interface TestAppOptions {
   port?: number;
   /** Issuer https://127.0.0.1:PORT, for tests that play a TLS-terminating proxy. */
   https?: boolean;
+  /**
+   * The loopback address to listen on and name in the issuer (default 127.0.0.1). Browsers keep
+   * cookies per host, not per port: a second server that plays another site (an upstream identity
+   * provider) needs another host, such as 127.0.0.2, or the two would overwrite each other's cookies.
+   */
+  host?: string;
   /** Receives every log line (JSON) the app writes, for tests about logging. */
   logLines?: string[];
   /** Real Redis/MongoDB settings from isolation(); omitted = in-process stores. */
@@ -50,7 +56,8 @@ export function testBlocklist(minLength = 15): Promise<PasswordBlocklist> {
 export async function startTestApp(options: TestAppOptions = {}): Promise<RunningApp> {
   const keys = options.keys ?? (await sharedKeySet());
   // Reserve the port first: the issuer must name it before the provider is built.
-  const probe = await listenOn(undefined, options.port ?? 0);
+  const host = options.host ?? '127.0.0.1';
+  const probe = await listenOn(undefined, options.port ?? 0, host);
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
 
@@ -63,7 +70,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     : {};
   const config = testConfig({
     PORT: String(port),
-    ISSUER: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ISSUER: `${options.https ? 'https' : 'http'}://${host}:${port}`,
     ...backends,
     ...options.env,
   });
@@ -77,7 +84,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     clients: options.clients?.(config.issuer) ?? [],
     blocklist: await testBlocklist(config.password.minLength),
   });
-  const server = await listenOn(assembled.app.callback(), port);
+  const server = await listenOn(assembled.app.callback(), port, host);
   return {
     ...assembled,
     url: config.issuer,
@@ -90,12 +97,16 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   };
 }
 
-async function listenOn(handler: Parameters<typeof import('node:http').createServer>[1] | undefined, port: number): Promise<Server> {
+async function listenOn(
+  handler: Parameters<typeof import('node:http').createServer>[1] | undefined,
+  port: number,
+  host: string,
+): Promise<Server> {
   const { createServer } = await import('node:http');
   const server = handler ? createServer(handler) : createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return server;
 }

@@ -11,11 +11,12 @@ import { noStore } from '../../http/no-store.ts';
 import { describeScope } from '../../i18n/scopes.ts';
 import { translateFields } from '../../i18n/translate.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
-import type { UserRecord } from '../../storage/ports.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { Profiles } from '../../users/profile.ts';
 import type { UserSessions } from '../../users/sessions.ts';
 import type { UserService } from '../../users/user-service.ts';
+import type { LinkedSignInsSection } from './linked-sign-ins.ts';
+import { accountCsrfBinding, createSignedIn, type SignedIn } from './signed-in.ts';
 
 export interface AccountRouterDeps {
   provider: Provider;
@@ -26,11 +27,8 @@ export interface AccountRouterDeps {
   csrf: Csrf;
   issuer: string;
   logger: Logger;
-}
-
-interface Signedin {
-  sessionId: string;
-  user: UserRecord;
+  /** The linked sign-ins section (upstream identity providers), when the server has any. */
+  linkedSignIns?: LinkedSignInsSection | undefined;
 }
 
 const STATE_COOKIE = 'account_state';
@@ -42,27 +40,23 @@ const STATE_COOKIE = 'account_state';
  * pages and comes back here.
  */
 export function createAccountRouter(deps: AccountRouterDeps): Router {
-  const { provider, userService, profiles, verification, sessions, csrf, issuer, logger } = deps;
+  const { provider, userService, profiles, verification, sessions, csrf, issuer, logger, linkedSignIns } = deps;
   const router = new Router({ prefix: '/account' });
   router.use(noStore);
   const log = logger.child({ module: 'account' });
 
-  const signedIn = async (ctx: Context): Promise<Signedin | undefined> => {
-    const sessionId = ctx.cookies.get(provider.cookieName('session'), { signed: true });
-    if (!sessionId) return undefined;
-    const session = await provider.Session.find(sessionId);
-    const user = session?.accountId ? await userService.findById(session.accountId) : undefined;
-    return session && user?.active ? { sessionId, user } : undefined;
-  };
+  const signedIn = createSignedIn(provider, userService);
 
-  const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
+  const render = async (ctx: Context, who: SignedIn, extra: Record<string, unknown> = {}) => {
     const { t } = languageOf(ctx);
     const apps = (await connectedApps(who.user.id)).map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
     await ctx.render('account', {
       title: t('account.title'),
       user: who.user,
+      hasPassword: who.user.passwordHash !== undefined,
+      linked: linkedSignIns ? await linkedSignIns.view(who.user, languageOf(ctx).locale) : undefined,
       apps,
-      csrfToken: csrf.issue(`account:${who.sessionId}`),
+      csrfToken: csrf.issue(accountCsrfBinding(who.sessionId)),
       profileErrors: {},
       passwordErrors: {},
       ...extra,
@@ -88,13 +82,13 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   };
 
   /** Every account route needs a signed-in person; POSTs also a CSRF token bound to their session. */
-  const guard = async (ctx: Context, post: boolean): Promise<Signedin | undefined> => {
+  const guard = async (ctx: Context, post: boolean): Promise<SignedIn | undefined> => {
     const who = await signedIn(ctx);
     if (!who) {
       ctx.redirect('/account/sign-in');
       return undefined;
     }
-    if (post && (await refuseForgedForm(ctx, csrf, `account:${who.sessionId}`, 'form.expiredAccount'))) return undefined;
+    if (post && (await refuseForgedForm(ctx, csrf, accountCsrfBinding(who.sessionId), 'form.expiredAccount'))) return undefined;
     return who;
   };
 
