@@ -158,6 +158,31 @@ describe('sign-in through an upstream identity provider', () => {
     expect(await app.server.stores.users.linksOf(owner?.id ?? '')).toEqual([]);
     const afterUnlink = await signInThroughUpstream(new UserAgent(), person);
     expect(afterUnlink.page.$('h1').text()).toBe('Link your account');
+
+    // Linking again from the account page: a trip to the upstream that comes back to this account.
+    const offered = expectPage(await agent.get(`${app.server.url}/account`));
+    const left = await agent.submit(offered, 'form[action="/account/links/add"]', { upstream: upstream.id });
+    const relinked = expectPage(await throughUpstream(agent, left, upstream, { login: person.username, password: person.password }));
+    expect(relinked.url).toBe(`${app.server.url}/account`);
+    expect(relinked.$('.flash--success').text()).toBe('Upstream ID is now linked: you can sign in with it.');
+    expect((await app.server.stores.users.findByLink(upstream.issuer, person.id))?.id).toBe(owner?.id);
+    // The same identity cannot be linked to a second account.
+    const other = new UserAgent();
+    const otherAccount = newAccount('other');
+    await registerAndConsent(other, await app.rp.authorize(), otherAccount);
+    const otherPage = expectPage(await other.get(`${app.server.url}/account`));
+    const taken = expectPage(
+      await throughUpstream(
+        other,
+        await other.submit(otherPage, 'form[action="/account/links/add"]', { upstream: upstream.id }),
+        upstream,
+        {
+          login: person.username,
+          password: person.password,
+        },
+      ),
+    );
+    expect(taken.$('.flash--error').text()).toBe('That Upstream ID account is already linked to another account here.');
   });
 
   test('the last way in of an account without a password cannot be removed; it may get a password by email', async () => {
