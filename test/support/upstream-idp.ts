@@ -25,7 +25,7 @@ export interface UpstreamIdp {
   /** The environment the app under test needs for it: IDP_UPSTREAMS, the secret's variable, the outbound allowance. */
   env(overrides?: Record<string, unknown>): Record<string, string>;
   /** A person with an account at the upstream (verified email unless told otherwise). */
-  createPerson(label?: string, options?: { verified?: boolean; email?: string }): Promise<UpstreamPerson>;
+  createPerson(label?: string, options?: { verified?: boolean; email?: string; username?: string }): Promise<UpstreamPerson>;
   close(): Promise<void>;
 }
 
@@ -82,8 +82,8 @@ export async function startUpstreamIdp({
       [secretVariable]: clientSecret,
       IDP_OUTBOUND_PRIVATE_HOSTS: new URL(app.url).host,
     }),
-    async createPerson(label = 'upstream', { verified = true, email } = {}) {
-      const person = { ...newAccount(label), ...(email ? { email } : {}) };
+    async createPerson(label = 'upstream', { verified = true, email, username } = {}) {
+      const person = { ...newAccount(label), ...(email ? { email } : {}), ...(username ? { username } : {}) };
       const result = await app.users.userService.register({ ...person, confirmPassword: person.password });
       if (!result.ok) throw new Error(`cannot create the upstream person: ${JSON.stringify(result.errors ?? result)}`);
       if (verified) await app.stores.users.markEmailVerified(result.user.id, result.user.email);
