@@ -86,7 +86,7 @@ export function createUpstreamCallbackRouter({ provider, upstreams, userService,
       identity = await client.complete(callbackUrl, attempt);
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      log.warn({ event: 'upstream.failed', upstream: id, reason: error.reason, err: error }, 'upstream sign-in failed');
+      log.warn({ event: 'upstream.failed', upstream: id, reason: error.reason, detail: error.message }, 'upstream sign-in failed');
       await renderUpstreamProblem(ctx, { problem: error.reason, status: 502, name, back });
       return;
     }

@@ -26,8 +26,11 @@ export interface PendingSignIn {
 }
 
 export interface SignInAttempts {
-  /** Fresh state, nonce and PKCE verifier for one trip to the upstream, kept server-side under the state's hash. */
-  start(upstream: string, origin: AttemptOrigin): Promise<AttemptSecrets>;
+  /**
+   * Fresh state, nonce and PKCE verifier for one trip to the upstream, kept server-side under the
+   * state's hash. With `fresh`, the person must authenticate anew at the upstream.
+   */
+  start(upstream: string, origin: AttemptOrigin, options?: { fresh?: boolean }): Promise<AttemptSecrets>;
   /** The attempt a state belongs to, once: a second callback with the same state finds nothing (RFC 9700 §4.7). */
   consume(state: string): Promise<Attempt | undefined>;
   /** Keeps who the upstream said signed in until the interaction's pages finish with it; returns a handle. */
@@ -42,8 +45,13 @@ export interface SignInAttempts {
  */
 export function createSignInAttempts(tokens: OneTimeTokenStore): SignInAttempts {
   return {
-    async start(upstream, origin) {
-      const secrets = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
+    async start(upstream, origin, { fresh = false } = {}) {
+      const secrets: AttemptSecrets = {
+        state: oidc.randomState(),
+        nonce: oidc.randomNonce(),
+        codeVerifier: oidc.randomPKCECodeVerifier(),
+        ...(fresh ? { freshSince: Math.floor(Date.now() / 1000) } : {}),
+      };
       const record = { ...secrets, ...origin, upstream };
       await tokens.save(ATTEMPT, sha256Base64url(secrets.state), { json: JSON.stringify(record) }, ATTEMPT_TTL_SECONDS);
       return secrets;

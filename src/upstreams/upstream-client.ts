@@ -10,7 +10,15 @@ export interface AttemptSecrets {
   state: string;
   nonce: string;
   codeVerifier: string;
+  /**
+   * Set (epoch seconds) when the app asked for a fresh sign-in (prompt=login, max_age): an OpenID
+   * upstream is asked for one too, and its `auth_time` must not be older.
+   */
+  freshSince?: number;
 }
+
+/** Clock skew accepted between the upstream's `auth_time` and ours. */
+const AUTH_TIME_TOLERANCE_SECONDS = 30;
 
 /** One configured upstream, spoken to through openid-client. */
 export interface UpstreamClient {
@@ -78,7 +86,7 @@ function openIdClient(settings: OpenIdUpstream, fetch: OutboundFetch): UpstreamC
 
   return {
     settings,
-    async authorizationUrl({ state, nonce, codeVerifier }, { redirectUri, locale }) {
+    async authorizationUrl({ state, nonce, codeVerifier, freshSince }, { redirectUri, locale }) {
       const config = await configuration().catch((error: unknown) => {
         throw new UpstreamError('unreachable', `discovery of ${settings.issuer} failed: ${(error as Error).message}`, { cause: error });
       });
@@ -91,9 +99,11 @@ function openIdClient(settings: OpenIdUpstream, fetch: OutboundFetch): UpstreamC
         code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: 'S256',
         ui_locales: locale,
+        // OpenID Connect Core §3.1.2.1: the upstream must authenticate the person again.
+        ...(freshSince === undefined ? {} : { prompt: 'login' }),
       });
     },
-    async complete(callbackUrl, { state, nonce, codeVerifier }) {
+    async complete(callbackUrl, { state, nonce, codeVerifier, freshSince }) {
       const config = await configuration();
       const tokens = await redeem(() =>
         oidc.authorizationCodeGrant(config, callbackUrl, {
@@ -105,6 +115,15 @@ function openIdClient(settings: OpenIdUpstream, fetch: OutboundFetch): UpstreamC
       );
       const idToken = tokens.claims();
       if (!idToken) throw new UpstreamError('invalid_response', 'the token response has no ID token');
+      if (
+        freshSince !== undefined &&
+        !(typeof idToken.auth_time === 'number' && idToken.auth_time >= freshSince - AUTH_TIME_TOLERANCE_SECONDS)
+      ) {
+        throw new UpstreamError(
+          'invalid_response',
+          `a fresh sign-in was asked for, and the ID token's auth_time is ${idToken.auth_time ?? 'absent'}`,
+        );
+      }
       // Code-flow providers (this one included) may put profile and email claims in userinfo only.
       const userinfo = config.serverMetadata().userinfo_endpoint
         ? await redeem(() => oidc.fetchUserInfo(config, tokens.access_token, idToken.sub))

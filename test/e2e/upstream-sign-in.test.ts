@@ -119,6 +119,31 @@ describe('sign-in through an upstream identity provider', () => {
     expect(events('login.succeeded').filter((entry) => entry.upstream === upstream.id).length).toBeGreaterThanOrEqual(2);
   });
 
+  test('an app that asks for a fresh sign-in (prompt=login) gets one at the upstream too', async () => {
+    const person = await upstream.createPerson('fresh');
+    const agent = new UserAgent();
+    const first = await signInThroughUpstream(agent, person);
+    await tokensAfterConsent(agent, first.authorization, first.page);
+
+    // Signed in here and at the upstream: without prompt=login the upstream sends the person straight back.
+    const quiet = await app.rp.authorize({ prompt: 'login consent' });
+    const loginPage = await openAuthorization(agent, quiet);
+    const left = expectPage(await continueWith(agent, loginPage, upstream.id, RP_REDIRECT_URI));
+    expect(left.url.startsWith(upstream.issuer)).toBe(true);
+    expect(left.$('form[action$="/login"] input[name=password]')).toHaveLength(1);
+    const back = expectPage(
+      await throughUpstream(
+        agent,
+        { page: left, hops: [] },
+        upstream,
+        { login: person.username, password: person.password },
+        RP_REDIRECT_URI,
+      ),
+    );
+    const { claims } = await tokensAfterConsent(agent, quiet, back);
+    expect(claims.auth_time).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 30);
+  });
+
   test('an account with the same email is linked only after signing in to it; then the upstream alone signs in', async () => {
     const local = newAccount('local');
     await registerAndConsent(new UserAgent(), await app.rp.authorize(), local);

@@ -95,7 +95,7 @@ export function createLinkedSignInsRouter({ provider, upstreams, userService, pa
       ctx.redirect(url.href);
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      log.warn({ event: 'upstream.failed', upstream: id, reason: error.reason, err: error }, 'upstream link could not start');
+      log.warn({ event: 'upstream.failed', upstream: id, reason: error.reason, detail: error.message }, 'upstream link could not start');
       await renderUpstreamProblem(ctx, { problem: error.reason, status: 502, name: upstreams.nameOf(id, locale), back: { to: 'account' } });
     }
   });

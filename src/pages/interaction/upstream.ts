@@ -180,13 +180,18 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
       await renderUpstreamProblem(ctx, { problem: 'unknown', status: 400, back: { to: 'interaction', uid } });
       return;
     }
-    const secrets = await upstreams.attempts.start(id, { mode: 'login', uid });
+    // The app asked for a fresh sign-in (prompt=login, max_age): the upstream's session will not do either.
+    const fresh = ctx.state.interaction.prompt.reasons.some((reason) => reason === 'login_prompt' || reason === 'max_age');
+    const secrets = await upstreams.attempts.start(id, { mode: 'login', uid }, { fresh });
     let url: URL;
     try {
       url = await client.authorizationUrl(secrets, { redirectUri: upstreams.redirectUri(id), locale: languageOf(ctx).locale });
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      logger.warn({ event: 'upstream.failed', upstream: id, reason: error.reason, err: error }, 'upstream sign-in could not start');
+      logger.warn(
+        { event: 'upstream.failed', upstream: id, reason: error.reason, detail: error.message },
+        'upstream sign-in could not start',
+      );
       await renderUpstreamProblem(ctx, { problem: error.reason, status: 502, name: nameOf(ctx, id), back: { to: 'interaction', uid } });
       return;
     }
