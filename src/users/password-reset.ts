@@ -77,6 +77,19 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
     return link.toString();
   };
 
+  /**
+   * An account whose email was never verified may have been made through an upstream by someone who
+   * only claimed the address (account pre-hijacking). Whoever resets its password holds the mailbox,
+   * so the upstream sign-ins linked to it go: they could be someone else's way in.
+   */
+  const removeUnprovenLinks = async (user: UserRecord) => {
+    const links = await users.linksOf(user.id);
+    for (const link of links) await users.removeLink(user.id, link);
+    if (links.length > 0)
+      logger.warn({ event: 'account.upstream_links_removed', userId: user.id, count: links.length }, 'unproven links removed');
+    return links.length;
+  };
+
   return {
     linkFor,
     async request(rawEmail, ip, { returnTo, locale = defaultLocale } = {}) {
@@ -122,7 +135,8 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       if (!(await tokens.consume(PURPOSE, hashOneTimeToken(token)))) return { ok: false, reason: 'invalid_link' };
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
       const cut = await deps.sessions.cutOff(user.id);
-      logger.info({ event: 'password_reset.completed', userId: user.id, ...cut }, 'password reset');
+      const linksRemoved = user.emailVerified ? 0 : await removeUnprovenLinks(user);
+      logger.info({ event: 'password_reset.completed', userId: user.id, ...cut, linksRemoved }, 'password reset');
       return { ok: true, returnTo: payload?.returnTo, ...cut };
     },
   };

@@ -363,7 +363,17 @@ describe('sign-in through an upstream identity provider', () => {
       const chosen = `${taken.login}-2`;
       const created = expectPage(await agent.submit(page, 'form[action$="/upstream/create"]', { username: chosen }, RP_REDIRECT_URI));
       const { claims } = await tokensAfterConsent(agent, authorization, created);
-      expect(await app.server.stores.users.findById(claims.sub)).toMatchObject({ username: chosen, emailVerified: false });
+      const user = await app.server.stores.users.findById(claims.sub);
+      expect(user).toMatchObject({ username: chosen, emailVerified: false });
+      if (!user) throw new Error('no account');
+
+      // Whoever resets the password of an account with an unproven address holds the mailbox: the
+      // upstream sign-in made on a mere claim of that address goes (account pre-hijacking).
+      const token = new URL(await app.server.users.passwordReset.linkFor(user)).searchParams.get('token') ?? '';
+      const reset = await app.server.users.passwordReset.reset(token, 'a fresh long passphrase 42', 'a fresh long passphrase 42');
+      expect(reset.ok).toBe(true);
+      expect(await app.server.stores.users.linksOf(claims.sub)).toEqual([]);
+      expect(events('account.upstream_links_removed')).toEqual([expect.objectContaining({ userId: claims.sub, count: 1 })]);
     });
 
     test('without an address from the upstream, the page asks for one, which stays unverified', async () => {
