@@ -165,15 +165,15 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
     if (demo) clients.push(demo.client);
     const users = userServices(config, stores, blocklist, logger);
-    const upstreams = createUpstreamServices({ config, stores, registrations: users.registrations, logger });
+    const { maxPerIp, windowSeconds } = config.authorizationRequests;
+    const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
+    const upstreams = createUpstreamServices({ config, stores, registrations: users.registrations, starts: authorizationRequests, logger });
     const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;
     let provider: Provider;
     let app: Koa;
     try {
       provider = buildProvider(config, stores, keys, clients, logger, upstreams.logins);
       metrics?.observe(provider);
-      const { maxPerIp, windowSeconds } = config.authorizationRequests;
-      const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
       app = createApp({
         config,
         logger,

@@ -60,7 +60,7 @@ export function clearPendingCookie(ctx: Context, uid: string): void {
   ctx.cookies.set(pendingCookie(ctx), null, { path: `/interaction/${uid}`, secure: ctx.secure });
 }
 
-const FAILURE_MESSAGES: Record<UpstreamFailure | 'expired' | 'mismatch' | 'denied' | 'unknown', MessageKey> = {
+const FAILURE_MESSAGES: Record<UpstreamFailure | 'expired' | 'mismatch' | 'denied' | 'unknown' | 'throttled', MessageKey> = {
   unreachable: 'upstream.unreachable',
   invalid_response: 'upstream.invalidResponse',
   no_identity: 'upstream.noIdentity',
@@ -68,6 +68,7 @@ const FAILURE_MESSAGES: Record<UpstreamFailure | 'expired' | 'mismatch' | 'denie
   mismatch: 'upstream.mismatch',
   denied: 'upstream.denied',
   unknown: 'upstream.unknown',
+  throttled: 'error.tooManyRequests',
 };
 
 export type UpstreamProblem = keyof typeof FAILURE_MESSAGES;
@@ -75,16 +76,28 @@ export type UpstreamProblem = keyof typeof FAILURE_MESSAGES;
 /** Where "back" goes: the sign-in page of the interaction, the account page, or (not knowing) home. */
 export type Back = { to: 'interaction'; uid: string } | { to: 'account' } | { to: 'home' };
 
-/** The page for an upstream sign-in that did not work: what happened, in the person's language, and a way back. */
+/** Too many trips to upstreams from this address (they share the authorization requests' budget). */
+export async function refuseTooManyStarts(ctx: Context, retryAfterSeconds: number, back: Back): Promise<void> {
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  await renderUpstreamProblem(ctx, { problem: 'throttled', status: 429, minutes: Math.ceil(retryAfterSeconds / 60), back });
+}
+
 export async function renderUpstreamProblem(
   ctx: Context,
-  { problem, status, name, error, back }: { problem: UpstreamProblem; status: number; name?: string; error?: string; back: Back },
+  {
+    problem,
+    status,
+    name,
+    error,
+    minutes,
+    back,
+  }: { problem: UpstreamProblem; status: number; name?: string; error?: string; minutes?: number; back: Back },
 ): Promise<void> {
   const { t } = languageOf(ctx);
   ctx.status = status;
   await ctx.render('error', {
     title: name ? t('upstream.errorTitle', { name }) : t('upstream.errorTitleGeneric'),
-    message: t(FAILURE_MESSAGES[problem], { name: name ?? '', error: error ?? '' }),
+    message: t(FAILURE_MESSAGES[problem], { name: name ?? '', error: error ?? '', minutes: minutes ?? 1 }),
     code: `upstream_${problem}`,
     requestId: ctx.state.requestId,
     ...(back.to === 'interaction' ? { backUrl: `/interaction/${back.uid}`, backLabel: t('upstream.back') } : {}),

@@ -25,11 +25,16 @@ export interface UpstreamServicesDeps {
   stores: Pick<Stores, 'users' | 'tokens'>;
   /** The registration form's limit per address, which accounts made through upstreams count against too. */
   registrations: RateLimit;
+  /**
+   * Trips to an upstream per address: each stores an attempt, as each authorization request stores
+   * an interaction, so they share that budget (IDP_AUTH_MAX_PER_IP).
+   */
+  starts: RateLimit;
   logger: Logger;
 }
 
 /** Everything about signing in through other identity providers, wired once (by src/assemble.ts). */
-export function createUpstreamServices({ config, stores, registrations, logger }: UpstreamServicesDeps) {
+export function createUpstreamServices({ config, stores, registrations, starts, logger }: UpstreamServicesDeps) {
   const log = logger.child({ module: 'upstreams' });
   const fetch = createOutboundFetch({ allowedPrivateHosts: config.outboundPrivateHosts });
   const clients = new Map<string, UpstreamClient>(config.upstreams.map((upstream) => [upstream.id, createUpstreamClient(upstream, fetch)]));
@@ -40,6 +45,7 @@ export function createUpstreamServices({ config, stores, registrations, logger }
   const loginTtl = Math.max(config.ttl.session, config.ttl.refreshToken) + config.clockTolerance;
   return {
     clients,
+    starts,
     /** The buttons in each language, for the sign-in and registration pages. */
     buttons,
     attempts: createSignInAttempts(stores.tokens),

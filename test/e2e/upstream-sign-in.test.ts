@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { freePort } from '../../scripts/lib/local-services.ts';
 import { useTestApp } from '../support/app-fixture.ts';
+import { dropIsolation, isolation } from '../support/backends.ts';
 import { type GitHubLikeUpstream, type GitHubLikeUser, startGitHubLikeUpstream } from '../support/github-like-upstream.ts';
-import { allowConsent, newAccount, openAuthorization, RP_REDIRECT_URI, registerAndConsent, rpClient } from '../support/relying-party.ts';
+import {
+  allowConsent,
+  newAccount,
+  openAuthorization,
+  RelyingParty,
+  RP_REDIRECT_URI,
+  registerAndConsent,
+  rpClient,
+} from '../support/relying-party.ts';
 import { continueWith, startUpstreamIdp, throughUpstream, type UpstreamIdp, type UpstreamPerson } from '../support/upstream-idp.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
@@ -22,22 +31,18 @@ describe('sign-in through an upstream identity provider', () => {
     [upstream, github] = await Promise.all([startUpstreamIdp({ downstreamPort: port }), startGitHubLikeUpstream()]);
     github.register(`http://127.0.0.1:${port}/upstream/github-like/callback`);
   });
-  const app = useTestApp('e2e-upstream', () => {
+  /** Both upstreams, their secrets, and the outbound allowance for their loopback addresses. */
+  const upstreamEnv = () => {
     const oidcEnv = upstream.env();
     const githubEnv = github.env('github-like');
     return {
-      port,
-      clients: () => [client],
-      relyingParty: client,
-      logLines,
-      env: {
-        ...oidcEnv,
-        ...githubEnv,
-        IDP_UPSTREAMS: JSON.stringify([upstream.entry(), github.entry('github-like')]),
-        IDP_OUTBOUND_PRIVATE_HOSTS: `${oidcEnv.IDP_OUTBOUND_PRIVATE_HOSTS},${githubEnv.IDP_OUTBOUND_PRIVATE_HOSTS}`,
-      },
+      ...oidcEnv,
+      ...githubEnv,
+      IDP_UPSTREAMS: JSON.stringify([upstream.entry(), github.entry('github-like')]),
+      IDP_OUTBOUND_PRIVATE_HOSTS: `${oidcEnv.IDP_OUTBOUND_PRIVATE_HOSTS},${githubEnv.IDP_OUTBOUND_PRIVATE_HOSTS}`,
     };
-  });
+  };
+  const app = useTestApp('e2e-upstream', () => ({ port, clients: () => [client], relyingParty: client, logLines, env: upstreamEnv() }));
   afterAll(async () => {
     await upstream?.close();
     await github?.close();
@@ -301,6 +306,25 @@ describe('sign-in through an upstream identity provider', () => {
         .$('h1')
         .text(),
     ).toBe('Sign in');
+  });
+
+  test('trips to upstreams share the per-address budget of authorization requests', async () => {
+    const scope = isolation('e2e-upstream-limit');
+    const strict = await app.start({ backends: scope, clients: () => [client], env: { ...upstreamEnv(), IDP_AUTH_MAX_PER_IP: '2' } });
+    try {
+      const rp = await RelyingParty.discover(strict.url, client);
+      const agent = new UserAgent();
+      const loginPage = await openAuthorization(agent, await rp.authorize()); // the first of two
+      const left = expectPage(await continueWith(agent, loginPage, upstream.id)); // the second: off to the upstream
+      expect(left.url.startsWith(upstream.issuer)).toBe(true);
+      const refused = expectPage(await continueWith(agent, loginPage, upstream.id));
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(refused.$('main p').first().text()).toMatch(/^Too many sign-in requests came from your network\./);
+    } finally {
+      await strict.close();
+      await dropIsolation(scope);
+    }
   });
 
   describe('a plain OAuth 2.0 upstream shaped like GitHub', () => {

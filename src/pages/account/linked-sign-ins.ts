@@ -13,7 +13,7 @@ import type { UpstreamServices } from '../../upstreams/create-upstream-services.
 import { UpstreamError } from '../../upstreams/upstream-error.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
 import type { UserService } from '../../users/user-service.ts';
-import { renderUpstreamProblem, setStateCookie } from '../upstream-pages.ts';
+import { refuseTooManyStarts, renderUpstreamProblem, setStateCookie } from '../upstream-pages.ts';
 import { accountCsrfBinding, createSignedIn, type SignedIn } from './signed-in.ts';
 
 /** What the account page shows about linked sign-ins. */
@@ -86,6 +86,12 @@ export function createLinkedSignInsRouter({ provider, upstreams, userService, pa
       return;
     }
     const { locale } = languageOf(ctx);
+    const slot = await upstreams.starts.take(ctx.ip);
+    if (!slot.ok) {
+      log.warn({ event: 'upstream.throttled', upstream: id, ip: ctx.ip }, 'too many upstream sign-ins from the address');
+      await refuseTooManyStarts(ctx, slot.retryAfterSeconds, { to: 'account' });
+      return;
+    }
     const secrets = await upstreams.attempts.start(id, { mode: 'link', userId: who.user.id, sessionId: who.sessionId });
     try {
       const url = await client.authorizationUrl(secrets, { redirectUri: upstreams.redirectUri(id), locale });

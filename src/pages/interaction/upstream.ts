@@ -14,7 +14,7 @@ import type { EmailVerification } from '../../users/email-verification.ts';
 import type { FieldErrors } from '../../users/registration-form.ts';
 import type { UserService } from '../../users/user-service.ts';
 import { TAKEN_MESSAGES } from '../../users/user-service.ts';
-import { clearPendingCookie, readPendingCookie, renderUpstreamProblem, setStateCookie } from '../upstream-pages.ts';
+import { clearPendingCookie, readPendingCookie, refuseTooManyStarts, renderUpstreamProblem, setStateCookie } from '../upstream-pages.ts';
 import { renderLogin } from './login.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 
@@ -178,6 +178,12 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
     if (!client) {
       logger.warn({ event: 'upstream.unknown', upstream: id.slice(0, 40) }, 'no such upstream');
       await renderUpstreamProblem(ctx, { problem: 'unknown', status: 400, back: { to: 'interaction', uid } });
+      return;
+    }
+    const slot = await upstreams.starts.take(ctx.ip);
+    if (!slot.ok) {
+      logger.warn({ event: 'upstream.throttled', upstream: id, ip: ctx.ip }, 'too many upstream sign-ins from the address');
+      await refuseTooManyStarts(ctx, slot.retryAfterSeconds, { to: 'interaction', uid });
       return;
     }
     // The app asked for a fresh sign-in (prompt=login, max_age): the upstream's session will not do either.
