@@ -14,12 +14,13 @@ import { loadConfig } from '../src/config/load-config.ts';
 import { isAppError } from '../src/errors.ts';
 import { generateKeySet } from '../src/oidc/keys.ts';
 import { measureArgon2Rate } from './argon2-rate.ts';
+import { compareReports } from './compare.ts';
 import { openBackendProbe } from './diagnostics.ts';
 import { baselineEnvironment, serverEnvironment } from './environment.ts';
 import { benchClients, benchUsers } from './fixtures.ts';
 import { type BenchOptions, parseBenchOptions } from './options.ts';
-import { mintRefreshTokens, runMemory, runScenarios, runSignIn, type ServerUnderTest, sampleRoundTrips } from './phases.ts';
-import { sampleProcess, startNodeServer } from './processes.ts';
+import { mintRefreshTokens, runMemory, runScenarios, runSignIn, runWorkers, type ServerUnderTest, sampleRoundTrips } from './phases.ts';
+import { sampleProcess, startNodeServer, waitForChildren } from './processes.ts';
 import { type BenchReport, formatReport } from './report.ts';
 import { SCENARIOS } from './scenarios.ts';
 import { seed } from './seed.ts';
@@ -114,6 +115,7 @@ async function main(options: BenchOptions): Promise<void> {
   if (!oursUnderTest) throw new Error('our server is missing');
 
   const rows = await runScenarios(servers, SCENARIOS, options);
+  const rowsOfOne = rows;
   const rssAfterScenariosBytes = sampleProcess(ours.pid).rssBytes;
   const signInRuns = await runSignIn(oursUnderTest, users, options);
   const rssAfterSignInBytes = sampleProcess(ours.pid).rssBytes;
@@ -128,6 +130,42 @@ async function main(options: BenchOptions): Promise<void> {
     rssAfterSignInBytes,
   };
 
+  /** Ours again, as a supervisor of one worker per core (IDP_WORKERS=auto), for the token scenarios' maximum rates. */
+  const measureWorkers = async () => {
+    await ours.stop();
+    say('starting our server with IDP_WORKERS=auto');
+    const port = await freePort();
+    const many = await startNodeServer({
+      name: 'ours-workers',
+      script: 'src/main.ts',
+      env: { ...env, PORT: String(port), ISSUER: `https://127.0.0.1:${port}`, IDP_WORKERS: 'auto' },
+      port,
+      readyPath: '/readyz',
+      logFile: join(workDir, 'ours-workers.log'),
+      cwd: ROOT,
+    });
+    cleanups.push(() => many.stop());
+    // The supervisor answers nothing itself: wait until every worker listens, then count them.
+    const count = availableParallelism();
+    const pids = await waitForChildren(many.pid, count);
+    const rssBytes = [many.pid, ...pids].reduce((total, pid) => total + sampleProcess(pid).rssBytes, 0);
+    const target = { issuer: `https://127.0.0.1:${port}` };
+    const context = {
+      ...oursUnderTest.context,
+      refreshTokens: () => mintRefreshTokens(target, clients.app, users, REFRESH_POOL),
+      accessToken: async () => {
+        const [user] = users;
+        if (!user) throw new Error('no bench users');
+        return (await signIn(target, clients.app, user)).tokens.access_token;
+      },
+    };
+    const underTest = { kind: 'ours' as const, server: many, watched: { ...oursUnderTest.watched, server: many.pid }, target, context };
+    const rows = await runWorkers(underTest, SCENARIOS, rowsOfOne, options);
+    await many.stop();
+    return { count: pids.length, readyMs: many.readyMs, rssBytes, rows };
+  };
+  const workers = options.workers ? await measureWorkers() : undefined;
+
   const partial: Omit<BenchReport, 'targets'> = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, date: new Date().toISOString() },
     settings: { ...options, accessTokenTtl: env.IDP_ACCESS_TOKEN_TTL, refreshTokenPool: REFRESH_POOL },
@@ -141,6 +179,7 @@ async function main(options: BenchOptions): Promise<void> {
     startup: { oursReadyMs: ours.readyMs, baselineReadyMs: baseline.readyMs },
     memory,
     roundTrips,
+    ...(workers ? { workers } : {}),
   };
   const report: BenchReport = { ...partial, targets: evaluateTargets(partial) };
   process.stdout.write(`${formatReport(report)}\n`);
@@ -161,10 +200,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  await main(parseBenchOptions(process.argv.slice(2)));
+  const options = parseBenchOptions(process.argv.slice(2));
+  if (options.compare) process.stdout.write(`${compareReports(...options.compare)}\n`);
+  else await main(options);
 } catch (error) {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = isAppError(error, 'usage') ? 2 : 1;
+  if (isAppError(error, 'help')) process.stdout.write(`${error.message}\n`);
+  else {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = isAppError(error, 'usage') ? 2 : 1;
+  }
 } finally {
   await cleanUp();
 }

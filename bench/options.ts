@@ -15,14 +15,22 @@ export interface BenchOptions {
   json: string | undefined;
   /** Extra environment for our server, e.g. to compare a setting: --server-env IDP_X=1 */
   serverEnv: Record<string, string>;
+  /** Also run the token scenarios with IDP_WORKERS=auto (off with --no-workers). */
+  workers: boolean;
+  /** --compare BEFORE AFTER: print two saved runs side by side instead of running. */
+  compare: [string, string] | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup S] [--connections N]
-       [--sign-in-concurrency N] [--tokens N] [--json FILE] [--server-env NAME=VALUE ...]
+       [--sign-in-concurrency N] [--tokens N] [--json FILE] [--server-env NAME=VALUE ...] [--no-workers]
+       npm run bench -- --compare BEFORE.json AFTER.json
   --quick      a short run for development: 3 s runs, 1 s warm-up, 20,000 tokens in the memory run
-  --tokens N   client-credentials tokens issued to check memory stays flat (default 1,000,000)`;
+  --tokens N   client-credentials tokens issued to check memory stays flat (default 1,000,000)
+  --no-workers skip the run with IDP_WORKERS=auto (one server process per core)
+  --compare    two --json files side by side: every number, before and after, and its change`;
 
 import { usageError } from '../scripts/lib/cli.ts';
+import { AppError } from '../src/errors.ts';
 
 /** The command line as node:util's parseArgs reads it; a bad option is a usage error. */
 function readArguments(argv: string[]) {
@@ -39,17 +47,23 @@ function readArguments(argv: string[]) {
         tokens: { type: 'string' },
         json: { type: 'string' },
         'server-env': { type: 'string', multiple: true },
+        'no-workers': { type: 'boolean', default: false },
+        compare: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
-    }).values;
+      allowPositionals: true,
+    });
   } catch (error) {
     throw usageError(`${(error as Error).message}\n${USAGE}`);
   }
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
-  const parsed = readArguments(argv);
-  if (parsed.help) throw usageError(USAGE);
+  const { values: parsed, positionals } = readArguments(argv);
+  if (!parsed.compare && positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
+  if (parsed.compare && positionals.length !== 2) throw usageError(`--compare takes two files: BEFORE.json AFTER.json\n${USAGE}`);
+  // Asked for: the usage on stdout and exit 0, as every tool does (bench/main.ts).
+  if (parsed.help) throw new AppError('help', USAGE);
   const quick = parsed.quick;
   const number = (name: string, value: string | undefined, fallback: number, min: number) => {
     if (value === undefined) return fallback;
@@ -72,5 +86,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     sampleRequests: quick ? 100 : 300,
     json: parsed.json,
     serverEnv,
+    workers: !parsed['no-workers'],
+    compare: parsed.compare ? [positionals[0] ?? '', positionals[1] ?? ''] : undefined,
   };
 }

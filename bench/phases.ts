@@ -4,7 +4,7 @@ import { probe, type RequestSpec, type RunResult, runLoad } from './load.ts';
 import type { BenchOptions } from './options.ts';
 import { runPaced } from './paced-load.ts';
 import { type NodeServer, sampleProcess, type Watched } from './processes.ts';
-import type { BenchReport, RoundTrips, ScenarioRow } from './report.ts';
+import type { BenchReport, RoundTrips, ScenarioRow, WorkerRow } from './report.ts';
 import type { Scenario, ScenarioContext } from './scenarios.ts';
 import { signIn, type Target } from './sign-in-flow.ts';
 import { runSignInLoad } from './sign-in-load.ts';
@@ -182,4 +182,36 @@ export async function runMemory(
     redisUsedMemoryBeforeBytes: redisBefore,
     redisUsedMemoryAfterBytes: redisAfter,
   };
+}
+
+/**
+ * Every token scenario at its maximum rate on ours with IDP_WORKERS=auto (one process per core), to
+ * set beside the same scenario on one process: the ratio is what the extra cores buy on this machine,
+ * where the load generator, Redis and the MongoDB-wire server use the same cores.
+ */
+export async function runWorkers(
+  workers: ServerUnderTest,
+  scenarios: Scenario[],
+  oneProcess: ScenarioRow[],
+  options: BenchOptions,
+): Promise<WorkerRow[]> {
+  const rows: WorkerRow[] = [];
+  for (const scenario of scenarios) {
+    const spec = await scenario.build(workers.context);
+    await assertWorks(workers.server, spec, scenario);
+    workers.server.truncateLog();
+    if (options.warmup > 0)
+      await runLoad(workers.server.wireUrl, workers.watched, spec, { connections: options.connections, duration: options.warmup });
+    const max = await runLoad(workers.server.wireUrl, workers.watched, spec, {
+      connections: options.connections,
+      duration: options.duration,
+    });
+    const one = oneProcess.find((row) => row.id === scenario.id && row.server === 'ours');
+    const ratio = one ? max.rps / one.max.rps : undefined;
+    rows.push({ id: scenario.id, title: scenario.title, max, ...(ratio === undefined ? {} : { ratio }) });
+    say(
+      `${scenario.title} with IDP_WORKERS=auto: ${max.rps.toFixed(0)} req/s (${ratio ? `${ratio.toFixed(2)}x one process` : 'no one-process row'}), errors ${max.errors}`,
+    );
+  }
+  return rows;
 }

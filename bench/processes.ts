@@ -20,7 +20,17 @@ export function sampleProcess(pid: number): ProcessSample {
   return { cpuMs: (ticks * 1000) / CLOCK_TICKS, rssBytes: rssKib * 1024 };
 }
 
-/** The processes whose CPU a run reports: the server, and the Redis and MongoDB-wire servers it uses. */
+/** The children of a process (the workers of IDP_WORKERS), from /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(/\s+/).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The processes whose CPU a run reports: the server (with its workers, if any), and the Redis and MongoDB-wire servers it uses. */
 export interface Watched {
   server: number;
   backends: number[];
@@ -36,7 +46,9 @@ export interface CpuUse {
 
 export function startCpuMeter(watched: Watched): { stop(): CpuUse } {
   const cpu = (pids: number[]) => pids.reduce((total, pid) => total + sampleProcess(pid).cpuMs, 0);
-  const server = cpu([watched.server]);
+  // With IDP_WORKERS the server is a supervisor and its workers do the work: count them all.
+  const serverPids = [watched.server, ...childrenOf(watched.server)];
+  const server = cpu(serverPids);
   const backends = cpu(watched.backends);
   const generator = process.cpuUsage();
   const started = performance.now();
@@ -47,12 +59,32 @@ export function startCpuMeter(watched: Watched): { stop(): CpuUse } {
       const percent = (ms: number) => (ms / wallMs) * 100;
       return {
         wallMs,
-        serverCpu: percent(cpu([watched.server]) - server),
+        serverCpu: percent(cpu(serverPids.filter(isAlive)) - server),
         backendCpu: percent(cpu(watched.backends) - backends),
         generatorCpu: percent((own.user + own.system) / 1000),
       };
     },
   };
+}
+
+/** Resolves with the process's children once there are `count` of them (the workers of IDP_WORKERS). */
+export async function waitForChildren(pid: number, count: number, timeoutMs = 30_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const children = childrenOf(pid);
+    if (children.length >= count) return children;
+    if (Date.now() > deadline) throw new Error(`${count} workers expected, ${children.length} running after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface NodeServer {

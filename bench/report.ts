@@ -11,6 +11,14 @@ export interface ScenarioRow {
   ratio?: number;
 }
 
+/** A scenario at its maximum rate with IDP_WORKERS=auto, and its ratio to the one-process row. */
+export interface WorkerRow {
+  id: string;
+  title: string;
+  max: RunResult;
+  ratio?: number;
+}
+
 export interface RoundTrips {
   id: string;
   title: string;
@@ -49,6 +57,8 @@ export interface BenchReport {
     redisUsedMemoryAfterBytes: number;
   };
   roundTrips: RoundTrips[];
+  /** IDP_WORKERS=auto: how many processes that made here, and each scenario's maximum rate with them. */
+  workers?: { count: number; readyMs: number; rssBytes: number; rows: WorkerRow[] };
   targets: Target[];
 }
 
@@ -58,7 +68,8 @@ const rate = (value: number) => fixed(value, value < 100 ? 1 : 0);
 const ms = (value: number) => (Number.isFinite(value) ? (value < 10 ? value.toFixed(1) : value.toFixed(0)) : '-');
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
-function table(header: string[], rows: string[][]): string {
+/** A Markdown table with padded columns. */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((cell, index) => Math.max(cell.length, ...rows.map((row) => (row[index] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join(' | ')} |`;
   return [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
@@ -121,6 +132,26 @@ export function formatReport(report: BenchReport): string {
     `- start to ready: ours ${fixed(report.startup.oursReadyMs)} ms (/readyz), baseline ${fixed(report.startup.baselineReadyMs)} ms (discovery)`,
     `- memory: ${memory.tokens} client-credentials tokens at ${fixed(memory.tokensPerSecond)}/s (${memory.errors} errors); server RSS ${mib(memory.rssStartBytes)} at ready, ${mib(memory.rssAfterScenariosBytes)} after the token scenarios, ${mib(memory.rssAfterSignInBytes)} after the sign-ins, ` +
       `then after each tenth: ${memory.rssSamplesBytes.map(mib).join(', ')}; Redis used_memory ${mib(memory.redisUsedMemoryBeforeBytes)} -> ${mib(memory.redisUsedMemoryAfterBytes)}`,
+    ...(report.workers
+      ? [
+          '',
+          `Every core: \`IDP_WORKERS=auto\` made ${report.workers.count} worker processes (ready in ${fixed(report.workers.readyMs)} ms; ${mib(report.workers.rssBytes)} resident in all at ready), each scenario at its maximum rate beside one process:`,
+          '',
+          table(
+            ['scenario', 'req/s', 'p99 ms', 'errors', 'server CPU %', 'Redis+DB CPU %', 'load-gen CPU %', 'of one process'],
+            report.workers.rows.map((row) => [
+              row.title,
+              rate(row.max.rps),
+              ms(row.max.p99),
+              String(row.max.errors),
+              fixed(row.max.serverCpu),
+              fixed(row.max.backendCpu),
+              fixed(row.max.generatorCpu),
+              row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}x`,
+            ]),
+          ),
+        ]
+      : []),
     '',
     'Round trips per request (ours; MONITOR sample, commandstats and serverStatus deltas):',
     '',

@@ -22,6 +22,7 @@ const SPEC_OPTIONS: Array<[string, string]> = [
     '--api URL=SCOPE[,SCOPE...]',
     'an API of IDP_RESOURCES it may get tokens for, with its scopes (repeatable; --api none on update removes them)',
   ],
+  ['--mfa required|optional', 'required: every sign-in to it needs a second factor (default optional: as IDP_MFA and the request say)'],
 ];
 const HELP: ToolHelp = {
   usage: 'npm run clients -- <command> [options] [--json]',
@@ -100,6 +101,8 @@ const fileSchema = z.object({
         tos_uri: z.string().optional(),
         /** The APIs (IDP_RESOURCES indicators) this client may get tokens for, each with its scopes. */
         resource_scopes: z.array(z.object({ indicator: z.string(), scopes: z.array(z.string()) }).strict()).optional(),
+        /** Every sign-in to this client needs a second factor. */
+        require_mfa: z.boolean().optional(),
         disabled: z.boolean().default(false),
         /** Name of an environment variable holding the secret; otherwise one is generated. */
         secret_env: z.string().optional(),
@@ -158,6 +161,13 @@ function parseApis(values: string[] | undefined): ClientSpec['resourceScopes'] {
   return apis;
 }
 
+/** --mfa required|optional as require_mfa; absent leaves it as it is (on update). */
+function parseMfa(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'required' && value !== 'optional') throw usageError(`--mfa takes required or optional, got "${value}"`);
+  return value === 'required';
+}
+
 await runCli('clients', async () => {
   const { values, positionals } = parseCommandLine(
     {
@@ -173,6 +183,7 @@ await runCli('clients', async () => {
       'tos-uri': { type: 'string' },
       'client-id': { type: 'string' },
       api: { type: 'string', multiple: true },
+      mfa: { type: 'string' },
       file: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
@@ -203,6 +214,7 @@ await runCli('clients', async () => {
     policyUri: values['policy-uri'],
     tosUri: values['tos-uri'],
     resourceScopes: parseApis(values.api),
+    requireMfa: parseMfa(values.mfa),
   };
   // Read the file before connecting, so a bad file fails fast and writes nothing.
   const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
@@ -355,6 +367,7 @@ async function readApplyFile(path: string): Promise<ApplyEntry[]> {
         policyUri: client.policy_uri,
         tosUri: client.tos_uri,
         resourceScopes: client.resource_scopes,
+        requireMfa: client.require_mfa,
       },
     };
   });

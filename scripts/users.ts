@@ -2,7 +2,9 @@
  * Manage people's accounts from the command line: npm run users -- <command> [options].
  * Its commands, options and examples are written once, in HELP below (npm run users -- --help).
  */
-import type { UpstreamLink, UserRecord } from '../src/storage/ports.ts';
+import { deviceOf } from '../src/audit/device.ts';
+import { describeEventType } from '../src/audit/event-types.ts';
+import type { StoredSecurityEvent, UpstreamLink, UserRecord } from '../src/storage/ports.ts';
 import {
   isCommand,
   openTools,
@@ -77,6 +79,17 @@ const HELP: ToolHelp = {
       options: [['--name "Full Name"', 'the new name (required; "" removes it)']],
       example: 'npm run users -- set-name ada --name "Ada Lovelace"',
     },
+    'reset-mfa': {
+      usage: 'npm run users -- reset-mfa <user>',
+      summary: `For a person who lost their device: removes their authenticator app, recovery codes and passkeys, ends their sessions and revokes their apps' tokens; they sign in with their password and set up again. ${USER}`,
+      example: 'npm run users -- reset-mfa ada',
+    },
+    events: {
+      usage: 'npm run users -- events <user> [--limit N]',
+      summary: `Lists the account's security events, newest first: sign-ins, failures, password and profile changes, administrators' changes. ${USER}`,
+      options: [['--limit N', 'at most N events (default 50)']],
+      example: 'npm run users -- events ada --json',
+    },
     links: {
       usage: 'npm run users -- links <user>',
       summary: `Lists the account's sign-ins through upstream identity providers (IDP_UPSTREAMS). ${USER}`,
@@ -109,8 +122,25 @@ const summary = (user: UserRecord) => ({
   name: user.name ?? '',
   emailVerified: user.emailVerified,
   active: user.active,
+  twoStep: user.factors.totp !== undefined,
+  recoveryCodes: user.factors.recoveryCodes.length,
   createdAt: user.createdAt.toISOString(),
 });
+const eventRow = (event: StoredSecurityEvent) => {
+  const device = deviceOf(event.userAgent);
+  return {
+    at: event.at.toISOString(),
+    type: event.type,
+    what: describeEventType(event.type, 'en'),
+    actor: event.actor,
+    clientId: event.clientId ?? '',
+    ip: event.ip ?? '',
+    device: device ? [device.browser, device.os].filter(Boolean).join(' on ') || (device.raw ?? '') : '',
+    userAgent: event.userAgent ?? '',
+    requestId: event.requestId ?? '',
+    details: event.details ?? {},
+  };
+};
 const linkSummary = (link: UpstreamLink) => ({
   upstream: link.upstream,
   issuer: link.issuer,
@@ -138,6 +168,7 @@ await runCli('users', async () => {
       search: { type: 'string' },
       page: { type: 'string', default: '1' },
       'per-page': { type: 'string', default: '20' },
+      limit: { type: 'string', default: '50' },
       yes: { type: 'boolean', default: false },
       upstream: { type: 'string' },
       subject: { type: 'string' },
@@ -147,7 +178,20 @@ await runCli('users', async () => {
   const [command, reference, ...extra] = positionals;
   if (!command) throw usageError(USAGE);
   if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
-  const needsUser = ['show', 'disable', 'enable', 'set-password', 'reset-link', 'verify-email', 'set-name', 'links', 'unlink', 'delete'];
+  const needsUser = [
+    'show',
+    'disable',
+    'enable',
+    'set-password',
+    'reset-link',
+    'verify-email',
+    'set-name',
+    'reset-mfa',
+    'events',
+    'links',
+    'unlink',
+    'delete',
+  ];
   if (needsUser.includes(command) && !reference) throw usageError(`${command} needs a user: an id, a username or an email`);
   if (!isCommand(HELP, command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
   const positiveInt = (name: string, text: string | undefined) => {
@@ -167,6 +211,7 @@ await runCli('users', async () => {
   if (command === 'unlink' && !values.upstream) throw usageError('unlink needs --upstream ID (an IDP_UPSTREAMS id or an issuer)');
   const page = positiveInt('page', values.page);
   const perPage = positiveInt('per-page', values['per-page']);
+  const limit = positiveInt('limit', values.limit);
 
   const { users, close } = await openTools('users');
   const { admin } = await users();
@@ -192,7 +237,13 @@ await runCli('users', async () => {
         const result = await admin.list({ search: values.search, page, perPage });
         const rows = result.users.map((entry) => {
           const row = summary(entry);
-          return { ...row, emailVerified: row.emailVerified ? 'yes' : 'no', active: row.active ? 'yes' : 'no' };
+          return {
+            ...row,
+            emailVerified: row.emailVerified ? 'yes' : 'no',
+            active: row.active ? 'yes' : 'no',
+            twoStep: row.twoStep ? 'yes' : 'no',
+            recoveryCodes: String(row.recoveryCodes),
+          };
         });
         const pages = Math.max(1, Math.ceil(result.total / perPage));
         print(
@@ -265,6 +316,30 @@ await runCli('users', async () => {
           json,
           summary(result.user),
           result.user.name ? `Name of ${result.user.username} set to "${result.user.name}"` : `Name of ${result.user.username} removed`,
+        );
+        break;
+      }
+      case 'reset-mfa': {
+        const result = await admin.resetMfa(user);
+        const { totp, recoveryCodes, passkeys } = result.removed;
+        const removed = [totp ? 'the authenticator app' : '', `${recoveryCodes} recovery codes`, `${passkeys} passkeys`].filter(Boolean);
+        print(
+          json,
+          { user: summary(result.user), removed: result.removed, sessionsEnded: result.sessionsEnded, grantsRevoked: result.grantsRevoked },
+          `Removed ${removed.join(', ')} of ${result.user.username}; ended ${result.sessionsEnded} sessions${revoked(result.grantsRevoked)}`,
+        );
+        break;
+      }
+      case 'events': {
+        const result = await admin.events(user, limit);
+        const rows = result.events.map(eventRow);
+        const text = rows.map(({ details: _details, ...row }) => ({ ...row, device: row.device || row.userAgent }));
+        print(
+          json,
+          { user: summary(result.user), events: rows },
+          rows.length > 0
+            ? `Security events of ${result.user.username}, newest first:\n${table(text, ['at', 'type', 'actor', 'clientId', 'ip', 'device'])}`
+            : `No security events of ${result.user.username} in the retention period.`,
         );
         break;
       }

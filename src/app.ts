@@ -1,4 +1,5 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
+import compose from 'koa-compose';
 import mount from 'koa-mount';
 import serve from 'koa-static';
 import views from 'koa-views';
@@ -14,13 +15,18 @@ import { httpsGuard } from './http/https-guard.ts';
 import { localize } from './http/locale.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { serveVendorAssets } from './http/vendor-assets.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { rememberSignInTrace } from './observability/sign-in-trace.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
+import { noteProviderRequest } from './oidc/request-scope.ts';
+import { staticAnswers } from './oidc/static-answers.ts';
 import { createLinkedSignInsRouter, linkedSignInsSection } from './pages/account/linked-sign-ins.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import { createDemoRouter, type Demo } from './pages/demo.ts';
 import { createHomeRouter } from './pages/home.ts';
 import { createInteractionRouter } from './pages/interaction/router.ts';
+import { createFederationHook } from './pages/interaction/upstream.ts';
 import { createUpstreamInteractionRouter } from './pages/interaction/upstream-router.ts';
 import { refusePostWhenDisabled } from './pages/provider-pages.ts';
 import { createResetPasswordRouter } from './pages/reset-password.ts';
@@ -81,22 +87,37 @@ export function createApp({
   if (metrics) app.use(metrics.http);
   app.use(securityHeaders());
   app.use(httpsGuard(config.issuer, logger));
-  app.use(localize(config.defaultLocale));
-  app.use(
-    views(VIEWS_DIR, {
-      extension: 'pug',
-      options: {
-        cache: config.env !== 'development',
-        basedir: VIEWS_DIR,
-        productName: config.productName,
-        brand: config.branding,
-        upstreamButtons: upstreams.buttons,
-      },
-    }),
-  );
-  app.use(errorHandler(logger));
+  // Discovery and JWKS: the same bytes every time, answered before anything page-related.
+  app.use(staticAnswers(provider, config.issuer));
+
+  const language = localize(config.defaultLocale);
+  const templates = views(VIEWS_DIR, {
+    extension: 'pug',
+    options: {
+      cache: config.env !== 'development',
+      basedir: VIEWS_DIR,
+      productName: config.productName,
+      brand: config.branding,
+      // Whether pages offer passkeys at all (not when ISSUER is an IP address).
+      passkeysEnabled: users.passkeys.available,
+      // "Continue with ..." on the sign-in and registration pages, per language (IDP_UPSTREAMS).
+      upstreamButtons: upstreams.buttons,
+    },
+  });
+  const errors = errorHandler(logger);
+  const toProvider = mount(provider);
+  // The endpoints apps call (token, userinfo, introspection, revocation, PAR) answer JSON: they go
+  // straight to oidc-provider, past the pages' routers, flash messages and assets. The language and
+  // views stay, for the rare browser that gets an HTML error page from one of them.
+  app.use(machineEndpoints(provider, compose([language, templates, errors, noteProviderRequest, toProvider, notFound])));
+
+  app.use(language);
+  app.use(templates);
+  app.use(errors);
+
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
+  app.use(serveVendorAssets);
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(ping, stopping).routes());
   app.use(createHomeRouter(config.issuer).routes());
@@ -109,12 +130,17 @@ export function createApp({
       profiles: users.profiles,
       verification: users.verification,
       sessions: users.sessions,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       csrf,
       issuer: config.issuer,
       logger,
+      events: users.events,
       linkedSignIns: upstreams.clients.size > 0 ? linkedSignInsSection(upstreams) : undefined,
     }).routes(),
   );
+  // A sign-in through an upstream may finish on the second step's pages too: they tell this hook.
+  const federation = upstreams.clients.size > 0 ? createFederationHook(upstreams, users.userService) : undefined;
   if (upstreams.clients.size > 0) {
     app.use(
       createLinkedSignInsRouter({
@@ -132,11 +158,15 @@ export function createApp({
         provider,
         upstreams,
         userService: users.userService,
+        secondFactors: users.secondFactors,
+        passkeys: users.passkeys,
+        mfaPolicy: config.mfa,
         verification: users.verification,
         requireVerifiedEmail: config.requireVerifiedEmail,
         csrf,
-        logger,
-        onSignIn: metrics?.signIn,
+        logger: logger.child({ module: 'upstreams' }),
+        events: users.events,
+        federation,
       }).routes(),
     );
   }
@@ -146,11 +176,15 @@ export function createApp({
       userService: users.userService,
       verification: users.verification,
       passwordReset: users.passwordReset,
+      secondFactors: users.secondFactors,
+      passkeys: users.passkeys,
       requireVerifiedEmail: config.requireVerifiedEmail,
+      mfaPolicy: config.mfa,
       csrf,
       resources: config.resources,
       logger,
-      onSignIn: metrics?.signIn,
+      events: users.events,
+      federation,
     }).routes(),
   );
   if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
@@ -163,7 +197,21 @@ export function createApp({
   );
   if (!config.protocol.authorizationPost)
     app.use(refusePostWhenDisabled([provider.pathFor('authorization'), provider.pathFor('end_session')]));
-  app.use(mount(provider));
+  app.use(noteProviderRequest);
+  if (config.tracing.endpoint)
+    app.use(rememberSignInTrace({ authorizationPath: provider.pathFor('authorization'), maxAgeSeconds: config.ttl.interaction }));
+  app.use(toProvider);
   app.use(notFound);
   return app;
+}
+
+/** oidc-provider's endpoints that only ever answer apps, in JSON. */
+const MACHINE_ROUTES = ['token', 'userinfo', 'introspection', 'revocation', 'pushed_authorization_request'] as const;
+
+/** Sends requests for the machine endpoints down `chain`; every other request goes on to the pages. */
+function machineEndpoints(provider: Provider, chain: Middleware): Middleware {
+  const paths = new Set<string>(MACHINE_ROUTES.map((route) => provider.pathFor(route)));
+  return function routeMachineEndpoints(ctx, next) {
+    return paths.has(ctx.path) ? chain(ctx, async () => {}) : next();
+  };
 }

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { createSecurityEvents, type SecurityEvents } from './audit/security-events.ts';
 import { createRegisteredClientAdapter, withRegisteredClients } from './clients/client-adapter.ts';
 import { createClientAdmin } from './clients/client-admin.ts';
 import { createSecretBox } from './clients/secret-box.ts';
@@ -13,16 +15,19 @@ import { AppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { withSignInTraces } from './observability/sign-in-trace.ts';
 import { accountClient } from './oidc/configuration/account-client.ts';
 import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api-access.ts';
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
+import { recordProviderSecurityEvents } from './oidc/security-events.ts';
 import { createDemo, type Demo } from './pages/demo.ts';
 import { providerPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
 import { createRateLimit } from './rate-limit.ts';
 import { createStores } from './storage/create-stores.ts';
+import type { StoreObserver } from './storage/observer.ts';
 import type { Stores } from './storage/ports.ts';
 import { createUpstreamServices, type UpstreamServices } from './upstreams/create-upstream-services.ts';
 import type { UpstreamLogins } from './upstreams/upstream-logins.ts';
@@ -71,7 +76,10 @@ export interface AssembledServer {
 }
 
 /** Connections the config names, in-process stores for the rest. A server caches and never fails a write on a lost announcement. */
-async function openStores(config: Config, { logger, redis = true }: { logger?: Logger; redis?: boolean } = {}): Promise<Stores> {
+async function openStores(
+  config: Config,
+  { logger, redis = true, metrics }: { logger?: Logger; redis?: boolean; metrics?: Metrics | undefined } = {},
+): Promise<Stores> {
   return createStores({
     mongodbUri: config.mongodbUri,
     redisUrl: redis ? config.redisUrl : undefined,
@@ -84,9 +92,24 @@ async function openStores(config: Config, { logger, redis = true }: { logger?: L
           clientCacheTtl: config.clientCacheTtl,
           userCacheTtl: config.userCacheTtl,
           onAnnounceFailure: (error: Error) => logger.warn({ event: 'cache.announce_failed', err: error }, error.message),
+          observer: storeObserver(logger, metrics),
         }
       : {}),
   });
+}
+
+/** A server's view of its stores: each connection lost or restored is one log line; metrics, when on, get the rest. */
+function storeObserver(logger: Logger, metrics: Metrics | undefined): StoreObserver {
+  const log = logger.child({ module: 'storage' });
+  return {
+    ...metrics?.stores,
+    connection(change) {
+      metrics?.stores.connection(change);
+      const fields = { event: `store.${change.state}`, store: change.store, connection: change.connection, reason: change.reason };
+      if (change.state === 'lost') log.error(fields, `${change.store} connection lost; retrying`);
+      else log.info(fields, `${change.store} connection restored`);
+    },
+  };
 }
 
 /** The configured keys, or (outside production, where the schema requires them) keys made for this run. */
@@ -123,11 +146,13 @@ function buildProvider(
   upstreamLogins?: UpstreamLogins,
 ): Provider {
   const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(config.clientSecretKeys ?? []), logger);
+  // With tracing on, an authorization code carries its sign-in's trace to the token request.
+  const adapter = config.tracing.endpoint ? withSignInTraces(stores.oidcAdapter) : stores.oidcAdapter;
   return createProvider({
     config,
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
-    adapter: withRegisteredClients(stores.oidcAdapter, registered),
+    adapter: withRegisteredClients(adapter, registered),
     findAccount: createFindAccount(stores.users, upstreamLogins),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
@@ -136,7 +161,31 @@ function buildProvider(
   });
 }
 
-function userServices(config: Config, stores: Stores, blocklist: PasswordBlocklist, logger: Logger): UserServices {
+/**
+ * What protects second factors at rest: IDP_CLIENT_SECRET_KEYS (required in production). The embedded
+ * mode, whose users live in the process and vanish with it, gets a key made for the run. Development
+ * on MongoDB without the variable gets none, so nobody sets up a factor that the next start could not
+ * read; the server says so once.
+ */
+function factorSecretKeys(config: Config, stores: Stores, logger?: Logger): string[] | undefined {
+  if (config.clientSecretKeys) return config.clientSecretKeys;
+  if (stores.kinds.users === 'memory') return [randomBytes(32).toString('base64url')];
+  logger?.warn('IDP_CLIENT_SECRET_KEYS not set: authenticator apps and recovery codes cannot be set up (passkeys can)');
+  return undefined;
+}
+
+function securityEvents(config: Config, stores: Stores, logger: Logger): SecurityEvents {
+  return createSecurityEvents({ store: stores.securityEvents, logger, retentionDays: config.securityEvents.retentionDays });
+}
+
+function userServices(
+  config: Config,
+  stores: Stores,
+  blocklist: PasswordBlocklist,
+  events: SecurityEvents,
+  logger: Logger,
+  tool = false,
+): UserServices {
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,
@@ -144,7 +193,8 @@ function userServices(config: Config, stores: Stores, blocklist: PasswordBlockli
     productName: config.productName,
     logger,
   });
-  return createUserServices({ config, stores, blocklist, mailer, logger });
+  const keys = tool ? config.clientSecretKeys : factorSecretKeys(config, stores, logger);
+  return createUserServices({ config, stores, blocklist, mailer, events, logger, factorSecretKeys: keys });
 }
 
 /** The whole server, not yet listening. Validates every configured client, so a bad one stops the start. */
@@ -157,23 +207,33 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     if (problem) throw new AppError('startup', `clientsFile (IDP_CLIENTS_FILE): client "${client.client_id}": ${problem}`);
   }
   const blocklist = options.blocklist ?? (await loadPasswordBlocklist(config.password));
-  const stores = await openStores(config, { logger }).catch((error: unknown) => {
+  const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;
+  const stores = await openStores(config, { logger, metrics }).catch((error: unknown) => {
     throw new AppError('startup', (error as Error).message, { cause: error });
   });
   try {
     const embedded = stores.kinds.users === 'memory' && stores.kinds.oidc === 'memory';
     const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
     if (demo) clients.push(demo.client);
-    const users = userServices(config, stores, blocklist, logger);
+    const events = securityEvents(config, stores, logger);
+    metrics?.countSecurityEvents(events);
+    const users = userServices(config, stores, blocklist, events, logger);
     const { maxPerIp, windowSeconds } = config.authorizationRequests;
     const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
-    const upstreams = createUpstreamServices({ config, stores, registrations: users.registrations, starts: authorizationRequests, logger });
-    const metrics = config.metricsPort !== undefined ? createMetrics() : undefined;
+    const upstreams = createUpstreamServices({
+      config,
+      stores,
+      registrations: users.registrations,
+      starts: authorizationRequests,
+      events,
+      logger,
+    });
     let provider: Provider;
     let app: Koa;
     try {
       provider = buildProvider(config, stores, keys, clients, logger, upstreams.logins);
       metrics?.observe(provider);
+      recordProviderSecurityEvents(provider, events);
       app = createApp({
         config,
         logger,
@@ -219,7 +279,14 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
   return {
     stores,
     async users() {
-      return userServices(config, stores, await loadPasswordBlocklist(config.password), logger);
+      return userServices(
+        config,
+        stores,
+        await loadPasswordBlocklist(config.password),
+        securityEvents(config, stores, logger),
+        logger,
+        true,
+      );
     },
     async clients() {
       const provider = buildProvider(config, stores, await resolveKeys(config), [], logger);
@@ -230,6 +297,7 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
           await provider.Client.validate(metadata as ClientMetadata);
         },
         apis: config.resources,
+        events: securityEvents(config, stores, logger),
       });
     },
     close: () => stores.close(),

@@ -56,9 +56,9 @@ async function startServer(
   return { pid: server.pid, stop };
 }
 
-/** A private redis-server on a free port, with no persistence. */
-export async function startRedis(): Promise<TestService> {
-  const port = await freePort();
+/** A private redis-server on a free port (or `port`, e.g. to bring one back), with no persistence. */
+export async function startRedis({ port = 0 }: { port?: number } = {}): Promise<TestService> {
+  port ||= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'idp-redis-'));
   const server = await startServer(
     'redis-server',
@@ -70,9 +70,9 @@ export async function startRedis(): Promise<TestService> {
   return { name: 'redis', url: `redis://127.0.0.1:${port}`, ...server };
 }
 
-/** A private MongoDB-wire server: mongod when installed, else FerretDB over SQLite in a temp dir. */
-export async function startMongo(): Promise<TestService> {
-  const port = await freePort();
+/** A private MongoDB-wire server, on a free port or `port`: mongod when installed, else FerretDB over SQLite in a temp dir. */
+export async function startMongo({ port = 0 }: { port?: number } = {}): Promise<TestService> {
+  port ||= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'idp-mongo-'));
   const server = existsSync(FERRETDB_BIN)
     ? await startServer('FerretDB', FERRETDB_BIN, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dir, '-exit-with-parent'], port, dir)

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../errors.ts';
 import { RESOURCE_SCOPES, type ResourceScopes, resourceScopesProblem } from '../oidc/configuration/api-access.ts';
+import { REQUIRE_MFA } from '../oidc/configuration/authentication-level.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import type { ClientStore, StoredClient } from '../storage/ports.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
@@ -24,6 +26,8 @@ export interface ClientSpec {
   tosUri?: string | undefined;
   /** The APIs (IDP_RESOURCES indicators) the client may get access tokens for, with their scopes. */
   resourceScopes?: ResourceScopes | undefined;
+  /** Every sign-in to the client needs a second factor (metadata `require_mfa`). */
+  requireMfa?: boolean | undefined;
 }
 
 export interface ClientView {
@@ -57,6 +61,8 @@ export interface ClientAdminDeps {
   validateWithProvider(metadata: Record<string, unknown>): Promise<void>;
   /** The APIs the server is configured with (IDP_RESOURCES), which resource_scopes may name. */
   apis: Config['resources'];
+  /** Every change is recorded as an administrator's security event of the app. */
+  events: Pick<SecurityEvents, 'record'>;
 }
 
 const newSecret = () => randomBytes(32).toString('base64url');
@@ -66,7 +72,9 @@ const newSecret = () => randomBytes(32).toString('base64url');
  * oidc-provider's client schema, before anything is stored, so a client the tool accepts is one the
  * server accepts, and a refused one leaves nothing half-made.
  */
-export function createClientAdmin({ store, box, validateWithProvider, apis }: ClientAdminDeps) {
+export function createClientAdmin({ store, box, validateWithProvider, apis, events }: ClientAdminDeps) {
+  const changed = (type: Parameters<SecurityEvents['record']>[0], clientId: string, details?: Record<string, string | boolean>) =>
+    events.record(type, { clientId, actor: 'admin', details });
   const view = (client: StoredClient): ClientView => ({
     clientId: client.clientId,
     disabled: client.disabled,
@@ -110,6 +118,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
       if (await store.find(clientId)) throw new AppError('conflict', `client "${clientId}" already exists`, { status: 409 });
       const secret = spec.public ? undefined : newSecret();
       const client = await store.create({ clientId, metadata, sealedSecret: secret && box.seal(secret), disabled: false });
+      await changed('admin.client_created', clientId);
       return { client: view(client), secret };
     },
     /** Replaces the spec fields given; the others stay. */
@@ -121,6 +130,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
       const updated = await store.update(clientId, { metadata, sealedSecret });
       if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
       const secret = !spec.public && !current.sealedSecret && sealedSecret ? box.open(sealedSecret) : undefined;
+      await changed('admin.client_updated', clientId, { fields: Object.keys(definedOnly(changes)).join(',') });
       return { client: view(updated), secret };
     },
     async rotateSecret(clientId: string) {
@@ -129,17 +139,20 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
       const secret = newSecret();
       const updated = await store.update(clientId, { sealedSecret: box.seal(secret) });
       if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
+      await changed('admin.client_secret_rotated', clientId);
       return { client: view(updated), secret };
     },
     async setDisabled(clientId: string, disabled: boolean) {
       await get(clientId);
       const updated = await store.update(clientId, { disabled });
       if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
+      await changed(disabled ? 'admin.client_disabled' : 'admin.client_enabled', clientId);
       return view(updated);
     },
     async delete(clientId: string) {
       await get(clientId);
       await store.delete(clientId);
+      await changed('admin.client_deleted', clientId);
     },
 
     /**
@@ -192,6 +205,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
         if (step.action === 'create') {
           const secret = secretFor();
           await store.create({ clientId: entry.clientId, metadata, sealedSecret: secret && box.seal(secret), disabled: entry.disabled });
+          await changed('admin.client_created', entry.clientId, { from: 'apply' });
         } else if (step.action === 'change') {
           const changes: Parameters<ClientStore['update']>[1] = { metadata, disabled: entry.disabled };
           if (step.fields.includes('client_secret')) {
@@ -199,6 +213,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis }: Cl
             changes.sealedSecret = secret && box.seal(secret);
           }
           await store.update(entry.clientId, changes);
+          await changed('admin.client_updated', entry.clientId, { from: 'apply', fields: step.fields.join(',') });
         }
       }
       return generated;
@@ -259,6 +274,7 @@ export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Re
       policy_uri: spec.policyUri,
       tos_uri: spec.tosUri,
       [RESOURCE_SCOPES]: resourceScopes,
+      [REQUIRE_MFA]: spec.requireMfa ? true : undefined,
     }).filter(([, value]) => value !== undefined),
   );
 }
@@ -278,6 +294,7 @@ function fromMetadata(metadata: Record<string, unknown>): ClientSpec {
     policyUri: text(metadata.policy_uri),
     tosUri: text(metadata.tos_uri),
     resourceScopes: metadata[RESOURCE_SCOPES] as ResourceScopes | undefined,
+    requireMfa: metadata[REQUIRE_MFA] === true,
   };
 }
 

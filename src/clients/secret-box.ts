@@ -14,9 +14,12 @@ export interface SecretBox {
   seal(secret: string): string;
   /** @throws Error when no configured key opened it (wrong key, or tampered). */
   open(sealed: string): string;
+  /** Whether `sealed` was sealed with the current (first) key, or needs sealing again after a rotation. */
+  isCurrent(sealed: string): boolean;
 }
 
-export function createSecretBox(keys: readonly string[]): SecretBox {
+/** `what` names the secrets in error messages (the keys always come from IDP_CLIENT_SECRET_KEYS). */
+export function createSecretBox(keys: readonly string[], what = 'client secret'): SecretBox {
   const decoded = keys.map((key) => {
     const bytes = Buffer.from(key, 'base64url');
     if (bytes.length !== 32) throw new Error('each client secret key must be 32 bytes, base64url-encoded (npm run keys makes one)');
@@ -24,8 +27,9 @@ export function createSecretBox(keys: readonly string[]): SecretBox {
   });
   const [current] = decoded;
   return {
+    isCurrent: (sealed) => current !== undefined && sealed.split('.')[1] === current.id,
     seal(secret) {
-      if (!current) throw new Error('IDP_CLIENT_SECRET_KEYS is not set: it is needed to store client secrets');
+      if (!current) throw new Error(`IDP_CLIENT_SECRET_KEYS is not set: it is needed to store ${what}s`);
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', current.bytes, iv);
       const ciphertext = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
@@ -35,9 +39,9 @@ export function createSecretBox(keys: readonly string[]): SecretBox {
     },
     open(sealed) {
       const [version, keyId, iv, tag, ciphertext] = sealed.split('.');
-      if (version !== 'v1' || !keyId || !iv || !tag || ciphertext === undefined) throw new Error('not a sealed client secret');
+      if (version !== 'v1' || !keyId || !iv || !tag || ciphertext === undefined) throw new Error(`not a sealed ${what}`);
       const key = decoded.find((candidate) => candidate.id === keyId);
-      if (!key) throw new Error(`client secret was sealed with key ${keyId}, which is not in IDP_CLIENT_SECRET_KEYS`);
+      if (!key) throw new Error(`${what} was sealed with key ${keyId}, which is not in IDP_CLIENT_SECRET_KEYS`);
       const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(iv, 'base64url'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');

@@ -34,6 +34,13 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description:
       'port of the Prometheus metrics endpoint (/metrics), on the same address as the server; off unless set; never the public port',
   },
+  {
+    name: 'IDP_WORKERS',
+    path: ['workers'],
+    kind: 'string',
+    description:
+      'server processes on this machine, sharing the port (Node cluster): a number, or auto for one per core; more than one needs REDIS_URL and MONGODB_URI',
+  },
   { name: 'ISSUER', path: ['issuer'], kind: 'string', description: 'public URL of this server; default http://localhost:$PORT' },
   { name: 'TRUST_PROXY', path: ['trustProxy'], kind: 'bool', description: 'trust X-Forwarded-* from a TLS-terminating proxy' },
   {
@@ -289,6 +296,13 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description: 'every client must use pushed authorization requests (per client: require_pushed_authorization_requests)',
   },
   {
+    name: 'IDP_MFA',
+    path: ['mfa'],
+    kind: 'string',
+    description:
+      'optional: a second factor is asked of people who turned one on, and of apps or requests that require it; required: of everyone',
+  },
+  {
     name: 'IDP_USER_CACHE_TTL',
     path: ['userCacheTtl'],
     kind: 'int',
@@ -300,6 +314,37 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     path: ['clientCacheTtl'],
     kind: 'int',
     description: 'seconds a registered client is served from cache when a change announcement over Redis is lost; 0 = no cache',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    path: ['tracing', 'endpoint'],
+    kind: 'string',
+    description: 'OpenTelemetry: base URL of the OTLP/HTTP receiver the traces go to (at /v1/traces); tracing is off unless set',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    path: ['tracing', 'protocol'],
+    kind: 'string',
+    description: 'OpenTelemetry: http/protobuf or http/json',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_HEADERS',
+    path: ['tracing', 'headers'],
+    kind: 'list',
+    secret: true,
+    description: 'OpenTelemetry: comma-separated name=value headers sent with every export (e.g. an API key)',
+  },
+  {
+    name: 'OTEL_SERVICE_NAME',
+    path: ['tracing', 'serviceName'],
+    kind: 'string',
+    description: 'OpenTelemetry: the service name of the traces',
+  },
+  {
+    name: 'IDP_SECURITY_EVENT_RETENTION_DAYS',
+    path: ['securityEvents', 'retentionDays'],
+    kind: 'int',
+    description: "days security events (sign-ins, password changes, administrators' changes) are kept per account",
   },
   {
     name: 'IDP_SHUTDOWN_DRAIN_MS',

@@ -55,6 +55,13 @@ export const configSchema = z
       .min(1, 'must be between 1 and 65535')
       .max(65535, 'must be between 1 and 65535')
       .optional(),
+    // Server processes sharing the port (IDP_WORKERS): a number, or "auto" for one per core.
+    workers: z.preprocess(
+      (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+      z.union([z.literal('auto'), z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64')], {
+        error: 'must be a number of processes or auto (one per core)',
+      }),
+    ),
     // An address, not a URL: 127.0.0.1, ::1, 0.0.0.0, :: or a host name.
     host: z
       .string()
@@ -214,11 +221,27 @@ export const configSchema = z
       requirePushedAuthorizationRequests: z.boolean({ error: 'must be true or false' }),
       authorizationPost: z.boolean({ error: 'must be true or false' }),
     }),
+    // Whether every sign-in needs a second factor (IDP_MFA); clients and requests can ask for more.
+    mfa: z.enum(['optional', 'required'], { error: 'must be optional or required' }),
     clockTolerance: z.number().int().min(0, 'must be at least 0').max(300, 'must be at most 300'),
     // The longest a changed client may still be served from an instance's cache if the change
     // announcement over Redis is lost; a disabled client must stop working promptly.
     clientCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the client cache off)').max(300, 'must be at most 300'),
     userCacheTtl: z.number().int().min(0, 'must be at least 0 (0 turns the user cache off)').max(300, 'must be at most 300'),
+    // OpenTelemetry traces, off unless an OTLP endpoint is set (the variables are OpenTelemetry's own).
+    tracing: z.object({
+      endpoint: z
+        .url({ error: 'must be the base URL of an OTLP/HTTP receiver, e.g. http://otel-collector:4318 (traces go to /v1/traces)' })
+        .refine((value) => /^https?:/.test(value), 'must be an http or https URL (OTLP over HTTP)')
+        .optional(),
+      protocol: z.enum(['http/protobuf', 'http/json'], { error: 'must be http/protobuf or http/json (grpc is not supported)' }),
+      headers: z.array(z.string().regex(/^[^=\s]+=.*$/, 'each header is name=value')).optional(),
+      serviceName: z.string().min(1).max(100),
+    }),
+    // How long security events (sign-ins, password changes, administrators' changes) are kept per account.
+    securityEvents: z.object({
+      retentionDays: z.number().int().min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days (10 years)'),
+    }),
   })
   .superRefine((config, ctx) => {
     if (config.metricsPort !== undefined && config.metricsPort === config.port) {
@@ -226,6 +249,21 @@ export const configSchema = z
         code: 'custom',
         path: ['metricsPort'],
         message: 'must differ from PORT: metrics are never served on the public port',
+      });
+    }
+    if (config.workers !== 1 && (!config.redisUrl || !config.mongodbUri)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message: 'needs REDIS_URL and MONGODB_URI: the in-process stores of the embedded mode cannot be shared between processes',
+      });
+    }
+    if (config.workers !== 1 && (!config.jwks || !config.cookieKeys)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message:
+          'needs IDP_JWKS and IDP_COOKIE_KEYS: keys generated at start would differ between the processes (make them with npm run keys)',
       });
     }
     if (config.ttl.sessionIdle > config.ttl.session) {

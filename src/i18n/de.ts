@@ -1,4 +1,5 @@
 import type { Catalogue } from './en.ts';
+import { SECOND_FACTORS_DE } from './second-factors.ts';
 
 /** German. Typed as the English catalogue, so a missing or extra key is a compile error. */
 export const de: Catalogue = {
@@ -145,6 +146,19 @@ export const de: Catalogue = {
   'account.appGone': 'Diese Anwendung ist nicht mehr verbunden.',
   'account.appRevoked': '{app} hat keinen Zugriff mehr auf Ihr Konto.',
 
+  'activity.title': 'Letzte Aktivitäten',
+  'activity.intro':
+    'Anmeldungen und Änderungen an Ihrem Konto in den letzten {days} Tagen. Wenn Sie etwas davon nicht kennen, ändern Sie Ihr Passwort.',
+  'activity.none': 'Noch nichts.',
+  'activity.when': 'Wann',
+  'activity.what': 'Was',
+  'activity.device': 'Gerät',
+  'activity.address': 'IP-Adresse',
+  'activity.deviceOn': '{browser} unter {os}',
+  'activity.unknownDevice': 'Unbekanntes Gerät',
+  'activity.administrator': 'Ein Administrator',
+  'activity.app': 'Anwendung: {app}',
+
   'error.interactionExpiredTitle': 'Anmeldung abgelaufen',
   'error.interactionExpired':
     'Diese Anmeldeseite ist abgelaufen oder wurde schon benutzt. Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich erneut an.',
@@ -259,4 +273,5 @@ export const de: Catalogue = {
   'account.noPassword': 'Ihr Konto hat kein Passwort: Sie melden sich mit einer verknüpften Anmeldung an.',
   'account.setPassword': 'Link zum Festlegen eines Passworts senden',
   'account.setPasswordSent': 'Wir haben einen Link an {email} gesendet: Öffnen Sie ihn, um ein Passwort zu wählen.',
+  ...SECOND_FACTORS_DE,
 };

@@ -1,3 +1,5 @@
+import { SECOND_FACTORS_EN } from './second-factors.ts';
+
 /**
  * The English catalogue: every text a person sees, on a page or in an email. Keys are stable
  * identifiers; `{name}` marks a parameter. Every other language must have exactly these keys
@@ -141,6 +143,18 @@ export const en = {
   'account.appGone': 'That app is no longer connected.',
   'account.appRevoked': '{app} can no longer access your account.',
 
+  'activity.title': 'Recent activity',
+  'activity.intro': 'Sign-ins and changes to your account in the last {days} days. If you do not recognise one, change your password.',
+  'activity.none': 'Nothing yet.',
+  'activity.when': 'When',
+  'activity.what': 'What',
+  'activity.device': 'Device',
+  'activity.address': 'IP address',
+  'activity.deviceOn': '{browser} on {os}',
+  'activity.unknownDevice': 'Unknown device',
+  'activity.administrator': 'An administrator',
+  'activity.app': 'App: {app}',
+
   'error.interactionExpiredTitle': 'Sign-in expired',
   'error.interactionExpired':
     'This sign-in page has expired or was already used. Go back to the application you came from and sign in again.',
@@ -249,6 +263,7 @@ export const en = {
   'account.noPassword': 'Your account has no password: you sign in with a linked sign-in.',
   'account.setPassword': 'Send me a link to set a password',
   'account.setPasswordSent': 'We sent a link to {email}: open it to choose a password.',
+  ...SECOND_FACTORS_EN,
 } as const;
 
 export type MessageKey = keyof typeof en;

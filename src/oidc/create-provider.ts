@@ -5,6 +5,7 @@ import { LOCALES } from '../i18n/locales.ts';
 import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { loadExistingGrant } from './configuration/account-client.ts';
 import { apiAccessMetadata } from './configuration/api-access.ts';
+import { interactionPolicyWithLevels, mfaClientMetadata } from './configuration/authentication-level.ts';
 import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
@@ -57,8 +58,9 @@ export function createProvider({
     enableHttpPostMethods: config.protocol.authorizationPost,
     claims: CLAIMS,
     clientDefaults: CLIENT_DEFAULTS,
-    // resource_scopes: the APIs and scopes each client may get access tokens for (deny by default).
-    extraClientMetadata: apiAccessMetadata(),
+    // resource_scopes: the APIs and scopes each client may get access tokens for (deny by default);
+    // require_mfa: every sign-in to the client needs a second factor.
+    extraClientMetadata: withMfaMetadata(apiAccessMetadata()),
     scopes: SCOPES,
     acrValues: ACR_VALUES,
     // The languages of our pages, for ui_locales (OpenID Connect Discovery 1.0 §3).
@@ -75,7 +77,7 @@ export function createProvider({
     // which oidc-provider does not expose to CORS at all (RFC 9700 §2.6).
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     ttl: ttlConfiguration(config.ttl),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyWithLevels(config.mfa) },
     renderError: pages.renderError,
     loadExistingGrant,
     features: featuresConfiguration(config, { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),
@@ -103,6 +105,19 @@ function outboundFetch(allowed: string[]): NonNullable<Configuration['fetch']> {
       return globalThis.fetch(url, rest);
     }
     return globalThis.fetch(url, options);
+  };
+}
+
+type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
+
+/** One extraClientMetadata for both concerns: API access's properties and validator, and require_mfa's. */
+function withMfaMetadata(apiAccess: ExtraClientMetadata): ExtraClientMetadata {
+  return {
+    properties: [...(apiAccess.properties ?? []), ...mfaClientMetadata.properties],
+    validator: (ctx, key, value, metadata) => {
+      mfaClientMetadata.validate(key, value);
+      return apiAccess.validator?.(ctx, key, value, metadata);
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { CacheLookupResult } from './observer.ts';
 import type { ChangeFeed } from './ports.ts';
 
 export interface AnnouncedCacheOptions {
@@ -12,6 +13,8 @@ export interface AnnouncedCacheOptions {
    * Without it the failure is thrown, for a tool whose only way to tell servers is the announcement.
    */
   onAnnounceFailure?: (error: Error) => void;
+  /** Told how each read went (the metrics count hits and misses). */
+  onLookup?: (result: CacheLookupResult) => void;
 }
 
 export interface AnnouncedCache<V> {
@@ -36,7 +39,7 @@ export interface AnnouncedCache<V> {
 export function createAnnouncedCache<V extends object>(
   feed: ChangeFeed,
   what: string,
-  { ttlMs, maxEntries = 10_000, now = Date.now, onAnnounceFailure }: AnnouncedCacheOptions,
+  { ttlMs, maxEntries = 10_000, now = Date.now, onAnnounceFailure, onLookup }: AnnouncedCacheOptions,
 ): AnnouncedCache<V> {
   const cache = new Map<string, { value: V; expiresAt: number }>();
   /** Bumped by every change heard; a read started under an older generation is not cached. */
@@ -55,8 +58,12 @@ export function createAnnouncedCache<V extends object>(
       const caching = ttlMs > 0 && feed.isLive();
       if (caching) {
         const hit = cache.get(id);
-        if (hit && hit.expiresAt > now()) return hit.value;
+        if (hit && hit.expiresAt > now()) {
+          onLookup?.('hit');
+          return hit.value;
+        }
       }
+      onLookup?.(caching ? 'miss' : 'bypass');
       const started = generation;
       const value = await load();
       // Re-inserted at the end, so the Map's order is the order of storing, oldest first.

@@ -36,6 +36,17 @@ export function withUserChanges(
     updateProfile: (id, profile) => announced(id, users.updateProfile(id, profile)),
     setName: (id, name) => announced(id, users.setName(id, name)),
     markEmailVerified: (id, email) => announced(id, users.markEmailVerified(id, email)),
+    // Second factors are part of the cached record; passkeys are not (read at every use).
+    setTotp: (id, totp) => announced(id, users.setTotp(id, totp)),
+    setRecoveryCodes: (id, hashes) => announced(id, users.setRecoveryCodes(id, hashes)),
+    removeRecoveryCode: (id, hash) => announced(id, users.removeRecoveryCode(id, hash)),
+    resetFactors: (id) => announced(id, users.resetFactors(id)),
+    addPasskey: (passkey) => users.addPasskey(passkey),
+    findPasskey: (credentialId) => users.findPasskey(credentialId),
+    passkeysOf: (userId) => users.passkeysOf(userId),
+    recordPasskeyUse: (credentialId, use) => users.recordPasskeyUse(credentialId, use),
+    renamePasskey: (userId, credentialId, name) => users.renamePasskey(userId, credentialId, name),
+    removePasskey: (userId, credentialId) => users.removePasskey(userId, credentialId),
     // Links are not part of the cached record, and a sign-in through an upstream reads them afresh.
     findByLink: (issuer, subject) => users.findByLink(issuer, subject),
     linksOf: (id) => users.linksOf(id),

@@ -5,17 +5,22 @@ import { withUserChanges } from './cached-user-repository.ts';
 import { createMemoryAttemptCounter } from './memory/memory-attempt-counter.ts';
 import { createMemoryClientStore } from './memory/memory-client-store.ts';
 import { createMemoryOidcStore } from './memory/memory-oidc-adapter.ts';
+import { createMemorySecurityEventStore } from './memory/memory-security-event-store.ts';
 import { createMemoryTokenStore } from './memory/memory-token-store.ts';
 import { createMemoryUserRepository } from './memory/memory-user-repository.ts';
 import { connectMongo } from './mongo/connect-mongo.ts';
 import { createMongoClientStore } from './mongo/mongo-client-store.ts';
+import { createMongoSecurityEventStore } from './mongo/mongo-security-event-store.ts';
 import { createMongoUserRepository } from './mongo/mongo-user-repository.ts';
+import type { CacheLookupResult, StoreObserver } from './observer.ts';
 import type { Stores } from './ports.ts';
 import { closeRedis, connectRedis } from './redis/connect-redis.ts';
+import { observeRedisCommands } from './redis/observe-redis-commands.ts';
 import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
 import { createRedisChangeFeed } from './redis/redis-change-feed.ts';
 import { createRedisOidcStore } from './redis/redis-oidc-adapter.ts';
 import { createRedisTokenStore } from './redis/redis-token-store.ts';
+import { watchRedisConnection } from './redis/watch-redis-connection.ts';
 import { withTimeout } from './with-timeout.ts';
 
 /** A readiness probe must answer quickly even when a store hangs. */
@@ -43,6 +48,8 @@ export interface StoreOptions {
    * Tools leave it out, so they fail loudly when they cannot tell the servers.
    */
   onAnnounceFailure?: (error: Error) => void;
+  /** Told of every command's latency, cache lookups and connections lost and restored (a server's metrics and log). */
+  observer?: StoreObserver;
 }
 
 /**
@@ -51,23 +58,30 @@ export interface StoreOptions {
  * @throws Error naming the service that cannot be reached.
  */
 export async function createStores(options: StoreOptions): Promise<Stores> {
+  const { observer } = options;
   let mongo: Connection | undefined;
   let redis: Redis | undefined;
   try {
-    if (options.mongodbUri) mongo = await connectMongo(options.mongodbUri);
+    if (options.mongodbUri) mongo = await connectMongo(options.mongodbUri, { observer });
     if (options.redisUrl) redis = await connectRedis(options.redisUrl);
   } catch (error) {
     await mongo?.close();
     throw error;
   }
+  if (redis && observer?.connection) watchRedisConnection(redis, 'main', observer.connection);
+  const stopObservingRedis = redis && observer?.command ? observeRedisCommands({ command: observer.command }) : undefined;
 
   let userRecords: Stores['users'];
+  let securityEvents: Stores['securityEvents'];
   if (mongo) {
     const repository = createMongoUserRepository(mongo);
-    await repository.ensureIndexes();
+    const events = createMongoSecurityEventStore(mongo);
+    await Promise.all([repository.ensureIndexes(), events.ensureIndexes()]);
     userRecords = repository;
+    securityEvents = events;
   } else {
     userRecords = createMemoryUserRepository();
+    securityEvents = createMemorySecurityEventStore();
   }
 
   const oidc = redis
@@ -78,16 +92,19 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
   // Caches of clients and users need Redis: their changes are announced to every instance over it.
   const clientChanges = redis ? createRedisChangeFeed(redis, options.redisKeyPrefix, 'clients') : undefined;
   const announce = options.onAnnounceFailure ? { onAnnounceFailure: options.onAnnounceFailure } : {};
+  const lookups = (cache: 'clients' | 'users') =>
+    observer?.cacheLookup ? { onLookup: (result: CacheLookupResult) => observer.cacheLookup?.(cache, result) } : {};
   const clients = clientChanges
-    ? withClientChanges(registered, clientChanges, { ttlMs: (options.clientCacheTtl ?? 0) * 1000, ...announce })
+    ? withClientChanges(registered, clientChanges, { ttlMs: (options.clientCacheTtl ?? 0) * 1000, ...announce, ...lookups('clients') })
     : undefined;
   const userChanges = redis ? createRedisChangeFeed(redis, options.redisKeyPrefix, 'users') : undefined;
   const users = userChanges
-    ? withUserChanges(userRecords, userChanges, { ttlMs: (options.userCacheTtl ?? 0) * 1000, ...announce })
+    ? withUserChanges(userRecords, userChanges, { ttlMs: (options.userCacheTtl ?? 0) * 1000, ...announce, ...lookups('users') })
     : undefined;
   try {
     await Promise.all([clients?.start(), users?.start()]);
   } catch (error) {
+    stopObservingRedis?.();
     await Promise.allSettled([clientChanges?.close(), userChanges?.close()]);
     await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
     throw new Error(`cannot subscribe to client and user changes in Redis (${(error as Error).message})`, { cause: error });
@@ -103,6 +120,7 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     grantsOf: oidc.grantsOf,
     attempts,
     tokens,
+    securityEvents,
     kinds: { users: mongo ? 'mongodb' : 'memory', oidc: redis ? 'redis' : 'memory' },
     async ping() {
       const check = async (name: string, ping: Promise<unknown> | undefined) => {
@@ -124,6 +142,7 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
       await Promise.all([check('MongoDB', mongo?.db?.admin().ping()), redisReady()]);
     },
     async close() {
+      stopObservingRedis?.();
       await Promise.allSettled([clientChanges?.close(), userChanges?.close()]);
       await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
     },

@@ -34,8 +34,46 @@ export interface UserRecord {
   active: boolean;
   /** Full name as the person wants it shown (the OIDC `name` claim); absent until set. */
   name?: string;
+  /** Second factors: an authenticator app and recovery codes (passkeys are records of their own). */
+  factors: SecondFactors;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** An authenticator app (TOTP, RFC 6238). Its secret is sealed (AES-256-GCM), never stored in clear. */
+export interface TotpFactor {
+  sealedSecret: string;
+  createdAt: Date;
+}
+
+export interface SecondFactors {
+  /** Present once the person confirmed an authenticator app with a code. */
+  totp?: TotpFactor;
+  /** Keyed hashes of the unused recovery codes; a used one is removed. */
+  recoveryCodes: string[];
+}
+
+/** A WebAuthn credential (passkey) of a user, as verified at registration (attestation none). */
+export interface PasskeyRecord {
+  /** The credential id, base64url; unique across users. */
+  id: string;
+  userId: string;
+  /** The WebAuthn user handle (base64url) the credential was created for; one per user. */
+  userHandle: string;
+  /** COSE public key, base64url. */
+  publicKey: string;
+  /** The authenticator's signature counter (0 for authenticators that do not count). */
+  counter: number;
+  /** AuthenticatorTransport values the browser reported (internal, hybrid, usb, ...). */
+  transports: string[];
+  /** Backup eligibility: `multiDevice` (a synced passkey) or `singleDevice` (bound to one authenticator). */
+  deviceType: 'singleDevice' | 'multiDevice';
+  /** Whether the credential is backed up (synced) now; it can change at each use. */
+  backedUp: boolean;
+  /** The name the person gave it, shown on the account page. */
+  name: string;
+  createdAt: Date;
+  lastUsedAt?: Date;
 }
 
 export type NewUser = Pick<UserRecord, 'username' | 'usernameKey' | 'email' | 'passwordHash'> &
@@ -78,7 +116,39 @@ export class DuplicateUserError extends AppError {
   }
 }
 
-export interface UserRepository {
+/**
+ * The credentials of a user besides the password, kept by the user store: TOTP and recovery codes in
+ * the user's record, passkeys as records of their own (looked up by credential id at sign-in).
+ */
+export interface UserFactorRepository {
+  /** Turns the authenticator app on (replacing one) or off (undefined). */
+  setTotp(id: string, totp: TotpFactor | undefined): Promise<void>;
+  /** Replaces every recovery code (an empty list removes them). */
+  setRecoveryCodes(id: string, hashes: string[]): Promise<void>;
+  /**
+   * Removes one recovery code. On MongoDB the removal is atomic (`$pull`); callers that need a code
+   * to work once under concurrency on any store claim it first (OneTimeTokenStore.claim).
+   * @returns how many codes remain, or undefined when the user holds no such code
+   */
+  removeRecoveryCode(id: string, hash: string): Promise<number | undefined>;
+  /** @throws Error when a passkey with this credential id exists (for any user). */
+  addPasskey(passkey: PasskeyRecord): Promise<void>;
+  findPasskey(credentialId: string): Promise<PasskeyRecord | undefined>;
+  /** The user's passkeys, oldest first. */
+  passkeysOf(userId: string): Promise<PasskeyRecord[]>;
+  /**
+   * Records a sign-in with the passkey: its new counter, backup state and time. When the
+   * authenticator counts, the counter must have gone up (WebAuthn §6.1.1): otherwise nothing is
+   * written and false is returned (a cloned authenticator, or a replay).
+   */
+  recordPasskeyUse(credentialId: string, use: { counter: number; backedUp: boolean; at: Date }): Promise<boolean>;
+  renamePasskey(userId: string, credentialId: string, name: string): Promise<boolean>;
+  removePasskey(userId: string, credentialId: string): Promise<boolean>;
+  /** Removes every second factor and passkey of the user; returns what was removed. */
+  resetFactors(id: string): Promise<{ totp: boolean; recoveryCodes: number; passkeys: number }>;
+}
+
+export interface UserRepository extends UserFactorRepository {
   /** @throws DuplicateUserError when the username key or email is taken (enforced by the store). */
   create(user: NewUser): Promise<UserRecord>;
   findById(id: string): Promise<UserRecord | undefined>;
@@ -88,7 +158,7 @@ export interface UserRepository {
   setActive(id: string, active: boolean): Promise<void>;
   /** Users whose username or email contains `search` (case-insensitive), oldest first. */
   list(options: { search?: string; skip: number; limit: number }): Promise<{ users: UserRecord[]; total: number }>;
-  /** @returns whether a user was deleted */
+  /** @returns whether a user was deleted (with their passkeys) */
   delete(id: string): Promise<boolean>;
   /**
    * Changes username and/or email; a changed email is no longer verified.
@@ -169,6 +239,11 @@ export interface OneTimeTokenStore {
   find(purpose: string, tokenHash: string): Promise<Record<string, string> | undefined>;
   /** Returns the payload and deletes the token in one step; undefined when unknown, used or expired. */
   consume(purpose: string, tokenHash: string): Promise<Record<string, string> | undefined>;
+  /**
+   * Marks `key` used for `ttlSeconds`, in one atomic step: true for the first claim only, false
+   * while it is marked (a one-time code's time step, a recovery code being redeemed).
+   */
+  claim(purpose: string, key: string, ttlSeconds: number): Promise<boolean>;
 }
 
 /** A client registered by an administrator. The secret is kept sealed (encrypted), never in clear. */
@@ -221,8 +296,40 @@ export interface Stores {
   grantsOf: OidcStore['grantsOf'];
   attempts: AttemptCounter;
   tokens: OneTimeTokenStore;
+  securityEvents: SecurityEventStore;
   kinds: { users: StoreKind; oidc: StoreKind };
   /** Resolves when every backing service answers; rejects naming the one that does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One security event as stored: what happened, to whom, from where (src/audit/). */
+export interface StoredSecurityEvent {
+  id: string;
+  at: Date;
+  /** A type of src/audit/event-types.ts, e.g. login.succeeded. */
+  type: string;
+  /** Who did it: the person, an administrator (the admin tools), or the server itself. */
+  actor: 'user' | 'admin' | 'system';
+  accountId?: string;
+  clientId?: string;
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+  /** A few bounded facts of the event (e.g. a failure's reason, what an administrator changed). */
+  details?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Security events per account (and per app for administrators' changes to it), kept for a
+ * retention period. Lists are newest first and never return an event older than `since`.
+ */
+export interface SecurityEventStore {
+  append(event: Omit<StoredSecurityEvent, 'id'>): Promise<void>;
+  forAccount(accountId: string, options: { since: Date; limit: number }): Promise<StoredSecurityEvent[]>;
+  forClient(clientId: string, options: { since: Date; limit: number }): Promise<StoredSecurityEvent[]>;
+  /** Deletes every event older than `before`; returns how many. */
+  purge(before: Date): Promise<number>;
+  /** Deletes an account's events (the account itself is deleted); returns how many. */
+  deleteAccount(accountId: string): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import type { Config } from '../config/schema.ts';
 import type { Upstream } from '../config/upstreams-schema.ts';
 import { createOutboundFetch } from '../http/outbound-fetch.ts';
@@ -30,11 +31,12 @@ export interface UpstreamServicesDeps {
    * an interaction, so they share that budget (IDP_AUTH_MAX_PER_IP).
    */
   starts: RateLimit;
+  events: SecurityEvents;
   logger: Logger;
 }
 
 /** Everything about signing in through other identity providers, wired once (by src/assemble.ts). */
-export function createUpstreamServices({ config, stores, registrations, starts, logger }: UpstreamServicesDeps) {
+export function createUpstreamServices({ config, stores, registrations, starts, events, logger }: UpstreamServicesDeps) {
   const log = logger.child({ module: 'upstreams' });
   const fetch = createOutboundFetch({ allowedPrivateHosts: config.outboundPrivateHosts });
   const clients = new Map<string, UpstreamClient>(config.upstreams.map((upstream) => [upstream.id, createUpstreamClient(upstream, fetch)]));
@@ -49,7 +51,7 @@ export function createUpstreamServices({ config, stores, registrations, starts, 
     /** The buttons in each language, for the sign-in and registration pages. */
     buttons,
     attempts: createSignInAttempts(stores.tokens),
-    accounts: createFederatedAccounts({ users: stores.users, registrations, logger: log }),
+    accounts: createFederatedAccounts({ users: stores.users, registrations, events, logger: log }),
     logins: createUpstreamLogins(stores.tokens, loginTtl),
     /** The exact redirect URI to register at the upstream. */
     redirectUri: (id: string) => new URL(`/upstream/${id}/callback`, config.issuer).toString(),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import { type Message, message } from '../i18n/translate.ts';
 import type { RateLimit } from '../rate-limit.ts';
 import {
@@ -57,6 +58,8 @@ export interface FederatedAccountsDeps {
   users: UserRepository;
   /** The registration form's own limit per address: an account made through an upstream counts the same. */
   registrations: RateLimit;
+  /** Accounts made, links made and removed are security events of the account. */
+  events: SecurityEvents;
   logger: Logger;
 }
 
@@ -65,7 +68,7 @@ function linkOf(identity: UpstreamIdentity): Omit<UpstreamLink, 'linkedAt'> {
   return { issuer: identity.issuer, subject: identity.subject, upstream: identity.upstream, ...(label ? { label } : {}) };
 }
 
-export function createFederatedAccounts({ users, registrations, logger }: FederatedAccountsDeps): FederatedAccounts {
+export function createFederatedAccounts({ users, registrations, events, logger }: FederatedAccountsDeps): FederatedAccounts {
   return {
     async resolve(identity) {
       const linked = await users.findByLink(identity.issuer, identity.subject);
@@ -92,7 +95,7 @@ export function createFederatedAccounts({ users, registrations, logger }: Federa
 
       const slot = await registrations.take(ip);
       if (!slot.ok) {
-        logger.warn({ event: 'account.registration_throttled', ip, upstream: identity.upstream }, 'registration throttled');
+        await events.record('registration.throttled', { details: { retryAfter: slot.retryAfterSeconds, upstream: identity.upstream } });
         return { ok: false, retryAfterSeconds: slot.retryAfterSeconds };
       }
       let user: UserRecord;
@@ -117,14 +120,14 @@ export function createFederatedAccounts({ users, registrations, logger }: Federa
         await users.delete(user.id);
         throw error;
       }
-      logger.info({ event: 'account.registered', userId: user.id, upstream: identity.upstream }, 'account registered through an upstream');
+      await events.record('account.registered', { accountId: user.id, details: { upstream: identity.upstream } });
       return { ok: true, user };
     },
 
     async link(user, identity) {
       try {
         const link = await users.addLink(user.id, linkOf(identity));
-        logger.info({ event: 'account.upstream_linked', userId: user.id, upstream: identity.upstream }, 'upstream sign-in linked');
+        await events.record('account.upstream_linked', { accountId: user.id, details: { upstream: identity.upstream } });
         return { ok: true, link };
       } catch (error) {
         if (!(error instanceof DuplicateLinkError)) throw error;
@@ -135,8 +138,8 @@ export function createFederatedAccounts({ users, registrations, logger }: Federa
 
     async unlink(userId, link) {
       const result = await users.removeLink(userId, link, { keepOneWayIn: true });
-      const event = result === 'removed' ? 'account.upstream_unlinked' : 'account.upstream_unlink_refused';
-      logger[result === 'removed' ? 'info' : 'warn']({ event, userId, issuer: link.issuer, result }, 'upstream sign-in unlink');
+      if (result === 'removed') await events.record('account.upstream_unlinked', { accountId: userId, details: { issuer: link.issuer } });
+      else logger.warn({ event: 'account.upstream_unlink_refused', userId, issuer: link.issuer, result }, 'upstream sign-in not unlinked');
       return result;
     },
 

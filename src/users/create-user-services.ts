@@ -1,10 +1,17 @@
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../audit/security-events.ts';
+import { createSecretBox } from '../clients/secret-box.ts';
 import type { Config } from '../config/schema.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { createRateLimit } from '../rate-limit.ts';
 import type { Stores } from '../storage/ports.ts';
 import { createEmailVerification } from './email-verification.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { deriveFactorKeys } from './mfa/factor-keys.ts';
+import { createPasskeys } from './mfa/passkeys.ts';
+import { createRecoveryCodes } from './mfa/recovery-codes.ts';
+import { createSecondFactors } from './mfa/second-factors.ts';
+import { createTotp } from './mfa/totp.ts';
 import type { PasswordBlocklist } from './password-blocklist.ts';
 import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
@@ -19,11 +26,17 @@ export interface UserServicesDeps {
   stores: Stores;
   blocklist: PasswordBlocklist;
   mailer: Mailer;
+  events: SecurityEvents;
   logger: Logger;
+  /**
+   * The keys second factors are protected with (IDP_CLIENT_SECRET_KEYS, or in the embedded mode keys
+   * made for the run); without them nothing can be set up (see src/users/mfa/factor-keys.ts).
+   */
+  factorSecretKeys?: readonly string[] | undefined;
 }
 
 /** Everything about people's accounts, wired once (by src/assemble.ts) for the server and the tools alike. */
-export function createUserServices({ config, stores, blocklist, mailer, logger }: UserServicesDeps) {
+export function createUserServices({ config, stores, blocklist, mailer, events, logger, factorSecretKeys }: UserServicesDeps) {
   const log = logger.child({ module: 'users' });
   const hasher = createPasswordHasher(config.argon2);
   const policy = createPasswordPolicy({ ...config.password, blocklist, productName: config.productName });
@@ -32,7 +45,7 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
     max: config.registration.maxPerIp,
     windowSeconds: config.registration.windowSeconds,
   });
-  const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, logger: log });
+  const userService = createUserService({ users: stores.users, hasher, policy, throttle, registrations, events, logger: log });
   const sessions = createUserSessions(stores);
   const verification = createEmailVerification({
     users: stores.users,
@@ -43,6 +56,7 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
     issuer: config.issuer,
     ttlSeconds: config.emailVerificationTtl,
     defaultLocale: config.defaultLocale,
+    events,
     logger: log,
   });
   const passwordReset = createPasswordReset({
@@ -56,18 +70,51 @@ export function createUserServices({ config, stores, blocklist, mailer, logger }
     issuer: config.issuer,
     settings: config.passwordReset,
     defaultLocale: config.defaultLocale,
+    events,
     logger: log,
   });
   return {
+    events,
     userService,
+    ...createFactorServices({ config, stores, logger: log, factorSecretKeys }),
     /** Accounts made per address and window: the registration form's, and the one accounts made through upstreams count against too. */
     registrations,
     sessions,
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),
-    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset }),
+    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset, events }),
   };
 }
 
 export type UserServices = ReturnType<typeof createUserServices>;
+
+/** Second factors and passkeys: their own throttle (scope `mfa`) with the password's limits. */
+function createFactorServices({
+  config,
+  stores,
+  logger,
+  factorSecretKeys,
+}: Pick<UserServicesDeps, 'config' | 'stores' | 'logger' | 'factorSecretKeys'>) {
+  const keys = factorSecretKeys && factorSecretKeys.length > 0 ? deriveFactorKeys(factorSecretKeys) : undefined;
+  const totp = keys
+    ? createTotp({ box: createSecretBox(keys.sealing, 'TOTP secret'), tokens: stores.tokens, issuer: config.productName })
+    : undefined;
+  return {
+    secondFactors: createSecondFactors({
+      users: stores.users,
+      tokens: stores.tokens,
+      totp,
+      recoveryCodes: keys && createRecoveryCodes(keys.hashing),
+      throttle: createLoginThrottle(stores.attempts, config.bruteForce, Date.now, 'mfa'),
+      logger,
+    }),
+    passkeys: createPasskeys({
+      users: stores.users,
+      tokens: stores.tokens,
+      issuer: config.issuer,
+      productName: config.productName,
+      logger,
+    }),
+  };
+}

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import type { Config } from '../config/schema.ts';
 import { type Locale, translate } from '../i18n/translate.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -30,11 +31,12 @@ export interface EmailVerificationDeps {
   ttlSeconds: number;
   /** Language of the email when the caller does not say. */
   defaultLocale: Locale;
+  events: SecurityEvents;
   logger: Logger;
 }
 
 export function createEmailVerification(deps: EmailVerificationDeps): EmailVerification {
-  const { users, tokens, attempts, limits, mailer, issuer, ttlSeconds, defaultLocale, logger } = deps;
+  const { users, tokens, attempts, limits, mailer, issuer, ttlSeconds, defaultLocale, events, logger } = deps;
   const toRecipient = createRateLimit(attempts, 'verify-mail-to', { max: limits.maxPerRecipient, windowSeconds: limits.windowSeconds });
   const fromIp = createRateLimit(attempts, 'verify-mail-from', { max: limits.maxPerIp, windowSeconds: limits.windowSeconds });
   return {
@@ -65,7 +67,7 @@ export function createEmailVerification(deps: EmailVerificationDeps): EmailVerif
       if (!payload?.userId || !payload.email) return false;
       // The address may have changed since the link was sent; only the address it was sent to counts.
       const verified = await users.markEmailVerified(payload.userId, payload.email);
-      if (verified) logger.info({ event: 'account.email_verified', userId: payload.userId }, 'email verified');
+      if (verified) await events.record('account.email_verified', { accountId: payload.userId });
       return verified;
     },
   };

@@ -36,9 +36,16 @@ export function throttleSubject(userId: string | undefined, login: string): stri
  * - Per IP address: at most `maxFailures` attempts that fail in a fixed `windowSeconds`, against
  *   password spraying across many accounts; a successful sign-in gives its attempt back.
  */
-export function createLoginThrottle(counter: AttemptCounter, policy: Config['bruteForce'], now: () => number = Date.now): LoginThrottle {
-  const accountKey = (subject: string) => `login:${digest(subject)}`;
-  const byAddress = createRateLimit(counter, 'ip', { max: policy.ip.maxFailures, windowSeconds: policy.ip.windowSeconds }, now);
+export function createLoginThrottle(
+  counter: AttemptCounter,
+  policy: Config['bruteForce'],
+  now: () => number = Date.now,
+  /** Whose counters: the password's (`login`), or another step's with counters of its own (`mfa`). */
+  scope: 'login' | 'mfa' = 'login',
+): LoginThrottle {
+  const accountKey = (subject: string) => `${scope}:${digest(subject)}`;
+  const addressLimit = { max: policy.ip.maxFailures, windowSeconds: policy.ip.windowSeconds };
+  const byAddress = createRateLimit(counter, scope === 'login' ? 'ip' : `${scope}-ip`, addressLimit, now);
   const backoff = {
     free: policy.account.freeFailures,
     baseDelaySeconds: policy.account.baseDelaySeconds,

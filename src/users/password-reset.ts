@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import type { Config } from '../config/schema.ts';
 import { type Locale, type Message, translate } from '../i18n/translate.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -47,6 +48,7 @@ export interface PasswordResetDeps {
   settings: Config['passwordReset'];
   /** Language of emails when the request does not say (e.g. links sent by the users tool). */
   defaultLocale: Locale;
+  events: SecurityEvents;
   logger: Logger;
 }
 
@@ -56,7 +58,7 @@ export interface PasswordResetDeps {
  * is built from the configured issuer; a reset ends every session and does not sign in by itself.
  */
 export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
-  const { users, tokens, attempts, hasher, policy, mailer, issuer, settings, defaultLocale, logger } = deps;
+  const { users, tokens, attempts, hasher, policy, mailer, issuer, settings, defaultLocale, events, logger } = deps;
   const byIp = createRateLimit(attempts, 'reset-ip', { max: settings.maxPerIp, windowSeconds: settings.windowSeconds });
   const byEmail = createRateLimit(attempts, 'reset-email', { max: settings.maxPerEmail, windowSeconds: settings.windowSeconds });
 
@@ -85,8 +87,7 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
   const removeUnprovenLinks = async (user: UserRecord) => {
     const links = await users.linksOf(user.id);
     for (const link of links) await users.removeLink(user.id, link);
-    if (links.length > 0)
-      logger.warn({ event: 'account.upstream_links_removed', userId: user.id, count: links.length }, 'unproven links removed');
+    if (links.length > 0) await events.record('account.upstream_links_removed', { accountId: user.id, details: { count: links.length } });
     return links.length;
   };
 
@@ -95,17 +96,19 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
     async request(rawEmail, ip, { returnTo, locale = defaultLocale } = {}) {
       const fromIp = await byIp.take(ip);
       if (!fromIp.ok) {
-        logger.warn({ event: 'password_reset.throttled', scope: 'ip', ip }, 'password reset throttled');
+        await events.record('password_reset.throttled', { details: { scope: 'ip' } });
         return { ok: false, reason: 'ip_limited', retryAfterSeconds: fromIp.retryAfterSeconds };
       }
       const email = normalizeEmail(rawEmail);
       if (!(await byEmail.take(email)).ok) {
         // Said to no one: the answer stays the same, so it reveals nothing about the address.
-        logger.warn({ event: 'password_reset.throttled', scope: 'email', ip }, 'password reset throttled');
+        await events.record('password_reset.throttled', { details: { scope: 'email' } });
         return { ok: true };
       }
       const user = email.length <= 254 ? await users.findByEmail(email) : undefined;
-      logger.info({ event: 'password_reset.requested', ip, known: Boolean(user?.active) }, 'password reset requested');
+      // Kept in the account's activity when the address is an account's: the person sees the request.
+      // Not awaited, like the email: the answer takes as long for an unknown address.
+      void events.record('password_reset.requested', { accountId: user?.id, details: { known: Boolean(user?.active) } });
       if (!user?.active) return { ok: true };
 
       const link = await linkFor(user, returnTo);
@@ -136,7 +139,7 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
       const cut = await deps.sessions.cutOff(user.id);
       const linksRemoved = user.emailVerified ? 0 : await removeUnprovenLinks(user);
-      logger.info({ event: 'password_reset.completed', userId: user.id, ...cut, linksRemoved }, 'password reset');
+      await events.record('password_reset.completed', { accountId: user.id, details: { ...cut, linksRemoved } });
       return { ok: true, returnTo: payload?.returnTo, ...cut };
     },
   };

@@ -22,6 +22,8 @@ export interface Profiles {
   updateProfile(user: UserRecord, form: Record<string, string>): Promise<ProfileResult>;
   /** Needs the current password; the new one passes the password policy (ASVS 5.0 6.2.3). */
   changePassword(user: UserRecord, form: Record<string, string>): Promise<ChangePasswordResult>;
+  /** Whether `value` is the user's current password (read afresh), for other changes that need it. */
+  isCurrentPassword(user: UserRecord, value: string | undefined): Promise<boolean>;
 }
 
 const WRONG_PASSWORD = message('validation.wrongCurrentPassword');
@@ -43,6 +45,7 @@ export function createProfiles({
   };
 
   return {
+    isCurrentPassword: currentPasswordOk,
     async updateProfile(user, form) {
       const errors: FieldErrors<ProfileField> = {};
       const name = parseFullName(form.name ?? '');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import { AppError } from '../errors.ts';
 import { translate, translateFields, translator } from '../i18n/translate.ts';
 import type { UserRecord, UserRepository } from '../storage/ports.ts';
@@ -16,13 +17,18 @@ export interface UserAdminDeps {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   passwordReset: Pick<PasswordReset, 'linkFor'>;
+  events: SecurityEvents;
 }
 
 /**
  * What `npm run users` does, as a service: the same rules as the pages (registration validation,
  * password policy), and the same consequences (disabling or deleting ends sessions and revokes apps).
+ * Every change is a security event of the account, by an administrator.
  */
-export function createUserAdmin({ userService, users, sessions, hasher, policy, passwordReset }: UserAdminDeps) {
+export function createUserAdmin({ userService, users, sessions, hasher, policy, passwordReset, events }: UserAdminDeps) {
+  const changed = (type: Parameters<SecurityEvents['record']>[0], accountId: string, details?: Record<string, string | number | boolean>) =>
+    events.record(type, { accountId, actor: 'admin', details });
+
   /** A user by id, username or email. */
   const find = async (reference: string): Promise<UserRecord> => {
     const user = (await users.findById(reference.trim())) ?? (await userService.findByLogin(reference));
@@ -47,6 +53,7 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
         );
       if (input.verified) await users.markEmailVerified(result.user.id, result.user.email);
       if (name) await users.setName(result.user.id, name);
+      await changed('admin.account_created', result.user.id, { verified: Boolean(input.verified) });
       return { user: await find(result.user.id), generatedPassword: input.password ? undefined : password };
     },
 
@@ -58,6 +65,7 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       await users.setActive(user.id, active);
       // Disabling ends every session and revokes every app: enabling later brings no token back to life.
       const cut = active ? { sessionsEnded: 0, grantsRevoked: 0 } : await sessions.cutOff(user.id);
+      await changed(active ? 'admin.account_enabled' : 'admin.account_disabled', user.id, cut);
       return { user: await find(user.id), ...cut };
     },
 
@@ -67,26 +75,51 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       // The tool speaks English, like the rest of its output.
       if (!checked.ok) throw new AppError('invalid_input', `password: ${translate('en', checked.message.key, checked.message.params)}`);
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
-      return { user, ...(await sessions.cutOff(user.id)) };
+      const cut = await sessions.cutOff(user.id);
+      await changed('admin.password_set', user.id, cut);
+      return { user, ...cut };
     },
 
     /** A single-use password reset link for the user, e.g. to send through another channel. */
     async resetLink(reference: string) {
       const user = await find(reference);
-      return { user, link: await passwordReset.linkFor(user) };
+      const link = await passwordReset.linkFor(user);
+      await changed('admin.reset_link_created', user.id);
+      return { user, link };
     },
 
     /** Sets the full name (the `name` claim), or removes it when `name` is empty. */
     async setName(reference: string, name: string) {
       const user = await find(reference);
       await users.setName(user.id, fullName(name));
+      await changed('admin.name_set', user.id);
       return { user: await find(user.id) };
     },
 
     async verifyEmail(reference: string) {
       const user = await find(reference);
       await users.markEmailVerified(user.id, user.email);
+      await changed('admin.email_verified', user.id);
       return { user: await find(user.id) };
+    },
+
+    /**
+     * For a person who lost their device: every second factor and passkey goes, every session ends
+     * and every app's grant is revoked (whoever holds the device holds no session); the person signs
+     * in with the password and sets a factor up again (at once where one is required).
+     */
+    async resetMfa(reference: string) {
+      const user = await find(reference);
+      const removed = await users.resetFactors(user.id);
+      const cut = await sessions.cutOff(user.id);
+      await changed('admin.mfa_reset', user.id, { ...cut, passkeys: removed.passkeys, recoveryCodes: removed.recoveryCodes });
+      return { user: await find(user.id), removed, ...cut };
+    },
+
+    /** The account's security events within the retention period, newest first. */
+    async events(reference: string, limit: number) {
+      const user = await find(reference);
+      return { user, events: await events.ofAccount(user.id, limit) };
     },
 
     /** The user's sign-ins through upstream identity providers. */
@@ -113,6 +146,7 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       if (others.length > 0)
         throw new AppError('invalid_input', `${user.username} has ${matching.length} links to "${upstream}": give --subject`);
       await users.removeLink(user.id, link);
+      await changed('admin.upstream_unlinked', user.id, { upstream: link.upstream });
       const remaining = await users.linksOf(user.id);
       return { user, link, linksLeft: remaining.length, hasPassword: user.passwordHash !== undefined };
     },
@@ -121,6 +155,9 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       const user = await find(reference);
       const cut = await sessions.cutOff(user.id);
       await users.delete(user.id);
+      // The deletion stays in the log; the account's stored events go with it.
+      await changed('admin.account_deleted', user.id, cut);
+      await events.forget(user.id);
       return { user, ...cut };
     },
   };

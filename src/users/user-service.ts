@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../audit/security-events.ts';
 import { type Message, message } from '../i18n/translate.ts';
 import type { RateLimit } from '../rate-limit.ts';
 import { DuplicateUserError, type UserRecord, type UserRepository } from '../storage/ports.ts';
@@ -14,13 +15,17 @@ export type RegisterResult =
   /** Too many accounts created from the address this window: nothing was hashed or stored. */
   | { ok: false; errors?: undefined; retryAfterSeconds: number };
 
+/**
+ * A refusal names the account the login belongs to, when it belongs to one, so the attempt is
+ * kept in that account's security events; it is never shown to whoever tried.
+ */
 export type AuthenticateResult =
   | { ok: true; user: UserRecord }
-  | { ok: false; reason: 'invalid' | 'disabled' }
+  | { ok: false; reason: 'invalid' | 'disabled'; accountId?: string | undefined }
   /** Too many attempts from the address: the person is told to wait. */
-  | { ok: false; reason: 'address_throttled'; retryAfterSeconds: number }
+  | { ok: false; reason: 'address_throttled'; retryAfterSeconds: number; accountId?: undefined }
   /** The account (or identifier) waits out its delay: answered exactly like `invalid`. */
-  | { ok: false; reason: 'account_throttled'; retryAfterSeconds: number };
+  | { ok: false; reason: 'account_throttled'; retryAfterSeconds: number; accountId?: string | undefined };
 
 export interface UserService {
   readonly passwordPolicy: PasswordPolicy;
@@ -53,10 +58,11 @@ export interface UserServiceDeps {
   policy: PasswordPolicy;
   throttle: LoginThrottle;
   registrations: RateLimit;
+  events: SecurityEvents;
   logger: Logger;
 }
 
-export function createUserService({ users, hasher, policy, throttle, registrations, logger }: UserServiceDeps): UserService {
+export function createUserService({ users, hasher, policy, throttle, registrations, events, logger }: UserServiceDeps): UserService {
   const findByLogin = (login: string) => {
     const trimmed = login.trim();
     if (trimmed === '' || trimmed.length > 254) return Promise.resolve(undefined);
@@ -72,7 +78,7 @@ export function createUserService({ users, hasher, policy, throttle, registratio
       if (ip !== undefined) {
         const slot = await registrations.take(ip);
         if (!slot.ok) {
-          logger.warn({ event: 'account.registration_throttled', ip, retryAfter: slot.retryAfterSeconds }, 'registration throttled');
+          await events.record('registration.throttled', { details: { retryAfter: slot.retryAfterSeconds } });
           return { ok: false, retryAfterSeconds: slot.retryAfterSeconds };
         }
       }
@@ -84,7 +90,8 @@ export function createUserService({ users, hasher, policy, throttle, registratio
           email,
           passwordHash: await hasher.hash(password),
         });
-        logger.info({ event: 'account.registered', userId: user.id }, 'account registered');
+        // Registration on the page (with an address); the admin tools record their own event.
+        if (ip !== undefined) await events.record('account.registered', { accountId: user.id });
         return { ok: true, user };
       } catch (error) {
         if (!(error instanceof DuplicateUserError)) throw error;
@@ -102,23 +109,24 @@ export function createUserService({ users, hasher, policy, throttle, registratio
       const user = await findByLogin(login);
       const subject = throttleSubject(user?.id, login);
       const byAccount = await throttle.reserveAccount(subject);
+      const accountId = user?.id;
       if (!byAccount.ok) {
         await hasher.verifyDummy(password.slice(0, policy.maxLength * 4));
-        return { ok: false, reason: 'account_throttled', retryAfterSeconds: byAccount.retryAfterSeconds };
+        return { ok: false, reason: 'account_throttled', retryAfterSeconds: byAccount.retryAfterSeconds, accountId };
       }
       // Bound the work an anonymous request can cause before hashing (request-size hygiene).
-      if (password.length > policy.maxLength * 4) return { ok: false, reason: 'invalid' };
+      if (password.length > policy.maxLength * 4) return { ok: false, reason: 'invalid', accountId };
       // An account without a password (made through an upstream provider) costs a verify too, so
       // timing does not tell it from one with a password.
       if (!user?.passwordHash) {
         await hasher.verifyDummy(password);
-        return { ok: false, reason: 'invalid' };
+        return { ok: false, reason: 'invalid', accountId };
       }
       const passwordHash = user.passwordHash;
-      if (!(await hasher.verify(passwordHash, password))) return { ok: false, reason: 'invalid' };
+      if (!(await hasher.verify(passwordHash, password))) return { ok: false, reason: 'invalid', accountId };
       // The password was right: not a failure, whatever follows.
       await throttle.succeeded(subject, ip);
-      if (!user.active) return { ok: false, reason: 'disabled' };
+      if (!user.active) return { ok: false, reason: 'disabled', accountId };
       if (hasher.needsRehash(passwordHash)) {
         await users.updatePasswordHash(user.id, await hasher.hash(password));
         logger.info({ event: 'account.password_rehashed', userId: user.id }, 'password re-hashed with current parameters');

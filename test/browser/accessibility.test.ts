@@ -7,6 +7,7 @@ import { useTestApp } from '../support/app-fixture.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import {
   type AxeViolation,
+  addVirtualAuthenticator,
   axeViolations,
   launchBrowser,
   newContext,
@@ -19,6 +20,7 @@ import {
   watchProblems,
 } from '../support/browser.ts';
 import { newAccount, RelyingParty, rpClient } from '../support/relying-party.ts';
+import { AuthenticatorApp } from '../support/second-factors.ts';
 import { linkIn } from '../support/smtp.ts';
 import { startTestApp } from '../support/test-app.ts';
 import { startUpstreamIdp, type UpstreamIdp } from '../support/upstream-idp.ts';
@@ -53,7 +55,11 @@ describe('every page passes axe-core, light and dark', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    [site, browser, upstream] = await Promise.all([startRelyingPartySite(), launchBrowser(), startUpstreamIdp({ downstreamPort: port })]);
+    [site, browser, upstream] = await Promise.all([
+      startRelyingPartySite(),
+      launchBrowser(),
+      startUpstreamIdp({ downstreamPort: port, downstreamHost: 'localhost' }),
+    ]);
     client = rpClient({
       redirect_uris: [site.redirectUri],
       logo_uri: RP_LOGO_URI,
@@ -65,6 +71,8 @@ describe('every page passes axe-core, light and dark', () => {
     port,
     clients: () => [client],
     mail: true,
+    // A domain name, so passkeys work (a WebAuthn relying party id cannot be an IP address).
+    hostname: 'localhost',
     env: {
       ...upstream.env(),
       IDP_PRODUCT_NAME: 'Acme ID',
@@ -140,7 +148,7 @@ describe('every page passes axe-core, light and dark', () => {
 
     await page.getByLabel('Email or username').fill('nobody');
     await page.getByLabel('Password', { exact: true }).fill('a password that is wrong');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').waitFor();
     expect(await check('login-error')).toEqual([]);
 
@@ -339,6 +347,87 @@ describe('every page passes axe-core, light and dark', () => {
       await dropIsolation(strictScope);
     }
   }, 90_000);
+
+  test('second factors and passkeys: set-up, recovery codes, the second step, the passkey offer, English and German', async () => {
+    // A browser that can make passkeys (Chromium's virtual authenticator), so their buttons and the
+    // offer are on the pages checked; the account is made by the server (this address has used up
+    // its registrations above).
+    const person = newAccount('a11y-mfa');
+    await app.server.users.admin.create({ username: person.username, email: person.email, password: person.password, verified: true });
+    const context = await newContext(browser, { viewport: { width: 1024, height: 900 } });
+    await routeRelyingPartyLogo(context);
+    await context.route(BRAND_LOGO, (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: BRAND_SVG }));
+    page = await context.newPage();
+    watchProblems(page, problems);
+    await addVirtualAuthenticator(context, page);
+    const signIn = async (parameters: Record<string, string> = {}) => {
+      const authorization = await app.rp.authorize({ redirect_uri: site.redirectUri, ...parameters });
+      await page.goto(authorization.url.toString());
+      await page.locator('#login').fill(person.username);
+      await page.locator('#password').fill(person.password);
+      await page.locator('form[action$="/login"] button[type=submit]').click();
+      return authorization;
+    };
+    const toApp = async () => {
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForURL((url) => url.toString().startsWith(site.redirectUri));
+    };
+
+    // An app that asks for level 2 leads a person without a factor to set one up.
+    await signIn({ acr_values: '2' });
+    await heading('Set up two-step verification');
+    expect(await check('mfa-setup')).toEqual([]);
+    const authenticator = new AuthenticatorApp(((await page.locator('#totp-secret').textContent()) ?? '').replace(/\s+/g, ''));
+    await page.locator('#code').fill('123');
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.locator('#code-error').waitFor();
+    expect(await check('mfa-setup-error')).toEqual([]);
+    await page.locator('#code').fill(authenticator.code());
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await heading('Save your recovery codes');
+    expect(await check('recovery-codes')).toEqual([]);
+    const recoveryCode = (await page.locator('.recovery-codes code').first().textContent()) ?? '';
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await toApp();
+
+    // The second step, with a wrong code, then a recovery code; then in German, and the offer of a passkey.
+    await page.goto(`${app.server.url}/logout`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await heading('You have been signed out');
+    await signIn({ prompt: 'login consent' });
+    await heading('Two-step verification');
+    expect(await check('mfa')).toEqual([]);
+    await page.locator('#code').fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.locator('#code-error').waitFor();
+    expect(await check('mfa-error')).toEqual([]);
+    await page.getByText('Use a recovery code', { exact: true }).click();
+    await page.locator('#recovery-code').fill(recoveryCode);
+    await page.getByRole('button', { name: 'Use this code' }).click();
+    await heading('Recovery code accepted');
+    expect(await check('recovery-used')).toEqual([]);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await toApp();
+
+    await page.context().clearCookies();
+    await signIn({ ui_locales: 'de' });
+    await heading('Bestätigung in zwei Schritten');
+    expect(await check('mfa-de')).toEqual([]);
+    await page.locator('#code').fill(authenticator.code());
+    await page.getByRole('button', { name: 'Bestätigen' }).click();
+    await heading('Schneller anmelden mit einem Passkey');
+    expect(await check('passkey-offer-de')).toEqual([]);
+    await page.getByRole('button', { name: 'Jetzt nicht' }).click();
+    await page.getByRole('button', { name: 'Erlauben' }).click();
+    await page.waitForURL((url) => url.toString().startsWith(site.redirectUri));
+
+    await page.goto(`${app.server.url}/account`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await page.locator('#passkey-name').fill('This laptop');
+    await page.locator('form[action="/account/passkeys"] button').click();
+    await page.locator('.passkeys li').filter({ hasText: 'This laptop' }).waitFor();
+    expect(await check('account-second-factors')).toEqual([]);
+  }, 120_000);
 
   test('every page was checked, and none broke its CSP or logged an error', () => {
     expect(results.length).toBeGreaterThanOrEqual(2 * 20);

@@ -40,6 +40,16 @@ export function describeTokenStoreContract(
       expect(results.filter(Boolean)).toEqual([{ userId: 'u2' }]);
     });
 
+    test('a claim is granted once per purpose and key, to one of many claimants, until it expires', async () => {
+      const key = randomUUID();
+      const results = await Promise.all(Array.from({ length: 10 }, () => tokens.claim('totp', key, 1)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await tokens.claim('recovery', key, 1)).toBe(true);
+      expect(await tokens.claim('totp', key, 1)).toBe(false);
+      await clock.advance(1200);
+      expect(await tokens.claim('totp', key, 1)).toBe(true);
+    });
+
     test('a token expires', async () => {
       const hash = randomUUID();
       await tokens.save('verify', hash, { userId: 'u3' }, 1);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DuplicateLinkError, DuplicateUserError, type NewUser, type UserRepository } from '../../src/storage/ports.ts';
 import { sleep } from '../support/eventually.ts';
+import { describeUserFactorsContract } from './user-factors.contract.ts';
 
 export interface RepositoryUnderTest {
   users: UserRepository;
@@ -148,6 +149,7 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       expect((await users.findById(created.id))?.passwordHash).toBe('$argon2id$new');
     });
 
+    describeUserFactorsContract(() => users, newUser);
     describe('links to upstream identities', () => {
       let linkCounter = 0;
       const identity = (issuer = 'https://upstream.example.com') => {

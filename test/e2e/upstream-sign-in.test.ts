@@ -12,6 +12,7 @@ import {
   registerAndConsent,
   rpClient,
 } from '../support/relying-party.ts';
+import { isSecondStepPage, setUpTotp, submitTotp } from '../support/second-factors.ts';
 import { continueWith, startUpstreamIdp, throughUpstream, type UpstreamIdp, type UpstreamPerson } from '../support/upstream-idp.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
@@ -215,6 +216,42 @@ describe('sign-in through an upstream identity provider', () => {
     expect(taken.$('.flash--error').text()).toBe('That Upstream ID account is already linked to another account here.');
   });
 
+  test("an account's second factor follows an upstream sign-in, and linking to it needs that factor too", async () => {
+    const local = newAccount('two-step');
+    const owner = new UserAgent();
+    await registerAndConsent(owner, await app.rp.authorize(), local);
+    const { authenticator } = await setUpTotp(owner, expectPage(await owner.get(`${app.server.url}/account/two-step`)));
+    const account = await app.server.users.userService.findByLogin(local.email);
+    const person = await upstream.createPerson('two-step', { email: local.email });
+
+    // Linking: the password, then the account's code; the link is made only once both are given.
+    const agent = new UserAgent();
+    const { authorization, page: linkPage } = await signInThroughUpstream(agent, person);
+    const secondStep = expectPage(
+      await agent.submit(linkPage, 'form[action$="/upstream/link"]', { login: local.email, password: local.password }),
+    );
+    expect(isSecondStepPage(secondStep)).toBe(true);
+    expect(await app.server.stores.users.findByLink(upstream.issuer, person.id)).toBeUndefined();
+    const linked = expectPage(await submitTotp(agent, secondStep, authenticator.code()));
+    const { claims } = await tokensAfterConsent(agent, authorization, linked);
+    expect(claims).toMatchObject({ sub: account?.id, acr: '2', amr: ['fed', 'pwd', 'otp', 'mfa'], idp: upstream.id });
+    expect((await app.server.stores.users.findByLink(upstream.issuer, person.id))?.id).toBe(account?.id);
+
+    // Later, the upstream is the first factor and the account's code the second: acr 2.
+    const later = new UserAgent();
+    const next = await signInThroughUpstream(later, person);
+    expect(isSecondStepPage(next.page)).toBe(true);
+    const done = expectPage(await submitTotp(later, next.page, authenticator.code()));
+    expect((await tokensAfterConsent(later, next.authorization, done)).claims).toMatchObject({
+      sub: account?.id,
+      acr: '2',
+      amr: ['fed', 'otp', 'mfa'],
+      idp: upstream.id,
+    });
+    const activity = (await app.server.users.events.ofAccount(account?.id ?? '')).map((event) => event.type);
+    expect(activity).toEqual(expect.arrayContaining(['account.upstream_linked', 'login.succeeded']));
+  });
+
   test('the last way in of an account without a password cannot be removed; it may get a password by email', async () => {
     const person = await upstream.createPerson('only');
     const agent = new UserAgent();
@@ -397,7 +434,11 @@ describe('sign-in through an upstream identity provider', () => {
       const reset = await app.server.users.passwordReset.reset(token, 'a fresh long passphrase 42', 'a fresh long passphrase 42');
       expect(reset.ok).toBe(true);
       expect(await app.server.stores.users.linksOf(claims.sub)).toEqual([]);
-      expect(events('account.upstream_links_removed')).toEqual([expect.objectContaining({ userId: claims.sub, count: 1 })]);
+      const removedEvents = events('account.upstream_links_removed');
+      expect(removedEvents).toEqual([expect.objectContaining({ accountId: claims.sub })]);
+      expect(JSON.stringify(removedEvents)).toContain('"count":1');
+      // ...and the account's activity shows it.
+      expect((await app.server.users.events.ofAccount(claims.sub)).map((event) => event.type)).toContain('account.upstream_links_removed');
     });
 
     test('without an address from the upstream, the page asks for one, which stays unverified', async () => {

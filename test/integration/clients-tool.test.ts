@@ -17,10 +17,11 @@ import {
   registerAndConsent,
   registerFrom,
 } from '../support/relying-party.ts';
+import { isSetupPage } from '../support/second-factors.ts';
 import { expectPage, UserAgent } from '../support/user-agent.ts';
 
 interface Created {
-  client: { clientId: string };
+  client: { clientId: string; metadata: Record<string, unknown> };
   clientSecret?: string;
 }
 
@@ -292,5 +293,26 @@ describe('clients tool', () => {
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^clients: cannot connect to MongoDB at mongodb:\/\/127\.0\.0\.1:9\/x /);
     expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('--mfa required: a sign-in to the app needs a second factor (a new person sets one up); --mfa optional lifts it', async () => {
+    const created = await create(['--name', 'Strict Tool App', '--redirect-uri', RP_REDIRECT_URI, '--mfa', 'required']);
+    expect(created.client.metadata.require_mfa).toBe(true);
+    const rp = await rpFor(created.client.clientId, created.clientSecret);
+    const firstPageAfterRegistration = async () => {
+      const agent = new UserAgent();
+      return expectPage(await registerFrom(agent, await openAuthorization(agent, await rp.authorize()), newAccount('strict')));
+    };
+    expect(isSetupPage(await firstPageAfterRegistration())).toBe(true);
+
+    const wrong = await clients(['update', created.client.clientId, '--mfa', 'sometimes']);
+    expect({ code: wrong.code, stderr: wrong.stderr.trim() }).toEqual({
+      code: 2,
+      stderr: 'clients: --mfa takes required or optional, got "sometimes"',
+    });
+    const lifted = JSON.parse((await clients(['update', created.client.clientId, '--mfa', 'optional', '--json'])).stdout) as Created;
+    expect(lifted.client.metadata.require_mfa).toBeUndefined();
+    // The change is announced to the server at once; the next sign-in goes straight on to consent.
+    await eventually(firstPageAfterRegistration, (page) => page.$('form[action$="/confirm"]').length > 0, 5000);
   });
 });

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium, installed by scripts/test-deps.sh; tools that download a browser fail offline. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -141,4 +141,61 @@ export function focusOutline(page: Page): Promise<{ style: string; width: string
     const style = getComputedStyle(document.activeElement);
     return { style: style.outlineStyle, width: style.outlineWidth };
   })()`) as Promise<{ style: string; width: string }>;
+}
+
+export interface VirtualAuthenticator {
+  session: CDPSession;
+  authenticatorId: string;
+}
+
+/**
+ * A platform authenticator in the page's browser, through the DevTools protocol (WebAuthn domain):
+ * internal transport (like a laptop's fingerprint reader), resident keys (passkeys), user
+ * verification that succeeds, and presence simulated, so every ceremony completes without a person.
+ * @see https://chromedevtools.github.io/devtools-protocol/tot/WebAuthn/
+ */
+export async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<VirtualAuthenticator> {
+  const session = await context.newCDPSession(page);
+  await session.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await session.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { session, authenticatorId };
+}
+
+/** The passkeys a virtual authenticator holds. */
+export async function credentialsOf({ session, authenticatorId }: VirtualAuthenticator) {
+  return (await session.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+}
+
+/**
+ * Records the `mediation` of every WebAuthn sign-in request the context's pages make, across page
+ * loads, so a test can tell a sign-in through autofill (`conditional`) from one through a button
+ * (`modal`).
+ */
+export async function recordWebAuthnRequests(context: BrowserContext): Promise<string[]> {
+  const mediations: string[] = [];
+  await context.exposeBinding('idpRecordMediation', (_source, mediation: string) => {
+    mediations.push(mediation);
+  });
+  await context.addInitScript(`(() => {
+    const get = navigator.credentials.get.bind(navigator.credentials);
+    navigator.credentials.get = (options) => {
+      window.idpRecordMediation(options && options.mediation ? options.mediation : 'modal');
+      return get(options);
+    };
+  })()`);
+  return mediations;
+}
+
+/** Makes the browser say it cannot offer passkeys in autofill (as browsers without conditional mediation do). */
+export async function withoutPasskeyAutofill(context: BrowserContext): Promise<void> {
+  await context.addInitScript('PublicKeyCredential.isConditionalMediationAvailable = async () => false;');
 }

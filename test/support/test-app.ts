@@ -23,6 +23,11 @@ export interface TestAppOptions {
   /** Issuer https://127.0.0.1:PORT, for tests that play a TLS-terminating proxy. */
   https?: boolean;
   /**
+   * The issuer's host: 127.0.0.1 unless a test needs a name, e.g. `localhost` for WebAuthn, whose
+   * relying party id must be a domain, never an IP address (and http is allowed for localhost only).
+   */
+  hostname?: 'localhost';
+  /**
    * The loopback address to listen on and name in the issuer (default 127.0.0.1). Browsers keep
    * cookies per host, not per port: a second server that plays another site (an upstream identity
    * provider) needs another host, such as 127.0.0.2, or the two would overwrite each other's cookies.
@@ -70,7 +75,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     : {};
   const config = testConfig({
     PORT: String(port),
-    ISSUER: `${options.https ? 'https' : 'http'}://${host}:${port}`,
+    ISSUER: `${options.https ? 'https' : 'http'}://${options.hostname ?? host}:${port}`,
+    // As in production: the key that seals client secrets and protects second factors.
+    IDP_CLIENT_SECRET_KEYS: keys.clientSecretKeys.join(','),
     ...backends,
     ...options.env,
   });

@@ -31,22 +31,25 @@ export interface UpstreamIdp {
 
 /**
  * A real OpenID provider as the upstream: this very server, started a second time on 127.0.0.2,
- * with the app under test (on 127.0.0.1:`downstreamPort`) registered as its confidential client whose
+ * with the app under test (on `downstreamHost`:`downstreamPort`) registered as its confidential client whose
  * one redirect URI is the app's `<ISSUER>/upstream/<id>/callback`.
  */
 export async function startUpstreamIdp({
   downstreamPort,
+  downstreamHost = '127.0.0.1',
   id = 'upstream-idp',
   name = 'Upstream ID',
 }: {
   downstreamPort: number;
+  /** The host in the app under test's issuer (`localhost` where it offers passkeys). */
+  downstreamHost?: string;
   id?: string;
   name?: string | Record<string, string>;
 }): Promise<UpstreamIdp> {
   const scope = isolation(`upstream-${id}`);
   const clientId = 'downstream-app';
   const clientSecret = randomBytes(24).toString('base64url');
-  const redirectUri = `http://127.0.0.1:${downstreamPort}/upstream/${id}/callback`;
+  const redirectUri = `http://${downstreamHost}:${downstreamPort}/upstream/${id}/callback`;
   const app = await startTestApp({
     host: UPSTREAM_HOST,
     backends: scope,

@@ -31,15 +31,22 @@ export class UserAgent {
   readonly behindTlsProxy: boolean;
   /** Sent as X-Forwarded-For, as a trusted proxy would add it (to play a client at that address). */
   readonly forwardedFor: string | undefined;
+  /** Sent with every request, as a browser sends its User-Agent and Accept-Language. */
+  readonly headers: Record<string, string>;
 
-  constructor({ behindTlsProxy = false, forwardedFor }: { behindTlsProxy?: boolean; forwardedFor?: string } = {}) {
+  constructor({
+    behindTlsProxy = false,
+    forwardedFor,
+    headers = {},
+  }: { behindTlsProxy?: boolean; forwardedFor?: string; headers?: Record<string, string> } = {}) {
     this.behindTlsProxy = behindTlsProxy;
     this.forwardedFor = forwardedFor;
+    this.headers = headers;
   }
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const target = String(url);
-    const headers = new Headers(init.headers);
+    const headers = new Headers({ ...this.headers, ...Object.fromEntries(new Headers(init.headers)) });
     const cookie = await this.jar.getCookieString(target);
     if (cookie) headers.set('Cookie', cookie);
     if (this.forwardedFor) headers.set('X-Forwarded-For', this.forwardedFor);

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { SecurityEvents } from '../../audit/security-events.ts';
 import type { Csrf } from '../../http/csrf.ts';
 import { setFlash } from '../../http/flash.ts';
 import { formFields, parseForm, refuseForgedForm } from '../../http/forms.ts';
@@ -12,10 +13,14 @@ import { describeScope } from '../../i18n/scopes.ts';
 import { translateFields } from '../../i18n/translate.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
+import type { Passkeys } from '../../users/mfa/passkeys.ts';
+import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import type { Profiles } from '../../users/profile.ts';
 import type { UserSessions } from '../../users/sessions.ts';
 import type { UserService } from '../../users/user-service.ts';
+import { recentActivity } from './activity.ts';
 import type { LinkedSignInsSection } from './linked-sign-ins.ts';
+import { addSecondFactorRoutes, secondFactorSections } from './second-factors.ts';
 import { accountCsrfBinding, createSignedIn, type SignedIn } from './signed-in.ts';
 
 export interface AccountRouterDeps {
@@ -24,9 +29,12 @@ export interface AccountRouterDeps {
   profiles: Profiles;
   verification: EmailVerification;
   sessions: UserSessions;
+  secondFactors: SecondFactors;
+  passkeys: Passkeys;
   csrf: Csrf;
   issuer: string;
   logger: Logger;
+  events: SecurityEvents;
   /** The linked sign-ins section (upstream identity providers), when the server has any. */
   linkedSignIns?: LinkedSignInsSection | undefined;
 }
@@ -40,7 +48,7 @@ const STATE_COOKIE = 'account_state';
  * pages and comes back here.
  */
 export function createAccountRouter(deps: AccountRouterDeps): Router {
-  const { provider, userService, profiles, verification, sessions, csrf, issuer, logger, linkedSignIns } = deps;
+  const { provider, userService, profiles, verification, sessions, csrf, issuer, logger, events, linkedSignIns } = deps;
   const router = new Router({ prefix: '/account' });
   router.use(noStore);
   const log = logger.child({ module: 'account' });
@@ -48,17 +56,25 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   const signedIn = createSignedIn(provider, userService);
 
   const render = async (ctx: Context, who: SignedIn, extra: Record<string, unknown> = {}) => {
-    const { t } = languageOf(ctx);
-    const apps = (await connectedApps(who.user.id)).map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
+    const { t, locale } = languageOf(ctx);
+    const [connected, activity] = await Promise.all([
+      connectedApps(who.user.id),
+      recentActivity(events, provider, who.user.id, { locale, t }),
+    ]);
+    const apps = connected.map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
     await ctx.render('account', {
       title: t('account.title'),
       user: who.user,
       hasPassword: who.user.passwordHash !== undefined,
-      linked: linkedSignIns ? await linkedSignIns.view(who.user, languageOf(ctx).locale) : undefined,
+      linked: linkedSignIns ? await linkedSignIns.view(who.user, locale) : undefined,
       apps,
+      activity,
+      activityDays: events.retentionDays,
       csrfToken: csrf.issue(accountCsrfBinding(who.sessionId)),
       profileErrors: {},
       passwordErrors: {},
+      twoStepErrors: {},
+      ...(await secondFactorSections(deps.passkeys, who.user, t, locale)),
       ...extra,
     });
   };
@@ -148,7 +164,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
         .send(result.user, { locale, ip: ctx.ip })
         .catch((error: unknown) => log.error({ event: 'mail.failed', err: error }, 'verification email not sent'));
     }
-    log.info({ event: 'account.profile_updated', userId: who.user.id, emailChanged: result.emailChanged }, 'profile updated');
+    await events.record('account.profile_updated', { accountId: who.user.id, details: { emailChanged: result.emailChanged } });
     const message = result.emailChanged ? t('account.profileSavedVerify', { email: result.user.email }) : t('account.profileSaved');
     setFlash(ctx, { category: 'success', message });
     ctx.redirect('/account');
@@ -166,7 +182,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     // The person just proved the current password here, so this browser stays signed in; every other
     // session ends and every app must sign them in again (its tokens die with its grant).
     const { sessionsEnded: ended, grantsRevoked } = await sessions.cutOff(who.user.id, { exceptSession: who.sessionId });
-    log.info({ event: 'account.password_changed', userId: who.user.id, sessionsEnded: ended, grantsRevoked }, 'password changed');
+    await events.record('account.password_changed', { accountId: who.user.id, details: { sessionsEnded: ended, grantsRevoked } });
     const { t } = languageOf(ctx);
     const message = ended === 1 ? t('account.passwordChangedOne') : t('account.passwordChangedMany', { count: ended });
     setFlash(ctx, { category: 'success', message });
@@ -186,16 +202,26 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     }
     await sessions.revokeGrant(grantId);
     const client = await provider.Client.find(grant.clientId ?? '');
-    log.info({ event: 'account.app_revoked', userId: who.user.id, clientId: grant.clientId }, 'app access revoked');
+    await events.record('account.app_revoked', { accountId: who.user.id, clientId: grant.clientId });
     setFlash(ctx, { category: 'success', message: t('account.appRevoked', { app: client?.clientName ?? String(grant.clientId) }) });
     ctx.redirect('/account');
+  });
+
+  addSecondFactorRoutes(router, {
+    secondFactors: deps.secondFactors,
+    passkeys: deps.passkeys,
+    profiles,
+    guard,
+    render,
+    csrfToken: (who) => csrf.issue(accountCsrfBinding(who.sessionId)),
+    events,
   });
 
   router.post('/sign-out-everywhere', parseForm, async function signOutEverywhere(ctx) {
     const who = await guard(ctx, true);
     if (!who) return;
     const ended = await sessions.endSessions(who.user.id);
-    log.info({ event: 'account.signed_out_everywhere', userId: who.user.id, sessionsEnded: ended }, 'signed out everywhere');
+    await events.record('account.signed_out_everywhere', { accountId: who.user.id, details: { sessionsEnded: ended } });
     await ctx.render('logged-out', { title: languageOf(ctx).t('loggedOut.title') });
   });
 

@@ -3,6 +3,7 @@ import { errors, type Provider } from 'oidc-provider';
 import type { Csrf } from '../../http/csrf.ts';
 import { refuseForgedForm } from '../../http/forms.ts';
 import { languageOf, useUiLocales } from '../../http/locale.ts';
+import { noteRequest } from '../../logging/request-scope.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -32,6 +33,7 @@ export function loadInteraction(provider: Provider, csrf: Csrf): InteractionMidd
     ctx.state.interaction = interaction;
     useUiLocales(ctx, interaction.params.ui_locales);
     ctx.state.client = client;
+    noteRequest({ clientId: client.clientId, accountId: interaction.session?.accountId });
     ctx.state.csrfToken = csrf.issue(interaction.uid);
     await next();
   };

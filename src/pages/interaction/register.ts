@@ -1,5 +1,3 @@
-import type { Provider } from 'oidc-provider';
-import type { Logger } from 'pino';
 import { setFlash } from '../../http/flash.ts';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message, translateFields } from '../../i18n/translate.ts';
@@ -7,6 +5,7 @@ import type { EmailVerification } from '../../users/email-verification.ts';
 import type { FieldErrors, RegistrationField } from '../../users/registration-form.ts';
 import type { UserService } from '../../users/user-service.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
+import { afterPassword, type SignInDeps } from './second-step.ts';
 
 interface RegisterPage {
   status?: number;
@@ -44,15 +43,13 @@ export function showRegister(userService: UserService): InteractionMiddleware {
   };
 }
 
-export interface RegisterDeps {
-  provider: Provider;
-  userService: UserService;
+export interface RegisterDeps extends SignInDeps {
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
-  logger: Logger;
 }
 
-export function submitRegister({ provider, userService, verification, requireVerifiedEmail, logger }: RegisterDeps): InteractionMiddleware {
+export function submitRegister(deps: RegisterDeps): InteractionMiddleware {
+  const { userService, verification, requireVerifiedEmail, logger } = deps;
   return async function submitRegisterForm(ctx) {
     if (!atLoginStep(ctx)) return;
     const result = await userService.register(ctx.request.body, ctx.ip);
@@ -77,13 +74,9 @@ export function submitRegister({ provider, userService, verification, requireVer
       await ctx.render('message', { title: t('forgot.sentTitle'), message: t('register.checkEmail', { email: result.user.email }) });
       return;
     }
-    // Signed in at once; the authorization continues to consent and back to the app.
+    // Signed in at once (after the set-up of a second factor where one is required); the
+    // authorization continues to consent and back to the app.
     setFlash(ctx, { category: 'success', message: t('register.created', { username: result.user.username }) });
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: result.user.id, amr: ['pwd'], remember: false } },
-      { mergeWithLastSubmission: false },
-    );
+    await afterPassword(ctx, deps, result.user, { remember: false, passkeyCapable: formField(ctx, 'webauthn') === '1' });
   };
 }

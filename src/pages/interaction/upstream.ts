@@ -1,10 +1,7 @@
-import type { Provider } from 'oidc-provider';
-import type { Logger } from 'pino';
 import { setFlash } from '../../http/flash.ts';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message, translateFields } from '../../i18n/translate.ts';
-import type { SignInResult } from '../../observability/metrics.ts';
-import { ACR_PASSWORD } from '../../oidc/configuration/claims.ts';
+import { noteRequest } from '../../logging/request-scope.ts';
 import type { UserRecord } from '../../storage/ports.ts';
 import type { UpstreamServices } from '../../upstreams/create-upstream-services.ts';
 import type { NewAccountField } from '../../upstreams/federated-accounts.ts';
@@ -12,20 +9,45 @@ import type { PendingSignIn } from '../../upstreams/sign-in-attempts.ts';
 import { UpstreamError } from '../../upstreams/upstream-error.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { FieldErrors } from '../../users/registration-form.ts';
-import type { UserService } from '../../users/user-service.ts';
-import { TAKEN_MESSAGES } from '../../users/user-service.ts';
+import { TAKEN_MESSAGES, type UserService } from '../../users/user-service.ts';
 import { clearPendingCookie, readPendingCookie, refuseTooManyStarts, renderUpstreamProblem, setStateCookie } from '../upstream-pages.ts';
 import { renderLogin } from './login.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
+import { afterFirstFactor, type FederationHook, type SignInDeps } from './second-step.ts';
 
-export interface UpstreamPagesDeps {
-  provider: Provider;
+export interface UpstreamPagesDeps extends SignInDeps {
   upstreams: UpstreamServices;
-  userService: UserService;
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
-  logger: Logger;
-  onSignIn?: ((result: SignInResult) => void) | undefined;
+}
+
+/**
+ * What happens as a sign-in whose first factor came through an upstream finishes, whichever page
+ * finishes it (this one, or the second step's): the upstream is kept for the `idp` claim under the
+ * sign-in's time, and a link the person asked for (by signing in to the account, then its second
+ * factor) is made now, when the account is proved, and not before.
+ */
+export function createFederationHook(upstreams: UpstreamServices, userService: Pick<UserService, 'findById'>): FederationHook {
+  return {
+    async signedIn(ctx, { accountId, ts }, federated) {
+      await upstreams.logins.record(accountId, ts, federated.upstream);
+      if (!federated.linkHandle) return;
+      const pending = await upstreams.attempts.findPending(federated.linkHandle);
+      await upstreams.attempts.dropPending(federated.linkHandle);
+      clearPendingCookie(ctx, ctx.state.interaction.uid);
+      const user = pending && pending.uid === ctx.state.interaction.uid ? await userService.findById(accountId) : undefined;
+      if (!pending || !user) return;
+      const linked = await upstreams.accounts.link(user, pending.identity);
+      const { t, locale } = languageOf(ctx);
+      const name = upstreams.nameOf(pending.identity.upstream, locale);
+      setFlash(
+        ctx,
+        linked.ok
+          ? { category: 'success', message: t('upstream.linked', { name }) }
+          : { category: 'error', message: t('upstream.linkTaken', { name }) },
+      );
+    },
+  };
 }
 
 /**
@@ -36,7 +58,7 @@ export interface UpstreamPagesDeps {
  * interaction with interactionFinished, `amr` saying `fed` (RFC 8176 §2).
  */
 export function createUpstreamPages(deps: UpstreamPagesDeps) {
-  const { provider, upstreams, userService, verification, requireVerifiedEmail, logger, onSignIn } = deps;
+  const { upstreams, userService, verification, requireVerifiedEmail, logger, events } = deps;
 
   /** The sign-in step is where these pages belong; once signed in, the interaction moves on. */
   const atLoginStep = (ctx: InteractionContext): boolean => {
@@ -60,16 +82,27 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
   const nameOf = (ctx: InteractionContext, upstream: string) => upstreams.nameOf(upstream, languageOf(ctx).locale);
 
   /**
-   * Signs `user` in, unless the account is disabled (whatever the upstream says) or, where verified
-   * email is required, unverified; then the sign-in page says why, as it does for a password.
+   * The upstream (and, when linking, the password) was the first factor. `user` is refused when
+   * disabled (whatever the upstream says) or, where verified email is required, unverified: the
+   * sign-in page says why, as it does for a password. Otherwise the sign-in goes on as after a
+   * password: finished at one factor (acr 1), or the account's second factor next (acr 2).
+   * `link`: link the upstream once the sign-in is finished (the account proved, second factor too).
    */
-  const finish = async (ctx: InteractionContext, handle: string, identity: PendingSignIn['identity'], user: UserRecord, amr: string[]) => {
+  const finish = async (
+    ctx: InteractionContext,
+    handle: string,
+    identity: PendingSignIn['identity'],
+    user: UserRecord,
+    { amr, link = false }: { amr: string[]; link?: boolean },
+  ) => {
     const { uid } = ctx.state.interaction;
-    await upstreams.attempts.dropPending(handle);
-    clearPendingCookie(ctx, uid);
+    noteRequest({ accountId: user.id });
+    if (!link) {
+      await upstreams.attempts.dropPending(handle);
+      clearPendingCookie(ctx, uid);
+    }
     if (!user.active) {
-      logger.warn({ event: 'login.failed', reason: 'disabled', upstream: identity.upstream, ip: ctx.ip }, 'sign-in refused');
-      onSignIn?.('failed');
+      await events.record('login.failed', { accountId: user.id, details: { reason: 'disabled', upstream: identity.upstream } });
       await renderLogin(ctx, { status: 403, error: message('auth.disabled') });
       return;
     }
@@ -80,17 +113,15 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
       await renderLogin(ctx, { status: 403, error: message('auth.unverified') });
       return;
     }
-    const ts = Math.floor(Date.now() / 1000);
-    await upstreams.logins.record(user.id, ts, identity.upstream);
-    logger.info({ event: 'login.succeeded', userId: user.id, upstream: identity.upstream, ip: ctx.ip }, 'signed in through an upstream');
-    onSignIn?.('succeeded');
-    // No "remember me" here: the session cookie lasts as long as the browser session.
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: user.id, acr: ACR_PASSWORD, amr, ts, remember: false } },
-      { mergeWithLastSubmission: false },
-    );
+    // No "remember me" on the way through an upstream: the session lasts as long as the browser session.
+    await afterFirstFactor(ctx, deps, user, {
+      amr,
+      remember: false,
+      passkeyCapable: false,
+      federated: { upstream: identity.upstream, ...(link ? { linkHandle: handle } : {}) },
+      // Linking proves the account: whatever second factor it has is asked for.
+      anyFactor: link,
+    });
   };
 
   interface NewAccountPage {
@@ -166,7 +197,7 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
       return;
     }
     setFlash(ctx, { category: 'success', message: t('register.created', { username: user.username }) });
-    await finish(ctx, handle, pending.identity, user, ['fed']);
+    await finish(ctx, handle, pending.identity, user, { amr: ['fed'] });
   };
 
   /** "Continue with ...": a fresh attempt, its state bound to this browser, and off to the upstream. */
@@ -214,7 +245,7 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
     if (!found) return expired(ctx);
     const { handle, pending } = found;
     const resolution = await upstreams.accounts.resolve(pending.identity);
-    if (resolution.kind === 'linked') return finish(ctx, handle, pending.identity, resolution.user, ['fed']);
+    if (resolution.kind === 'linked') return finish(ctx, handle, pending.identity, resolution.user, { amr: ['fed'] });
     // Never linked on the email alone: the person signs in to that account first.
     if (resolution.kind === 'email_taken') return renderLink(ctx, pending);
     const proposal = await upstreams.accounts.proposal(pending.identity);
@@ -230,7 +261,7 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
     if (!found) return expired(ctx);
     const { handle, pending } = found;
     const resolution = await upstreams.accounts.resolve(pending.identity);
-    if (resolution.kind === 'linked') return finish(ctx, handle, pending.identity, resolution.user, ['fed']);
+    if (resolution.kind === 'linked') return finish(ctx, handle, pending.identity, resolution.user, { amr: ['fed'] });
     if (resolution.kind === 'email_taken') return renderLink(ctx, pending);
     const email = pending.identity.email ? undefined : formField(ctx, 'email');
     await createAndFinish(ctx, handle, pending, { username: formField(ctx, 'username'), ...(email === undefined ? {} : { email }) });
@@ -246,14 +277,14 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
     if (!found) return expired(ctx);
     const { handle, pending } = found;
     const login = formField(ctx, 'login');
+    const upstream = pending.identity.upstream;
     const result = await userService.authenticate(login, formField(ctx, 'password'), ctx.ip);
     if (!result.ok) {
       const throttled = result.reason === 'address_throttled';
-      logger.warn(
-        { event: 'login.failed', reason: result.reason, upstream: pending.identity.upstream, ip: ctx.ip },
-        'link sign-in refused',
-      );
-      onSignIn?.(result.reason.endsWith('throttled') ? 'throttled' : 'failed');
+      // As on the sign-in form: a refusal naming an account is kept without being waited for, so
+      // the answer takes no longer for an account than for a name nobody has.
+      const type = result.reason.endsWith('throttled') ? 'login.throttled' : 'login.failed';
+      void events.record(type, { accountId: result.accountId, details: { reason: result.reason, upstream } });
       if (throttled) ctx.set('Retry-After', String(result.retryAfterSeconds));
       const error = throttled
         ? message('auth.ipThrottled', { seconds: result.retryAfterSeconds })
@@ -261,17 +292,12 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
       await renderLink(ctx, pending, { status: throttled ? 429 : 401, error, login });
       return;
     }
-    const linked = await upstreams.accounts.link(result.user, pending.identity);
-    if (!linked.ok) {
-      await renderLink(ctx, pending, {
-        status: 409,
-        error: message('upstream.linkTaken', { name: nameOf(ctx, pending.identity.upstream) }),
-        login,
-      });
+    if ((await upstreams.accounts.resolve(pending.identity)).kind === 'linked') {
+      await renderLink(ctx, pending, { status: 409, error: message('upstream.linkTaken', { name: nameOf(ctx, upstream) }), login });
       return;
     }
-    setFlash(ctx, { category: 'success', message: languageOf(ctx).t('upstream.linked', { name: nameOf(ctx, pending.identity.upstream) }) });
-    await finish(ctx, handle, pending.identity, result.user, ['fed', 'pwd']);
+    // The link is made once the sign-in finishes: now, or after the account's second factor.
+    await finish(ctx, handle, pending.identity, result.user, { amr: ['fed', 'pwd'], link: true });
   };
 
   return { start, resume, create, link };

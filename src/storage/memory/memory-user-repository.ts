@@ -3,8 +3,10 @@ import { AppError } from '../../errors.ts';
 import {
   DuplicateLinkError,
   DuplicateUserError,
+  type PasskeyRecord,
   type UniqueUserField,
   type UpstreamLink,
+  type UserFactorRepository,
   type UserRecord,
   type UserRepository,
 } from '../ports.ts';
@@ -14,10 +16,19 @@ const linkKey = ({ issuer, subject }: Pick<UpstreamLink, 'issuer' | 'subject'>) 
 /** Users in process memory, for the embedded mode and tests. Same uniqueness rules as MongoDB. */
 export function createMemoryUserRepository(): UserRepository {
   const byId = new Map<string, UserRecord>();
+  const passkeys = new Map<string, PasskeyRecord>();
   /** Upstream identity (issuer#subject) -> its link and the user it belongs to: one user per identity. */
   const links = new Map<string, { userId: string; link: UpstreamLink }>();
   // Callers get copies, as from a database, so they cannot change the stored record.
-  const copy = (user: UserRecord): UserRecord => ({ ...user, createdAt: new Date(user.createdAt), updatedAt: new Date(user.updatedAt) });
+  const copy = (user: UserRecord): UserRecord => ({
+    ...user,
+    factors: {
+      recoveryCodes: [...user.factors.recoveryCodes],
+      ...(user.factors.totp ? { totp: { ...user.factors.totp, createdAt: new Date(user.factors.totp.createdAt) } } : {}),
+    },
+    createdAt: new Date(user.createdAt),
+    updatedAt: new Date(user.updatedAt),
+  });
   const find = (predicate: (user: UserRecord) => boolean) => {
     for (const user of byId.values()) if (predicate(user)) return copy(user);
     return undefined;
@@ -35,6 +46,7 @@ export function createMemoryUserRepository(): UserRepository {
         emailVerified: false,
         active: true,
         ...user,
+        factors: { recoveryCodes: [] },
         createdAt: now,
         updatedAt: now,
       };
@@ -73,6 +85,7 @@ export function createMemoryUserRepository(): UserRepository {
       return { users: matching.slice(skip, skip + limit).map(copy), total: matching.length };
     },
     async delete(id) {
+      for (const passkey of [...passkeys.values()]) if (passkey.userId === id) passkeys.delete(passkey.id);
       for (const [key, entry] of links) if (entry.userId === id) links.delete(key);
       return byId.delete(id);
     },
@@ -111,6 +124,76 @@ export function createMemoryUserRepository(): UserRepository {
       if (!user) return;
       const { name: _previous, ...rest } = user;
       byId.set(id, { ...rest, ...(name === undefined ? {} : { name }), updatedAt: new Date() });
+    },
+    ...memoryFactors(byId, passkeys),
+  };
+}
+
+/** The second factors and passkeys, on the same maps; each method runs in one synchronous step. */
+function memoryFactors(byId: Map<string, UserRecord>, passkeys: Map<string, PasskeyRecord>): UserFactorRepository {
+  const change = (id: string, factors: (current: UserRecord['factors']) => UserRecord['factors']) => {
+    const user = byId.get(id);
+    if (user) byId.set(id, { ...user, factors: factors(user.factors), updatedAt: new Date() });
+    return user;
+  };
+  const copyPasskey = (passkey: PasskeyRecord): PasskeyRecord => ({
+    ...passkey,
+    transports: [...passkey.transports],
+    createdAt: new Date(passkey.createdAt),
+    ...(passkey.lastUsedAt ? { lastUsedAt: new Date(passkey.lastUsedAt) } : {}),
+  });
+  const owned = (userId: string, credentialId: string) => {
+    const passkey = passkeys.get(credentialId);
+    return passkey?.userId === userId ? passkey : undefined;
+  };
+  return {
+    async setTotp(id, totp) {
+      change(id, ({ totp: _previous, ...rest }) => ({ ...rest, ...(totp ? { totp: { ...totp } } : {}) }));
+    },
+    async setRecoveryCodes(id, hashes) {
+      change(id, (factors) => ({ ...factors, recoveryCodes: [...hashes] }));
+    },
+    async removeRecoveryCode(id, hash) {
+      const codes = byId.get(id)?.factors.recoveryCodes;
+      if (!codes?.includes(hash)) return undefined;
+      const remaining = codes.filter((code) => code !== hash);
+      change(id, (factors) => ({ ...factors, recoveryCodes: remaining }));
+      return remaining.length;
+    },
+    async addPasskey(passkey) {
+      if (passkeys.has(passkey.id)) throw new Error('a passkey with this credential id exists');
+      passkeys.set(passkey.id, copyPasskey(passkey));
+    },
+    async findPasskey(credentialId) {
+      const passkey = passkeys.get(credentialId);
+      return passkey && copyPasskey(passkey);
+    },
+    async passkeysOf(userId) {
+      return [...passkeys.values()]
+        .filter((passkey) => passkey.userId === userId)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .map(copyPasskey);
+    },
+    async recordPasskeyUse(credentialId, { counter, backedUp, at }) {
+      const passkey = passkeys.get(credentialId);
+      if (!passkey || ((counter > 0 || passkey.counter > 0) && counter <= passkey.counter)) return false;
+      passkeys.set(credentialId, { ...passkey, counter, backedUp, lastUsedAt: new Date(at) });
+      return true;
+    },
+    async renamePasskey(userId, credentialId, name) {
+      const passkey = owned(userId, credentialId);
+      if (passkey) passkeys.set(credentialId, { ...passkey, name });
+      return passkey !== undefined;
+    },
+    async removePasskey(userId, credentialId) {
+      return owned(userId, credentialId) !== undefined && passkeys.delete(credentialId);
+    },
+    async resetFactors(id) {
+      const removed = [...passkeys.values()].filter((passkey) => passkey.userId === id);
+      for (const passkey of removed) passkeys.delete(passkey.id);
+      const before = byId.get(id)?.factors;
+      change(id, () => ({ recoveryCodes: [] }));
+      return { totp: before?.totp !== undefined, recoveryCodes: before?.recoveryCodes.length ?? 0, passkeys: removed.length };
     },
   };
 }

@@ -10,6 +10,8 @@ import {
   type UserRecord,
   type UserRepository,
 } from '../ports.ts';
+import { mongoUserFactors } from './mongo-user-factors.ts';
+import { passkeyModel } from './passkey-model.ts';
 import { type LinkClaimDocument, linkClaimModel, linksLockModel, type StoredLink, type UserDocument, userModel } from './user-model.ts';
 
 /** A claim this old whose user never got the link was left by a write cut short, and may be taken over. */
@@ -28,6 +30,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
   ensureIndexes(): Promise<void>;
 } {
   const Users = userModel(connection);
+  const Passkeys = passkeyModel(connection);
   const Claims = linkClaimModel(connection);
   const Locks = linksLockModel(connection);
 
@@ -38,7 +41,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
 
   return {
     async ensureIndexes() {
-      await Promise.all([Users.createIndexes(), Claims.createIndexes(), Locks.createIndexes()]);
+      await Promise.all([Users.createIndexes(), Passkeys.createIndexes(), Claims.createIndexes(), Locks.createIndexes()]);
     },
     async create(user: NewUser) {
       try {
@@ -86,6 +89,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
       return { users: docs.map(toRecord), total };
     },
     async delete(id) {
+      await Passkeys.deleteMany({ userId: id }).exec();
       const deleted = (await Users.deleteOne({ _id: id }).exec()).deletedCount === 1;
       await Claims.deleteMany({ userId: id }).exec();
       return deleted;
@@ -131,6 +135,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async setName(id, name) {
       await Users.updateOne({ _id: id }, name === undefined ? { $unset: { name: 1 } } : { $set: { name } }).exec();
     },
+    ...mongoUserFactors(Users, Passkeys),
   };
 
   /**
@@ -216,6 +221,10 @@ function toRecord(doc: UserDocument): UserRecord {
     ...(doc.passwordHash ? { passwordHash: doc.passwordHash } : {}),
     active: doc.active,
     ...(doc.name ? { name: doc.name } : {}),
+    factors: {
+      recoveryCodes: doc.factors?.recoveryCodes ?? [],
+      ...(doc.factors?.totp ? { totp: { sealedSecret: doc.factors.totp.sealedSecret, createdAt: doc.factors.totp.createdAt } } : {}),
+    },
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };

@@ -20,6 +20,8 @@ export interface UserDocument {
   name?: string;
   /** Upstream sign-ins linked to the user; `key` is issuer#subject, also the _id of its user_links entry. */
   links?: StoredLink[];
+  /** Absent on users stored before second factors existed. */
+  factors?: { totp?: { sealedSecret: string; createdAt: Date }; recoveryCodes?: string[] };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -51,6 +53,16 @@ const userSchema = new Schema<UserDocument>(
         ),
       ],
       default: undefined,
+    },
+    factors: {
+      type: new Schema(
+        {
+          totp: { type: new Schema({ sealedSecret: String, createdAt: Date }, { _id: false }), required: false },
+          recoveryCodes: { type: [String], default: [] },
+        },
+        { _id: false },
+      ),
+      required: false,
     },
   },
   { collection: 'users', timestamps: true, versionKey: false, autoIndex: false },

@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { OneTimeTokenStore } from '../ports.ts';
 
-/** Single-use tokens in Redis: SET with EX, redeemed with GETDEL so two clicks cannot both succeed. */
+/**
+ * Single-use tokens in Redis: SET with EX, redeemed with GETDEL so two clicks cannot both succeed;
+ * claims are SET NX EX, so of two requests at once only one gets the mark.
+ */
 export function createRedisTokenStore(redis: Redis, prefix: string): OneTimeTokenStore {
   const key = (purpose: string, tokenHash: string) => `${prefix}token:${purpose}:${tokenHash}`;
   return {
@@ -15,6 +18,9 @@ export function createRedisTokenStore(redis: Redis, prefix: string): OneTimeToke
     async consume(purpose, tokenHash) {
       const raw = await redis.getdel(key(purpose, tokenHash));
       return raw ? (JSON.parse(raw) as Record<string, string>) : undefined;
+    },
+    async claim(purpose, claimed, ttlSeconds) {
+      return (await redis.set(`${prefix}claim:${purpose}:${claimed}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
     },
   };
 }

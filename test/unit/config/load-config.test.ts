@@ -51,6 +51,14 @@ describe('loadConfig', () => {
     expect(result.config.cookieKeys).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
   });
 
+  test('IDP_MFA is optional by default, takes required, and refuses anything else in one line', () => {
+    const optional = load({});
+    expect(optional.ok && optional.config.mfa).toBe('optional');
+    const required = load({ IDP_MFA: 'required' });
+    expect(required.ok && required.config.mfa).toBe('required');
+    expect(errorsOf(load({ IDP_MFA: 'sometimes' }))).toEqual(['mfa (IDP_MFA): must be optional or required']);
+  });
+
   test('each bad value gives one line naming the setting and its variable', () => {
     const errors = errorsOf(load({ PORT: 'eighty', TRUST_PROXY: 'maybe' }));
     expect(errors).toEqual([
