@@ -1,5 +1,5 @@
 import { connectMongo } from '../src/storage/mongo/connect-mongo.ts';
-import { closeRedis, connectRedis } from '../src/storage/redis/connect-redis.ts';
+import { closeRedis, connectRedis, type RedisConnection } from '../src/storage/redis/connect-redis.ts';
 
 /**
  * What the backing services say about their own work, read from outside the server process, so a
@@ -7,10 +7,13 @@ import { closeRedis, connectRedis } from '../src/storage/redis/connect-redis.ts'
  * instrumenting the server. It opens its own connections, through the server's own connectors.
  */
 export interface BackendCounters {
-  /** Redis INFO commandstats: calls per command (commands run inside Lua scripts included). */
+  /** Redis INFO commandstats: calls per command (commands run inside Lua scripts included), summed over the primaries. */
   redisCalls: Record<string, number>;
-  /** Redis INFO memory used_memory, bytes. */
+  /** Redis INFO memory used_memory, bytes, summed over the primaries. */
   redisUsedMemory: number;
+  /** Redis INFO stats total_net_input_bytes and total_net_output_bytes, summed over the primaries (replication included). */
+  redisNetInputBytes: number;
+  redisNetOutputBytes: number;
   /** MongoDB serverStatus metrics.commands: total per command, monitoring commands left out. */
   mongoCommands: Record<string, number>;
 }
@@ -29,10 +32,16 @@ const MONGO_MONITORING = new Set([
   'saslContinue',
   'getParameter',
 ]);
-const REDIS_PROBES = new Set(['info', 'monitor', 'ping', 'client', 'select', 'quit', 'hello']);
+const REDIS_PROBES = new Set(['info', 'monitor', 'ping', 'client', 'select', 'quit', 'hello', 'scan', 'memory', 'cluster', 'readonly']);
 
 export interface BackendProbe {
   read(): Promise<BackendCounters>;
+  /**
+   * The memory Redis says each kind of key takes (MEMORY USAGE, bytes, averaged over up to 200 keys
+   * of each kind under `prefix`), by kind: the model (`Session`, `AccessToken`...) or the index
+   * (`sessionUid`, `grant`, `account`).
+   */
+  memoryPerKey(prefix: string): Promise<Record<string, { keys: number; bytes: number }>>;
   /**
    * Records every command Redis runs until `stop`, to count round trips: a MULTI...EXEC block sent
    * by one connection is one round trip, a script is one round trip, and commands run inside a
@@ -48,51 +57,100 @@ export interface RedisTrace {
   byCommand: Record<string, number>;
 }
 
-export async function openBackendProbe(redisUrl: string, mongodbUri: string): Promise<BackendProbe> {
-  const redis = await connectRedis(redisUrl);
+/**
+ * A probe of the Redis primaries (one Redis, a Sentinel primary, or every primary of a Cluster,
+ * each given by its URL) and of MongoDB.
+ */
+export async function openBackendProbe(redisUrls: string[], mongodbUri: string): Promise<BackendProbe> {
+  const nodes: RedisConnection[] = [];
+  try {
+    for (const url of redisUrls) nodes.push(await connectRedis(url));
+  } catch (error) {
+    await Promise.allSettled(nodes.map((node) => closeRedis(node)));
+    throw error;
+  }
   const mongo = await connectMongo(mongodbUri).catch(async (error: unknown) => {
-    await closeRedis(redis);
+    await Promise.allSettled(nodes.map((node) => closeRedis(node)));
     throw error;
   });
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const field = (text: string, name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
   return {
     async read() {
-      const [commandstats, memory, status] = await Promise.all([
-        redis.info('commandstats'),
-        redis.info('memory'),
+      const [infos, status] = await Promise.all([
+        Promise.all(nodes.map((node) => Promise.all([node.info('commandstats'), node.info('memory'), node.info('stats')]))),
         mongo.db?.admin().command({ serverStatus: 1 }),
       ]);
+      const redisCalls: Record<string, number> = {};
+      for (const [commandstats] of infos) {
+        for (const [command, count] of Object.entries(parseCommandstats(commandstats)))
+          redisCalls[command] = (redisCalls[command] ?? 0) + count;
+      }
       return {
-        redisCalls: parseCommandstats(commandstats),
-        redisUsedMemory: Number(/^used_memory:(\d+)/m.exec(memory)?.[1] ?? Number.NaN),
+        redisCalls,
+        redisUsedMemory: sum(infos.map(([, memory]) => field(memory, 'used_memory'))),
+        redisNetInputBytes: sum(infos.map(([, , stats]) => field(stats, 'total_net_input_bytes'))),
+        redisNetOutputBytes: sum(infos.map(([, , stats]) => field(stats, 'total_net_output_bytes'))),
         mongoCommands: parseMongoCommands(status),
       };
     },
+    async memoryPerKey(prefix) {
+      const sizes: Record<string, number[]> = {};
+      for (const node of nodes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}oidc:*`, 'COUNT', 1000);
+          cursor = next;
+          for (const key of keys) {
+            const kind = /oidc:([^:]+):/.exec(key.slice(prefix.length))?.[1] ?? 'other';
+            const seen = sizes[kind] ?? [];
+            sizes[kind] = seen;
+            if (seen.length >= 200) continue;
+            const bytes = await node.memory('USAGE', key);
+            if (typeof bytes === 'number') seen.push(bytes);
+          }
+        } while (cursor !== '0');
+      }
+      return Object.fromEntries(
+        Object.entries(sizes).map(([kind, values]) => [
+          kind,
+          { keys: values.length, bytes: values.length ? sum(values) / values.length : 0 },
+        ]),
+      );
+    },
     async monitorRedis() {
-      const monitor = await redis.monitor();
-      const inTransaction = new Set<string>();
       const trace: RedisTrace = { roundTrips: 0, byCommand: {} };
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        const command = (args[0] ?? '').toLowerCase();
-        if (source === 'lua' || REDIS_PROBES.has(command)) return;
-        if (inTransaction.has(source)) {
-          if (command === 'exec' || command === 'discard') inTransaction.delete(source);
-          return;
-        }
-        if (command === 'multi') inTransaction.add(source);
-        trace.roundTrips += 1;
-        trace.byCommand[command] = (trace.byCommand[command] ?? 0) + 1;
-      });
+      const monitors = await Promise.all(
+        nodes.map(async (node, index) => {
+          const monitor = await node.monitor();
+          const inTransaction = new Set<string>();
+          monitor.on('monitor', (_time: string, args: string[], source: string) => {
+            const command = (args[0] ?? '').toLowerCase();
+            if (source === 'lua' || REDIS_PROBES.has(command)) return;
+            // A client's address is unique per node; a transaction is counted on the node it ran on.
+            const client = `${index} ${source}`;
+            if (inTransaction.has(client)) {
+              if (command === 'exec' || command === 'discard') inTransaction.delete(client);
+              return;
+            }
+            if (command === 'multi') inTransaction.add(client);
+            trace.roundTrips += 1;
+            trace.byCommand[command] = (trace.byCommand[command] ?? 0) + 1;
+          });
+          return monitor;
+        }),
+      );
       return {
         async stop() {
           // MONITOR lines trail the commands a little; give the last ones time to arrive.
           await new Promise((resolve) => setTimeout(resolve, 200));
-          monitor.disconnect();
+          for (const monitor of monitors) monitor.disconnect();
           return trace;
         },
       };
     },
     async close() {
-      await Promise.allSettled([closeRedis(redis), mongo.close()]);
+      await Promise.allSettled([...nodes.map((node) => closeRedis(node)), mongo.close()]);
     },
   };
 }

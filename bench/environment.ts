@@ -14,7 +14,8 @@ export const BENCH_ACCESS_TOKEN_TTL = 120;
 export function serverEnvironment(options: {
   port: number;
   keys: KeySet;
-  redisUrl: string;
+  /** The variables naming the Redis (REDIS_URL, or REDIS_CLUSTER_NODES, or REDIS_SENTINELS and REDIS_SENTINEL_NAME). */
+  redisEnv: Record<string, string>;
   mongodbUri: string;
   extra: Record<string, string>;
 }): Record<string, string> {
@@ -29,7 +30,7 @@ export function serverEnvironment(options: {
     // Required in production; nothing listens there, and none of the scenarios sends mail.
     SMTP_URL: 'smtp://127.0.0.1:9',
     MONGODB_URI: options.mongodbUri,
-    REDIS_URL: options.redisUrl,
+    ...options.redisEnv,
     IDP_REDIS_KEY_PREFIX: 'bench:',
     IDP_ACCESS_TOKEN_TTL: String(BENCH_ACCESS_TOKEN_TTL),
     // Every sign-in of the benchmark comes from 127.0.0.1, so the per-address limit on authorization

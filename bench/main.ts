@@ -10,6 +10,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startMongo, startRedis } from '../scripts/lib/local-services.ts';
+import { startRedisCluster, startRedisSentinel } from '../scripts/lib/redis-topologies.ts';
 import { loadConfig } from '../src/config/load-config.ts';
 import { isAppError } from '../src/errors.ts';
 import { generateKeySet } from '../src/oidc/keys.ts';
@@ -47,8 +48,8 @@ async function main(options: BenchOptions): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'idp-bench-'));
   cleanups.push(async () => rmSync(workDir, { recursive: true, force: true }));
 
-  say('starting Redis and the MongoDB-wire server');
-  const [redis, mongo] = await Promise.all([startRedis(), startMongo()]);
+  say(`starting Redis (${options.redis}) and the MongoDB-wire server`);
+  const [redis, mongo] = await Promise.all([startBenchRedis(options.redis), startMongo()]);
   cleanups.push(
     () => redis.stop(),
     () => mongo.stop(),
@@ -59,7 +60,7 @@ async function main(options: BenchOptions): Promise<void> {
   const clients = benchClients();
   const users = benchUsers(options.signInConcurrency);
   const [ourPort, baselinePort] = [await freePort(), await freePort()];
-  const env = serverEnvironment({ port: ourPort, keys, redisUrl: redis.url, mongodbUri, extra: options.serverEnv });
+  const env = serverEnvironment({ port: ourPort, keys, redisEnv: redis.env, mongodbUri, extra: options.serverEnv });
   const loaded = loadConfig({ env, configDir: CONFIG_DIR });
   if (!loaded.ok) throw new Error(`server configuration refused: ${loaded.errors.join('; ')}`);
   say('registering the bench clients and users');
@@ -87,7 +88,7 @@ async function main(options: BenchOptions): Promise<void> {
     cwd: ROOT,
   });
   cleanups.push(() => baseline.stop());
-  const backends = await openBackendProbe(redis.url, mongodbUri);
+  const backends = await openBackendProbe(await redis.primaryUrls(), mongodbUri);
   cleanups.push(() => backends.close());
 
   say(`argon2id verify rate with the server's parameters (m=${loaded.config.argon2.memoryCost} KiB, t=${loaded.config.argon2.timeCost})`);
@@ -107,7 +108,7 @@ async function main(options: BenchOptions): Promise<void> {
     };
     const watched = {
       server: server.pid,
-      backends: kind === 'ours' ? [redis.pid, mongo.pid].filter((pid): pid is number => pid !== undefined) : [],
+      backends: kind === 'ours' ? [...redis.pids(), mongo.pid].filter((pid): pid is number => pid !== undefined) : [],
     };
     servers.push({ kind, server, watched, target, context: { service: clients.service, app: clients.app, refreshTokens, accessToken } });
   }
@@ -121,6 +122,7 @@ async function main(options: BenchOptions): Promise<void> {
   const rssAfterSignInBytes = sampleProcess(ours.pid).rssBytes;
   say('sampling round trips per request under MONITOR');
   const roundTrips = await sampleRoundTrips(oursUnderTest, SCENARIOS, backends, options, users);
+  const memoryPerKey = await backends.memoryPerKey(env.IDP_REDIS_KEY_PREFIX ?? '');
   say(`memory run: ${options.tokens} client-credentials tokens`);
   const [clientCredentials] = SCENARIOS;
   if (!clientCredentials) throw new Error('no client-credentials scenario');
@@ -179,11 +181,30 @@ async function main(options: BenchOptions): Promise<void> {
     startup: { oursReadyMs: ours.readyMs, baselineReadyMs: baseline.readyMs },
     memory,
     roundTrips,
+    memoryPerKey,
+    redis: options.redis,
     ...(workers ? { workers } : {}),
   };
   const report: BenchReport = { ...partial, targets: evaluateTargets(partial) };
   process.stdout.write(`${formatReport(report)}\n`);
   if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** The Redis our server runs on: its variables, its primaries (for the probe) and its processes (for CPU). */
+async function startBenchRedis(kind: BenchOptions['redis']) {
+  if (kind === 'single') {
+    const redis = await startRedis();
+    return { env: { REDIS_URL: redis.url }, primaryUrls: async () => [redis.url], pids: () => [redis.pid], stop: () => redis.stop() };
+  }
+  const local = kind === 'cluster' ? await startRedisCluster() : await startRedisSentinel();
+  const primaries = async () =>
+    'masters' in local ? (await local.masters()).map((node) => node.address) : [(await local.primary()).address];
+  return {
+    env: local.env,
+    primaryUrls: async () => (await primaries()).map((address) => `redis://${address}`),
+    pids: () => local.processes().map((process) => process.pid),
+    stop: () => local.stop(),
+  };
 }
 
 /** Installs redis-server and builds FerretDB when missing, exactly as npm test does. */

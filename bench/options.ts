@@ -15,6 +15,8 @@ export interface BenchOptions {
   json: string | undefined;
   /** Extra environment for our server, e.g. to compare a setting: --server-env IDP_X=1 */
   serverEnv: Record<string, string>;
+  /** Which Redis our server uses: one, a Sentinel-managed primary with a replica, or a 3+3 Cluster. */
+  redis: 'single' | 'sentinel' | 'cluster';
   /** Also run the token scenarios with IDP_WORKERS=auto (off with --no-workers). */
   workers: boolean;
   /** --compare BEFORE AFTER: print two saved runs side by side instead of running. */
@@ -23,10 +25,13 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--warmup S] [--connections N]
        [--sign-in-concurrency N] [--tokens N] [--json FILE] [--server-env NAME=VALUE ...] [--no-workers]
+       [--redis single|sentinel|cluster]
        npm run bench -- --compare BEFORE.json AFTER.json
   --quick      a short run for development: 3 s runs, 1 s warm-up, 20,000 tokens in the memory run
   --tokens N   client-credentials tokens issued to check memory stays flat (default 1,000,000)
   --no-workers skip the run with IDP_WORKERS=auto (one server process per core)
+  --redis K    our server's Redis: one (default), a Sentinel-managed primary with a replica, or a
+               Redis Cluster of three primaries with a replica each, all on this machine
   --compare    two --json files side by side: every number, before and after, and its change`;
 
 import { usageError } from '../scripts/lib/cli.ts';
@@ -47,6 +52,7 @@ function readArguments(argv: string[]) {
         tokens: { type: 'string' },
         json: { type: 'string' },
         'server-env': { type: 'string', multiple: true },
+        redis: { type: 'string', default: 'single' },
         'no-workers': { type: 'boolean', default: false },
         compare: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -77,7 +83,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     if (!match?.[1]) throw usageError(`--server-env takes NAME=VALUE, got "${pair}"`);
     serverEnv[match[1]] = match[2] ?? '';
   }
+  const redis = parsed.redis;
+  if (redis !== 'single' && redis !== 'sentinel' && redis !== 'cluster')
+    throw usageError(`--redis is single, sentinel or cluster\n${USAGE}`);
   return {
+    redis,
     duration: number('duration', parsed.duration, quick ? 3 : 8, 1),
     warmup: number('warmup', parsed.warmup, quick ? 1 : 2, 0),
     connections: Math.round(number('connections', parsed.connections, 32, 1)),

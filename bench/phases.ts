@@ -126,6 +126,8 @@ function toRoundTrips(
     requests,
     redisRoundTrips: trace.roundTrips,
     redisCommands: sum(redis),
+    redisBytesIn: after.redisNetInputBytes - before.redisNetInputBytes,
+    redisBytesOut: after.redisNetOutputBytes - before.redisNetOutputBytes,
     mongoOps: sum(mongo),
     redisByCommand: redis,
     mongoByCommand: mongo,

@@ -26,6 +26,9 @@ export interface RoundTrips {
   requests: number;
   redisRoundTrips: number;
   redisCommands: number;
+  /** Bytes the Redis primaries received and sent over the network (replication included). */
+  redisBytesIn: number;
+  redisBytesOut: number;
   mongoOps: number;
   redisByCommand: Record<string, number>;
   mongoByCommand: Record<string, number>;
@@ -57,6 +60,10 @@ export interface BenchReport {
     redisUsedMemoryAfterBytes: number;
   };
   roundTrips: RoundTrips[];
+  /** MEMORY USAGE per kind of key after the run, averaged over a sample of each. */
+  memoryPerKey: Record<string, { keys: number; bytes: number }>;
+  /** The Redis our server ran on. */
+  redis: 'single' | 'sentinel' | 'cluster';
   /** IDP_WORKERS=auto: how many processes that made here, and each scenario's maximum rate with them. */
   workers?: { count: number; readyMs: number; rssBytes: number; rows: WorkerRow[] };
   targets: Target[];
@@ -153,20 +160,37 @@ export function formatReport(report: BenchReport): string {
         ]
       : []),
     '',
-    'Round trips per request (ours; MONITOR sample, commandstats and serverStatus deltas):',
+    `Round trips per request (ours, on Redis ${report.redis ?? 'single'}; MONITOR sample, commandstats, INFO stats and serverStatus deltas; bytes are what the Redis primaries received and sent, replication included):`,
     '',
     table(
-      ['scenario', 'requests', 'Redis round trips', 'Redis commands', 'MongoDB ops', 'Redis detail', 'MongoDB detail'],
+      [
+        'scenario',
+        'requests',
+        'Redis round trips',
+        'Redis commands',
+        'Redis bytes in',
+        'Redis bytes out',
+        'MongoDB ops',
+        'Redis detail',
+        'MongoDB detail',
+      ],
       report.roundTrips.map((trip) => [
         trip.title,
         String(trip.requests),
         fixed(trip.redisRoundTrips / trip.requests, 2),
         fixed(trip.redisCommands / trip.requests, 2),
+        fixed((trip.redisBytesIn ?? Number.NaN) / trip.requests),
+        fixed((trip.redisBytesOut ?? Number.NaN) / trip.requests),
         fixed(trip.mongoOps / trip.requests, 2),
         perRequest(trip.redisByCommand, trip.requests),
         perRequest(trip.mongoByCommand, trip.requests),
       ]),
     ),
+    '',
+    `Redis memory per key after the run (MEMORY USAGE, mean of up to 200 keys of each kind): ${Object.entries(report.memoryPerKey ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, { keys, bytes }]) => `${kind} ${fixed(bytes)} B (${keys})`)
+      .join(', ')}`,
     '',
     'Targets:',
     ...report.targets.map((target) => `- [${target.met ? 'met' : 'MISSED'}] ${target.name}: ${target.detail}`),

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { type ApplyEntry, type ClientSpec, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
+import { redisTopology } from '../src/config/redis-topology.ts';
 import { AppError } from '../src/errors.ts';
 import { isCommand, openTools, parseCommandLine, print, runCli, type ToolHelp, table, usageError, usageLine } from './lib/cli.ts';
 
@@ -307,7 +308,7 @@ await runCli('clients', async () => {
         break;
       }
     }
-    if (writes && !config.redisUrl) {
+    if (writes && !redisTopology(config)) {
       // Without Redis the change cannot be announced; servers notice it when their cached copy expires.
       process.stderr.write(
         `clients: REDIS_URL is not set, so running servers are not told of this change; they apply it within IDP_CLIENT_CACHE_TTL (${config.clientCacheTtl} s)\n`,

@@ -10,6 +10,7 @@ import { createRegisteredClientAdapter, withRegisteredClients } from './clients/
 import { createClientAdmin } from './clients/client-admin.ts';
 import { createSecretBox } from './clients/secret-box.ts';
 import { parseStaticClients } from './clients/static-clients.ts';
+import { redisTopology } from './config/redis-topology.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './logging/create-logger.ts';
@@ -82,7 +83,8 @@ async function openStores(
 ): Promise<Stores> {
   return createStores({
     mongodbUri: config.mongodbUri,
-    redisUrl: redis ? config.redisUrl : undefined,
+    redis: redis ? redisTopology(config) : undefined,
+    redisDurability: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
     redisKeyPrefix: config.redisKeyPrefix,
     clockTolerance: config.clockTolerance,
     memoryStoreMaxBytes: config.memoryStoreMaxMiB * 1024 * 1024,

@@ -8,7 +8,7 @@ import type { Message } from './i18n/translate.ts';
  * Codes in use: `usage` (a command line is wrong: exit 2), `invalid_input` (an administrator's or
  * operator's value is refused), `not_found`, `conflict`, `startup` (the server cannot start, for a
  * reason the operator can fix), `already_consumed` (a single-use record was redeemed twice),
- * `invalid_body` (a request body that cannot be read).
+ * `invalid_body` (a request body that cannot be read), `store_unavailable` (Redis is failing over or unreachable: 503).
  */
 export class AppError extends Error {
   readonly code: string;

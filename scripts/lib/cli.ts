@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type AssembledTools, assembleTools } from '../../src/assemble.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
+import { redisTopology } from '../../src/config/redis-topology.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { AppError, isAppError } from '../../src/errors.ts';
 
@@ -65,7 +66,7 @@ class HelpShown extends AppError {
   }
 }
 
-const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
+export const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
 
 /**
  * Runs a command-line tool: every failure becomes one line on stderr and a non-zero exit (2 for
@@ -100,7 +101,7 @@ export async function openTools(
   // Every missing setting at once, so an operator fixes them in one go.
   const missing = [
     !config.mongodbUri && 'MONGODB_URI (the MongoDB the server uses)',
-    redis === true && !config.redisUrl && 'REDIS_URL (the Redis the server uses: sessions, grants)',
+    redis === true && !redisTopology(config) && 'REDIS_URL (the Redis the server uses: sessions, grants)',
     secretKeys && !config.clientSecretKeys && 'IDP_CLIENT_SECRET_KEYS (it encrypts client secrets; npm run keys makes one)',
   ].filter((setting): setting is string => typeof setting === 'string');
   if (missing.length > 0) throw new AppError('invalid_input', `the ${tool} tool needs settings that are not set: ${missing.join('; ')}`);

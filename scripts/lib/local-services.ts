@@ -35,7 +35,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts a server in `dir` and waits until it accepts connections; on failure nothing is left running. */
-async function startServer(
+export async function startServer(
   name: string,
   command: string,
   args: string[],

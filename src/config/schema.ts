@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOCALES } from '../i18n/locales.ts';
+import { redisIssues, redisTopology } from './redis-topology.ts';
 import { localizedText, pathOrHttpsUrl } from './shared-schemas.ts';
 import { privateEndpointProblems, type Upstream, upstreamsSchema } from './upstreams-schema.ts';
 
@@ -83,11 +84,20 @@ export const configSchema = z
       .string()
       .regex(/^mongodb(\+srv)?:\/\/.+/, 'must be a mongodb:// or mongodb+srv:// URI')
       .optional(),
-    redisUrl: z
-      .string()
-      .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
-      .optional(),
+    // One of three Redis topologies; how they combine is checked in redisIssues (redis-topology.ts).
+    redisUrl: z.string().optional(),
+    redisSentinels: z.array(z.string()),
+    redisSentinelName: z.string().min(1).optional(),
+    redisSentinelPassword: z.string().optional(),
+    redisClusterNodes: z.array(z.string()),
+    redisUsername: z.string().optional(),
+    redisPassword: z.string().optional(),
+    redisTls: z.boolean({ error: 'must be true or false' }),
     redisKeyPrefix: z.string().max(64, 'must be at most 64 characters'),
+    // Replicas that must hold a session, grant or refresh token (and every revocation) before the
+    // request that wrote it is answered; see "Redis: topologies and durability" in the README.
+    redisWaitReplicas: z.number().int().min(0, 'must be at least 0 (0: do not wait)').max(10, 'must be at most 10'),
+    redisWaitTimeoutMs: z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000'),
     cookieKeys: z
       .array(z.string().min(32, 'each cookie key must be at least 32 characters; generate them with npm run keys'))
       .min(1, 'must hold at least one key')
@@ -244,6 +254,7 @@ export const configSchema = z
     }),
   })
   .superRefine((config, ctx) => {
+    for (const issue of redisIssues(config)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
     if (config.metricsPort !== undefined && config.metricsPort === config.port) {
       ctx.addIssue({
         code: 'custom',
@@ -251,11 +262,12 @@ export const configSchema = z
         message: 'must differ from PORT: metrics are never served on the public port',
       });
     }
-    if (config.workers !== 1 && (!config.redisUrl || !config.mongodbUri)) {
+    if (config.workers !== 1 && (!redisTopology(config) || !config.mongodbUri)) {
       ctx.addIssue({
         code: 'custom',
         path: ['workers'],
-        message: 'needs REDIS_URL and MONGODB_URI: the in-process stores of the embedded mode cannot be shared between processes',
+        message:
+          'needs REDIS_URL (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES) and MONGODB_URI: the in-process stores of the embedded mode cannot be shared between processes',
       });
     }
     if (config.workers !== 1 && (!config.jwks || !config.cookieKeys)) {
@@ -282,7 +294,6 @@ export const configSchema = z
     if (config.env !== 'production') return;
     const required: Array<[keyof typeof config, string]> = [
       ['mongodbUri', 'production needs MongoDB for users'],
-      ['redisUrl', 'production needs Redis for sessions and tokens'],
       ['cookieKeys', 'production needs fixed cookie keys so restarts and instances accept each other'],
       ['jwks', 'production needs a fixed signing key set so restarts and instances accept each other'],
       ['issuer', 'production needs the public https URL of this server'],
@@ -291,6 +302,13 @@ export const configSchema = z
     ];
     for (const [key, why] of required) {
       if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required: ${why}` });
+    }
+    if (!redisTopology(config) && redisIssues(config).length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redisUrl'],
+        message: 'is required: production needs Redis for sessions and tokens (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES)',
+      });
     }
     if (config.issuer && !isHttpsOrLoopback(config.issuer)) {
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production' });

@@ -12,6 +12,8 @@ const FRIENDLY: Record<string, MessageKey> = {
   invalid_redirect_uri: 'error.invalid_redirect_uri',
   invalid_request: 'error.invalid_request',
   server_error: 'error.server_error',
+  // A store unavailable for a moment (a Redis failover): the same words, and trying again helps.
+  temporarily_unavailable: 'error.server_error',
 };
 
 /** These pages are rendered by oidc-provider, which has parsed the request's ui_locales (if any). */

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
+import type { RedisTopology } from '../config/redis-topology.ts';
 import { withClientChanges } from './cached-client-store.ts';
 import { withUserChanges } from './cached-user-repository.ts';
 import { createMemoryAttemptCounter } from './memory/memory-attempt-counter.ts';
@@ -13,13 +13,15 @@ import { createMongoClientStore } from './mongo/mongo-client-store.ts';
 import { createMongoSecurityEventStore } from './mongo/mongo-security-event-store.ts';
 import { createMongoUserRepository } from './mongo/mongo-user-repository.ts';
 import type { CacheLookupResult, StoreObserver } from './observer.ts';
-import type { Stores } from './ports.ts';
-import { closeRedis, connectRedis } from './redis/connect-redis.ts';
+import type { OidcStore, Stores } from './ports.ts';
+import { closeRedis, connectRedis, type RedisClient } from './redis/connect-redis.ts';
 import { observeRedisCommands } from './redis/observe-redis-commands.ts';
 import { createRedisAttemptCounter } from './redis/redis-attempt-counter.ts';
 import { createRedisChangeFeed } from './redis/redis-change-feed.ts';
 import { createRedisOidcStore } from './redis/redis-oidc-adapter.ts';
 import { createRedisTokenStore } from './redis/redis-token-store.ts';
+import type { Durability } from './redis/slot-writes.ts';
+import { mapUnavailable } from './redis/unavailable.ts';
 import { watchRedisConnection } from './redis/watch-redis-connection.ts';
 import { withTimeout } from './with-timeout.ts';
 
@@ -28,7 +30,10 @@ const PING_TIMEOUT_MS = 2000;
 
 export interface StoreOptions {
   mongodbUri: string | undefined;
-  redisUrl: string | undefined;
+  /** One Redis, a Sentinel-managed primary or a Cluster; unset: in-process stores. */
+  redis: RedisTopology | undefined;
+  /** Replicas that must hold sessions, grants, refresh tokens and revocations before they are answered. */
+  redisDurability?: Durability;
   redisKeyPrefix: string;
   /** Seconds added to every stored lifetime (oidc-provider's clockTolerance). */
   clockTolerance: number;
@@ -60,10 +65,10 @@ export interface StoreOptions {
 export async function createStores(options: StoreOptions): Promise<Stores> {
   const { observer } = options;
   let mongo: Connection | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   try {
     if (options.mongodbUri) mongo = await connectMongo(options.mongodbUri, { observer });
-    if (options.redisUrl) redis = await connectRedis(options.redisUrl);
+    if (options.redis) redis = await connectRedis(options.redis);
   } catch (error) {
     await mongo?.close();
     throw error;
@@ -85,7 +90,7 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
   }
 
   const oidc = redis
-    ? createRedisOidcStore(redis, { prefix: options.redisKeyPrefix, clockTolerance: options.clockTolerance })
+    ? redisOidcStore(redis, options)
     : createMemoryOidcStore({ clockTolerance: options.clockTolerance, maxBytes: options.memoryStoreMaxBytes });
 
   const registered = mongo ? createMongoClientStore(mongo) : createMemoryClientStore();
@@ -109,8 +114,8 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
     await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
     throw new Error(`cannot subscribe to client and user changes in Redis (${(error as Error).message})`, { cause: error });
   }
-  const attempts = redis ? createRedisAttemptCounter(redis, options.redisKeyPrefix) : createMemoryAttemptCounter();
-  const tokens = redis ? createRedisTokenStore(redis, options.redisKeyPrefix) : createMemoryTokenStore();
+  const attempts = redis ? mapUnavailable(createRedisAttemptCounter(redis, options.redisKeyPrefix)) : createMemoryAttemptCounter();
+  const tokens = redis ? mapUnavailable(createRedisTokenStore(redis, options.redisKeyPrefix)) : createMemoryTokenStore();
 
   return {
     users: users ?? userRecords,
@@ -147,4 +152,15 @@ export async function createStores(options: StoreOptions): Promise<Stores> {
       await Promise.allSettled([redis && closeRedis(redis), mongo?.close()]);
     },
   };
+}
+
+/** The Redis oidc-provider store, answering 503 (never a wrong answer) while Redis is unavailable. */
+function redisOidcStore(redis: RedisClient, options: StoreOptions): OidcStore {
+  const store = createRedisOidcStore(redis, {
+    prefix: options.redisKeyPrefix,
+    clockTolerance: options.clockTolerance,
+    ...(options.redisDurability ? { durability: options.redisDurability } : {}),
+  });
+  const { endSessionsOf, grantsOf } = mapUnavailable({ endSessionsOf: store.endSessionsOf, grantsOf: store.grantsOf });
+  return { adapter: (model) => mapUnavailable(store.adapter(model)), endSessionsOf, grantsOf };
 }

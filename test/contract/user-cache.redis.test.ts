@@ -5,7 +5,7 @@ import { createMongoUserRepository } from '../../src/storage/mongo/mongo-user-re
 import type { UserRecord } from '../../src/storage/ports.ts';
 import { closeRedis, connectRedis } from '../../src/storage/redis/connect-redis.ts';
 import { createRedisChangeFeed } from '../../src/storage/redis/redis-change-feed.ts';
-import { dropIsolation, isolation } from '../support/backends.ts';
+import { dropIsolation, isolation, REDIS_KINDS, topologyOf } from '../support/backends.ts';
 import { eventually } from '../support/eventually.ts';
 
 const TTL_MS = 60_000;
@@ -15,8 +15,9 @@ const TTL_MS = 60_000;
  * process would have: every kind of change made on one reaches the other's cache at once, and the
  * TTL is the bound only for a change that was never announced.
  */
-describe('user cache over Redis pub/sub, users in MongoDB', () => {
-  const scope = isolation('user-cache');
+// On one Redis, through a Sentinel-managed primary, and across the nodes of a Cluster.
+describe.each(REDIS_KINDS)('user cache over Redis (%s) pub/sub, users in MongoDB', (kind) => {
+  const scope = isolation(`user-cache-${kind}`, { redis: kind });
   let clock = 0;
   const opened: Array<() => Promise<void>> = [];
   let server: ReturnType<typeof withUserChanges>;
@@ -24,7 +25,7 @@ describe('user cache over Redis pub/sub, users in MongoDB', () => {
   let raw: ReturnType<typeof createMongoUserRepository>;
 
   const openInstance = async (ttlMs: number, now?: () => number) => {
-    const [mongo, redis] = await Promise.all([connectMongo(scope.mongodbUri), connectRedis(scope.redisUrl)]);
+    const [mongo, redis] = await Promise.all([connectMongo(scope.mongodbUri), connectRedis(topologyOf(scope))]);
     const feed = createRedisChangeFeed(redis, scope.redisKeyPrefix, 'users');
     const repository = createMongoUserRepository(mongo);
     await repository.ensureIndexes();

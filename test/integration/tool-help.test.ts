@@ -15,6 +15,7 @@ describe('the tools explain themselves', () => {
       ['rotate-keys', ['-h'], 'usage: npm run -s rotate-keys --'],
       ['generate-keys', ['--help'], 'usage: npm run -s keys'],
       ['measure-argon2', ['--help'], 'usage: npm run measure:argon2'],
+      ['migrate-redis', ['--help'], 'usage: npm run migrate-redis --'],
     ];
     const results = await Promise.all(cases.map(([tool, args]) => runTool(tool, args, {})));
     for (const [index, [tool, args, expected]] of cases.entries()) {

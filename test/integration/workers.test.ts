@@ -135,7 +135,7 @@ describe('worker processes', () => {
     const result = await runServerToExit({ ...rest, IDP_WORKERS: 'auto' });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
-      'configuration error: workers (IDP_WORKERS): needs REDIS_URL and MONGODB_URI: the in-process stores of the embedded mode cannot be shared between processes',
+      'configuration error: workers (IDP_WORKERS): needs REDIS_URL (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES) and MONGODB_URI: the in-process stores of the embedded mode cannot be shared between processes',
       'configuration error: workers (IDP_WORKERS): needs IDP_JWKS and IDP_COOKIE_KEYS: keys generated at start would differ between the processes (make them with npm run keys)',
     ]);
     const bad = await runServerToExit({ ...env, IDP_WORKERS: 'many' });

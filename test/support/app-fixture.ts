@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import type { ClientMetadata } from 'oidc-provider';
 import type * as oidc from 'openid-client';
-import { dropIsolation, type Isolation, isolation } from './backends.ts';
+import { dropIsolation, type Isolation, isolation, redisEnvOf } from './backends.ts';
 import { RelyingParty } from './relying-party.ts';
 import { startSmtpServer, type TestSmtpServer } from './smtp.ts';
 import { type RunningApp, startTestApp, type TestAppOptions } from './test-app.ts';
@@ -93,7 +93,7 @@ export function useTestApp(label: string, options: AppFixtureOptions | (() => Ap
       return {
         MONGODB_URI: scope.mongodbUri,
         // The tools announce each change over the server's Redis, so the server drops its cached copy.
-        REDIS_URL: scope.redisUrl,
+        ...redisEnvOf(scope),
         IDP_REDIS_KEY_PREFIX: scope.redisKeyPrefix,
         ISSUER: this.server.url,
       };

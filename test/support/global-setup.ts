@@ -1,29 +1,39 @@
 import { startMongo, startRedis, type TestService } from '../../scripts/lib/local-services.ts';
+import { startRedisCluster, startRedisSentinel } from '../../scripts/lib/redis-topologies.ts';
 
 declare global {
-  var idpTestServices: TestService[] | undefined;
+  var idpTestServices: Array<Pick<TestService, 'stop'>> | undefined;
 }
 
 /**
- * Starts the real servers the suite runs against, once per run: a private Redis and a private
- * MongoDB-wire server on free ports. REDIS_URL / MONGODB_URI, when set, are used instead.
- * Test files read TEST_REDIS_URL / TEST_MONGODB_URI and each works in its own prefix / database.
- * A backend that cannot start fails the run with the reason; nothing is skipped.
+ * Starts the real servers the suite runs against, once per run: a private Redis, a private
+ * MongoDB-wire server, a Redis Cluster (three primaries, three replicas) and a Sentinel-managed
+ * primary with a replica, all on free loopback ports. REDIS_URL / MONGODB_URI, when set, are used
+ * instead of the first two. Test files read TEST_REDIS_URL / TEST_MONGODB_URI (and
+ * TEST_REDIS_CLUSTER_NODES, TEST_REDIS_SENTINELS, TEST_REDIS_SENTINEL_NAME) and each works in its own
+ * prefix / database. A backend that cannot start fails the run with the reason; nothing is skipped.
  */
 export default async function globalSetup(): Promise<void> {
-  const services: TestService[] = [];
+  const services: Array<Pick<TestService, 'stop'>> = [];
   globalThis.idpTestServices = services;
-  try {
-    const [redis, mongo] = await Promise.all([
-      process.env.REDIS_URL ? undefined : startRedis(),
-      process.env.MONGODB_URI ? undefined : startMongo(),
-    ]);
-    if (redis) services.push(redis);
-    if (mongo) services.push(mongo);
-    process.env.TEST_REDIS_URL = process.env.REDIS_URL ?? redis?.url;
-    process.env.TEST_MONGODB_URI = process.env.MONGODB_URI ?? mongo?.url;
-  } catch (error) {
+  // Settled together, so a failure of one still lets every other one be stopped.
+  const [redis, mongo, cluster, sentinel] = await Promise.allSettled([
+    process.env.REDIS_URL ? undefined : startRedis(),
+    process.env.MONGODB_URI ? undefined : startMongo(),
+    startRedisCluster(),
+    startRedisSentinel(),
+  ]);
+  const results = [redis, mongo, cluster, sentinel];
+  for (const result of results) if (result.status === 'fulfilled' && result.value) services.push(result.value);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) {
     await Promise.allSettled(services.map((service) => service.stop()));
-    throw error;
+    throw failed.reason;
   }
+  const value = <T>(result: PromiseSettledResult<T>) => (result.status === 'fulfilled' ? result.value : undefined);
+  process.env.TEST_REDIS_URL = process.env.REDIS_URL ?? value(redis)?.url;
+  process.env.TEST_MONGODB_URI = process.env.MONGODB_URI ?? value(mongo)?.url;
+  process.env.TEST_REDIS_CLUSTER_NODES = value(cluster)?.env.REDIS_CLUSTER_NODES;
+  process.env.TEST_REDIS_SENTINELS = value(sentinel)?.env.REDIS_SENTINELS;
+  process.env.TEST_REDIS_SENTINEL_NAME = value(sentinel)?.env.REDIS_SENTINEL_NAME;
 }

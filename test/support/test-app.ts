@@ -6,6 +6,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging/create-logger.ts';
 import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
 import { loadPasswordBlocklist, type PasswordBlocklist } from '../../src/users/password-blocklist.ts';
+import { type Isolation, redisEnvOf } from './backends.ts';
 import { testConfig } from './test-config.ts';
 
 export interface RunningApp extends AssembledServer {
@@ -36,7 +37,7 @@ export interface TestAppOptions {
   /** Receives every log line (JSON) the app writes, for tests about logging. */
   logLines?: string[];
   /** Real Redis/MongoDB settings from isolation(); omitted = in-process stores. */
-  backends?: { redisUrl: string; mongodbUri: string; redisKeyPrefix: string };
+  backends?: Pick<Isolation, 'redisUrl' | 'mongodbUri' | 'redisKeyPrefix' | 'redis'>;
 }
 
 let sharedKeys: Promise<KeySet> | undefined;
@@ -69,7 +70,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   const backends = options.backends
     ? {
         MONGODB_URI: options.backends.mongodbUri,
-        REDIS_URL: options.backends.redisUrl,
+        ...redisEnvOf(options.backends),
         IDP_REDIS_KEY_PREFIX: options.backends.redisKeyPrefix,
       }
     : {};

@@ -25,6 +25,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const linkKey = ({ issuer, subject }: Pick<UpstreamLink, 'issuer' | 'subject'>) => `${issuer}#${subject}`;
 
+/**
+ * The lookup by id serves token refresh and userinfo (behind the per-instance user cache). It reads
+ * the primary, and a secondary only while there is no primary (an election: about ten seconds),
+ * so apps keep refreshing through an election. A secondary may
+ * miss the very latest change, which is harmless here: disabling an account or changing its
+ * password also revokes its grants in Redis. Sign-in's lookups by email and username, which check
+ * the password, and every write stay on the primary (connect-mongo.ts).
+ * https://www.mongodb.com/docs/manual/core/read-preference/#mongodb-readmode-primaryPreferred
+ */
+const USER_BY_ID_READ_PREFERENCE = 'primaryPreferred';
+
 /** Users in MongoDB. Call `ensureIndexes` once at start so the unique indexes exist. */
 export function createMongoUserRepository(connection: Connection): UserRepository & {
   ensureIndexes(): Promise<void>;
@@ -34,8 +45,10 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
   const Claims = linkClaimModel(connection);
   const Locks = linksLockModel(connection);
 
-  const findOne = async (filter: Partial<UserDocument>) => {
-    const doc = await Users.findOne(filter).lean<UserDocument>().exec();
+  const findOne = async (filter: Partial<UserDocument>, readPreference?: 'primaryPreferred') => {
+    const query = Users.findOne(filter);
+    if (readPreference) query.read(readPreference);
+    const doc = await query.lean<UserDocument>().exec();
     return doc ? toRecord(doc) : undefined;
   };
 
@@ -52,7 +65,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
         throw new DuplicateUserError(await collidingFields(user));
       }
     },
-    findById: (id) => findOne({ _id: id }),
+    findById: (id) => findOne({ _id: id }, USER_BY_ID_READ_PREFERENCE),
     findByUsernameKey: (usernameKey) => findOne({ usernameKey }),
     findByEmail: (email) => findOne({ email }),
     async updatePasswordHash(id, passwordHash) {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { AttemptCounter, AttemptRecord } from '../ports.ts';
+import type { RedisClient } from './connect-redis.ts';
 
 /*
  * Counts one attempt only if the backoff allows it now (see AttemptCounter.reserve), in one atomic
@@ -28,16 +28,17 @@ if count <= 1 then return redis.call('DEL', KEYS[1]) end
 return redis.call('HINCRBY', KEYS[1], 'count', -1)
 `;
 
-interface ScriptedRedis extends Redis {
+type ScriptedRedis = RedisClient & {
   idpReserveAttempt(key: string, ...args: string[]): Promise<number>;
   idpReleaseAttempt(key: string): Promise<number>;
-}
+};
 
 /**
  * Attempt counters in Redis, shared by every instance: a HASH { count, first, last } per key,
  * changed and read back in one round trip (a MULTI or a script), expiring with the counting window.
+ * Each operation touches that one key, so it runs unchanged on a Redis Cluster.
  */
-export function createRedisAttemptCounter(redis: Redis, prefix: string): AttemptCounter {
+export function createRedisAttemptCounter(redis: RedisClient, prefix: string): AttemptCounter {
   const client = redis as ScriptedRedis;
   if (typeof client.idpReserveAttempt !== 'function') {
     redis.defineCommand('idpReserveAttempt', { numberOfKeys: 1, lua: RESERVE_SCRIPT });

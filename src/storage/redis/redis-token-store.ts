@@ -1,11 +1,12 @@
-import type { Redis } from 'ioredis';
 import type { OneTimeTokenStore } from '../ports.ts';
+import type { RedisClient } from './connect-redis.ts';
 
 /**
  * Single-use tokens in Redis: SET with EX, redeemed with GETDEL so two clicks cannot both succeed;
- * claims are SET NX EX, so of two requests at once only one gets the mark.
+ * claims are SET NX EX, so of two requests at once only one gets the mark. Each touches one key, so
+ * it runs unchanged on a Redis Cluster.
  */
-export function createRedisTokenStore(redis: Redis, prefix: string): OneTimeTokenStore {
+export function createRedisTokenStore(redis: RedisClient, prefix: string): OneTimeTokenStore {
   const key = (purpose: string, tokenHash: string) => `${prefix}token:${purpose}:${tokenHash}`;
   return {
     async save(purpose, tokenHash, payload, ttlSeconds) {

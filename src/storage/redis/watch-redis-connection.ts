@@ -1,12 +1,12 @@
-import type { Redis } from 'ioredis';
 import type { StoreObserver } from '../observer.ts';
+import type { RedisClient } from './connect-redis.ts';
 
 /**
  * Reports a Redis connection lost once, when ioredis starts reconnecting (it emits 'reconnecting'
  * only for a connection it did not close on purpose), and restored once, when it is ready again.
  * ioredis retries on its own; without this an outage is only seen as failed requests.
  */
-export function watchRedisConnection(redis: Pick<Redis, 'on'>, name: string, report: NonNullable<StoreObserver['connection']>): void {
+export function watchRedisConnection(redis: RedisClient, name: string, report: NonNullable<StoreObserver['connection']>): void {
   let lost = false;
   let lastError: string | undefined;
   redis.on('error', (error: Error) => {

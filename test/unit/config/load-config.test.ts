@@ -77,7 +77,7 @@ describe('loadConfig', () => {
         expect.stringMatching(/^issuer \(ISSUER\): must be an absolute http\(s\) URL/),
         'argon2.memoryCost (IDP_ARGON2_MEMORY_KIB): must be at least 19456 KiB (OWASP minimum)',
         'argon2.timeCost (IDP_ARGON2_TIME_COST): must be at least 2 (OWASP minimum)',
-        'redisUrl (REDIS_URL): must be a redis:// or rediss:// URL',
+        expect.stringMatching(/^redisUrl \(REDIS_URL\): must be a redis:\/\/ or rediss:\/\/ URL, or a Sentinel URL/),
       ]),
     );
     expect(errors).toHaveLength(5);
@@ -88,7 +88,7 @@ describe('loadConfig', () => {
     expect(errors).toEqual(
       expect.arrayContaining([
         'mongodbUri (MONGODB_URI): is required: production needs MongoDB for users',
-        'redisUrl (REDIS_URL): is required: production needs Redis for sessions and tokens',
+        'redisUrl (REDIS_URL): is required: production needs Redis for sessions and tokens (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES)',
         expect.stringMatching(/^cookieKeys \(IDP_COOKIE_KEYS\): is required/),
         expect.stringMatching(/^jwks \(IDP_JWKS\): is required/),
         'smtpUrl (SMTP_URL): is required: production needs a mail server for verification and password reset emails',

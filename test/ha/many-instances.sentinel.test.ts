@@ -1,0 +1,3 @@
+import { describeManyInstances } from '../support/many-instances.ts';
+
+describeManyInstances('sentinel');
