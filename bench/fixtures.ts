@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
-import { type ClientSpec, toMetadata } from '../src/clients/client-admin.ts';
+import { type ClientSpec, toMetadata } from '../src/clients/client-spec.ts';
 
 /** The redirect URI of the benchmark's app; never fetched, the flow driver stops at it. */
 export const REDIRECT_URI = 'https://rp.bench.test/callback';
@@ -27,7 +27,7 @@ export function benchClients(): { service: BenchClient; app: BenchClient } {
     service: {
       clientId: 'bench-service',
       secret: secret(),
-      spec: { name: 'Bench service', redirectUris: [], postLogoutRedirectUris: [], public: false, grantTypes: ['client_credentials'] },
+      spec: { name: 'Bench service', redirectUris: [], postLogoutRedirectUris: [], grantTypes: ['client_credentials'] },
     },
     app: {
       clientId: 'bench-app',
@@ -36,7 +36,6 @@ export function benchClients(): { service: BenchClient; app: BenchClient } {
         name: 'Bench app',
         redirectUris: [REDIRECT_URI],
         postLogoutRedirectUris: [],
-        public: false,
         grantTypes: ['authorization_code', 'refresh_token'],
         scope: 'openid profile email offline_access',
       },

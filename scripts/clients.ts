@@ -2,29 +2,17 @@
  * Register and manage the apps that sign people in here: npm run clients -- <command> [options].
  * Its commands, options and examples are written once, in HELP below (npm run clients -- --help).
  */
-import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { type ApplyEntry, type ClientSpec, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
+import { type ApplyEntry, type ClientView, definedOnly } from '../src/clients/client-admin.ts';
+import { clientDeclarationSchema, toApplyEntry } from '../src/clients/client-declaration.ts';
 import { redisTopology } from '../src/config/redis-topology.ts';
 import { AppError } from '../src/errors.ts';
+import { readDocument } from '../src/read-document.ts';
+import { firstProblem, unknownFieldError } from '../src/zod-problems.ts';
 import { isCommand, openTools, parseCommandLine, print, runCli, type ToolHelp, table, usageError, usageLine } from './lib/cli.ts';
+import { CLIENT_OPTION_HELP, CLIENT_OPTIONS, specFromOptions } from './lib/client-options.ts';
 
-const SPEC_OPTIONS: Array<[string, string]> = [
-  ['--name N', 'the name people see on the consent page'],
-  ['--redirect-uri U', 'where sign-ins return (repeatable; exact match; https, or http for localhost)'],
-  ['--post-logout-redirect-uri U', 'where logouts may return (repeatable)'],
-  ['--public', 'no secret (a single-page or native app; PKCE)'],
-  ['--grant-type G', 'authorization_code, refresh_token or client_credentials (repeatable; default authorization_code)'],
-  ['--scope "openid profile email"', 'the scopes it may ask for'],
-  ['--logo-uri U, --client-uri U', 'logo and home page shown on the consent page (https)'],
-  ['--policy-uri U, --tos-uri U', 'privacy policy and terms (https)'],
-  [
-    '--api URL=SCOPE[,SCOPE...]',
-    'an API of IDP_RESOURCES it may get tokens for, with its scopes (repeatable; --api none on update removes them)',
-  ],
-  ['--mfa required|optional', 'required: every sign-in to it needs a second factor (default optional: as IDP_MFA and the request say)'],
-];
+const SPEC_OPTIONS = CLIENT_OPTION_HELP;
 const HELP: ToolHelp = {
   usage: 'npm run clients -- <command> [options] [--json]',
   summary:
@@ -85,37 +73,13 @@ const HELP: ToolHelp = {
 };
 const USAGE = usageLine(HELP);
 
-const fileSchema = z.object({
-  clients: z.array(
-    z
-      .object({
-        client_id: z.string(),
-        name: z.string(),
-        redirect_uris: z.array(z.string()).default([]),
-        post_logout_redirect_uris: z.array(z.string()).default([]),
-        public: z.boolean().default(false),
-        grant_types: z.array(z.string()).default(['authorization_code']),
-        scope: z.string().optional(),
-        logo_uri: z.string().optional(),
-        client_uri: z.string().optional(),
-        policy_uri: z.string().optional(),
-        tos_uri: z.string().optional(),
-        /** The APIs (IDP_RESOURCES indicators) this client may get tokens for, each with its scopes. */
-        resource_scopes: z.array(z.object({ indicator: z.string(), scopes: z.array(z.string()) }).strict()).optional(),
-        /** Every sign-in to this client needs a second factor. */
-        require_mfa: z.boolean().optional(),
-        disabled: z.boolean().default(false),
-        /** Name of an environment variable holding the secret; otherwise one is generated. */
-        secret_env: z.string().optional(),
-      })
-      .strict(),
-  ),
-});
+const fileSchema = z.strictObject({ clients: z.array(clientDeclarationSchema) }, { error: unknownFieldError });
 
 const row = (client: ClientView) => ({
   client_id: client.clientId,
   name: String(client.metadata.client_name ?? ''),
   type: client.metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+  first_party: client.metadata.first_party === true ? 'yes' : 'no',
   grants: ((client.metadata.grant_types as string[] | undefined) ?? []).join(','),
   status: client.disabled ? 'disabled' : 'enabled',
 });
@@ -124,7 +88,7 @@ const describe = (client: ClientView) =>
     [
       ...Object.entries(row(client)).map(([field, value]) => ({ field, value })),
       ...Object.entries(client.metadata)
-        .filter(([key]) => !['client_name', 'grant_types'].includes(key))
+        .filter(([key]) => !['client_name', 'grant_types', 'first_party'].includes(key))
         .map(([field, value]) => ({ field, value: showValue(value) })),
       { field: 'created', value: client.createdAt },
       { field: 'updated', value: client.updatedAt },
@@ -132,8 +96,11 @@ const describe = (client: ClientView) =>
     ['field', 'value'],
   );
 
-/** A metadata value on one line: lists joined by spaces, resource_scopes as "API: scopes; API: scopes". */
+/** A metadata value on one line: lists joined by spaces, resource_scopes as "API: scopes; API: scopes", a key set by its key ids. */
 function showValue(value: unknown): string {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (Array.isArray(keys))
+    return `${keys.length} key${keys.length === 1 ? '' : 's'}: ${keys.map((key: { kid?: unknown; kty?: unknown }) => `${String(key.kid ?? '(no kid)')} (${String(key.kty)})`).join(', ')}`;
   if (!Array.isArray(value)) return String(value);
   return value
     .map((item: unknown) => {
@@ -143,48 +110,11 @@ function showValue(value: unknown): string {
     .join(value.some((item) => typeof item === 'object') ? '; ' : ' ');
 }
 
-/** --api URL=SCOPE,SCOPE (repeatable) as resource_scopes; "none" alone clears them. */
-function parseApis(values: string[] | undefined): ClientSpec['resourceScopes'] {
-  if (values === undefined) return undefined;
-  if (values.length === 1 && values[0] === 'none') return [];
-  const apis: NonNullable<ClientSpec['resourceScopes']> = [];
-  for (const value of values) {
-    const at = value.lastIndexOf('=');
-    const indicator = at > 0 ? value.slice(0, at) : '';
-    const scopes = value
-      .slice(at + 1)
-      .split(/[,\s]+/)
-      .filter(Boolean);
-    if (!indicator || scopes.length === 0) throw usageError(`--api needs URL=SCOPE[,SCOPE...], got "${value}"`);
-    if (apis.some((api) => api.indicator === indicator)) throw usageError(`--api names ${indicator} twice`);
-    apis.push({ indicator, scopes });
-  }
-  return apis;
-}
-
-/** --mfa required|optional as require_mfa; absent leaves it as it is (on update). */
-function parseMfa(value: string | undefined): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value !== 'required' && value !== 'optional') throw usageError(`--mfa takes required or optional, got "${value}"`);
-  return value === 'required';
-}
-
 await runCli('clients', async () => {
   const { values, positionals } = parseCommandLine(
     {
-      name: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true },
-      'post-logout-redirect-uri': { type: 'string', multiple: true },
-      public: { type: 'boolean' },
-      'grant-type': { type: 'string', multiple: true },
-      scope: { type: 'string' },
-      'logo-uri': { type: 'string' },
-      'client-uri': { type: 'string' },
-      'policy-uri': { type: 'string' },
-      'tos-uri': { type: 'string' },
+      ...CLIENT_OPTIONS,
       'client-id': { type: 'string' },
-      api: { type: 'string', multiple: true },
-      mfa: { type: 'string' },
       file: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
@@ -203,20 +133,7 @@ await runCli('clients', async () => {
   const json = values.json;
   const id = clientId ?? '';
 
-  const spec: Partial<ClientSpec> = {
-    name: values.name,
-    redirectUris: values['redirect-uri'],
-    postLogoutRedirectUris: values['post-logout-redirect-uri'],
-    public: values.public,
-    grantTypes: values['grant-type'],
-    scope: values.scope,
-    logoUri: values['logo-uri'],
-    clientUri: values['client-uri'],
-    policyUri: values['policy-uri'],
-    tosUri: values['tos-uri'],
-    resourceScopes: parseApis(values.api),
-    requireMfa: parseMfa(values.mfa),
-  };
+  const spec = await specFromOptions(values);
   // Read the file before connecting, so a bad file fails fast and writes nothing.
   const entries = command === 'apply' ? await readApplyFile(values.file ?? '') : [];
 
@@ -230,7 +147,7 @@ await runCli('clients', async () => {
     switch (command) {
       case 'create': {
         const result = await admin.create(
-          { redirectUris: [], postLogoutRedirectUris: [], public: false, grantTypes: [], ...definedOnly(spec), name: values.name ?? '' },
+          { redirectUris: [], postLogoutRedirectUris: [], grantTypes: [], ...definedOnly(spec), name: values.name ?? '' },
           values['client-id'],
         );
         print(
@@ -320,56 +237,14 @@ await runCli('clients', async () => {
 });
 
 async function readApplyFile(path: string): Promise<ApplyEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new AppError('invalid_input', `cannot read ${path}`);
-  }
-  let raw: unknown;
-  try {
-    raw = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);
-  } catch (error) {
-    throw new AppError(
-      'invalid_input',
-      `${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
+  const read = await readDocument(path);
+  if (!read.ok) throw new AppError('invalid_input', read.problem);
+  const raw = read.value;
   const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AppError('invalid_input', `${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message}`);
-  }
-  return parsed.data.clients.map((client) => {
-    let secret: string | undefined;
-    if (client.secret_env) {
-      secret = process.env[client.secret_env];
-      if (!secret)
-        throw new AppError(
-          'invalid_input',
-          `${path}: client "${client.client_id}" takes its secret from ${client.secret_env}, which is not set`,
-        );
-      if (secret.length < 32)
-        throw new AppError('invalid_input', `${path}: the secret in ${client.secret_env} must be at least 32 characters`);
-    }
-    return {
-      clientId: client.client_id,
-      disabled: client.disabled,
-      secret,
-      spec: {
-        name: client.name,
-        redirectUris: client.redirect_uris,
-        postLogoutRedirectUris: client.post_logout_redirect_uris,
-        public: client.public,
-        grantTypes: client.grant_types,
-        scope: client.scope,
-        logoUri: client.logo_uri,
-        clientUri: client.client_uri,
-        policyUri: client.policy_uri,
-        tosUri: client.tos_uri,
-        resourceScopes: client.resource_scopes,
-        requireMfa: client.require_mfa,
-      },
-    };
+  if (!parsed.success) throw new AppError('invalid_input', `${path}: ${firstProblem(parsed.error)}`);
+  return parsed.data.clients.map((client, index) => {
+    const converted = toApplyEntry(client, process.env, `clients[${index}]`);
+    if (!converted.ok) throw new AppError('invalid_input', `${path}: ${converted.problem}`);
+    return converted.entry;
   });
 }

@@ -4,7 +4,7 @@
  */
 import { deviceOf } from '../src/audit/device.ts';
 import { describeEventType } from '../src/audit/event-types.ts';
-import type { StoredSecurityEvent, UpstreamLink, UserRecord } from '../src/storage/ports.ts';
+import type { ClaimValue, StoredSecurityEvent, UpstreamLink, UserRecord } from '../src/storage/ports.ts';
 import {
   isCommand,
   openTools,
@@ -25,7 +25,8 @@ const HELP: ToolHelp = {
     'Manages the accounts of the people who sign in here, in the MongoDB (and Redis) the server uses. Needs MONGODB_URI and REDIS_URL. Every command takes --json.',
   commands: {
     create: {
-      usage: 'npm run users -- create --username U --email E [--name "Full Name"] [--password-stdin] [--verified]',
+      usage:
+        'npm run users -- create --username U --email E [--name "Full Name"] [--password-stdin] [--verified] [--group G]... [--claim NAME=VALUE]...',
       summary: 'Creates an account; without --password-stdin a password is generated and printed once.',
       options: [
         ['--username U', 'the username (required)'],
@@ -33,8 +34,11 @@ const HELP: ToolHelp = {
         ['--name "Full Name"', 'the OIDC name claim'],
         ['--password-stdin', 'read the password from standard input'],
         ['--verified', 'mark the email as verified'],
+        ['--group G', 'a group the user is in (repeatable): the groups claim'],
+        ['--claim NAME=VALUE', 'an extra claim (repeatable), released by the scope IDP_CLAIM_SCOPES ties it to'],
+        ['--value-json', 'read each claim VALUE as JSON (3, true, ["a","b"], {"k":"v"}) instead of text'],
       ],
-      example: 'npm run users -- create --username ada --email ada@example.com --verified',
+      example: 'npm run users -- create --username ada --email ada@example.com --verified --group admins --claim department=research',
     },
     list: {
       usage: 'npm run users -- list [--search TEXT] [--page N] [--per-page N]',
@@ -79,6 +83,27 @@ const HELP: ToolHelp = {
       options: [['--name "Full Name"', 'the new name (required; "" removes it)']],
       example: 'npm run users -- set-name ada --name "Ada Lovelace"',
     },
+    'add-group': {
+      usage: 'npm run users -- add-group <user> <group>...',
+      summary: `Adds the user to one or more groups (the groups claim, released by the groups scope). ${USER}`,
+      example: 'npm run users -- add-group ada admins staff',
+    },
+    'remove-group': {
+      usage: 'npm run users -- remove-group <user> <group>...',
+      summary: `Removes the user from one or more groups. ${USER}`,
+      example: 'npm run users -- remove-group ada staff',
+    },
+    'set-claim': {
+      usage: 'npm run users -- set-claim <user> NAME=VALUE... [--value-json]',
+      summary: 'Sets extra claims (others keep their values); each is released by the scope IDP_CLAIM_SCOPES ties it to.',
+      options: [['--value-json', 'read each VALUE as JSON (3, true, ["a","b"], {"k":"v"}) instead of text']],
+      example: 'npm run users -- set-claim ada department=research level=3 --value-json',
+    },
+    'remove-claim': {
+      usage: 'npm run users -- remove-claim <user> NAME...',
+      summary: `Removes extra claims. ${USER}`,
+      example: 'npm run users -- remove-claim ada department',
+    },
     'reset-mfa': {
       usage: 'npm run users -- reset-mfa <user>',
       summary: `For a person who lost their device: removes their authenticator app, recovery codes and passkeys, ends their sessions and revokes their apps' tokens; they sign in with their password and set up again. ${USER}`,
@@ -120,6 +145,8 @@ const summary = (user: UserRecord) => ({
   username: user.username,
   email: user.email,
   name: user.name ?? '',
+  groups: user.groups,
+  claims: user.claims,
   emailVerified: user.emailVerified,
   active: user.active,
   twoStep: user.factors.totp !== undefined,
@@ -153,9 +180,39 @@ const linkTable = (links: UpstreamLink[]) =>
 const revoked = (grants: number) => (grants > 0 ? ` and revoked ${grants} apps` : '');
 const describe = (user: UserRecord) =>
   table(
-    Object.entries(summary(user)).map(([field, value]) => ({ field, value: String(value) })),
+    Object.entries(summary(user)).map(([field, value]) => ({
+      field,
+      value: Array.isArray(value) ? value.join(', ') : typeof value === 'object' ? JSON.stringify(value) : String(value),
+    })),
     ['field', 'value'],
   );
+/** A note on claims no scope releases: they are stored, but no app sees them until IDP_CLAIM_SCOPES names them. */
+const unreleasedNote = (claims: string[]) =>
+  claims.length > 0
+    ? `\nNote: no scope releases ${claims.map((claim) => `"${claim}"`).join(', ')}; tie it to one in IDP_CLAIM_SCOPES, e.g. {"profile": ["${claims[0]}"]}`
+    : '';
+
+/** NAME=VALUE words as claims; VALUE is text, or JSON with --value-json. */
+function parseClaims(words: string[], json: boolean): Record<string, ClaimValue> {
+  const claims: Record<string, ClaimValue> = {};
+  for (const word of words) {
+    const at = word.indexOf('=');
+    if (at < 1) throw usageError(`a claim is NAME=VALUE, got "${word}"`);
+    const name = word.slice(0, at);
+    const text = word.slice(at + 1);
+    if (Object.hasOwn(claims, name)) throw usageError(`the claim "${name}" is given twice`);
+    if (!json) {
+      claims[name] = text;
+      continue;
+    }
+    try {
+      claims[name] = JSON.parse(text) as ClaimValue;
+    } catch {
+      throw usageError(`the value of "${name}" is not JSON (--value-json): ${text}`);
+    }
+  }
+  return claims;
+}
 
 await runCli('users', async () => {
   const { values, positionals } = parseCommandLine(
@@ -172,12 +229,18 @@ await runCli('users', async () => {
       yes: { type: 'boolean', default: false },
       upstream: { type: 'string' },
       subject: { type: 'string' },
+      group: { type: 'string', multiple: true },
+      claim: { type: 'string', multiple: true },
+      'value-json': { type: 'boolean', default: false },
     },
     HELP,
   );
   const [command, reference, ...extra] = positionals;
   if (!command) throw usageError(USAGE);
-  if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
+  // These commands take their groups or claims as words after the user.
+  const listing = { 'add-group': 'a group', 'remove-group': 'a group', 'set-claim': 'NAME=VALUE', 'remove-claim': 'a claim name' } as const;
+  const takesWords = Object.hasOwn(listing, command);
+  if (extra.length > 0 && !takesWords) throw usageError(`unexpected argument "${extra[0]}"`);
   const needsUser = [
     'show',
     'disable',
@@ -186,14 +249,19 @@ await runCli('users', async () => {
     'reset-link',
     'verify-email',
     'set-name',
+    'delete',
+    ...Object.keys(listing),
     'reset-mfa',
     'events',
     'links',
     'unlink',
-    'delete',
   ];
   if (needsUser.includes(command) && !reference) throw usageError(`${command} needs a user: an id, a username or an email`);
   if (!isCommand(HELP, command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
+  if (takesWords && extra.length === 0) throw usageError(`${command} needs ${listing[command as keyof typeof listing]} after the user`);
+  if (command !== 'create' && (values.group || values.claim))
+    throw usageError('--group and --claim are for create; use add-group or set-claim');
+  const claims = parseClaims(command === 'set-claim' ? extra : (values.claim ?? []), values['value-json']);
   const positiveInt = (name: string, text: string | undefined) => {
     const number = Number(text);
     if (!Number.isInteger(number) || number < 1) throw usageError(`--${name} must be a whole number of at least 1`);
@@ -224,21 +292,42 @@ await runCli('users', async () => {
           name: values.name,
           password,
           verified: values.verified,
+          groups: values.group,
+          claims,
         });
         const note = created.generatedPassword ? `\nGenerated password (shown once): ${created.generatedPassword}` : '';
         print(
           json,
-          { user: summary(created.user), generatedPassword: created.generatedPassword },
-          `Created user ${created.user.username}\n${describe(created.user)}${note}`,
+          { user: summary(created.user), generatedPassword: created.generatedPassword, unreleasedClaims: created.unreleased },
+          `Created user ${created.user.username}\n${describe(created.user)}${note}${unreleasedNote(created.unreleased)}`,
+        );
+        break;
+      }
+      case 'add-group':
+      case 'remove-group': {
+        const result = command === 'add-group' ? await admin.addGroups(user, extra) : await admin.removeGroups(user, extra);
+        const groups = result.user.groups.length > 0 ? result.user.groups.join(', ') : '(none)';
+        print(json, summary(result.user), `Groups of ${result.user.username}: ${groups}`);
+        break;
+      }
+      case 'set-claim':
+      case 'remove-claim': {
+        const result = await admin.updateClaims(user, command === 'set-claim' ? { set: claims } : { remove: extra });
+        const unreleased = 'unreleased' in result ? result.unreleased : [];
+        print(
+          json,
+          { user: summary(result.user), unreleasedClaims: unreleased },
+          `Claims of ${result.user.username}: ${JSON.stringify(result.user.claims)}${unreleasedNote(unreleased)}`,
         );
         break;
       }
       case 'list': {
         const result = await admin.list({ search: values.search, page, perPage });
         const rows = result.users.map((entry) => {
-          const row = summary(entry);
+          const { groups, claims: _claims, ...row } = summary(entry);
           return {
             ...row,
+            groups: groups.join(','),
             emailVerified: row.emailVerified ? 'yes' : 'no',
             active: row.active ? 'yes' : 'no',
             twoStep: row.twoStep ? 'yes' : 'no',

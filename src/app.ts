@@ -5,10 +5,12 @@ import serve from 'koa-static';
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import { selfUrl } from './config/listen.ts';
 import type { Config } from './config/schema.ts';
 import { serveBrandStylesheet } from './http/brand-stylesheet.ts';
 import { createCsrf } from './http/csrf.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
+import { serveFavicon } from './http/favicon.ts';
 import { flashMessages } from './http/flash.ts';
 import { createHealthRouter } from './http/health.ts';
 import { httpsGuard } from './http/https-guard.ts';
@@ -23,7 +25,8 @@ import { noteProviderRequest } from './oidc/request-scope.ts';
 import { staticAnswers } from './oidc/static-answers.ts';
 import { createLinkedSignInsRouter, linkedSignInsSection } from './pages/account/linked-sign-ins.ts';
 import { createAccountRouter } from './pages/account/router.ts';
-import { createDemoRouter, type Demo } from './pages/demo.ts';
+import type { Demo } from './pages/demo/demo.ts';
+import { createTokenDebugger } from './pages/demo/token-debugger.ts';
 import { createHomeRouter } from './pages/home.ts';
 import { createInteractionRouter } from './pages/interaction/router.ts';
 import { createFederationHook } from './pages/interaction/upstream.ts';
@@ -117,6 +120,7 @@ export function createApp({
 
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
+  app.use(serveFavicon(config.branding));
   app.use(serveVendorAssets);
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(ping, stopping).routes());
@@ -135,6 +139,7 @@ export function createApp({
       csrf,
       issuer: config.issuer,
       logger,
+      claimScopes: config.claimScopes,
       events: users.events,
       linkedSignIns: upstreams.clients.size > 0 ? linkedSignInsSection(upstreams) : undefined,
     }).routes(),
@@ -182,12 +187,13 @@ export function createApp({
       mfaPolicy: config.mfa,
       csrf,
       resources: config.resources,
+      claimScopes: config.claimScopes,
       logger,
       events: users.events,
       federation,
     }).routes(),
   );
-  if (demo) app.use(createDemoRouter(demo, config.issuer).routes());
+  if (demo) app.use(createTokenDebugger({ demo, issuer: config.issuer, serverUrl: selfUrl(config), csrf }).routes());
   app.use(
     authorizationGuard({
       path: provider.pathFor('authorization'),

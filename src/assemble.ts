@@ -10,6 +10,7 @@ import { createRegisteredClientAdapter, withRegisteredClients } from './clients/
 import { createClientAdmin } from './clients/client-admin.ts';
 import { createSecretBox } from './clients/secret-box.ts';
 import { parseStaticClients } from './clients/static-clients.ts';
+import { embeddedOnNetwork, isEmbedded } from './config/listen.ts';
 import { redisTopology } from './config/redis-topology.ts';
 import type { Config, Jwks } from './config/schema.ts';
 import { AppError } from './errors.ts';
@@ -19,14 +20,19 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { withSignInTraces } from './observability/sign-in-trace.ts';
 import { accountClient } from './oidc/configuration/account-client.ts';
 import { RESOURCE_SCOPES, resourceScopesProblem } from './oidc/configuration/api-access.ts';
+import { supportedScopes } from './oidc/configuration/claim-scopes.ts';
 import { assertClientsValid, createProvider } from './oidc/create-provider.ts';
+import { loadDevKeys } from './oidc/data-dir.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { generateKeySet } from './oidc/keys.ts';
+import { withReadsPerRequest } from './oidc/request-reads.ts';
 import { recordProviderSecurityEvents } from './oidc/security-events.ts';
-import { createDemo, type Demo } from './pages/demo.ts';
-import { providerPages } from './pages/provider-pages.ts';
+import { createDemo, type Demo } from './pages/demo/demo.ts';
+import { createProviderPages } from './pages/provider-pages.ts';
 import { VIEWS_DIR } from './paths.ts';
 import { createRateLimit } from './rate-limit.ts';
+import { applySeed } from './seed/apply-seed.ts';
+import { prepareSeed } from './seed/prepare-seed.ts';
 import { createStores } from './storage/create-stores.ts';
 import type { StoreObserver } from './storage/observer.ts';
 import type { Stores } from './storage/ports.ts';
@@ -45,6 +51,10 @@ import { createUserSessions } from './users/sessions.ts';
 export interface Keys {
   jwks: Jwks;
   cookieKeys: string[];
+  /** Encrypt stored client secrets; default: IDP_CLIENT_SECRET_KEYS (the embedded mode makes one for the run). */
+  clientSecretKeys?: string[] | undefined;
+  /** The demo client's secret kept in IDP_DATA_DIR, when one is set. */
+  demoClientSecret?: string | undefined;
 }
 
 export interface ServerOptions {
@@ -60,6 +70,8 @@ export interface ServerOptions {
   demo?: boolean;
   /** Readiness says 503 while this is true (the shutdown's drain). */
   stopping?: () => boolean;
+  /** The environment, for the variables a seed file's `secret_env` names (main passes process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface AssembledServer {
@@ -114,14 +126,38 @@ function storeObserver(logger: Logger, metrics: Metrics | undefined): StoreObser
   };
 }
 
-/** The configured keys, or (outside production, where the schema requires them) keys made for this run. */
+/**
+ * The configured keys, or (outside production, where the schema requires them) keys made at start:
+ * kept in IDP_DATA_DIR when it is set, so they survive restarts, else for this run only. Without a
+ * data directory a client-secret key is made only in the embedded mode, whose stored clients vanish
+ * with the process anyway; with MongoDB, secrets sealed under a key of one run would be unreadable
+ * in the next.
+ */
 async function resolveKeys(config: Config, logger?: Logger): Promise<Keys> {
-  if (config.jwks && config.cookieKeys) return { jwks: config.jwks, cookieKeys: config.cookieKeys };
-  // Generated keys keep `npm start` free of setup, at the price of sessions and tokens not surviving a restart.
-  const generated = await generateKeySet();
-  const missing = [config.jwks ? undefined : 'IDP_JWKS', config.cookieKeys ? undefined : 'IDP_COOKIE_KEYS'].filter(Boolean);
-  logger?.warn(`${missing.join(' and ')} not set: using keys generated for this run only (set them with npm run keys)`);
-  return { jwks: config.jwks ?? (generated.jwks as Jwks), cookieKeys: config.cookieKeys ?? generated.cookieKeys };
+  const embedded = isEmbedded(config);
+  const { jwks, cookieKeys, clientSecretKeys } = config;
+  if (!config.dataDir && jwks && cookieKeys && (clientSecretKeys || !embedded)) return { jwks, cookieKeys, clientSecretKeys };
+  const kept = config.dataDir ? await loadDevKeys(config.dataDir) : undefined;
+  // Generated keys keep `npm start` free of setup, at the price (without a data directory) of
+  // sessions and tokens not surviving a restart.
+  const made = kept?.keys ?? (await generateKeySet());
+  const missing = [
+    jwks ? undefined : 'IDP_JWKS',
+    cookieKeys ? undefined : 'IDP_COOKIE_KEYS',
+    clientSecretKeys || !(kept || embedded) ? undefined : 'IDP_CLIENT_SECRET_KEYS',
+  ].filter(Boolean);
+  if (missing.length > 0)
+    logger?.warn(
+      kept
+        ? `${missing.join(', ')} not set: using the keys kept in ${kept.path} (${kept.created ? 'made now' : 'made at an earlier start'}; development only)`
+        : `${missing.join(', ')} not set: using keys generated for this run only (set them with npm run keys, or keep them with IDP_DATA_DIR)`,
+    );
+  return {
+    jwks: jwks ?? (made.jwks as Jwks),
+    cookieKeys: cookieKeys ?? made.cookieKeys,
+    clientSecretKeys: clientSecretKeys ?? (kept || embedded ? made.clientSecretKeys : undefined),
+    demoClientSecret: kept?.keys.demoClientSecret,
+  };
 }
 
 /** The clients of IDP_CLIENTS_FILE, checked by our rules (oidc-provider's follow at start). */
@@ -147,18 +183,18 @@ function buildProvider(
   logger: Logger,
   upstreamLogins?: UpstreamLogins,
 ): Provider {
-  const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(config.clientSecretKeys ?? []), logger);
+  const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(keys.clientSecretKeys ?? []), logger);
   // With tracing on, an authorization code carries its sign-in's trace to the token request.
   const adapter = config.tracing.endpoint ? withSignInTraces(stores.oidcAdapter) : stores.oidcAdapter;
   return createProvider({
     config,
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
-    adapter: withRegisteredClients(adapter, registered),
+    adapter: withRegisteredClients(withReadsPerRequest(adapter), registered),
     findAccount: createFindAccount(stores.users, upstreamLogins),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
-    pages: providerPages,
+    pages: createProviderPages(registered.disabledName),
     logger,
   });
 }
@@ -187,6 +223,8 @@ function userServices(
   events: SecurityEvents,
   logger: Logger,
   tool = false,
+  /** The server's resolved client-secret keys (IDP_DATA_DIR may keep one in development). */
+  resolvedKeys?: string[],
 ): UserServices {
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
@@ -195,14 +233,21 @@ function userServices(
     productName: config.productName,
     logger,
   });
-  const keys = tool ? config.clientSecretKeys : factorSecretKeys(config, stores, logger);
+  const keys = tool ? config.clientSecretKeys : (resolvedKeys ?? factorSecretKeys(config, stores, logger));
   return createUserServices({ config, stores, blocklist, mailer, events, logger, factorSecretKeys: keys });
 }
 
 /** The whole server, not yet listening. Validates every configured client, so a bad one stops the start. */
 export async function assembleServer(options: ServerOptions): Promise<AssembledServer> {
-  const { config, logger } = options;
-  const keys = options.keys ?? (await resolveKeys(config, logger));
+  const { logger } = options;
+  // The seed file is checked before anything opens; its claim_scopes join the configuration's.
+  const { seed, config } = await prepareSeed(options.config, options.env ?? {});
+  const keys = withSecretKeys(options.keys ?? (await resolveKeys(config, logger)), config);
+  if (seed && !keys.clientSecretKeys && seed.clients.some((client) => client.secret !== undefined))
+    throw new AppError(
+      'startup',
+      'clientSecretKeys (IDP_CLIENT_SECRET_KEYS): the seed file has clients with secrets, and storing them needs this key (npm run keys makes one; in development IDP_DATA_DIR keeps one)',
+    );
   const clients = [...(options.clients ?? loadStaticClients(config))];
   for (const client of clients) {
     const problem = resourceScopesProblem(client[RESOURCE_SCOPES], config.resources);
@@ -215,11 +260,18 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
   });
   try {
     const embedded = stores.kinds.users === 'memory' && stores.kinds.oidc === 'memory';
-    const demo = options.demo && embedded ? createDemo(config.issuer) : undefined;
+    const demo =
+      options.demo && embedded
+        ? createDemo(config.issuer, {
+            clientSecret: seed?.demoClientSecret ?? keys.demoClientSecret,
+            withUser: !seed,
+            randomPassword: embeddedOnNetwork(config),
+          })
+        : undefined;
     if (demo) clients.push(demo.client);
     const events = securityEvents(config, stores, logger);
     metrics?.countSecurityEvents(events);
-    const users = userServices(config, stores, blocklist, events, logger);
+    const users = userServices(config, stores, blocklist, events, logger, false, keys.clientSecretKeys);
     const { maxPerIp, windowSeconds } = config.authorizationRequests;
     const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
     const upstreams = createUpstreamServices({
@@ -253,16 +305,40 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     } catch (error) {
       throw new AppError('startup', `invalid provider configuration: ${(error as Error).message}`, { cause: error });
     }
-    if (demo) {
+    if (demo?.user) {
       const { username, email, password } = demo.user;
       const result = await users.userService.register({ username, email, password, confirmPassword: password });
       if (!result.ok) throw new AppError('startup', `cannot create the demo user: ${JSON.stringify(result.errors)}`);
     }
+    if (seed?.demoClientSecret && !demo)
+      logger.warn({ event: 'seed.demo_client_ignored' }, 'the seed file sets demo_client, which only the embedded mode has: ignored');
+    if (seed) await applySeed(seed, clientAdmin(config, stores, provider, keys, events), users.seedUsers, logger);
     return { app, provider, users, upstreams, stores, demo, metrics, close: () => stores.close() };
   } catch (error) {
     await stores.close();
     throw error;
   }
+}
+
+/** The service behind `npm run clients` (and the seed file's clients), validating with the server's own provider. */
+function clientAdmin(config: Config, stores: Stores, provider: Provider, keys: Keys, events: SecurityEvents) {
+  return createClientAdmin({
+    store: stores.clients,
+    box: createSecretBox(keys.clientSecretKeys ?? []),
+    validateWithProvider: async (metadata) => {
+      await provider.Client.validate(metadata as ClientMetadata);
+    },
+    apis: config.resources,
+    scopes: supportedScopes(config.claimScopes),
+    events,
+  });
+}
+
+/** Keys given by a caller (a test) that bring no client-secret key get one as resolveKeys would make it. */
+function withSecretKeys(keys: Keys, config: Config): Keys {
+  if (keys.clientSecretKeys) return keys;
+  const made = isEmbedded(config) ? [randomBytes(32).toString('base64url')] : undefined;
+  return { ...keys, clientSecretKeys: config.clientSecretKeys ?? made };
 }
 
 export interface AssembledTools {
@@ -291,16 +367,8 @@ export async function assembleTools(config: Config, { redis = true }: { redis?: 
       );
     },
     async clients() {
-      const provider = buildProvider(config, stores, await resolveKeys(config), [], logger);
-      return createClientAdmin({
-        store: stores.clients,
-        box: createSecretBox(config.clientSecretKeys ?? []),
-        validateWithProvider: async (metadata) => {
-          await provider.Client.validate(metadata as ClientMetadata);
-        },
-        apis: config.resources,
-        events: securityEvents(config, stores, logger),
-      });
+      const keys = await resolveKeys(config);
+      return clientAdmin(config, stores, buildProvider(config, stores, keys, [], logger), keys, securityEvents(config, stores, logger));
     },
     close: () => stores.close(),
   };

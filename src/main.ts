@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const [{ createLogger }, { serve }] = await Promise.all([import('./logging/create-logger.ts'), import('./serve.ts')]);
   const logger = createLogger(config.logLevel);
   const worker = cluster.worker?.id;
-  await serve(config, worker === undefined ? logger : logger.child({ worker }), { worker, tracing, started });
+  await serve(config, worker === undefined ? logger : logger.child({ worker }), { worker, tracing, started, env: process.env });
 }
 
 main().catch((error: unknown) => {

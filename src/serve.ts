@@ -2,11 +2,12 @@ import type { Server, ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { assembleServer } from './assemble.ts';
+import { listenHost } from './config/listen.ts';
 import type { Config } from './config/schema.ts';
 import { AppError } from './errors.ts';
 import { listenMetrics, type Metrics, shareWithSupervisor } from './observability/metrics.ts';
 import type { Tracing } from './observability/tracing.ts';
-import { demoBanner } from './pages/demo.ts';
+import { demoBanner } from './pages/demo/demo.ts';
 import type { Stores } from './storage/ports.ts';
 
 export interface ServeOptions {
@@ -16,18 +17,21 @@ export interface ServeOptions {
   tracing?: Tracing | undefined;
   /** When main started (performance.now()), for the ready line's `ms`. */
   started?: number;
+  /** The environment, for the variables a seed file's `secret_env` names. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** One server process: assemble -> listen -> shutdown. Run by main, alone or as one of the workers. */
 export async function serve(
   config: Config,
   logger: Logger,
-  { worker, tracing, started = performance.now() }: ServeOptions = {},
+  { worker, tracing, started = performance.now(), env }: ServeOptions = {},
 ): Promise<void> {
   const lifecycle = { stopping: false };
-  const { app, stores, demo, metrics } = await assembleServer({ config, logger, demo: true, stopping: () => lifecycle.stopping });
-  // The embedded mode prints a client secret and holds a demo password: loopback only, unless HOST says otherwise.
-  const host = config.host ?? (demo ? '127.0.0.1' : undefined);
+  const { app, stores, demo, metrics } = await assembleServer({ config, logger, demo: true, stopping: () => lifecycle.stopping, env });
+  // The embedded mode prints a client secret and holds a demo password: loopback only, unless HOST
+  // (or the container image) says otherwise.
+  const host = listenHost(config);
   const server = await listen(app, config.port, host);
   if (metrics && config.metricsPort !== undefined) await serveMetrics(metrics, config, host, logger, worker);
   const ms = Math.round(performance.now() - started);

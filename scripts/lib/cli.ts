@@ -146,6 +146,8 @@ export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options'
       return parseArgs({
         args: words,
         allowPositionals: true,
+        // --no-first-party and the like turn a boolean option off (on update).
+        allowNegative: true,
         strict: true,
         options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false }, ...options },
       });

@@ -42,6 +42,8 @@ export const SECURITY_EVENT_TYPES = {
   'admin.reset_link_created': { en: 'Password reset link made by an administrator', de: 'Link zum Zurücksetzen von einem Administrator erstellt' },
   'admin.email_verified': { en: 'Email address marked verified by an administrator', de: 'E-Mail-Adresse von einem Administrator bestätigt' },
   'admin.name_set': { en: 'Name changed by an administrator', de: 'Name von einem Administrator geändert' },
+  'admin.groups_changed': { en: 'Groups changed by an administrator', de: 'Gruppen von einem Administrator geändert' },
+  'admin.claims_changed': { en: 'Claims changed by an administrator', de: 'Claims von einem Administrator geändert' },
   'admin.upstream_unlinked': { en: 'Linked sign-in removed by an administrator', de: 'Verknüpfte Anmeldung von einem Administrator entfernt', warn: true },
   'admin.mfa_reset': { en: 'Second factors and passkeys removed by an administrator', de: 'Zweite Faktoren und Passkeys von einem Administrator entfernt', warn: true },
   'admin.client_created': { en: 'App registered by an administrator', de: 'Anwendung von einem Administrator registriert' },

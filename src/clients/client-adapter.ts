@@ -12,7 +12,11 @@ import type { SecretBox } from './secret-box.ts';
  * validated again, and a changed one is never served stale. A disabled client is reported as
  * unknown (invalid_client).
  */
-export function createRegisteredClientAdapter(store: ClientStore, box: SecretBox, logger: Logger): Adapter {
+export function createRegisteredClientAdapter(
+  store: ClientStore,
+  box: SecretBox,
+  logger: Logger,
+): Adapter & { disabledName(clientId: string): string | undefined } {
   const readOnly = async () => {
     throw new Error('registered clients are managed with npm run clients, not through oidc-provider');
   };
@@ -26,9 +30,24 @@ export function createRegisteredClientAdapter(store: ClientStore, box: SecretBox
     opened.set(clientId, { sealed, secret });
     return secret;
   };
+  // The names of the disabled clients lately asked for, so the error page can say "disabled" rather
+  // than "not registered" without a second lookup; at most 1000, the oldest going first.
+  const disabled = new Map<string, string>();
+  const noteDisabled = (id: string, name: string | undefined) => {
+    disabled.delete(id);
+    if (name === undefined) return;
+    disabled.set(id, name);
+    for (const oldest of disabled.keys()) {
+      if (disabled.size <= 1000) break;
+      disabled.delete(oldest);
+    }
+  };
   return {
+    disabledName: (clientId) => disabled.get(clientId),
     async find(id) {
       const client = await store.find(id);
+      const name = client?.metadata.client_name;
+      noteDisabled(id, client?.disabled ? (typeof name === 'string' && name !== '' ? name : id) : undefined);
       if (!client || client.disabled) {
         opened.delete(id);
         return undefined;

@@ -3,32 +3,12 @@ import { isDeepStrictEqual } from 'node:util';
 import type { SecurityEvents } from '../audit/security-events.ts';
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../errors.ts';
-import { RESOURCE_SCOPES, type ResourceScopes, resourceScopesProblem } from '../oidc/configuration/api-access.ts';
-import { REQUIRE_MFA } from '../oidc/configuration/authentication-level.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import type { ClientStore, StoredClient } from '../storage/ports.ts';
-import { redirectUriProblem } from './redirect-uri.ts';
+import { authMethodOf, type ClientSpec, fromMetadata, toMetadata, usesSecret } from './client-spec.ts';
 import type { SecretBox } from './secret-box.ts';
 
-const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
-
-/** What an administrator says about a client; turned into oidc-provider metadata by `toMetadata`. */
-export interface ClientSpec {
-  name: string;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  public: boolean;
-  grantTypes: string[];
-  scope?: string | undefined;
-  logoUri?: string | undefined;
-  clientUri?: string | undefined;
-  policyUri?: string | undefined;
-  tosUri?: string | undefined;
-  /** The APIs (IDP_RESOURCES indicators) the client may get access tokens for, with their scopes. */
-  resourceScopes?: ResourceScopes | undefined;
-  /** Every sign-in to the client needs a second factor (metadata `require_mfa`). */
-  requireMfa?: boolean | undefined;
-}
+export type { ClientSpec } from './client-spec.ts';
 
 export interface ClientView {
   clientId: string;
@@ -40,7 +20,7 @@ export interface ClientView {
 }
 
 export type ApplyAction =
-  | { action: 'create'; clientId: string; secretSource: 'generated' | 'env' | 'none' }
+  | { action: 'create'; clientId: string; secretSource: 'generated' | 'given' | 'none' }
   | { action: 'change'; clientId: string; fields: string[] }
   | { action: 'unchanged'; clientId: string };
 
@@ -50,7 +30,7 @@ export interface ApplyEntry {
   clientId: string;
   spec: ClientSpec;
   disabled: boolean;
-  /** A confidential client's secret, taken from the environment variable the file names. */
+  /** A confidential client's secret, from the file or the environment variable it names. */
   secret?: string | undefined;
 }
 
@@ -61,6 +41,8 @@ export interface ClientAdminDeps {
   validateWithProvider(metadata: Record<string, unknown>): Promise<void>;
   /** The APIs the server is configured with (IDP_RESOURCES), which resource_scopes may name. */
   apis: Config['resources'];
+  /** The OpenID Connect scopes the server offers (the standard ones and those of extra claims). */
+  scopes?: string[];
   /** Every change is recorded as an administrator's security event of the app. */
   events: Pick<SecurityEvents, 'record'>;
 }
@@ -72,7 +54,7 @@ const newSecret = () => randomBytes(32).toString('base64url');
  * oidc-provider's client schema, before anything is stored, so a client the tool accepts is one the
  * server accepts, and a refused one leaves nothing half-made.
  */
-export function createClientAdmin({ store, box, validateWithProvider, apis, events }: ClientAdminDeps) {
+export function createClientAdmin({ store, box, validateWithProvider, apis, scopes = SCOPES, events }: ClientAdminDeps) {
   const changed = (type: Parameters<SecurityEvents['record']>[0], clientId: string, details?: Record<string, string | boolean>) =>
     events.record(type, { clientId, actor: 'admin', details });
   const view = (client: StoredClient): ClientView => ({
@@ -91,8 +73,8 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, even
 
   /** Our rules, then oidc-provider's; resolves to the metadata to store. */
   const checked = async (clientId: string, spec: ClientSpec): Promise<Record<string, unknown>> => {
-    const metadata = toMetadata(spec, apis);
-    const secret = spec.public ? {} : { client_secret: 'x'.repeat(43) };
+    const metadata = toMetadata(spec, apis, scopes);
+    const secret = usesSecret(authMethodOf(spec)) ? { client_secret: 'x'.repeat(43) } : {};
     try {
       await validateWithProvider({ client_id: clientId, ...secret, ...metadata });
     } catch (error) {
@@ -116,7 +98,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, even
       assertClientId(clientId);
       const metadata = await checked(clientId, spec);
       if (await store.find(clientId)) throw new AppError('conflict', `client "${clientId}" already exists`, { status: 409 });
-      const secret = spec.public ? undefined : newSecret();
+      const secret = usesSecret(authMethodOf(spec)) ? newSecret() : undefined;
       const client = await store.create({ clientId, metadata, sealedSecret: secret && box.seal(secret), disabled: false });
       await changed('admin.client_created', clientId);
       return { client: view(client), secret };
@@ -125,17 +107,26 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, even
     async update(clientId: string, changes: Partial<ClientSpec>) {
       const current = await get(clientId);
       const spec = { ...fromMetadata(current.metadata), ...definedOnly(changes) };
+      // Moving away from private_key_jwt drops the keys it registered, unless new ones are given (and refused).
+      if (changes.authMethod !== undefined && changes.authMethod !== 'private_key_jwt') {
+        spec.jwks = changes.jwks;
+        spec.jwksUri = changes.jwksUri;
+      }
+      // Removing the back-channel logout URI removes its session flag too, unless it is given again (and refused).
+      if (changes.backchannelLogoutUri === '') spec.backchannelLogoutSessionRequired = changes.backchannelLogoutSessionRequired;
       const metadata = await checked(clientId, spec);
-      const sealedSecret = spec.public ? undefined : (current.sealedSecret ?? box.seal(newSecret()));
+      const keepsSecret = usesSecret(authMethodOf(spec));
+      const sealedSecret = keepsSecret ? (current.sealedSecret ?? box.seal(newSecret())) : undefined;
       const updated = await store.update(clientId, { metadata, sealedSecret });
       if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
-      const secret = !spec.public && !current.sealedSecret && sealedSecret ? box.open(sealedSecret) : undefined;
+      const secret = keepsSecret && !current.sealedSecret && sealedSecret ? box.open(sealedSecret) : undefined;
       await changed('admin.client_updated', clientId, { fields: Object.keys(definedOnly(changes)).join(',') });
       return { client: view(updated), secret };
     },
     async rotateSecret(clientId: string) {
       const current = await get(clientId);
-      if (fromMetadata(current.metadata).public) throw new AppError('invalid_input', `client "${clientId}" is public: it has no secret`);
+      const method = authMethodOf(fromMetadata(current.metadata));
+      if (!usesSecret(method)) throw new AppError('invalid_input', `client "${clientId}" authenticates with ${method}: it has no secret`);
       const secret = newSecret();
       const updated = await store.update(clientId, { sealedSecret: box.seal(secret) });
       if (!updated) throw new AppError('not_found', `no client "${clientId}"`, { status: 404 });
@@ -169,7 +160,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, even
         const metadata = await checked(entry.clientId, entry.spec);
         const current = await store.find(entry.clientId);
         if (!current) {
-          const secretSource = entry.spec.public ? 'none' : entry.secret ? 'env' : 'generated';
+          const secretSource = !usesSecret(authMethodOf(entry.spec)) ? 'none' : entry.secret ? 'given' : 'generated';
           planned.push({ action: 'create', clientId: entry.clientId, secretSource, entry, metadata });
           continue;
         }
@@ -178,9 +169,10 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, even
         );
         if (current.disabled !== entry.disabled) fields.push('disabled');
         const storedSecret = current.sealedSecret ? box.open(current.sealedSecret) : undefined;
-        if (entry.spec.public ? storedSecret !== undefined : entry.secret !== undefined && entry.secret !== storedSecret)
+        const secretless = !usesSecret(authMethodOf(entry.spec));
+        if (secretless ? storedSecret !== undefined : entry.secret !== undefined && entry.secret !== storedSecret)
           fields.push('client_secret');
-        if (!entry.spec.public && storedSecret === undefined && entry.secret === undefined) fields.push('client_secret');
+        if (!secretless && storedSecret === undefined && entry.secret === undefined) fields.push('client_secret');
         planned.push(
           fields.length > 0
             ? { action: 'change', clientId: entry.clientId, fields, entry, metadata }
@@ -196,7 +188,7 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, even
       for (const step of planned) {
         const { entry, metadata } = step;
         const secretFor = () => {
-          if (entry.spec.public) return undefined;
+          if (!usesSecret(authMethodOf(entry.spec))) return undefined;
           if (entry.secret) return entry.secret;
           const secret = newSecret();
           generated[entry.clientId] = secret;
@@ -222,81 +214,6 @@ export function createClientAdmin({ store, box, validateWithProvider, apis, even
 }
 
 export type ClientAdmin = ReturnType<typeof createClientAdmin>;
-
-/** oidc-provider client metadata for a spec, after our own rules (RFC 9700 §2.1, §2.6). */
-export function toMetadata(spec: ClientSpec, apis: Config['resources'] = []): Record<string, unknown> {
-  if (!spec.name.trim()) throw new AppError('invalid_input', 'a client needs a name (--name)');
-  const grantTypes = [...new Set(spec.grantTypes.length > 0 ? spec.grantTypes : ['authorization_code'])];
-  for (const grantType of grantTypes) {
-    if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
-      throw new AppError('invalid_input', `unknown grant type "${grantType}"; use ${GRANT_TYPES.join(', ')}`);
-    }
-  }
-  const code = grantTypes.includes('authorization_code');
-  if (grantTypes.includes('refresh_token') && !code) throw new AppError('invalid_input', 'refresh_token needs authorization_code too');
-  if (spec.public && grantTypes.includes('client_credentials'))
-    throw new AppError('invalid_input', 'a public client cannot use client_credentials: it has no secret');
-  if (code && spec.redirectUris.length === 0)
-    throw new AppError('invalid_input', 'a client that signs people in needs at least one --redirect-uri');
-  if (!code && spec.redirectUris.length > 0)
-    throw new AppError('invalid_input', 'redirect URIs are only for clients with the authorization_code grant');
-  for (const uri of [...spec.redirectUris, ...spec.postLogoutRedirectUris]) {
-    const problem = redirectUriProblem(uri);
-    if (problem) throw new AppError('invalid_input', `redirect URI ${problem}`);
-  }
-  for (const [flag, uri] of [
-    ['--logo-uri', spec.logoUri],
-    ['--client-uri', spec.clientUri],
-    ['--policy-uri', spec.policyUri],
-    ['--tos-uri', spec.tosUri],
-  ] as const) {
-    if (uri !== undefined && !/^https:\/\/[^\s]+$/.test(uri))
-      throw new AppError('invalid_input', `${flag} must be an https URL, got "${uri}"`);
-  }
-  const scopes = spec.scope?.split(/\s+/).filter(Boolean) ?? [];
-  for (const scope of scopes)
-    if (!SCOPES.includes(scope)) throw new AppError('invalid_input', `unknown scope "${scope}"; use ${SCOPES.join(', ')}`);
-  const resourceScopes = spec.resourceScopes && spec.resourceScopes.length > 0 ? spec.resourceScopes : undefined;
-  const apiProblem = resourceScopesProblem(resourceScopes, apis);
-  if (apiProblem) throw new AppError('invalid_input', apiProblem);
-
-  return Object.fromEntries(
-    Object.entries({
-      client_name: spec.name.trim(),
-      redirect_uris: spec.redirectUris,
-      post_logout_redirect_uris: spec.postLogoutRedirectUris,
-      grant_types: grantTypes,
-      response_types: code ? ['code'] : [],
-      token_endpoint_auth_method: spec.public ? 'none' : 'client_secret_basic',
-      scope: scopes.length > 0 ? scopes.join(' ') : undefined,
-      logo_uri: spec.logoUri,
-      client_uri: spec.clientUri,
-      policy_uri: spec.policyUri,
-      tos_uri: spec.tosUri,
-      [RESOURCE_SCOPES]: resourceScopes,
-      [REQUIRE_MFA]: spec.requireMfa ? true : undefined,
-    }).filter(([, value]) => value !== undefined),
-  );
-}
-
-function fromMetadata(metadata: Record<string, unknown>): ClientSpec {
-  const strings = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return {
-    name: text(metadata.client_name) ?? '',
-    redirectUris: strings(metadata.redirect_uris),
-    postLogoutRedirectUris: strings(metadata.post_logout_redirect_uris),
-    public: metadata.token_endpoint_auth_method === 'none',
-    grantTypes: strings(metadata.grant_types),
-    scope: text(metadata.scope),
-    logoUri: text(metadata.logo_uri),
-    clientUri: text(metadata.client_uri),
-    policyUri: text(metadata.policy_uri),
-    tosUri: text(metadata.tos_uri),
-    resourceScopes: metadata[RESOURCE_SCOPES] as ResourceScopes | undefined,
-    requireMfa: metadata[REQUIRE_MFA] === true,
-  };
-}
 
 /** The fields of `value` that are set, so they can replace others without erasing any. */
 export function definedOnly<T extends object>(value: T): Partial<T> {

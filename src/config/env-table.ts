@@ -35,6 +35,13 @@ export const ENV_TABLE: readonly EnvVariable[] = [
       'port of the Prometheus metrics endpoint (/metrics), on the same address as the server; off unless set; never the public port',
   },
   {
+    name: 'IDP_CONTAINER',
+    path: ['container'],
+    kind: 'bool',
+    description:
+      'set by the container image: with no store (MONGODB_URI, REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES) it runs the embedded mode (NODE_ENV development) on every interface; with one, production',
+  },
+  {
     name: 'IDP_WORKERS',
     path: ['workers'],
     kind: 'string',
@@ -140,6 +147,18 @@ export const ENV_TABLE: readonly EnvVariable[] = [
   },
   { name: 'IDP_CLIENTS_FILE', path: ['clientsFile'], kind: 'string', description: 'JSON file with an array of client metadata' },
   {
+    name: 'IDP_DATA_DIR',
+    path: ['dataDir'],
+    kind: 'string',
+    description: 'development only: directory where keys generated at start are kept, so they survive restarts',
+  },
+  {
+    name: 'IDP_SEED_FILE',
+    path: ['seedFile'],
+    kind: 'string',
+    description: "YAML or JSON file of clients and users: replaces the embedded mode's demo user; created when missing at every start",
+  },
+  {
     name: 'SMTP_URL',
     path: ['smtpUrl'],
     kind: 'string',
@@ -206,7 +225,8 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     name: 'IDP_REGISTER_MAX_PER_IP',
     path: ['registration', 'maxPerIp'],
     kind: 'int',
-    description: 'accounts that may be created from one IP address per window',
+    description:
+      'registrations from one IP address per window that reach the account store (an account created, or a form told which username or email is taken)',
   },
   {
     name: 'IDP_REGISTER_WINDOW',
@@ -318,6 +338,12 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     path: ['resources'],
     kind: 'json',
     description: 'APIs that receive JWT access tokens: [{"indicator","scopes","accessTokenTtl","name","scopeDescriptions"}]',
+  },
+  {
+    name: 'IDP_CLAIM_SCOPES',
+    path: ['claimScopes'],
+    kind: 'json',
+    description: 'which scope releases which extra claim of the users: {"scope": ["claim", ...]}',
   },
   {
     name: 'IDP_UPSTREAMS',

@@ -25,7 +25,7 @@ const ENVIRONMENTS = new Set(['development', 'test', 'production']);
  */
 export function loadConfig({ env, configDir, readFile = readText }: LoadConfigOptions): LoadConfigResult {
   const errors: string[] = [];
-  const nodeEnv = present(env.NODE_ENV) ?? 'development';
+  const nodeEnv = present(env.NODE_ENV) ?? defaultEnvironment(env);
 
   const raw: JsonObject = {};
   for (const file of ['default.json', ENVIRONMENTS.has(nodeEnv) ? `${nodeEnv}.json` : undefined]) {
@@ -59,6 +59,21 @@ export function loadConfig({ env, configDir, readFile = readText }: LoadConfigOp
   const upstreams = resolveUpstreamSecrets(config.upstreams, env, readFile);
   if (!upstreams.ok) return { ok: false, errors: upstreams.errors };
   return { ok: true, config: { ...config, upstreams: upstreams.upstreams, issuer: config.issuer ?? `http://localhost:${config.port}` } };
+}
+
+/**
+ * NODE_ENV when none is given: development, except in the container image (IDP_CONTAINER), which
+ * runs production as soon as a store is configured, and the embedded mode otherwise, so that
+ * `docker run IMAGE` works with nothing set and a deployment cannot fall into development by
+ * forgetting NODE_ENV.
+ */
+function defaultEnvironment(env: LoadConfigOptions['env']): string {
+  const container = ['1', 'true', 'yes', 'on'].includes(present(env.IDP_CONTAINER)?.toLowerCase() ?? '');
+  if (!container) return 'development';
+  const stores = ['MONGODB_URI', 'MONGODB_URI_FILE', 'REDIS_URL', 'REDIS_URL_FILE', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].some(
+    (name) => present(env[name]) !== undefined,
+  );
+  return stores ? 'production' : 'development';
 }
 
 function readText(path: string): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOCALES } from '../i18n/locales.ts';
+import { claimScopesSchema } from '../users/attributes.ts';
 import { redisIssues, redisTopology } from './redis-topology.ts';
 import { localizedText, pathOrHttpsUrl } from './shared-schemas.ts';
 import { privateEndpointProblems, type Upstream, upstreamsSchema } from './upstreams-schema.ts';
@@ -56,6 +57,8 @@ export const configSchema = z
       .min(1, 'must be between 1 and 65535')
       .max(65535, 'must be between 1 and 65535')
       .optional(),
+    // Set by the container image (src/config/listen.ts): no stores means the embedded mode on every interface.
+    container: z.boolean({ error: 'must be true or false' }),
     // Server processes sharing the port (IDP_WORKERS): a number, or "auto" for one per core.
     workers: z.preprocess(
       (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
@@ -112,6 +115,9 @@ export const configSchema = z
       .min(1, 'must hold at least one key')
       .optional(),
     clientsFile: z.string().min(1).optional(),
+    seedFile: z.string().min(1).optional(),
+    // Development only: where generated keys are kept across restarts (src/oidc/data-dir.ts).
+    dataDir: z.string().min(1).optional(),
     smtpUrl: z
       .string()
       .regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')
@@ -223,6 +229,8 @@ export const configSchema = z
         (resources) => new Set(resources.map((resource) => resource.indicator)).size === resources.length,
         'each indicator must appear once',
       ),
+    // Which scope releases which of the users' extra claims (src/oidc/configuration/claim-scopes.ts).
+    claimScopes: claimScopesSchema,
     // Identity providers people may sign in through ("Continue with ..."); see upstreams-schema.ts.
     upstreams: upstreamsSchema,
     outboundPrivateHosts: z.array(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, 'each entry is host:port, e.g. 10.0.0.5:8443')),
@@ -261,6 +269,15 @@ export const configSchema = z
         path: ['metricsPort'],
         message: 'must differ from PORT: metrics are never served on the public port',
       });
+    }
+    for (const scope of Object.keys(config.claimScopes)) {
+      const api = config.resources.find((resource) => resource.scopes.includes(scope));
+      if (api)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['claimScopes', scope],
+          message: `is also a scope of the API ${api.indicator} (IDP_RESOURCES); give the claims' scope another name`,
+        });
     }
     if (config.workers !== 1 && (!redisTopology(config) || !config.mongodbUri)) {
       ctx.addIssue({
@@ -302,6 +319,13 @@ export const configSchema = z
     ];
     for (const [key, why] of required) {
       if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required: ${why}` });
+    }
+    if (config.dataDir !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dataDir'],
+        message: 'is for development only: production takes its keys from IDP_JWKS, IDP_COOKIE_KEYS and IDP_CLIENT_SECRET_KEYS',
+      });
     }
     if (!redisTopology(config) && redisIssues(config).length === 0) {
       ctx.addIssue({

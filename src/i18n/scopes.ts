@@ -7,11 +7,18 @@ const SCOPE_KEYS: Record<string, MessageKey> = {
   profile: 'consent.scope.profile',
   email: 'consent.scope.email',
   offline_access: 'consent.scope.offline_access',
+  groups: 'consent.scope.groups',
 };
 
-export function describeScope(t: Translate, scope: string): string {
+/**
+ * A scope in plain words. A scope the configuration ties extra claims to (IDP_CLAIM_SCOPES) names
+ * them: a scope of its own says which claims it shares; a standard one adds them to its words.
+ */
+export function describeScope(t: Translate, scope: string, claimScopes: Config['claimScopes'] = {}): string {
   const key = SCOPE_KEYS[scope];
-  return key ? t(key) : t('consent.scope.other', { scope });
+  const extra = claimScopes[scope]?.join(', ');
+  if (key) return extra ? t('consent.scope.alsoClaims', { description: t(key), claims: extra }) : t(key);
+  return extra ? t('consent.scope.claims', { claims: extra }) : t('consent.scope.other', { scope });
 }
 
 type LocalizedText = NonNullable<Config['resources'][number]['name']>;

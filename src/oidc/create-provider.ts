@@ -6,10 +6,13 @@ import type { OidcAdapterFactory } from '../storage/ports.ts';
 import { loadExistingGrant } from './configuration/account-client.ts';
 import { apiAccessMetadata } from './configuration/api-access.ts';
 import { interactionPolicyWithLevels, mfaClientMetadata } from './configuration/authentication-level.ts';
-import { ACR_VALUES, CLAIMS, SCOPES } from './configuration/claims.ts';
+import { claimsConfiguration } from './configuration/claim-scopes.ts';
+import { ACR_VALUES } from './configuration/claims.ts';
 import { CLIENT_DEFAULTS } from './configuration/client-defaults.ts';
 import { cookiesConfiguration } from './configuration/cookies.ts';
+import { joinClientMetadata } from './configuration/extra-client-metadata.ts';
 import { featuresConfiguration, type LogoutPages } from './configuration/features.ts';
+import { expiresWithSession, firstPartyMetadata, issueRefreshToken } from './configuration/first-party.ts';
 import { ttlConfiguration } from './configuration/ttl.ts';
 import { guardConsume } from './consume-guard.ts';
 import { logProviderEvents } from './events.ts';
@@ -47,6 +50,7 @@ export function createProvider({
   pages,
   logger,
 }: ProviderDeps): Provider {
+  const { claims, scopes } = claimsConfiguration(config.claimScopes);
   const configuration: Configuration = {
     adapter: guardConsume(adapter, revokeGrant),
     clients,
@@ -56,12 +60,18 @@ export function createProvider({
     // OpenID Connect Core §3.1.2.1 says authorization servers MUST accept POST; off by default because
     // it needs a SameSite=None session cookie (see cookiesConfiguration). IDP_AUTHORIZATION_POST turns it on.
     enableHttpPostMethods: config.protocol.authorizationPost,
-    claims: CLAIMS,
+    claims,
+    // The claims of every granted scope go in the ID token too, not only in userinfo (as Keycloak's
+    // and Auth0's do): apps that read `groups` or an extra claim from the ID token, as most sign-in
+    // libraries do, find it there. OpenID Connect Core §5.4 allows both.
+    // @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#conformidtokenclaims
+    conformIdTokenClaims: false,
     clientDefaults: CLIENT_DEFAULTS,
     // resource_scopes: the APIs and scopes each client may get access tokens for (deny by default);
-    // require_mfa: every sign-in to the client needs a second factor.
-    extraClientMetadata: withMfaMetadata(apiAccessMetadata()),
-    scopes: SCOPES,
+    // require_mfa: every sign-in to the client needs a second factor; first_party: the operator's own
+    // apps (first-party.ts).
+    extraClientMetadata: joinClientMetadata(withMfaMetadata(apiAccessMetadata()), firstPartyMetadata()),
+    scopes,
     acrValues: ACR_VALUES,
     // The languages of our pages, for ui_locales (OpenID Connect Discovery 1.0 §3).
     discovery: { ui_locales_supported: [...LOCALES] },
@@ -80,6 +90,9 @@ export function createProvider({
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyWithLevels(config.mfa) },
     renderError: pages.renderError,
     loadExistingGrant,
+    // Refresh tokens: oidc-provider's rule (refresh_token grant and offline_access), and first-party apps.
+    issueRefreshToken,
+    expiresWithSession,
     features: featuresConfiguration(config, { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),
     fetch: outboundFetch(config.outboundPrivateHosts),
   };

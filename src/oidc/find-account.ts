@@ -4,7 +4,8 @@ import type { UpstreamLogins } from '../upstreams/upstream-logins.ts';
 
 /**
  * Resolves `sub` to the user's claims. Called on authorization, token exchange and userinfo, so it
- * reads one user by id; oidc-provider masks claims outside the granted scopes.
+ * reads one user by id; oidc-provider releases only the claims of the granted scopes
+ * (claim-scopes.ts), so every claim the account has may be offered here.
  * A disabled or deleted account resolves to undefined, which oidc-provider turns into
  * invalid_grant / invalid_token.
  */
@@ -20,6 +21,9 @@ export function createFindAccount(users: Pick<UserRepository, 'findById'>, upstr
         const federated = token && 'amr' in token && token.amr?.includes('fed') && typeof token.authTime === 'number';
         const idp = federated && upstreamLogins && token.authTime ? await upstreamLogins.which(user.id, token.authTime) : undefined;
         return {
+          // Extra claims first: the server's own below always win (RESERVED_CLAIMS keeps them apart anyway).
+          ...user.claims,
+          groups: user.groups,
           ...(idp ? { idp } : {}),
           sub: user.id,
           preferred_username: user.username,

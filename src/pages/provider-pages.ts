@@ -22,24 +22,36 @@ function pageLanguage(ctx: KoaContextWithOIDC) {
   return languageOf(ctx);
 }
 
+/** The app that asked for a sign-out, kept for the "signed out" page. */
+const LOGOUT_CLIENT = 'logout_client';
+
+/** The name of a registered client that is disabled (the client adapter noted it when it refused it), else undefined. */
+export type DisabledClientName = (clientId: string) => string | undefined;
+
 /**
  * Error page for protocol errors that cannot be returned to the client (unknown client, unregistered
  * redirect_uri, ...). Never redirects and never shows internals; the protocol error code and
- * description are shown because they help the application's developer.
+ * description are shown because they help the application's developer. oidc-provider sees a
+ * disabled app as an unknown one (invalid_client); its people are told it was disabled instead
+ * (client ids are not secret, and "not registered" sends them looking for the wrong fault).
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#rendererror
  */
-const renderError: RenderError = async (ctx, out) => {
-  const { t } = pageLanguage(ctx);
-  const error = typeof out.error === 'string' ? out.error : 'server_error';
-  const description = error === 'server_error' ? undefined : out.error_description;
-  const key = FRIENDLY[error];
-  await ctx.render('error', {
-    title: t('error.protocolTitle'),
-    message: key ? t(key) : t('error.generic'),
-    code: error,
-    description,
-  });
-};
+function errorPage(disabledName: DisabledClientName): RenderError {
+  return async function renderError(ctx, out) {
+    const { t } = pageLanguage(ctx);
+    const error = typeof out.error === 'string' ? out.error : 'server_error';
+    const description = error === 'server_error' ? undefined : out.error_description;
+    const named = ctx.oidc?.params?.client_id ?? ctx.query.client_id;
+    const disabled = error === 'invalid_client' && typeof named === 'string' ? disabledName(named) : undefined;
+    const key = FRIENDLY[error];
+    await ctx.render('error', {
+      title: t('error.protocolTitle'),
+      message: disabled ? t('error.client_disabled', { client: disabled }) : key ? t(key) : t('error.generic'),
+      code: error,
+      description,
+    });
+  };
+}
 
 /**
  * Whether the id_token_hint names the very session being ended: its `sub` is the signed-in account
@@ -69,17 +81,41 @@ const logoutSource: LogoutFeature['logoutSource'] = async (ctx: KoaContextWithOI
   const verified = hintIsThisSession(ctx);
   // A hint that names someone or something else: say why we ask.
   const foreignHint = !verified && typeof ctx.oidc.params?.id_token_hint === 'string';
+  // oidc-provider tells the "signed out" page which app asked only when the person signs out of
+  // that app alone; ours signs out of everything, so the page learns the app from this cookie.
+  if (client)
+    ctx.cookies.set(LOGOUT_CLIENT, client.clientId, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      path: '/session/end',
+      maxAge: 10 * 60 * 1000,
+    });
   await ctx.render('logout', { title: t('logout.title'), form, clientName: client?.clientName, verified, foreignHint });
 };
 
+/**
+ * "You have been signed out", when the app gave no post_logout_redirect_uri: back to the app (its
+ * home page, else the site of its first https redirect URI), and a way to sign in again.
+ */
 const postLogoutSuccessSource: LogoutFeature['postLogoutSuccessSource'] = async (ctx: KoaContextWithOIDC) => {
   const { t } = pageLanguage(ctx);
-  const client = ctx.oidc.client;
-  await ctx.render('logged-out', { title: t('loggedOut.title'), clientName: client?.clientName, clientUri: client?.clientUri });
+  const remembered = ctx.cookies.get(LOGOUT_CLIENT, { signed: true });
+  ctx.cookies.set(LOGOUT_CLIENT, null, { path: '/session/end', secure: ctx.secure });
+  const client = ctx.oidc.client ?? (remembered ? await ctx.oidc.provider.Client.find(remembered) : undefined);
+  const site = client?.redirectUris?.map((uri) => URL.parse(uri)).find((url) => url?.protocol === 'https:')?.origin;
+  await ctx.render('logged-out', {
+    title: t('loggedOut.title'),
+    clientName: client?.clientName ?? client?.clientId,
+    clientUri: client?.clientUri ?? site,
+  });
 };
 
 /** Everything oidc-provider renders itself, for createProvider. */
-export const providerPages = { renderError, logoutSource, postLogoutSuccessSource };
+export function createProviderPages(disabledName: DisabledClientName) {
+  return { renderError: errorPage(disabledName), logoutSource, postLogoutSuccessSource };
+}
 
 /**
  * Authorization and RP-initiated logout by POST (OpenID Connect Core §3.1.2.1, RP-Initiated Logout

@@ -22,12 +22,20 @@ export function createVerifyEmailRouter(verification: EmailVerification, csrf: C
     const { t } = languageOf(ctx);
     const token = formField(ctx, 'token');
     if (await refuseForgedForm(ctx, csrf, `verify:${token}`, 'form.expiredLink')) return;
-    if (await verification.verify(token)) {
-      await ctx.render('message', { title: t('verify.doneTitle'), message: t('verify.done') });
+    const account = { href: '/account', label: t('next.account') };
+    const result = await verification.verify(token);
+    if (result.verified) {
+      // Back to the sign-in the link was sent from, when there was one; the account page always.
+      const back = result.returnTo ? [{ href: result.returnTo, label: t('reset.continue'), primary: true }] : [];
+      await ctx.render('message', { title: t('verify.doneTitle'), message: t('verify.done'), actions: [...back, account] });
       return;
     }
     ctx.status = 400;
-    await ctx.render('message', { title: t('verify.invalidTitle'), message: t('verify.invalid') });
+    await ctx.render('message', {
+      title: t('verify.invalidTitle'),
+      message: t('verify.invalid'),
+      actions: [{ ...account, primary: true }],
+    });
   });
   return router;
 }

@@ -36,6 +36,9 @@ export function withUserChanges(
     updateProfile: (id, profile) => announced(id, users.updateProfile(id, profile)),
     setName: (id, name) => announced(id, users.setName(id, name)),
     markEmailVerified: (id, email) => announced(id, users.markEmailVerified(id, email)),
+    addGroups: (id, groups) => announced(id, users.addGroups(id, groups)),
+    removeGroups: (id, groups) => announced(id, users.removeGroups(id, groups)),
+    updateClaims: (id, changes) => announced(id, users.updateClaims(id, changes)),
     // Second factors are part of the cached record; passkeys are not (read at every use).
     setTotp: (id, totp) => announced(id, users.setTotp(id, totp)),
     setRecoveryCodes: (id, hashes) => announced(id, users.setRecoveryCodes(id, hashes)),

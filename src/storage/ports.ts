@@ -34,12 +34,18 @@ export interface UserRecord {
   active: boolean;
   /** Full name as the person wants it shown (the OIDC `name` claim); absent until set. */
   name?: string;
+  /** Groups (or roles) the user belongs to, in the order added; the `groups` claim. Empty when none. */
+  groups: string[];
+  /** Extra claims set by an administrator, released by the scope the configuration ties each to. */
+  claims: Record<string, ClaimValue>;
   /** Second factors: an authenticator app and recovery codes (passkeys are records of their own). */
   factors: SecondFactors;
   createdAt: Date;
   updatedAt: Date;
 }
 
+/** A JSON value other than null: what an extra claim may hold. */
+export type ClaimValue = string | number | boolean | ClaimValue[] | { [key: string]: ClaimValue };
 /** An authenticator app (TOTP, RFC 6238). Its secret is sealed (AES-256-GCM), never stored in clear. */
 export interface TotpFactor {
   sealedSecret: string;
@@ -77,7 +83,7 @@ export interface PasskeyRecord {
 }
 
 export type NewUser = Pick<UserRecord, 'username' | 'usernameKey' | 'email' | 'passwordHash'> &
-  Partial<Pick<UserRecord, 'emailVerified' | 'active' | 'name'>>;
+  Partial<Pick<UserRecord, 'emailVerified' | 'active' | 'name' | 'groups' | 'claims'>>;
 
 /** A sign-in through an upstream identity provider, tied to one of our users. */
 export interface UpstreamLink {
@@ -169,6 +175,18 @@ export interface UserRepository extends UserFactorRepository {
   setName(id: string, name: string | undefined): Promise<void>;
   /** Marks the email verified only if it is still the user's email (it may have changed since). */
   markEmailVerified(id: string, email: string): Promise<boolean>;
+  /**
+   * Adds the groups the user is not in yet, after the others, in one write.
+   * @returns whether the user exists
+   */
+  addGroups(id: string, groups: string[]): Promise<boolean>;
+  /** Removes groups, in one write. @returns whether the user exists */
+  removeGroups(id: string, groups: string[]): Promise<boolean>;
+  /**
+   * Sets and removes extra claims by name in one write; claims not named keep their values.
+   * @returns whether the user exists
+   */
+  updateClaims(id: string, changes: { set?: Record<string, ClaimValue>; remove?: string[] }): Promise<boolean>;
 
   /** The user an upstream identity is linked to. */
   findByLink(issuer: string, subject: string): Promise<UserRecord | undefined>;

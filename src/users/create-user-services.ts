@@ -17,6 +17,7 @@ import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
 import { createPasswordReset } from './password-reset.ts';
 import { createProfiles } from './profile.ts';
+import { createSeedUsers } from './seed-users.ts';
 import { createUserSessions } from './sessions.ts';
 import { createUserAdmin } from './user-admin.ts';
 import { createUserService } from './user-service.ts';
@@ -83,7 +84,17 @@ export function createUserServices({ config, stores, blocklist, mailer, events, 
     verification,
     passwordReset,
     profiles: createProfiles({ users: stores.users, hasher, policy }),
-    admin: createUserAdmin({ userService, users: stores.users, sessions, hasher, policy, passwordReset, events }),
+    seedUsers: createSeedUsers({ users: stores.users, hasher, policy }),
+    admin: createUserAdmin({
+      userService,
+      users: stores.users,
+      sessions,
+      hasher,
+      policy,
+      passwordReset,
+      events,
+      claimScopes: config.claimScopes,
+    }),
   };
 }
 

@@ -13,12 +13,20 @@ export interface EmailVerification {
   /**
    * Sends a single-use link proving the person controls the address, unless the address (or the
    * requesting IP) has had its share this window: then nothing is sent and the reason is logged,
-   * so nobody can turn this service into a mail cannon at someone's inbox.
+   * so nobody can turn this service into a mail cannon at someone's inbox. Resolves to whether a
+   * link was sent. `returnTo` (a sign-in page, /interaction/<uid>) is kept with the link, so the
+   * page after verifying can lead back to the sign-in it came from.
    */
-  send(user: UserRecord, options?: { locale?: Locale | undefined; ip?: string | undefined }): Promise<void>;
-  /** Redeems a link: true when the address is now verified. */
-  verify(token: string): Promise<boolean>;
+  send(
+    user: UserRecord,
+    options?: { locale?: Locale | undefined; ip?: string | undefined; returnTo?: string | undefined },
+  ): Promise<boolean>;
+  /** Redeems a link: whether the address is now verified, and the sign-in it was sent from. */
+  verify(token: string): Promise<{ verified: boolean; returnTo?: string | undefined }>;
 }
+
+/** The only place a verification link may lead back to: one of our sign-in pages. */
+const RETURN_TO = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 
 export interface EmailVerificationDeps {
   users: UserRepository;
@@ -40,17 +48,19 @@ export function createEmailVerification(deps: EmailVerificationDeps): EmailVerif
   const toRecipient = createRateLimit(attempts, 'verify-mail-to', { max: limits.maxPerRecipient, windowSeconds: limits.windowSeconds });
   const fromIp = createRateLimit(attempts, 'verify-mail-from', { max: limits.maxPerIp, windowSeconds: limits.windowSeconds });
   return {
-    async send(user, { locale = defaultLocale, ip } = {}) {
+    async send(user, { locale = defaultLocale, ip, returnTo } = {}) {
       const limited = ip && !(await fromIp.take(ip)).ok ? 'ip' : !(await toRecipient.take(user.email)).ok ? 'recipient' : undefined;
       if (limited) {
         logger.warn(
           { event: 'mail.throttled', template: 'verify-email', scope: limited, userId: user.id, ip },
           'verification email not sent: limit reached',
         );
-        return;
+        return false;
       }
       const { token, hash } = newOneTimeToken();
-      await tokens.save(PURPOSE, hash, { userId: user.id, email: user.email }, ttlSeconds);
+      const payload: Record<string, string> = { userId: user.id, email: user.email };
+      if (returnTo && RETURN_TO.test(returnTo)) payload.returnTo = returnTo;
+      await tokens.save(PURPOSE, hash, payload, ttlSeconds);
       const link = new URL('/verify-email', issuer);
       link.searchParams.set('token', token);
       await mailer.send({
@@ -60,15 +70,16 @@ export function createEmailVerification(deps: EmailVerificationDeps): EmailVerif
         locale,
         locals: { username: user.username, link: link.toString(), hours: Math.round(ttlSeconds / 3600) },
       });
+      return true;
     },
     async verify(token) {
-      if (token.length > 100) return false;
+      if (token.length > 100) return { verified: false };
       const payload = await tokens.consume(PURPOSE, hashOneTimeToken(token));
-      if (!payload?.userId || !payload.email) return false;
+      if (!payload?.userId || !payload.email) return { verified: false };
       // The address may have changed since the link was sent; only the address it was sent to counts.
       const verified = await users.markEmailVerified(payload.userId, payload.email);
       if (verified) await events.record('account.email_verified', { accountId: payload.userId });
-      return verified;
+      return { verified, returnTo: payload.returnTo };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Message, message } from '../i18n/translate.ts';
-import { normalizeEmail } from './normalize.ts';
+import { normalizeEmail, normalizePassword } from './normalize.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
@@ -15,13 +15,17 @@ export interface RegistrationInput {
   password: string;
 }
 
-export type RegistrationParse = { ok: true; value: RegistrationInput } | { ok: false; errors: FieldErrors<RegistrationField> };
+export type RegistrationParse =
+  | { ok: true; value: RegistrationInput }
+  /** `wellFormed`: the username and email that are themselves right, so the store can say whether they are taken. */
+  | { ok: false; errors: FieldErrors<RegistrationField>; wellFormed: Partial<Pick<RegistrationInput, 'username' | 'email'>> };
 
 const text = z.preprocess((value) => (typeof value === 'string' ? value : ''), z.string());
 
 /**
- * Validates the registration form. Returns one message per wrong field, so the page can show each
- * next to its input. Email comes back normalized; the password NFKC-normalized.
+ * Validates the registration form. Returns one message per wrong field, every one of them at once
+ * (a password the policy refuses and a confirmation that does not match are both reported), so the
+ * page can show each next to its input. Email comes back normalized; the password NFKC-normalized.
  */
 export function parseRegistrationForm(body: unknown, policy: PasswordPolicy): RegistrationParse {
   const fields = z
@@ -43,7 +47,18 @@ export function parseRegistrationForm(body: unknown, policy: PasswordPolicy): Re
     missing: 'validation.passwordMissing',
   });
   if (!password.ok) errors[password.field] = password.message;
+  // checkNew stops at the policy; the confirmation is wrong too when it differs.
+  if (
+    !password.ok &&
+    password.field === 'password' &&
+    fields.confirmPassword !== '' &&
+    normalizePassword(fields.confirmPassword) !== normalizePassword(fields.password)
+  )
+    errors.confirmPassword = message('validation.passwordMismatch');
 
-  if (!password.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  if (!password.ok || Object.keys(errors).length > 0) {
+    const wellFormed = { ...(errors.username ? {} : { username }), ...(errors.email ? {} : { email }) };
+    return { ok: false, errors, wellFormed };
+  }
   return { ok: true, value: { username, email, password: password.password } };
 }

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { SecurityEvents } from '../audit/security-events.ts';
 import { AppError } from '../errors.ts';
 import { translate, translateFields, translator } from '../i18n/translate.ts';
-import type { UserRecord, UserRepository } from '../storage/ports.ts';
+import type { ClaimValue, UserRecord, UserRepository } from '../storage/ports.ts';
+import { firstProblem } from '../zod-problems.ts';
+import { claimNameSchema, claimsSchema, groupListSchema, groupNameSchema, MAX_CLAIMS, MAX_GROUPS } from './attributes.ts';
 import { parseFullName } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
@@ -18,6 +20,8 @@ export interface UserAdminDeps {
   policy: PasswordPolicy;
   passwordReset: Pick<PasswordReset, 'linkFor'>;
   events: SecurityEvents;
+  /** Which scope releases which extra claim, to tell the administrator about a claim no scope releases. */
+  claimScopes: Record<string, string[]>;
 }
 
 /**
@@ -25,7 +29,7 @@ export interface UserAdminDeps {
  * password policy), and the same consequences (disabling or deleting ends sessions and revokes apps).
  * Every change is a security event of the account, by an administrator.
  */
-export function createUserAdmin({ userService, users, sessions, hasher, policy, passwordReset, events }: UserAdminDeps) {
+export function createUserAdmin({ userService, users, sessions, hasher, policy, passwordReset, events, claimScopes }: UserAdminDeps) {
   const changed = (type: Parameters<SecurityEvents['record']>[0], accountId: string, details?: Record<string, string | number | boolean>) =>
     events.record(type, { accountId, actor: 'admin', details });
 
@@ -36,12 +40,26 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
     return user;
   };
 
+  const released = new Set(Object.values(claimScopes).flat());
+  /** The claims of `names` that no scope releases (they stay on the account, unseen by apps). */
+  const unreleased = (names: string[]) => names.filter((claim) => !released.has(claim));
+
   return {
     find,
 
     /** Creates a user; without a password, a random one is generated and returned once. */
-    async create(input: { username: string; email: string; password?: string; verified?: boolean; name?: string }) {
+    async create(input: {
+      username: string;
+      email: string;
+      password?: string;
+      verified?: boolean;
+      name?: string;
+      groups?: string[];
+      claims?: Record<string, ClaimValue>;
+    }) {
       const name = fullName(input.name ?? '');
+      const groups = checkedGroups(input.groups ?? []);
+      const claims = checkedClaims(input.claims ?? {});
       const password = input.password ?? randomBytes(18).toString('base64url');
       const result = await userService.register({ ...input, password, confirmPassword: password });
       if (!result.ok)
@@ -53,8 +71,52 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
         );
       if (input.verified) await users.markEmailVerified(result.user.id, result.user.email);
       if (name) await users.setName(result.user.id, name);
+      if (groups.length > 0) await users.addGroups(result.user.id, groups);
+      if (Object.keys(claims).length > 0) await users.updateClaims(result.user.id, { set: claims });
       await changed('admin.account_created', result.user.id, { verified: Boolean(input.verified) });
-      return { user: await find(result.user.id), generatedPassword: input.password ? undefined : password };
+      return {
+        user: await find(result.user.id),
+        generatedPassword: input.password ? undefined : password,
+        unreleased: unreleased(Object.keys(claims)),
+      };
+    },
+
+    async addGroups(reference: string, groups: string[]) {
+      const user = await find(reference);
+      const added = checkedGroups(groups);
+      const total = new Set([...user.groups, ...added]).size;
+      if (total > MAX_GROUPS) throw new AppError('invalid_input', `group: a user is in at most ${MAX_GROUPS} groups`);
+      await users.addGroups(user.id, added);
+      await changed('admin.groups_changed', user.id, { added: added.join(', ') });
+      return { user: await find(user.id) };
+    },
+
+    async removeGroups(reference: string, groups: string[]) {
+      const user = await find(reference);
+      const missing = groups.filter((group) => !user.groups.includes(group));
+      if (missing.length > 0) throw new AppError('invalid_input', `${user.username} is not in the group "${missing[0]}"`);
+      await users.removeGroups(user.id, groups);
+      await changed('admin.groups_changed', user.id, { removed: groups.join(', ') });
+      return { user: await find(user.id) };
+    },
+
+    /** Sets some extra claims and removes others; the rest stay as they are. */
+    async updateClaims(reference: string, changes: { set?: Record<string, ClaimValue>; remove?: string[] }) {
+      const user = await find(reference);
+      const set = checkedClaims(changes.set ?? {});
+      const remove = changes.remove ?? [];
+      for (const claim of remove) {
+        const parsed = claimNameSchema.safeParse(claim);
+        if (!parsed.success) throw new AppError('invalid_input', firstProblem(parsed.error, 'claim'));
+        if (!Object.hasOwn(user.claims, claim)) throw new AppError('invalid_input', `${user.username} has no claim "${claim}"`);
+        if (Object.hasOwn(set, claim)) throw new AppError('invalid_input', `the claim "${claim}" cannot be set and removed at once`);
+      }
+      const total = new Set([...Object.keys(user.claims).filter((claim) => !remove.includes(claim)), ...Object.keys(set)]).size;
+      if (total > MAX_CLAIMS) throw new AppError('invalid_input', `claim: a user has at most ${MAX_CLAIMS} extra claims`);
+      await users.updateClaims(user.id, { set, remove });
+      // The names only: a claim's value may be personal data the log has no need of.
+      await changed('admin.claims_changed', user.id, { set: Object.keys(set).join(', '), removed: remove.join(', ') });
+      return { user: await find(user.id), unreleased: unreleased(Object.keys(set)) };
     },
 
     list: (options: { search?: string; page: number; perPage: number }) =>
@@ -161,6 +223,22 @@ export function createUserAdmin({ userService, users, sessions, hasher, policy, 
       return { user, ...cut };
     },
   };
+}
+
+function checkedGroups(groups: string[]): string[] {
+  for (const group of groups) {
+    const parsed = groupNameSchema.safeParse(group);
+    if (!parsed.success) throw new AppError('invalid_input', `group "${group}": ${parsed.error.issues[0]?.message}`);
+  }
+  const parsed = groupListSchema.safeParse([...new Set(groups)]);
+  if (!parsed.success) throw new AppError('invalid_input', firstProblem(parsed.error, 'group'));
+  return parsed.data;
+}
+
+function checkedClaims(claims: Record<string, ClaimValue>): Record<string, ClaimValue> {
+  const parsed = claimsSchema.safeParse(claims);
+  if (!parsed.success) throw new AppError('invalid_input', firstProblem(parsed.error, 'claim'));
+  return parsed.data;
 }
 
 function fullName(raw: string): string | undefined {

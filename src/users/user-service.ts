@@ -74,7 +74,26 @@ export function createUserService({ users, hasher, policy, throttle, registratio
     passwordPolicy: policy,
     async register(form, ip) {
       const parsed = parseRegistrationForm(form, policy);
-      if (!parsed.ok) return parsed;
+      if (!parsed.ok) {
+        const { username, email } = parsed.wellFormed;
+        if (username === undefined && email === undefined) return { ok: false, errors: parsed.errors };
+        // Every error in one pass: say which well-formed identifier is taken too. That answers what a
+        // registration answers, so it takes one of the address's registrations (when none is left,
+        // the form's own errors are shown without it).
+        if (ip !== undefined && !(await registrations.take(ip)).ok) return { ok: false, errors: parsed.errors };
+        const [nameTaken, emailTaken] = await Promise.all([
+          username === undefined ? undefined : users.findByUsernameKey(usernameKey(username)),
+          email === undefined ? undefined : users.findByEmail(email),
+        ]);
+        return {
+          ok: false,
+          errors: {
+            ...(nameTaken ? { username: TAKEN_MESSAGES.username } : {}),
+            ...(emailTaken ? { email: TAKEN_MESSAGES.email } : {}),
+            ...parsed.errors,
+          },
+        };
+      }
       if (ip !== undefined) {
         const slot = await registrations.take(ip);
         if (!slot.ok) {

@@ -348,6 +348,33 @@ describe('every page passes axe-core, light and dark', () => {
     }
   }, 90_000);
 
+  test('a disabled app, and "check your email" with its resend button', async () => {
+    await app.server.stores.clients.create({
+      clientId: 'a11y-disabled',
+      metadata: { client_name: 'Paused App', redirect_uris: [site.redirectUri], token_endpoint_auth_method: 'none' },
+      sealedSecret: undefined,
+      disabled: true,
+    });
+    await page.goto(`${app.server.url}/auth?client_id=a11y-disabled&response_type=code&scope=openid&redirect_uri=${site.redirectUri}`);
+    await page.getByText('Paused App has been disabled by the administrator of this service').waitFor();
+    expect(await check('error-client-disabled')).toEqual([]);
+
+    const strict = await app.start({ clients: () => [client], env: { IDP_REQUIRE_VERIFIED_EMAIL: 'true', IDP_PRODUCT_NAME: 'Acme ID' } });
+    const strictRp = await RelyingParty.discover(strict.url, client);
+    const newcomer = newAccount('a11y-check');
+    await page.goto((await strictRp.authorize({ redirect_uri: site.redirectUri })).url.toString());
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill(newcomer.username);
+    await page.getByLabel('Email').fill(newcomer.email);
+    await page.getByLabel('Password', { exact: true }).fill(newcomer.password);
+    await page.getByLabel('Confirm password').fill(newcomer.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await heading('Check your email');
+    expect(await check('check-email')).toEqual([]);
+    await page.getByRole('button', { name: 'Send the link again' }).click();
+    await page.getByRole('status').filter({ hasText: 'We sent a new link' }).waitFor();
+    expect(await check('check-email-resent')).toEqual([]);
+  }, 90_000);
   test('second factors and passkeys: set-up, recovery codes, the second step, the passkey offer, English and German', async () => {
     // A browser that can make passkeys (Chromium's virtual authenticator), so their buttons and the
     // offer are on the pages checked; the account is made by the server (this address has used up

@@ -143,6 +143,40 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
       expect(await users.findById(created[0]?.id ?? '')).toBeUndefined();
     });
 
+    test('a new user has no groups and no extra claims; create may give them, with the name and verification', async () => {
+      const plain = await users.create(newUser());
+      expect(plain).toMatchObject({ groups: [], claims: {} });
+      const claims = { department: 'engineering', 'https://example.com/roles': ['a', 'b'], $weird: { level: 3, on: true } };
+      const seeded = await users.create(newUser({ groups: ['admins', 'staff'], claims, name: 'Alice Example', emailVerified: true }));
+      expect(await users.findById(seeded.id)).toMatchObject({
+        groups: ['admins', 'staff'],
+        claims,
+        name: 'Alice Example',
+        emailVerified: true,
+      });
+    });
+
+    test('adds groups once each, in order, and removes them; an unknown user is reported', async () => {
+      const created = await users.create(newUser());
+      expect(await users.addGroups(created.id, ['staff', 'admins'])).toBe(true);
+      expect(await users.addGroups(created.id, ['admins', 'ops'])).toBe(true);
+      expect((await users.findById(created.id))?.groups).toEqual(['staff', 'admins', 'ops']);
+      expect(await users.removeGroups(created.id, ['staff', 'ops', 'never'])).toBe(true);
+      expect((await users.findById(created.id))?.groups).toEqual(['admins']);
+      const unknown = '00000000-0000-4000-8000-000000000000';
+      expect(await users.addGroups(unknown, ['x'])).toBe(false);
+      expect(await users.removeGroups(unknown, ['x'])).toBe(false);
+    });
+
+    test('sets and removes extra claims by name, keeping the others', async () => {
+      const created = await users.create(newUser({ claims: { keep: 'me', drop: 1, other: true } }));
+      expect(await users.updateClaims(created.id, { set: { 'a.b': { deep: [1, 'two'] }, keep: 'changed' }, remove: ['drop'] })).toBe(true);
+      expect((await users.findById(created.id))?.claims).toEqual({ keep: 'changed', other: true, 'a.b': { deep: [1, 'two'] } });
+      expect(await users.updateClaims(created.id, { remove: ['a.b', 'never'] })).toBe(true);
+      expect((await users.findById(created.id))?.claims).toEqual({ keep: 'changed', other: true });
+      expect(await users.updateClaims('00000000-0000-4000-8000-000000000000', { set: { x: 1 } })).toBe(false);
+    });
+
     test('updates the password hash', async () => {
       const created = await users.create(newUser());
       await users.updatePasswordHash(created.id, '$argon2id$new');

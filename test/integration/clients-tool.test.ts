@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { exportJWK, generateKeyPair } from 'jose';
 import mongoose from 'mongoose';
 import * as oidc from 'openid-client';
 import { generateKeySet, type KeySet } from '../../src/oidc/keys.ts';
@@ -178,7 +179,7 @@ describe('clients tool', () => {
     await expect(rp.exchange(authorization, callback)).rejects.toMatchObject({ error: 'invalid_client' });
     const page = expectPage(await new UserAgent().get((await rp.authorize()).url));
     expect(page.status).toBe(400);
-    expect(page.$('main').text()).toContain('not registered with this sign-in service');
+    expect(page.$('main').text()).toContain('Toggle has been disabled by the administrator of this service');
 
     await clients(['enable', created.client.clientId]);
     const again = await rp.authorize();
@@ -245,6 +246,95 @@ describe('clients tool', () => {
     expect((await rp.exchange(auth, await registerAndConsent(new UserAgent(), auth, newAccount('apply')))).access_token).toBeDefined();
   });
 
+  test('every setting round-trips through create, show --json, update and apply; show prints each', async () => {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'rt-1', alg: 'ES256', use: 'sig' }] };
+    const showJson = async (id: string) =>
+      (JSON.parse((await clients(['show', id, '--json'])).stdout) as { metadata: Record<string, unknown> }).metadata;
+    const created = await create([
+      ...['--name', 'Round trip', '--client-id', 'round-trip', '--redirect-uri', RP_REDIRECT_URI],
+      ...[
+        '--post-logout-redirect-uri',
+        'https://rp.example.test/bye',
+        '--grant-type',
+        'authorization_code',
+        '--grant-type',
+        'refresh_token',
+      ],
+      ...['--auth-method', 'private_key_jwt', '--jwks', JSON.stringify(jwks), '--api', `${API}=orders:read`],
+      ...['--backchannel-logout-uri', 'https://rp.example.test/backchannel', '--backchannel-logout-session-required'],
+      ...['--require-par', '--first-party'],
+    ]);
+    expect(created.clientSecret).toBeUndefined(); // private_key_jwt: no secret
+    const everything = {
+      client_name: 'Round trip',
+      redirect_uris: [RP_REDIRECT_URI],
+      post_logout_redirect_uris: ['https://rp.example.test/bye'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks,
+      resource_scopes: [{ indicator: API, scopes: ['orders:read'] }],
+      backchannel_logout_uri: 'https://rp.example.test/backchannel',
+      backchannel_logout_session_required: true,
+      require_pushed_authorization_requests: true,
+      first_party: true,
+    };
+    expect(await showJson('round-trip')).toEqual({ ...everything, response_types: ['code'] });
+    const shown = (await clients(['show', 'round-trip'])).stdout;
+    for (const line of [
+      /\nfirst_party +yes\n/,
+      /\ntoken_endpoint_auth_method +private_key_jwt\n/,
+      /\njwks +1 key: rt-1 \(EC\)\n/,
+      /\nbackchannel_logout_uri +https:\/\/rp\.example\.test\/backchannel\n/,
+      /\nbackchannel_logout_session_required +true\n/,
+      /\nrequire_pushed_authorization_requests +true\n/,
+      /\npost_logout_redirect_uris +https:\/\/rp\.example\.test\/bye\n/,
+    ])
+      expect(shown).toMatch(line);
+
+    // apply with the same settings changes nothing; the file names them as client metadata.
+    const dir = mkdtempSync(join(tmpdir(), 'idp-roundtrip-'));
+    const file = join(dir, 'clients.json');
+    writeFileSync(file, JSON.stringify({ clients: [{ client_id: 'round-trip', ...everything }] }));
+    expect((await clients(['apply', '--file', file])).stdout).toBe('unchanged    round-trip\nDone.\n');
+
+    // update turns each off, or moves it; a secret-using method gets a secret (printed once), and the keys go.
+    const updated = await clients([
+      ...['update', 'round-trip', '--auth-method', 'client_secret_post', '--no-require-par', '--no-first-party'],
+      ...['--backchannel-logout-uri', 'none', '--post-logout-redirect-uri', 'none', '--api', 'none', '--json'],
+    ]);
+    expect(updated.stderr).toBe('');
+    expect(JSON.parse(updated.stdout)).toMatchObject({ clientSecret: expect.stringMatching(/^\S{43}$/) });
+    const after = await showJson('round-trip');
+    expect(after).toEqual({
+      client_name: 'Round trip',
+      redirect_uris: [RP_REDIRECT_URI],
+      post_logout_redirect_uris: [],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    // apply brings them all back, as the file says.
+    const reapplied = await clients(['apply', '--file', file, '--json']);
+    expect(JSON.parse(reapplied.stdout).plan).toEqual([
+      {
+        action: 'change',
+        clientId: 'round-trip',
+        fields: expect.arrayContaining([
+          'post_logout_redirect_uris',
+          'token_endpoint_auth_method',
+          'jwks',
+          'resource_scopes',
+          'backchannel_logout_uri',
+          'require_pushed_authorization_requests',
+          'first_party',
+          'client_secret',
+        ]),
+      },
+    ]);
+    expect(await showJson('round-trip')).toEqual({ ...everything, response_types: ['code'] });
+  });
+
   test('each bad input exits non-zero with one line and writes nothing', async () => {
     const before = (await clients(['list', '--json'])).stdout;
     const cases: Array<[string[], number, RegExp]> = [
@@ -275,6 +365,13 @@ describe('clients tool', () => {
         ['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', `${API}=orders:delete`],
         1,
         /^clients: the API https:\/\/orders\.tool\.test has no scope "orders:delete"; it has orders:read, orders:write$/,
+      ],
+      [['create', '--name', 'x', '--redirect-uri', RP_REDIRECT_URI, '--auth-method', 'private_key_jwt'], 1, /needs its public keys/],
+      [['create', '--name', 'x', '--redirect-uri', RP_REDIRECT_URI, '--auth-method', 'magic'], 2, /^clients: --auth-method must be one of/],
+      [
+        ['create', '--name', 'x', '--redirect-uri', RP_REDIRECT_URI, '--backchannel-logout-session-required'],
+        1,
+        /^clients: the logout session flag needs a --backchannel-logout-uri$/,
       ],
       [
         ['create', '--name', 'x', '--grant-type', 'client_credentials', '--api', API],

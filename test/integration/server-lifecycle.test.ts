@@ -49,17 +49,25 @@ describe('the server process: where it listens, what it prints, how it stops', (
     await embedded?.stop();
   });
 
-  test('the embedded mode (it prints a client secret) answers on loopback only; HOST opens it', async () => {
+  test('the embedded mode (it prints a client secret) answers on loopback only; HOST or the container opens it, with a demo password of its own', async () => {
     expect(await answers('127.0.0.1', port)).toBe(true);
     expect(await answers(externalAddress(), port)).toBe(false);
 
-    const openPort = await freePort();
-    const open = spawnServer({ PORT: String(openPort), HOST: '0.0.0.0', IDP_SHUTDOWN_DRAIN_MS: '0' });
-    try {
-      await waitUntilReady(open);
-      expect(await answers(externalAddress(), openPort)).toBe(true);
-    } finally {
-      await open.stop();
+    const demoPassword = (server: ServerProcess) =>
+      /Demo user: +demo \(or demo@example\.com\) \/ (\S+)/.exec(server.output().stdout)?.[1] ?? 'missing';
+    expect(demoPassword(embedded)).toBe('demo-password-2024');
+    // Answering beyond loopback (HOST, or the container image's IDP_CONTAINER), the demo user gets a
+    // password of its own: the documented one would let anyone on the network in.
+    for (const env of [{ HOST: '0.0.0.0' }, { IDP_CONTAINER: 'true' }] as Array<Record<string, string>>) {
+      const openPort = await freePort();
+      const open = spawnServer({ PORT: String(openPort), IDP_SHUTDOWN_DRAIN_MS: '0', ...env });
+      try {
+        await waitUntilReady(open);
+        expect({ env, answers: await answers(externalAddress(), openPort) }).toEqual({ env, answers: true });
+        expect(demoPassword(open)).toMatch(/^demo-[A-Za-z0-9_-]{16}$/);
+      } finally {
+        await open.stop();
+      }
     }
   });
 

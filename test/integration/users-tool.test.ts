@@ -173,6 +173,38 @@ describe('users tool', () => {
     expect((await users(['links', 'linked.one'])).stdout).toBe('No linked sign-ins.\n');
   });
 
+  test('groups and extra claims: --group and --claim on create, add-group, remove-group, set-claim, remove-claim', async () => {
+    const created = await users([
+      'create',
+      ...['--username', 'kathy', '--email', 'kathy@example.com', '--group', 'admins', '--group', 'staff'],
+      ...['--claim', 'department=engineering', '--json'],
+    ]);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      user: { groups: ['admins', 'staff'], claims: { department: 'engineering' } },
+      // This app ties no claim to a scope (IDP_CLAIM_SCOPES), so the tool says no app will see it.
+      unreleasedClaims: ['department'],
+    });
+    expect((await users(['add-group', 'kathy', 'ops', 'admins'])).stdout).toBe('Groups of kathy: admins, staff, ops\n');
+    expect((await users(['remove-group', 'kathy', 'staff'])).stdout).toBe('Groups of kathy: admins, ops\n');
+    const typed = await users(['set-claim', 'kathy', 'level=3', 'tags=["a","b"]', '--value-json', '--json']);
+    expect(JSON.parse(typed.stdout)).toMatchObject({ user: { claims: { department: 'engineering', level: 3, tags: ['a', 'b'] } } });
+    const removed = await users(['remove-claim', 'kathy', 'department']);
+    expect(removed.stdout).toBe('Claims of kathy: {"level":3,"tags":["a","b"]}\n');
+
+    const cases: Array<[string[], number, string]> = [
+      [
+        ['set-claim', 'kathy', 'email=me@example.com'],
+        1,
+        'users: claim.email: "email" is a claim the server sets itself; choose another name\n',
+      ],
+      [['set-claim', 'kathy', 'n={x', '--value-json'], 2, 'users: the value of "n" is not JSON (--value-json): {x\n'],
+      [['remove-group', 'kathy', 'never'], 1, 'users: kathy is not in the group "never"\n'],
+      [['add-group', 'kathy', ' padded'], 1, 'users: group " padded": a group name cannot start or end with a space\n'],
+    ];
+    for (const [args, code, stderr] of cases) expect({ args, ...(await users(args)) }).toMatchObject({ args, code, stderr });
+    expect((await users(['show', 'kathy'])).stdout).toMatch(/\ngroups\s+admins, ops\nclaims\s+\{"level":3,"tags":\["a","b"\]\}\n/);
+  });
+
   test("delete removes the user, their sessions and their apps' grants", async () => {
     const account = newAccount('doomed');
     const browser = new UserAgent();

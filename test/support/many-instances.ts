@@ -53,7 +53,6 @@ export function describeManyInstances(kind: RedisKind): void {
           name: 'Shop',
           redirectUris: [RP_REDIRECT_URI],
           postLogoutRedirectUris: [],
-          public: false,
           grantTypes: ['authorization_code', 'refresh_token'],
         },
         clientId,

@@ -61,11 +61,12 @@ export class RelyingParty {
     return new RelyingParty(config);
   }
 
+  /** An authorization request with these parameters over the defaults; an empty value leaves a default parameter out. */
   async authorize(parameters: Record<string, string> = {}): Promise<Authorization> {
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(this.config, {
+    const all: Record<string, string> = {
       redirect_uri: RP_REDIRECT_URI,
       scope: 'openid profile email offline_access',
       prompt: 'consent',
@@ -74,7 +75,8 @@ export class RelyingParty {
       state,
       nonce,
       ...parameters,
-    });
+    };
+    const url = oidc.buildAuthorizationUrl(this.config, Object.fromEntries(Object.entries(all).filter(([, value]) => value !== '')));
     return { url, codeVerifier, state, nonce };
   }
 
@@ -140,12 +142,19 @@ export async function registerFrom(agent: UserAgent, loginPage: Page, account: N
   );
 }
 
-export async function signInFrom(agent: UserAgent, loginPage: Page, login: string, password: string, remember = false) {
-  return agent.submit(loginPage, 'form[action$="/login"]', { login, password, ...(remember ? { remember: 'on' } : {}) }, RP_REDIRECT_URI);
+export async function signInFrom(
+  agent: UserAgent,
+  loginPage: Page,
+  login: string,
+  password: string,
+  remember = false,
+  redirectUri = RP_REDIRECT_URI,
+) {
+  return agent.submit(loginPage, 'form[action$="/login"]', { login, password, ...(remember ? { remember: 'on' } : {}) }, redirectUri);
 }
 
-export async function allowConsent(agent: UserAgent, consentPage: Page): Promise<URL> {
-  return expectRedirect(await agent.submit(consentPage, 'form[action$="/confirm"]', {}, RP_REDIRECT_URI));
+export async function allowConsent(agent: UserAgent, consentPage: Page, redirectUri = RP_REDIRECT_URI): Promise<URL> {
+  return expectRedirect(await agent.submit(consentPage, 'form[action$="/confirm"]', {}, redirectUri));
 }
 
 export function isLoginPage(page: Page): boolean {
@@ -169,18 +178,20 @@ export async function authorizeAs(
   url: URL,
   person: { login: string; password: string },
   init: RequestInit = {},
+  /** The app's redirect URI, where the browser's trip ends. */
+  redirectUri = RP_REDIRECT_URI,
 ): Promise<AuthorizationResult> {
-  let result = await agent.follow(url, init, RP_REDIRECT_URI);
+  let result = await agent.follow(url, init, redirectUri);
   let loginShown = false;
   let consentShown = false;
   for (let step = 0; step < 3 && !result.redirectedTo; step += 1) {
     const page = expectPage(result);
     if (isLoginPage(page)) {
       loginShown = true;
-      result = await signInFrom(agent, page, person.login, person.password);
+      result = await signInFrom(agent, page, person.login, person.password, false, redirectUri);
     } else if (page.$('form[action$="/confirm"]').length > 0) {
       consentShown = true;
-      return { callback: await allowConsent(agent, page), loginShown, consentShown };
+      return { callback: await allowConsent(agent, page, redirectUri), loginShown, consentShown };
     } else {
       throw new Error(`unexpected page ${page.status} ${page.url}: ${page.$('main').text().trim().slice(0, 300)}`);
     }

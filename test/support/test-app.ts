@@ -36,6 +36,8 @@ export interface TestAppOptions {
   host?: string;
   /** Receives every log line (JSON) the app writes, for tests about logging. */
   logLines?: string[];
+  /** The embedded mode's demo client, user and token debugger (in-process stores only). */
+  demo?: boolean;
   /** Real Redis/MongoDB settings from isolation(); omitted = in-process stores. */
   backends?: Pick<Isolation, 'redisUrl' | 'mongodbUri' | 'redisKeyPrefix' | 'redis'>;
 }
@@ -91,6 +93,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     keys: { jwks: keys.jwks as NonNullable<Config['jwks']>, cookieKeys: keys.cookieKeys },
     clients: options.clients?.(config.issuer) ?? [],
     blocklist: await testBlocklist(config.password.minLength),
+    demo: options.demo,
   });
   const server = await listenOn(assembled.app.callback(), port, host);
   return {

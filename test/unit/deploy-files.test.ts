@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import YAML from 'yaml';
+import { embeddedOnNetwork, isEmbedded, listenHost, selfUrl } from '../../src/config/listen.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { runTool } from '../support/cli.ts';
 import { CONFIG_DIR } from '../support/test-config.ts';
@@ -82,6 +83,54 @@ describe('the Dockerfile, the compose file and the production recipe', () => {
     // The keys file stays out of git and out of the image.
     expect(read('.gitignore').split('\n')).toContain('.env');
     expect(ignored).toContain('.env');
+  });
+
+  test('with no store configured the image runs the embedded mode (a test provider), on every interface, with no well-known password', () => {
+    expect(imageEnv).toMatchObject({ IDP_CONTAINER: 'true', PORT: '3000' });
+    expect(imageEnv.NODE_ENV).toBeUndefined();
+    const alone = production(imageEnv);
+    if (!alone.ok) throw new Error(alone.errors.join('\n'));
+    expect(alone.config).toMatchObject({ env: 'development', container: true });
+    expect(isEmbedded(alone.config)).toBe(true);
+    // Loopback inside a container is unreachable from outside, so it listens on every interface...
+    expect(listenHost(alone.config)).toBe('0.0.0.0');
+    // ...and the demo user then gets a random password (the banner prints it), not the documented one.
+    expect(embeddedOnNetwork(alone.config)).toBe(true);
+    // The demo app calls the server on its own port, whatever port the issuer names outside.
+    expect(selfUrl({ ...alone.config, issuer: 'http://localhost:8080' })).toBe('http://127.0.0.1:3000');
+  });
+
+  test('with the stores configured the same image runs production, even without NODE_ENV', () => {
+    const { NODE_ENV: _explicit, ...composeEnvironment } = idp.environment ?? {};
+    const withStores = production({ ...imageEnv, ...composeEnvironment, ...keys });
+    if (!withStores.ok) throw new Error(withStores.errors.join('\n'));
+    expect(withStores.config.env).toBe('production');
+    expect(listenHost(withStores.config)).toBeUndefined();
+    // One store alone is production too, which then names what is missing rather than falling back to development.
+    const oneStore = production({ ...imageEnv, MONGODB_URI: 'mongodb://mongo:27017/idp' });
+    expect(oneStore.ok ? [] : oneStore.errors).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^redisUrl \(REDIS_URL\): is required/)]),
+    );
+  });
+
+  test("the README's docker run lines use what the image holds: the seed file, a data directory it may write, the published port", () => {
+    const lines = read('README.md')
+      .split('\n')
+      .filter((line) => line.trimStart().startsWith('docker run '));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) {
+      expect(line).toMatch(/ -p 127\.0\.0\.1:3000:3000 /);
+      const env = Object.fromEntries([...line.matchAll(/ -e ([A-Z_]+)=(\S+)/g)].map((match) => [match[1], match[2]]));
+      if (env.IDP_SEED_FILE?.startsWith('examples/')) {
+        expect(existsSync(`${ROOT}${env.IDP_SEED_FILE}`)).toBe(true);
+        expect(dockerfile).toMatch(/^COPY examples \.\/examples$/m);
+      }
+      const volume = / -v ([\w.$/"-]+):([\w/.-]+)(?::ro)? /.exec(line);
+      if (env.IDP_DATA_DIR) {
+        expect(volume?.[2]).toBe(env.IDP_DATA_DIR);
+        expect(dockerfile).toContain(`chown node:node ${env.IDP_DATA_DIR}`);
+      }
+    }
   });
 
   test("the README's production recipe lists every setting production requires", () => {

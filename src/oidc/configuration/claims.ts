@@ -19,6 +19,9 @@ export const CLAIMS = {
   // claims findAccount does not return.
   profile: ['name', 'preferred_username', 'updated_at'],
   email: ['email', 'email_verified'],
+  // The groups (or roles) an administrator put the user in (npm run users -- add-group), for the
+  // app's own authorization decisions; an empty list when none.
+  groups: ['groups'],
 };
 
-export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];

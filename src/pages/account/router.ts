@@ -34,6 +34,8 @@ export interface AccountRouterDeps {
   csrf: Csrf;
   issuer: string;
   logger: Logger;
+  /** Which scope releases which extra claim, to name them among an app's permissions. */
+  claimScopes?: Record<string, string[]>;
   events: SecurityEvents;
   /** The linked sign-ins section (upstream identity providers), when the server has any. */
   linkedSignIns?: LinkedSignInsSection | undefined;
@@ -61,7 +63,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       connectedApps(who.user.id),
       recentActivity(events, provider, who.user.id, { locale, t }),
     ]);
-    const apps = connected.map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope)) }));
+    const apps = connected.map((app) => ({ ...app, scopes: app.scopes.map((scope) => describeScope(t, scope, deps.claimScopes)) }));
     await ctx.render('account', {
       title: t('account.title'),
       user: who.user,
@@ -144,6 +146,25 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     if (!expected || ctx.query.state !== expected || typeof ctx.query.error === 'string') {
       ctx.redirect('/');
       return;
+    }
+    ctx.redirect('/account');
+  });
+
+  /** The verification link again, for an address not verified yet (within the verification email limits). */
+  router.post('/verify-email', parseForm, async function resendVerification(ctx) {
+    const who = await guard(ctx, true);
+    if (!who) return;
+    const { user } = who;
+    if (!user.emailVerified) {
+      const { locale, t } = languageOf(ctx);
+      const sent = await verification.send(user, { locale, ip: ctx.ip }).catch((error: unknown) => {
+        log.error({ event: 'mail.failed', err: error }, 'verification email not sent');
+        return false;
+      });
+      setFlash(ctx, {
+        category: sent ? 'success' : 'info',
+        message: t(sent ? 'verify.resent' : 'verify.resendLimited', { email: user.email }),
+      });
     }
     ctx.redirect('/account');
   });

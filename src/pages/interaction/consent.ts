@@ -23,7 +23,12 @@ function stringList(value: unknown): string[] {
  * The consent page. An API (resource indicator) is shown by the name and scope descriptions the
  * operator configured in IDP_RESOURCES, in the page language; without them, by its URL and scope names.
  */
-export async function renderConsent(ctx: InteractionContext, userService: UserService, apis: Config['resources']): Promise<void> {
+export async function renderConsent(
+  ctx: InteractionContext,
+  userService: UserService,
+  apis: Config['resources'],
+  claimScopes: Config['claimScopes'] = {},
+): Promise<void> {
   const { interaction, client } = ctx.state;
   const { t, locale } = languageOf(ctx);
   const scopes = stringList(interaction.prompt.details.missingOIDCScope);
@@ -39,7 +44,7 @@ export async function renderConsent(ctx: InteractionContext, userService: UserSe
     tosUri: client.tosUri,
     logoUri: client.logoUri,
     username: user?.username,
-    scopes: scopes.map((scope) => ({ scope, description: describeScope(t, scope) })),
+    scopes: scopes.map((scope) => ({ scope, description: describeScope(t, scope, claimScopes) })),
     claims: stringList(interaction.prompt.details.missingOIDCClaims),
     resources: Object.entries((interaction.prompt.details.missingResourceScopes ?? {}) as Record<string, unknown>).map(
       ([indicator, scopes]) => {
@@ -83,13 +88,21 @@ export function submitConsent(provider: Provider): InteractionMiddleware {
   };
 }
 
-/** "Deny" on consent, or "Cancel" on the sign-in pages: the app receives access_denied. */
+/**
+ * "Deny" on consent, or "Cancel" on the sign-in pages: the app receives access_denied (RFC 6749
+ * §4.1.2.1), with a description for its developer that says which of the two happened (the
+ * library's default, "End-User aborted interaction", says neither).
+ */
 export function abortInteraction(provider: Provider): InteractionMiddleware {
   return async function abortInteractionForm(ctx) {
+    const denied = ctx.state.interaction.prompt.name === 'consent';
     await provider.interactionFinished(
       ctx.req,
       ctx.res,
-      { error: 'access_denied', error_description: 'End-User aborted interaction' },
+      {
+        error: 'access_denied',
+        error_description: denied ? 'the user denied the app access on the consent page' : 'the user cancelled the sign-in',
+      },
       { mergeWithLastSubmission: false },
     );
   };

@@ -51,6 +51,10 @@ export function submitForgot(passwordReset: PasswordReset): InteractionMiddlewar
       await renderForgot(ctx, { status: 429, error, email });
       return;
     }
-    await ctx.render('message', { title: t('forgot.sentTitle'), message: t('forgot.sent', { email: email.trim() }) });
+    await ctx.render('message', {
+      title: t('forgot.sentTitle'),
+      message: t('forgot.sent', { email: email.trim() }),
+      actions: [{ href: `/interaction/${ctx.state.interaction.uid}`, label: t('forgot.back') }],
+    });
   };
 }

@@ -73,7 +73,8 @@ export function submitLogin(deps: LoginDeps): InteractionMiddleware {
     }
     noteRequest({ accountId: result.user.id });
     if (requireVerifiedEmail && !result.user.emailVerified) {
-      await verification.send(result.user, { locale: languageOf(ctx).locale, ip: ctx.ip }).catch((error: unknown) => {
+      const returnTo = `/interaction/${ctx.state.interaction.uid}`;
+      await verification.send(result.user, { locale: languageOf(ctx).locale, ip: ctx.ip, returnTo }).catch((error: unknown) => {
         logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
       });
       await renderLogin(ctx, { status: 403, error: UNVERIFIED, login });

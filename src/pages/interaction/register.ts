@@ -1,9 +1,11 @@
+import type { Csrf } from '../../http/csrf.ts';
 import { setFlash } from '../../http/flash.ts';
 import { languageOf } from '../../http/locale.ts';
 import { type Message, message, translateFields } from '../../i18n/translate.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { FieldErrors, RegistrationField } from '../../users/registration-form.ts';
 import type { UserService } from '../../users/user-service.ts';
+import { renderCheckEmail } from './check-email.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 import { afterPassword, type SignInDeps } from './second-step.ts';
 
@@ -46,10 +48,12 @@ export function showRegister(userService: UserService): InteractionMiddleware {
 export interface RegisterDeps extends SignInDeps {
   verification: EmailVerification;
   requireVerifiedEmail: boolean;
+  /** Binds the "send the link again" button of "check your email" to this sign-in and account. */
+  csrf: Csrf;
 }
 
 export function submitRegister(deps: RegisterDeps): InteractionMiddleware {
-  const { userService, verification, requireVerifiedEmail, logger } = deps;
+  const { userService, verification, requireVerifiedEmail, csrf, logger } = deps;
   return async function submitRegisterForm(ctx) {
     if (!atLoginStep(ctx)) return;
     const result = await userService.register(ctx.request.body, ctx.ip);
@@ -67,11 +71,13 @@ export function submitRegister(deps: RegisterDeps): InteractionMiddleware {
     }
     // The account exists either way; a mail server that is down must not lose the registration.
     const { locale, t } = languageOf(ctx);
-    await verification.send(result.user, { locale, ip: ctx.ip }).catch((error: unknown) => {
+    // With a verified address required, the link leads back to this sign-in.
+    const returnTo = requireVerifiedEmail ? `/interaction/${ctx.state.interaction.uid}` : undefined;
+    await verification.send(result.user, { locale, ip: ctx.ip, returnTo }).catch((error: unknown) => {
       logger.error({ event: 'mail.failed', err: error, userId: result.user.id }, 'verification email not sent');
     });
     if (requireVerifiedEmail) {
-      await ctx.render('message', { title: t('forgot.sentTitle'), message: t('register.checkEmail', { email: result.user.email }) });
+      await renderCheckEmail(ctx, csrf, result.user);
       return;
     }
     // Signed in at once (after the set-up of a second factor where one is required); the

@@ -10,6 +10,7 @@ import type { Passkeys } from '../../users/mfa/passkeys.ts';
 import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
 import type { UserService } from '../../users/user-service.ts';
+import { resendVerification } from './check-email.ts';
 import { abortInteraction, renderConsent, submitConsent } from './consent.ts';
 import { showForgot, submitForgot } from './forgot.ts';
 import { renderLogin, submitLogin } from './login.ts';
@@ -40,6 +41,8 @@ export interface InteractionRouterDeps {
   csrf: Csrf;
   /** Registered APIs, for their names and scope descriptions on the consent page. */
   resources: Config['resources'];
+  /** Which scope releases which extra claim, named on the consent page. */
+  claimScopes?: Config['claimScopes'];
   logger: Logger;
   events: SecurityEvents;
   /** Sign-ins through upstream identity providers: told when one finishes (after a second step too). */
@@ -79,7 +82,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
         await provider.interactionFinished(ctx.req, ctx.res, interaction.result ?? {}, { mergeWithLastSubmission: false });
       else if (pending) await renderSecondStep(ctx, signIn, pending);
       else await renderLogin(ctx);
-    } else if (prompt.name === 'consent') await renderConsent(ctx, userService, resources);
+    } else if (prompt.name === 'consent') await renderConsent(ctx, userService, resources, deps.claimScopes);
     else throw new Error(`unsupported prompt ${prompt.name}`);
   };
 
@@ -94,7 +97,8 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
   router.post('/:uid/passkey/register', parseForm, load, checkCsrf, submitPasskeyRegister(signIn));
   router.post('/:uid/continue', parseForm, load, checkCsrf, continueSignIn(signIn));
   router.get('/:uid/register', load, showRegister(userService));
-  router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister(withAccountRules));
+  router.post('/:uid/register', parseForm, load, checkCsrf, submitRegister({ ...withAccountRules, csrf }));
+  router.post('/:uid/resend', parseForm, load, checkCsrf, resendVerification({ userService, verification, csrf, logger: log }));
   router.get('/:uid/forgot', load, showForgot());
   router.post('/:uid/forgot', parseForm, load, checkCsrf, submitForgot(passwordReset));
   router.post('/:uid/confirm', parseForm, load, checkCsrf, submitConsent(provider));

@@ -22,6 +22,8 @@ export function createMemoryUserRepository(): UserRepository {
   // Callers get copies, as from a database, so they cannot change the stored record.
   const copy = (user: UserRecord): UserRecord => ({
     ...user,
+    groups: [...user.groups],
+    claims: structuredClone(user.claims),
     factors: {
       recoveryCodes: [...user.factors.recoveryCodes],
       ...(user.factors.totp ? { totp: { ...user.factors.totp, createdAt: new Date(user.factors.totp.createdAt) } } : {}),
@@ -46,6 +48,8 @@ export function createMemoryUserRepository(): UserRepository {
         emailVerified: false,
         active: true,
         ...user,
+        groups: [...new Set(user.groups ?? [])],
+        claims: structuredClone(user.claims ?? {}),
         factors: { recoveryCodes: [] },
         createdAt: now,
         updatedAt: now,
@@ -124,6 +128,26 @@ export function createMemoryUserRepository(): UserRepository {
       if (!user) return;
       const { name: _previous, ...rest } = user;
       byId.set(id, { ...rest, ...(name === undefined ? {} : { name }), updatedAt: new Date() });
+    },
+    async addGroups(id, groups) {
+      const user = byId.get(id);
+      if (!user) return false;
+      byId.set(id, { ...user, groups: [...new Set([...user.groups, ...groups])], updatedAt: new Date() });
+      return true;
+    },
+    async removeGroups(id, groups) {
+      const user = byId.get(id);
+      if (!user) return false;
+      byId.set(id, { ...user, groups: user.groups.filter((group) => !groups.includes(group)), updatedAt: new Date() });
+      return true;
+    },
+    async updateClaims(id, { set = {}, remove = [] }) {
+      if (remove.some((name) => Object.hasOwn(set, name))) throw new Error('a claim cannot be set and removed at once');
+      const user = byId.get(id);
+      if (!user) return false;
+      const claims = Object.fromEntries(Object.entries(user.claims).filter(([name]) => !remove.includes(name)));
+      byId.set(id, { ...user, claims: { ...claims, ...structuredClone(set) }, updatedAt: new Date() });
+      return true;
     },
     ...memoryFactors(byId, passkeys),
   };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { AppError } from '../../errors.ts';
 import {
+  type ClaimValue,
   DuplicateLinkError,
   DuplicateUserError,
   type NewUser,
@@ -10,6 +11,7 @@ import {
   type UserRecord,
   type UserRepository,
 } from '../ports.ts';
+import { decodeClaimKey, encodeClaimKey } from './claim-keys.ts';
 import { mongoUserFactors } from './mongo-user-factors.ts';
 import { passkeyModel } from './passkey-model.ts';
 import { type LinkClaimDocument, linkClaimModel, linksLockModel, type StoredLink, type UserDocument, userModel } from './user-model.ts';
@@ -56,9 +58,9 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async ensureIndexes() {
       await Promise.all([Users.createIndexes(), Passkeys.createIndexes(), Claims.createIndexes(), Locks.createIndexes()]);
     },
-    async create(user: NewUser) {
+    async create({ claims, ...user }: NewUser) {
       try {
-        const doc = await Users.create({ _id: randomUUID(), ...user });
+        const doc = await Users.create({ _id: randomUUID(), ...user, ...(claims ? { claims: encodeClaims(claims) } : {}) });
         return toRecord(doc.toObject());
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
@@ -148,6 +150,24 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     async setName(id, name) {
       await Users.updateOne({ _id: id }, name === undefined ? { $unset: { name: 1 } } : { $set: { name } }).exec();
     },
+    // Groups and claims change through update operators ($addToSet, $pullAll, $set/$unset of one
+    // claim's path), never by rewriting the whole list, so MongoDB applies each change atomically to
+    // the document and two administrators editing different groups or claims do not undo each other.
+    // (FerretDB, the test suite's stand-in, applies operators by read-modify-write: not atomic there.)
+    async addGroups(id, groups) {
+      return (await Users.updateOne({ _id: id }, { $addToSet: { groups: { $each: groups } } }).exec()).matchedCount === 1;
+    },
+    async removeGroups(id, groups) {
+      return (await Users.updateOne({ _id: id }, { $pullAll: { groups } }).exec()).matchedCount === 1;
+    },
+    async updateClaims(id, { set = {}, remove = [] }) {
+      if (remove.some((name) => Object.hasOwn(set, name))) throw new Error('a claim cannot be set and removed at once');
+      const path = (name: string) => `claims.${encodeClaimKey(name)}`;
+      const $set = Object.fromEntries(Object.entries(set).map(([name, value]) => [path(name), value]));
+      const $unset = Object.fromEntries(remove.map((name) => [path(name), 1]));
+      const update = { ...(remove.length > 0 ? { $unset } : {}), ...(Object.keys($set).length > 0 ? { $set } : {}) };
+      return (await Users.updateOne({ _id: id }, update).exec()).matchedCount === 1;
+    },
     ...mongoUserFactors(Users, Passkeys),
   };
 
@@ -234,6 +254,8 @@ function toRecord(doc: UserDocument): UserRecord {
     ...(doc.passwordHash ? { passwordHash: doc.passwordHash } : {}),
     active: doc.active,
     ...(doc.name ? { name: doc.name } : {}),
+    groups: doc.groups ?? [],
+    claims: decodeClaims(doc.claims ?? {}),
     factors: {
       recoveryCodes: doc.factors?.recoveryCodes ?? [],
       ...(doc.factors?.totp ? { totp: { sealedSecret: doc.factors.totp.sealedSecret, createdAt: doc.factors.totp.createdAt } } : {}),
@@ -251,4 +273,12 @@ function toLink(stored: StoredLink): UpstreamLink {
     ...(stored.label ? { label: stored.label } : {}),
     linkedAt: new Date(stored.linkedAt),
   };
+}
+
+function encodeClaims(claims: Record<string, ClaimValue>): Record<string, ClaimValue> {
+  return Object.fromEntries(Object.entries(claims).map(([name, value]) => [encodeClaimKey(name), value]));
+}
+
+function decodeClaims(stored: Record<string, unknown>): Record<string, ClaimValue> {
+  return Object.fromEntries(Object.entries(stored).map(([key, value]) => [decodeClaimKey(key), value as ClaimValue]));
 }

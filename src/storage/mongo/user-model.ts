@@ -20,6 +20,9 @@ export interface UserDocument {
   name?: string;
   /** Upstream sign-ins linked to the user; `key` is issuer#subject, also the _id of its user_links entry. */
   links?: StoredLink[];
+  groups?: string[];
+  /** Extra claims, their names encoded by claim-keys.ts (MongoDB field names cannot hold "." or start with "$"). */
+  claims?: Record<string, unknown>;
   /** Absent on users stored before second factors existed. */
   factors?: { totp?: { sealedSecret: string; createdAt: Date }; recoveryCodes?: string[] };
   createdAt: Date;
@@ -54,6 +57,8 @@ const userSchema = new Schema<UserDocument>(
       ],
       default: undefined,
     },
+    groups: { type: [String], default: undefined },
+    claims: { type: Schema.Types.Mixed, required: false },
     factors: {
       type: new Schema(
         {

@@ -35,6 +35,47 @@ describe('loadConfig', () => {
     expect(result.ok && result.config.protocol.authorizationPost).toBe(true);
   });
 
+  test('IDP_CLAIM_SCOPES ties extra claims to scopes; every mistake is one line naming the scope', () => {
+    const result = load({ IDP_CLAIM_SCOPES: '{"profile":["department"],"org":["employee_id","https://example.com/roles"]}' });
+    expect(result.ok && result.config.claimScopes).toEqual({ profile: ['department'], org: ['employee_id', 'https://example.com/roles'] });
+    expect(
+      errorsOf(
+        load({
+          IDP_CLAIM_SCOPES: '{"openid":["a"],"org":["email","ok"],"team":["ok"],"bad scope":["b"],"empty":[]}',
+          IDP_RESOURCES: '[{"indicator":"https://api.example.com","scopes":["orders:read","team"]}]',
+        }),
+      ),
+    ).toEqual([
+      'claimScopes.openid (IDP_CLAIM_SCOPES): the scope "openid" cannot release extra claims; use profile, groups or a scope of your own',
+      'claimScopes.org.0 (IDP_CLAIM_SCOPES): "email" is a claim the server sets itself; choose another name',
+      'claimScopes.bad scope (IDP_CLAIM_SCOPES): scopes are words without spaces or quotes',
+      'claimScopes.empty (IDP_CLAIM_SCOPES): each scope names at least one claim',
+    ]);
+    expect(errorsOf(load({ IDP_CLAIM_SCOPES: '{"org":["a"],"team":["a"]}' }))).toEqual([
+      'claimScopes.team (IDP_CLAIM_SCOPES): the claim "a" is already released by the scope "org"',
+    ]);
+    expect(
+      errorsOf(
+        load({
+          IDP_CLAIM_SCOPES: '{"team":["a"]}',
+          IDP_RESOURCES: '[{"indicator":"https://api.example.com","scopes":["team"]}]',
+        }),
+      ),
+    ).toEqual([
+      "claimScopes.team (IDP_CLAIM_SCOPES): is also a scope of the API https://api.example.com (IDP_RESOURCES); give the claims' scope another name",
+    ]);
+  });
+
+  test('IDP_DATA_DIR is for development: production refuses it and keeps needing its keys', () => {
+    expect(load({ IDP_DATA_DIR: '/tmp/idp' }).ok).toBe(true);
+    expect(errorsOf(load({ NODE_ENV: 'production', IDP_DATA_DIR: '/tmp/idp' }))).toEqual(
+      expect.arrayContaining([
+        'dataDir (IDP_DATA_DIR): is for development only: production takes its keys from IDP_JWKS, IDP_COOKIE_KEYS and IDP_CLIENT_SECRET_KEYS',
+        'jwks (IDP_JWKS): is required: production needs a fixed signing key set so restarts and instances accept each other',
+      ]),
+    );
+  });
+
   test('environment variables override files, and config/<env>.json overrides default.json', () => {
     const result = load({
       NODE_ENV: 'test',

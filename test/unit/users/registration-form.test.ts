@@ -53,8 +53,14 @@ describe('registration form', () => {
         username: { key: 'validation.usernameFormat' },
         email: { key: 'validation.emailFormat' },
         password: { key: 'validation.passwordTooShort', params: { min: 15 } },
+        // The confirmation differs too: said in the same pass, not after the password is fixed.
+        confirmPassword: { key: 'validation.passwordMismatch' },
       },
+      wellFormed: {},
     });
+    // Well-formed identifiers come back, so the store can say in the same pass whether they are taken.
+    const taken = parseRegistrationForm({ ...body, username: 'Grace.H', email: ' Grace@Example.com ' }, policy);
+    expect(taken.ok || taken.wellFormed).toEqual({ username: 'Grace.H', email: 'grace@example.com' });
     expect(englishErrors(body)?.password).toBe('Use at least 15 characters. A few unrelated words make a strong, memorable password.');
   });
 
