@@ -4,7 +4,7 @@
  */
 import { deviceOf } from '../src/audit/device.ts';
 import { describeEventType } from '../src/audit/event-types.ts';
-import type { ClaimValue, StoredSecurityEvent, UserRecord } from '../src/storage/ports.ts';
+import type { ClaimValue, StoredSecurityEvent, UpstreamLink, UserRecord } from '../src/storage/ports.ts';
 import {
   isCommand,
   openTools,
@@ -116,6 +116,20 @@ const HELP: ToolHelp = {
       options: [['--limit N', 'at most N events (default 50)']],
       example: 'npm run users -- events ada --json',
     },
+    links: {
+      usage: 'npm run users -- links <user>',
+      summary: `Lists the account's sign-ins through upstream identity providers (IDP_UPSTREAMS). ${USER}`,
+      example: 'npm run users -- links ada',
+    },
+    unlink: {
+      usage: 'npm run users -- unlink <user> --upstream ID [--subject S]',
+      summary: 'Removes a linked sign-in, even the last one (the person can still set a password with a reset link).',
+      options: [
+        ['--upstream ID', 'the upstream: its IDP_UPSTREAMS id or its issuer (required)'],
+        ['--subject S', "the upstream's id of the person, when the account has several links to that upstream"],
+      ],
+      example: 'npm run users -- unlink ada --upstream github',
+    },
     delete: {
       usage: 'npm run users -- delete <user> --yes',
       summary: "Deletes an account for good, ending its sessions and revoking its apps' tokens.",
@@ -155,6 +169,15 @@ const eventRow = (event: StoredSecurityEvent) => {
     details: event.details ?? {},
   };
 };
+const linkSummary = (link: UpstreamLink) => ({
+  upstream: link.upstream,
+  issuer: link.issuer,
+  subject: link.subject,
+  label: link.label ?? '',
+  linkedAt: link.linkedAt.toISOString(),
+});
+const linkTable = (links: UpstreamLink[]) =>
+  links.length > 0 ? table(links.map(linkSummary), ['upstream', 'issuer', 'subject', 'label', 'linkedAt']) : 'No linked sign-ins.';
 const revoked = (grants: number) => (grants > 0 ? ` and revoked ${grants} apps` : '');
 const describe = (user: UserRecord) =>
   table(
@@ -206,6 +229,8 @@ await runCli('users', async () => {
       limit: { type: 'string', default: '50' },
       yes: { type: 'boolean', default: false },
       'print-link': { type: 'boolean', default: false },
+      upstream: { type: 'string' },
+      subject: { type: 'string' },
       group: { type: 'string', multiple: true },
       claim: { type: 'string', multiple: true },
       'value-json': { type: 'boolean', default: false },
@@ -230,6 +255,8 @@ await runCli('users', async () => {
     ...Object.keys(listing),
     'reset-mfa',
     'events',
+    'links',
+    'unlink',
   ];
   if (needsUser.includes(command) && !reference) throw usageError(`${command} needs a user: an id, a username or an email`);
   if (!isCommand(HELP, command)) throw usageError(`unknown command "${command}"; ${USAGE}`);
@@ -251,6 +278,7 @@ await runCli('users', async () => {
   if (command === 'set-name' && values.name === undefined)
     throw usageError('set-name needs --name "Full Name" (or --name "" to remove it)');
   if (command === 'create' && (!values.username || !values.email)) throw usageError('create needs --username and --email');
+  if (command === 'unlink' && !values.upstream) throw usageError('unlink needs --upstream ID (an IDP_UPSTREAMS id or an issuer)');
   const page = positiveInt('page', values.page);
   const perPage = positiveInt('per-page', values['per-page']);
   const limit = positiveInt('limit', values.limit);
@@ -317,8 +345,26 @@ await runCli('users', async () => {
         break;
       }
       case 'show': {
-        const found = await admin.find(user);
-        print(json, summary(found), describe(found));
+        const { user: found, links } = await admin.links(user);
+        print(json, { ...summary(found), links: links.map(linkSummary) }, `${describe(found)}\n${linkTable(links)}`);
+        break;
+      }
+      case 'links': {
+        const { user: found, links } = await admin.links(user);
+        print(json, { user: summary(found), links: links.map(linkSummary) }, linkTable(links));
+        break;
+      }
+      case 'unlink': {
+        const result = await admin.unlink(user, values.upstream ?? '', values.subject);
+        const stranded = result.linksLeft === 0 && !result.hasPassword;
+        const note = stranded
+          ? `\n${result.user.username} now has no way to sign in: send a reset link (npm run users -- reset-link) to set a password`
+          : '';
+        print(
+          json,
+          { user: summary(result.user), unlinked: linkSummary(result.link), linksLeft: result.linksLeft, hasPassword: result.hasPassword },
+          `Removed the ${result.link.upstream} sign-in (${result.link.subject}) of ${result.user.username}${note}`,
+        );
         break;
       }
       case 'disable':

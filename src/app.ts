@@ -23,16 +23,21 @@ import { rememberSignInTrace } from './observability/sign-in-trace.ts';
 import { authorizationGuard } from './oidc/authorization-guard.ts';
 import { noteProviderRequest } from './oidc/request-scope.ts';
 import { staticAnswers } from './oidc/static-answers.ts';
+import { createLinkedSignInsRouter, linkedSignInsSection } from './pages/account/linked-sign-ins.ts';
 import { createAccountRouter } from './pages/account/router.ts';
 import type { Demo } from './pages/demo/demo.ts';
 import { createTokenDebugger } from './pages/demo/token-debugger.ts';
 import { createHomeRouter } from './pages/home.ts';
 import { createInteractionRouter } from './pages/interaction/router.ts';
+import { createFederationHook } from './pages/interaction/upstream.ts';
+import { createUpstreamInteractionRouter } from './pages/interaction/upstream-router.ts';
 import { refusePostWhenDisabled } from './pages/provider-pages.ts';
 import { createResetPasswordRouter } from './pages/reset-password.ts';
+import { createUpstreamCallbackRouter } from './pages/upstream-callback.ts';
 import { createVerifyEmailRouter } from './pages/verify-email.ts';
 import { ASSETS_DIR, VIEWS_DIR } from './paths.ts';
 import type { RateLimit } from './rate-limit.ts';
+import type { UpstreamServices } from './upstreams/create-upstream-services.ts';
 import type { UserServices } from './users/create-user-services.ts';
 
 export interface AppDeps {
@@ -52,6 +57,8 @@ export interface AppDeps {
   stopping?: () => boolean;
   /** Prometheus metrics, when METRICS_PORT is set. */
   metrics?: Metrics | undefined;
+  /** Sign-in through other identity providers (IDP_UPSTREAMS). */
+  upstreams: UpstreamServices;
 }
 
 /**
@@ -70,6 +77,7 @@ export function createApp({
   authorizationRequests,
   stopping,
   metrics,
+  upstreams,
 }: AppDeps): Koa {
   const csrf = createCsrf(cookieKeys);
 
@@ -95,6 +103,8 @@ export function createApp({
       brand: config.branding,
       // Whether pages offer passkeys at all (not when ISSUER is an IP address).
       passkeysEnabled: users.passkeys.available,
+      // "Continue with ..." on the sign-in and registration pages, per language (IDP_UPSTREAMS).
+      upstreamButtons: upstreams.buttons,
     },
   });
   const errors = errorHandler(logger);
@@ -107,6 +117,7 @@ export function createApp({
   app.use(language);
   app.use(templates);
   app.use(errors);
+
   app.use(flashMessages);
   app.use(serveBrandStylesheet(config.branding.primaryColor));
   app.use(serveFavicon(config.branding));
@@ -132,8 +143,41 @@ export function createApp({
       logger,
       claimScopes: config.claimScopes,
       events: users.events,
+      linkedSignIns: upstreams.clients.size > 0 ? linkedSignInsSection(upstreams) : undefined,
     }).routes(),
   );
+  // A sign-in through an upstream may finish on the second step's pages too: they tell this hook.
+  const federation = upstreams.clients.size > 0 ? createFederationHook(upstreams, users.userService) : undefined;
+  if (upstreams.clients.size > 0) {
+    app.use(
+      createLinkedSignInsRouter({
+        provider,
+        upstreams,
+        userService: users.userService,
+        passwordReset: users.passwordReset,
+        csrf,
+        logger,
+      }).routes(),
+    );
+    app.use(createUpstreamCallbackRouter({ provider, upstreams, userService: users.userService, issuer: config.issuer }).routes());
+    app.use(
+      createUpstreamInteractionRouter({
+        provider,
+        upstreams,
+        userService: users.userService,
+        secondFactors: users.secondFactors,
+        passkeys: users.passkeys,
+        mfaPolicy: config.mfa,
+        verification: users.verification,
+        requireVerifiedEmail: config.requireVerifiedEmail,
+        csrf,
+        logger: logger.child({ module: 'upstreams' }),
+        events: users.events,
+        factorChanges: users.factorChanges,
+        federation,
+      }).routes(),
+    );
+  }
   app.use(
     createInteractionRouter({
       provider,
@@ -150,6 +194,7 @@ export function createApp({
       claimScopes: config.claimScopes,
       logger,
       events: users.events,
+      federation,
     }).routes(),
   );
   if (demo) app.use(createTokenDebugger({ demo, issuer: config.issuer, serverUrl: selfUrl(config), csrf }).routes());

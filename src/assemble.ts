@@ -36,6 +36,8 @@ import { prepareSeed } from './seed/prepare-seed.ts';
 import { createStores } from './storage/create-stores.ts';
 import type { StoreObserver } from './storage/observer.ts';
 import type { Stores } from './storage/ports.ts';
+import { createUpstreamServices, type UpstreamServices } from './upstreams/create-upstream-services.ts';
+import type { UpstreamLogins } from './upstreams/upstream-logins.ts';
 import { createUserServices, type UserServices } from './users/create-user-services.ts';
 import { createCredentialChanges } from './users/credentials-changed.ts';
 import { loadPasswordBlocklist, type PasswordBlocklist } from './users/password-blocklist.ts';
@@ -77,6 +79,8 @@ export interface AssembledServer {
   app: Koa;
   provider: Provider;
   users: UserServices;
+  /** Sign-in through other identity providers (IDP_UPSTREAMS). */
+  upstreams: UpstreamServices;
   stores: Stores;
   /** Present in the embedded mode only. */
   demo: Demo | undefined;
@@ -172,7 +176,14 @@ function loadStaticClients(config: Config): ClientMetadata[] {
 }
 
 /** oidc-provider configured exactly as the server runs it: the registered clients, our pages, the consume guard. */
-function buildProvider(config: Config, stores: Stores, keys: Keys, clients: ClientMetadata[], logger: Logger): Provider {
+function buildProvider(
+  config: Config,
+  stores: Stores,
+  keys: Keys,
+  clients: ClientMetadata[],
+  logger: Logger,
+  upstreamLogins?: UpstreamLogins,
+): Provider {
   const registered = createRegisteredClientAdapter(stores.clients, createSecretBox(keys.clientSecretKeys ?? []), logger);
   // With tracing on, an authorization code carries its sign-in's trace to the token request.
   const adapter = config.tracing.endpoint ? withSignInTraces(stores.oidcAdapter) : stores.oidcAdapter;
@@ -181,7 +192,7 @@ function buildProvider(config: Config, stores: Stores, keys: Keys, clients: Clie
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
     adapter: withRegisteredClients(withReadsPerRequest(adapter), registered),
-    findAccount: createFindAccount(stores.users),
+    findAccount: createFindAccount(stores.users, upstreamLogins),
     clients: [...clients, accountClient(config.issuer)],
     revokeGrant: createUserSessions(stores).revokeGrant,
     pages: createProviderPages(registered.disabledName),
@@ -263,14 +274,22 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     const events = securityEvents(config, stores, logger);
     metrics?.countSecurityEvents(events);
     const users = userServices(config, stores, blocklist, events, logger, false, keys.clientSecretKeys);
+    const { maxPerIp, windowSeconds } = config.authorizationRequests;
+    const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
+    const upstreams = createUpstreamServices({
+      config,
+      stores,
+      registrations: users.registrations,
+      starts: authorizationRequests,
+      events,
+      logger,
+    });
     let provider: Provider;
     let app: Koa;
     try {
-      provider = buildProvider(config, stores, keys, clients, logger);
+      provider = buildProvider(config, stores, keys, clients, logger, upstreams.logins);
       metrics?.observe(provider);
       recordProviderSecurityEvents(provider, events);
-      const { maxPerIp, windowSeconds } = config.authorizationRequests;
-      const authorizationRequests = createRateLimit(stores.attempts, 'auth-ip', { max: maxPerIp, windowSeconds });
       app = createApp({
         config,
         logger,
@@ -282,6 +301,7 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
         authorizationRequests,
         stopping: options.stopping,
         metrics,
+        upstreams,
       });
       await assertClientsValid(provider, clients);
     } catch (error) {
@@ -295,7 +315,7 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     if (seed?.demoClientSecret && !demo)
       logger.warn({ event: 'seed.demo_client_ignored' }, 'the seed file sets demo_client, which only the embedded mode has: ignored');
     if (seed) await applySeed(seed, clientAdmin(config, stores, provider, keys, events), users.seedUsers, logger);
-    return { app, provider, users, stores, demo, metrics, close: () => stores.close() };
+    return { app, provider, users, upstreams, stores, demo, metrics, close: () => stores.close() };
   } catch (error) {
     await stores.close();
     throw error;

@@ -11,6 +11,10 @@ export interface EnvVariable {
   kind: EnvKind;
   /** Secrets may also be read from the file named by `${name}_FILE`. */
   secret?: boolean;
+  /** Not a secret, but long enough to live in a file: may also be read from the file named by `${name}_FILE`. */
+  file?: boolean;
+  /** Added to the message when a JSON value does not parse (never the value itself: it may be a secret). */
+  hint?: string;
   description: string;
 }
 
@@ -126,7 +130,14 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     secret: true,
     description: 'comma-separated cookie signing keys, newest first',
   },
-  { name: 'IDP_JWKS', path: ['jwks'], kind: 'json', secret: true, description: 'private JSON Web Key Set used to sign tokens' },
+  {
+    name: 'IDP_JWKS',
+    path: ['jwks'],
+    kind: 'json',
+    secret: true,
+    hint: 'generate a value with npm run keys',
+    description: 'private JSON Web Key Set used to sign tokens',
+  },
   {
     name: 'IDP_CLIENT_SECRET_KEYS',
     path: ['clientSecretKeys'],
@@ -335,10 +346,18 @@ export const ENV_TABLE: readonly EnvVariable[] = [
     description: 'which scope releases which extra claim of the users: {"scope": ["claim", ...]}',
   },
   {
+    name: 'IDP_UPSTREAMS',
+    path: ['upstreams'],
+    kind: 'json',
+    file: true,
+    description:
+      'identity providers people may sign in through: [{"id","type":"oidc"|"oauth2","name","issuer",...,"clientId","clientSecretEnv"}]; see the README',
+  },
+  {
     name: 'IDP_OUTBOUND_PRIVATE_HOSTS',
     path: ['outboundPrivateHosts'],
     kind: 'list',
-    description: 'host:port pairs on private or loopback addresses the server may call (back-channel logout)',
+    description: 'host:port pairs on private or loopback addresses the server may call (back-channel logout, upstream providers)',
   },
   {
     name: 'IDP_PKCE_CONFIDENTIAL',

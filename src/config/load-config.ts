@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV_TABLE, type EnvVariable, envNameFor } from './env-table.ts';
 import { type Config, configSchema } from './schema.ts';
+import { resolveUpstreamSecrets } from './upstreams-schema.ts';
 
 export interface LoadConfigOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -55,7 +56,9 @@ export function loadConfig({ env, configDir, readFile = readText }: LoadConfigOp
     };
   }
   const config = result.data;
-  return { ok: true, config: { ...config, issuer: config.issuer ?? `http://localhost:${config.port}` } };
+  const upstreams = resolveUpstreamSecrets(config.upstreams, env, readFile);
+  if (!upstreams.ok) return { ok: false, errors: upstreams.errors };
+  return { ok: true, config: { ...config, upstreams: upstreams.upstreams, issuer: config.issuer ?? `http://localhost:${config.port}` } };
 }
 
 /**
@@ -106,7 +109,7 @@ function readVariable(
   errors: string[],
 ): string | undefined {
   const direct = present(env[variable.name]);
-  if (direct !== undefined || !variable.secret) return direct;
+  if (direct !== undefined || !(variable.secret || variable.file)) return direct;
   const file = present(env[`${variable.name}_FILE`]);
   if (file === undefined) return undefined;
   try {
@@ -146,8 +149,10 @@ function parseValue(variable: EnvVariable, text: string): Parsed {
     case 'json':
       try {
         return { ok: true, value: JSON.parse(text) as Json };
-      } catch {
-        return { ok: false, message: 'must be valid JSON; generate a value with npm run keys' };
+      } catch (error) {
+        // A secret's parse error may quote the secret, so only a non-secret's says where it broke.
+        const where = variable.secret ? '' : ` (${(error as Error).message})`;
+        return { ok: false, message: `must be valid JSON${where}${variable.hint ? `; ${variable.hint}` : ''}` };
       }
   }
 }

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { LOCALES } from '../i18n/locales.ts';
 import { claimScopesSchema } from '../users/attributes.ts';
 import { redisIssues, redisTopology } from './redis-topology.ts';
+import { localizedText, pathOrHttpsUrl } from './shared-schemas.ts';
+import { privateEndpointProblems, type Upstream, upstreamsSchema } from './upstreams-schema.ts';
 
 /**
  * The one configuration schema: types, bounds and the messages an operator sees.
@@ -37,14 +39,6 @@ const jwksSchema = z
     },
     { message: 'every kid must be unique' },
   );
-
-/** A text shown to people, the same in every language or given per language ({"en": ..., "de": ...}). */
-const localizedText = z.union([
-  z.string().min(1).max(200),
-  z
-    .partialRecord(z.enum(LOCALES), z.string().min(1).max(200))
-    .refine((texts) => Object.keys(texts).length > 0, 'give at least one language'),
-]);
 
 export const configSchema = z
   .object({
@@ -156,16 +150,7 @@ export const configSchema = z
     productName: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters'),
     defaultLocale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }),
     branding: z.object({
-      // An https URL (any host: img-src allows https:) or a path on this server, e.g. a file put
-      // under views/assets/ and served as /assets/<name>.
-      logoUrl: z
-        .string()
-        // A backslash is refused too: browsers read "/\host" as "//host", another site.
-        .refine(
-          (value) => /^\/(?![/\\])[^\s\\]*$/.test(value) || isHttpsUrl(value),
-          'must be an https:// URL or a path on this server such as /assets/logo.svg',
-        )
-        .optional(),
+      logoUrl: pathOrHttpsUrl('logo.svg').optional(),
       // Only #rrggbb: the value is written into a stylesheet, so nothing else may get through.
       primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb, e.g. #2250c8'),
       termsUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
@@ -246,6 +231,8 @@ export const configSchema = z
       ),
     // Which scope releases which of the users' extra claims (src/oidc/configuration/claim-scopes.ts).
     claimScopes: claimScopesSchema,
+    // Identity providers people may sign in through ("Continue with ..."); see upstreams-schema.ts.
+    upstreams: upstreamsSchema,
     outboundPrivateHosts: z.array(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d+$/, 'each entry is host:port, e.g. 10.0.0.5:8443')),
     protocol: z.object({
       pkceForConfidentialClients: z.boolean({ error: 'must be true or false' }),
@@ -318,6 +305,9 @@ export const configSchema = z
         message: 'needs an https ISSUER: it makes the session cookie SameSite=None, which browsers accept only when Secure',
       });
     }
+    for (const problem of privateEndpointProblems(config.upstreams, config.outboundPrivateHosts)) {
+      ctx.addIssue({ code: 'custom', path: ['upstreams', ...problem.path], message: problem.message });
+    }
     if (config.env !== 'production') return;
     const required: Array<[keyof typeof config, string]> = [
       ['mongodbUri', 'production needs MongoDB for users'],
@@ -349,19 +339,11 @@ export const configSchema = z
     }
   });
 
-function isHttpsUrl(value: string): boolean {
-  try {
-    return new URL(value).protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
 function isHttpsOrLoopback(issuer: string): boolean {
   const url = new URL(issuer);
   return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
-/** Validated configuration, with the issuer always resolved. */
-export type Config = Omit<z.output<typeof configSchema>, 'issuer'> & { issuer: string };
+/** Validated configuration, with the issuer always resolved and the upstreams' secrets read from the environment. */
+export type Config = Omit<z.output<typeof configSchema>, 'issuer' | 'upstreams'> & { issuer: string; upstreams: Upstream[] };
 export type Jwks = NonNullable<Config['jwks']>;

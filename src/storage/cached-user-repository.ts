@@ -51,5 +51,10 @@ export function withUserChanges(
     recordPasskeyUse: (credentialId, use) => users.recordPasskeyUse(credentialId, use),
     renamePasskey: (userId, credentialId, name) => users.renamePasskey(userId, credentialId, name),
     removePasskey: (userId, credentialId) => users.removePasskey(userId, credentialId),
+    // Links are not part of the cached record, and a sign-in through an upstream reads them afresh.
+    findByLink: (issuer, subject) => users.findByLink(issuer, subject),
+    linksOf: (id) => users.linksOf(id),
+    addLink: (id, link) => users.addLink(id, link),
+    removeLink: (id, link, options) => users.removeLink(id, link, options),
   };
 }

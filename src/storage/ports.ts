@@ -26,8 +26,11 @@ export interface UserRecord {
   /** Normalized email; unique. */
   email: string;
   emailVerified: boolean;
-  /** PHC string, e.g. $argon2id$v=19$m=19456,p=1,t=2$... */
-  passwordHash: string;
+  /**
+   * PHC string, e.g. $argon2id$v=19$m=19456,p=1,t=2$...; absent for a person who signed up through an
+   * upstream provider and has not set a password (they can, through the password reset flow).
+   */
+  passwordHash?: string;
   active: boolean;
   /** Full name as the person wants it shown (the OIDC `name` claim); absent until set. */
   name?: string;
@@ -94,6 +97,30 @@ export interface PasskeyRecord {
 
 export type NewUser = Pick<UserRecord, 'username' | 'usernameKey' | 'email' | 'passwordHash'> &
   Partial<Pick<UserRecord, 'emailVerified' | 'active' | 'name' | 'groups' | 'claims'>>;
+
+/** A sign-in through an upstream identity provider, tied to one of our users. */
+export interface UpstreamLink {
+  /** The upstream's issuer (OpenID Connect) or configured issuer (OAuth 2.0); with `subject`, linked to one user at most. */
+  issuer: string;
+  /** The upstream's stable identifier of the person (`sub`; GitHub's numeric id). */
+  subject: string;
+  /** The configured upstream (its IDP_UPSTREAMS id) the link was made through. */
+  upstream: string;
+  /** What the upstream called the person when the link was made (an email or a username), so they recognise it. */
+  label?: string;
+  linkedAt: Date;
+}
+
+/** The upstream identity is linked already (to this user or another): the store's unique key decided. */
+export class DuplicateLinkError extends AppError {
+  constructor() {
+    super('conflict', 'this upstream identity is linked to an account already', { status: 409 });
+    this.name = 'DuplicateLinkError';
+  }
+}
+
+/** What removing a link did: `last_way_in` when the user has no password and no other link (nothing changed). */
+export type RemoveLinkResult = 'removed' | 'not_found' | 'last_way_in';
 
 export type UniqueUserField = 'username' | 'email';
 
@@ -178,6 +205,23 @@ export interface UserRepository extends UserFactorRepository {
    * @returns whether the user exists
    */
   updateClaims(id: string, changes: { set?: Record<string, ClaimValue>; remove?: string[] }): Promise<boolean>;
+
+  /** The user an upstream identity is linked to. */
+  findByLink(issuer: string, subject: string): Promise<UserRecord | undefined>;
+  /** The user's links, oldest first. */
+  linksOf(id: string): Promise<UpstreamLink[]>;
+  /**
+   * Links an upstream identity to the user.
+   * @throws DuplicateLinkError when the identity is linked already, to anyone (the store decides, so of
+   * concurrent attempts exactly one succeeds).
+   * @throws AppError not_found when the user does not exist.
+   */
+  addLink(id: string, link: Omit<UpstreamLink, 'linkedAt'>): Promise<UpstreamLink>;
+  /**
+   * Removes a link. With `keepOneWayIn`, a user without a password keeps their last link: the check and
+   * the removal are one atomic step, so two removals at once cannot both succeed.
+   */
+  removeLink(id: string, link: Pick<UpstreamLink, 'issuer' | 'subject'>, options?: { keepOneWayIn?: boolean }): Promise<RemoveLinkResult>;
 }
 
 /** What is known about recent failures under one key (an account or an IP address). */

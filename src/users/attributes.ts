@@ -35,6 +35,8 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'c_hash',
   's_hash',
   'sid',
+  // Which upstream identity provider a sign-in came through (src/oidc/find-account.ts).
+  'idp',
   'name',
   'preferred_username',
   'updated_at',

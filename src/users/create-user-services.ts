@@ -88,6 +88,8 @@ export function createUserServices({ config, stores, blocklist, mailer, events, 
     ...createFactorServices({ config, stores, logger: log, factorSecretKeys, notices, codeFailures }),
     factorChanges: createFactorChanges({ credentials, events, notices }),
     credentials,
+    /** Accounts made per address and window: the registration form's, and the one accounts made through upstreams count against too. */
+    registrations,
     sessions,
     verification,
     passwordReset,

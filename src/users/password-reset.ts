@@ -82,6 +82,18 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
     return link.toString();
   };
 
+  /**
+   * An account whose email was never verified may have been made through an upstream by someone who
+   * only claimed the address (account pre-hijacking). Whoever resets its password holds the mailbox,
+   * so the upstream sign-ins linked to it go: they could be someone else's way in.
+   */
+  const removeUnprovenLinks = async (user: UserRecord) => {
+    const links = await users.linksOf(user.id);
+    for (const link of links) await users.removeLink(user.id, link);
+    if (links.length > 0) await events.record('account.upstream_links_removed', { accountId: user.id, details: { count: links.length } });
+    return links.length;
+  };
+
   return {
     linkFor,
     async request(rawEmail, ip, { returnTo, locale = defaultLocale } = {}) {
@@ -130,7 +142,8 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
       await deps.credentials.mark(user.id);
       const cut = await deps.sessions.cutOff(user.id);
-      await events.record('password_reset.completed', { accountId: user.id, details: cut });
+      const linksRemoved = user.emailVerified ? 0 : await removeUnprovenLinks(user);
+      await events.record('password_reset.completed', { accountId: user.id, details: { ...cut, linksRemoved } });
       return { ok: true, returnTo: payload?.returnTo, ...cut };
     },
   };

@@ -59,7 +59,8 @@ export function createProfiles({
     const byAccount = await throttle.reserveAccount(subject);
     if (!byAccount.ok) return { ok: false, retryAfterSeconds: byAccount.retryAfterSeconds };
     const fresh = await users.findByEmail(user.email);
-    if (fresh?.id !== user.id || !(await hasher.verify(fresh.passwordHash, normalizePassword(value)))) return { ok: false };
+    if (fresh?.id !== user.id || fresh.passwordHash === undefined || !(await hasher.verify(fresh.passwordHash, normalizePassword(value))))
+      return { ok: false };
     await throttle.succeeded(subject, ip);
     return { ok: true };
   };

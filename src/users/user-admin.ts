@@ -231,6 +231,35 @@ export function createUserAdmin(deps: UserAdminDeps) {
       return { user, events: await events.ofAccount(user.id, limit) };
     },
 
+    /** The user's sign-ins through upstream identity providers. */
+    async links(reference: string) {
+      const user = await find(reference);
+      return { user, links: await users.linksOf(user.id) };
+    },
+
+    /**
+     * Removes the user's link to `upstream` (an IDP_UPSTREAMS id or an issuer); `subject` picks one
+     * when there are several. Unlike the person on the account page, an administrator may remove the
+     * last way in (a compromised upstream account): the person can still get a password reset link.
+     */
+    async unlink(reference: string, upstream: string, subject?: string) {
+      const user = await find(reference);
+      const matching = (await users.linksOf(user.id)).filter(
+        (link) => (link.upstream === upstream || link.issuer === upstream) && (subject === undefined || link.subject === subject),
+      );
+      const [link, ...others] = matching;
+      if (!link)
+        throw new AppError('not_found', `${user.username} has no link to "${upstream}"${subject ? ` with subject "${subject}"` : ''}`, {
+          status: 404,
+        });
+      if (others.length > 0)
+        throw new AppError('invalid_input', `${user.username} has ${matching.length} links to "${upstream}": give --subject`);
+      await users.removeLink(user.id, link);
+      await changed('admin.upstream_unlinked', user.id, { upstream: link.upstream });
+      const remaining = await users.linksOf(user.id);
+      return { user, link, linksLeft: remaining.length, hasPassword: user.passwordHash !== undefined };
+    },
+
     async delete(reference: string) {
       const user = await find(reference);
       const cut = await sessions.cutOff(user.id);

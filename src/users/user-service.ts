@@ -135,15 +135,18 @@ export function createUserService({ users, hasher, policy, throttle, registratio
       }
       // Bound the work an anonymous request can cause before hashing (request-size hygiene).
       if (password.length > policy.maxLength * 4) return { ok: false, reason: 'invalid', accountId };
-      if (!user) {
+      // An account without a password (made through an upstream provider) costs a verify too, so
+      // timing does not tell it from one with a password.
+      if (!user?.passwordHash) {
         await hasher.verifyDummy(password);
-        return { ok: false, reason: 'invalid' };
+        return { ok: false, reason: 'invalid', accountId };
       }
-      if (!(await hasher.verify(user.passwordHash, password))) return { ok: false, reason: 'invalid', accountId };
+      const passwordHash = user.passwordHash;
+      if (!(await hasher.verify(passwordHash, password))) return { ok: false, reason: 'invalid', accountId };
       // The password was right: not a failure, whatever follows.
       await throttle.succeeded(subject, ip);
       if (!user.active) return { ok: false, reason: 'disabled', accountId };
-      if (hasher.needsRehash(user.passwordHash)) {
+      if (hasher.needsRehash(passwordHash)) {
         await users.updatePasswordHash(user.id, await hasher.hash(password));
         logger.info({ event: 'account.password_rehashed', userId: user.id }, 'password re-hashed with current parameters');
       }

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
+import { freePort } from '../../scripts/lib/local-services.ts';
 import { useTestApp } from '../support/app-fixture.ts';
 import { dropIsolation, isolation } from '../support/backends.ts';
 import {
@@ -22,6 +23,7 @@ import { newAccount, RelyingParty, rpClient } from '../support/relying-party.ts'
 import { AuthenticatorApp } from '../support/second-factors.ts';
 import { linkIn } from '../support/smtp.ts';
 import { startTestApp } from '../support/test-app.ts';
+import { startUpstreamIdp, type UpstreamIdp } from '../support/upstream-idp.ts';
 
 const BRAND_LOGO = 'https://brand.example.test/logo.svg';
 const BRAND_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="15" fill="#0f766e"/><path d="M10 22l6-13 6 13" stroke="#fff" stroke-width="3" fill="none" stroke-linejoin="round"/></svg>`;
@@ -47,9 +49,17 @@ describe('every page passes axe-core, light and dark', () => {
   const results: PageResult[] = [];
   const problems: string[] = [];
   const account = newAccount('a11y');
+  // An upstream identity provider (this server again, on 127.0.0.2), so the "Continue with" pages are checked too.
+  let upstream: UpstreamIdp;
+  let port: number;
 
   beforeAll(async () => {
-    [site, browser] = await Promise.all([startRelyingPartySite(), launchBrowser()]);
+    port = await freePort();
+    [site, browser, upstream] = await Promise.all([
+      startRelyingPartySite(),
+      launchBrowser(),
+      startUpstreamIdp({ downstreamPort: port, downstreamHost: 'localhost' }),
+    ]);
     client = rpClient({
       redirect_uris: [site.redirectUri],
       logo_uri: RP_LOGO_URI,
@@ -58,11 +68,13 @@ describe('every page passes axe-core, light and dark', () => {
     });
   }, 60_000);
   const app = useTestApp('browser-a11y', () => ({
+    port,
     clients: () => [client],
     mail: true,
     // A domain name, so passkeys work (a WebAuthn relying party id cannot be an IP address).
     hostname: 'localhost',
     env: {
+      ...upstream.env(),
       IDP_PRODUCT_NAME: 'Acme ID',
       IDP_LOGO_URL: BRAND_LOGO,
       IDP_PRIMARY_COLOR: '#0f766e',
@@ -84,6 +96,7 @@ describe('every page passes axe-core, light and dark', () => {
   afterAll(async () => {
     await browser?.close();
     await site?.close();
+    await upstream?.close();
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const summary = results.map(({ page: name, scheme, serious, other }) => ({
       page: name,
@@ -182,6 +195,60 @@ describe('every page passes axe-core, light and dark', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await heading('You have been signed out');
     expect(await check('logged-out')).toEqual([]);
+  }, 90_000);
+
+  test('signing in through an upstream provider: link an account, choose a username, an error', async () => {
+    // The account of the first test has this email at the upstream too: linking it means signing in to it here.
+    const person = await upstream.createPerson('a11y-up', { email: account.email });
+    const authorization = await app.rp.authorize({ redirect_uri: site.redirectUri });
+    await page.goto(authorization.url.toString());
+    await heading('Sign in');
+    await page.getByRole('button', { name: 'Continue with Upstream ID' }).click();
+    await page.waitForURL((url) => url.origin === upstream.issuer);
+    await page.getByLabel('Email or username').fill(person.username);
+    await page.getByLabel('Password', { exact: true }).fill(person.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await heading('Link your account');
+    expect(await check('upstream-link')).toEqual([]);
+    await page.getByLabel('Password', { exact: true }).fill('not the password at all');
+    await page.getByRole('button', { name: 'Sign in and link Upstream ID' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await check('upstream-link-error')).toEqual([]);
+    await page.getByLabel('Password', { exact: true }).fill(account.password);
+    await page.getByRole('button', { name: 'Sign in and link Upstream ID' }).click();
+    await heading('Example App wants to access your account');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL((url) => url.toString().startsWith(site.redirectUri));
+    const tokens = await app.rp.exchange(authorization, new URL(page.url()));
+    expect(tokens.claims()).toMatchObject({ amr: ['fed', 'pwd'], idp: upstream.id });
+    await page.goto(`${app.server.url}/account`);
+    await heading('Your account');
+    await page.getByRole('heading', { name: 'Linked sign-ins' }).waitFor();
+    expect(await check('account-linked')).toEqual([]);
+
+    // Someone new whose upstream username is taken here: the short page to choose another. The
+    // registration limit of this app (one account) is spent, so sending it shows that state too.
+    await page.context().clearCookies();
+    const newcomer = await upstream.createPerson('a11y-new', { username: account.username });
+    await page.goto((await app.rp.authorize({ redirect_uri: site.redirectUri })).url.toString());
+    await page.getByRole('button', { name: 'Continue with Upstream ID' }).click();
+    await page.waitForURL((url) => url.origin === upstream.issuer);
+    await page.getByLabel('Email or username').fill(newcomer.username);
+    await page.getByLabel('Password', { exact: true }).fill(newcomer.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await heading('Choose your username');
+    await page.locator('#username-error').waitFor();
+    expect(await check('upstream-username')).toEqual([]);
+    await page.getByLabel('Username').fill(`${account.username}-x`);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Too many accounts were created from your network recently.' }).waitFor();
+    expect(await check('upstream-username-limited')).toEqual([]);
+
+    await page.goto(`${app.server.url}/upstream/${upstream.id}/callback?state=not-ours&code=x`);
+    await heading('Sign-in with Upstream ID did not work');
+    expect(await check('upstream-error')).toEqual([]);
   }, 90_000);
 
   test('errors, forgotten password and reset', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DuplicateUserError, type NewUser, type UserRepository } from '../../src/storage/ports.ts';
+import { DuplicateLinkError, DuplicateUserError, type NewUser, type UserRepository } from '../../src/storage/ports.ts';
 import { sleep } from '../support/eventually.ts';
 import { describeUserFactorsContract } from './user-factors.contract.ts';
 
@@ -184,5 +184,103 @@ export function describeUserRepositoryContract(name: string, open: () => Promise
     });
 
     describeUserFactorsContract(() => users, newUser);
+    describe('links to upstream identities', () => {
+      let linkCounter = 0;
+      const identity = (issuer = 'https://upstream.example.com') => {
+        linkCounter += 1;
+        return { issuer, subject: `subject-${linkCounter}-${Date.now()}`, upstream: 'example', label: `person${linkCounter}@example.com` };
+      };
+
+      test('a user without a password is stored without one', async () => {
+        const { passwordHash: _none, ...input } = newUser();
+        const created = await users.create(input);
+        expect(created.passwordHash).toBeUndefined();
+        expect((await users.findById(created.id))?.passwordHash).toBeUndefined();
+      });
+
+      test('links an identity, finds the user by it, lists the links oldest first', async () => {
+        const user = await users.create(newUser());
+        const first = identity();
+        const second = identity('https://other.example.com');
+        const stored = await users.addLink(user.id, first);
+        expect(stored).toMatchObject(first);
+        expect(stored.linkedAt).toBeInstanceOf(Date);
+        await sleep(5);
+        await users.addLink(user.id, second);
+        expect((await users.findByLink(first.issuer, first.subject))?.id).toBe(user.id);
+        expect((await users.findByLink(second.issuer, second.subject))?.id).toBe(user.id);
+        expect(await users.findByLink(first.issuer, second.subject)).toBeUndefined();
+        expect(await users.findByLink('https://nobody.example.com', first.subject)).toBeUndefined();
+        const links = await users.linksOf(user.id);
+        expect(links.map((link) => link.issuer)).toEqual([first.issuer, second.issuer]);
+        expect(links[0]).toMatchObject({ subject: first.subject, upstream: 'example', label: first.label });
+      });
+
+      test('an identity belongs to one user: a second link is refused, and of concurrent ones exactly one wins', async () => {
+        const [a, b] = [await users.create(newUser()), await users.create(newUser())];
+        const taken = identity();
+        await users.addLink(a.id, taken);
+        await expect(users.addLink(b.id, taken)).rejects.toBeInstanceOf(DuplicateLinkError);
+        await expect(users.addLink(a.id, taken)).rejects.toBeInstanceOf(DuplicateLinkError);
+        const raced = identity();
+        const contenders = await Promise.all(Array.from({ length: 6 }, () => users.create(newUser())));
+        const results = await Promise.allSettled(contenders.map((user) => users.addLink(user.id, raced)));
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        for (const result of results) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(DuplicateLinkError);
+        const owner = await users.findByLink(raced.issuer, raced.subject);
+        const winner = contenders[results.findIndex((result) => result.status === 'fulfilled')];
+        expect(owner?.id).toBe(winner?.id);
+        for (const user of contenders) expect((await users.linksOf(user.id)).length).toBe(user.id === winner?.id ? 1 : 0);
+      });
+
+      test('a link to a user that does not exist is refused', async () => {
+        await expect(users.addLink('00000000-0000-4000-8000-000000000000', identity())).rejects.toMatchObject({ code: 'not_found' });
+      });
+
+      test('removes a link; without a password the last one stays, even when two removals race', async () => {
+        const { passwordHash: _none, ...input } = newUser();
+        const user = await users.create(input);
+        const [one, two] = [identity(), identity('https://second.example.com')];
+        await users.addLink(user.id, one);
+        await users.addLink(user.id, two);
+        const raced = await Promise.all([
+          users.removeLink(user.id, one, { keepOneWayIn: true }),
+          users.removeLink(user.id, two, { keepOneWayIn: true }),
+        ]);
+        expect([...raced].sort()).toEqual(['last_way_in', 'removed']);
+        const [left] = await users.linksOf(user.id);
+        expect(left).toBeDefined();
+        expect(await users.removeLink(user.id, left ?? one, { keepOneWayIn: true })).toBe('last_way_in');
+        expect(await users.linksOf(user.id)).toHaveLength(1);
+        expect(await users.removeLink(user.id, identity())).toBe('not_found');
+        // The removed identity is free again: it may be linked to someone else.
+        const removed = raced[0] === 'removed' ? one : two;
+        expect(await users.findByLink(removed.issuer, removed.subject)).toBeUndefined();
+        const other = await users.create(newUser());
+        await users.addLink(other.id, removed);
+        expect((await users.findByLink(removed.issuer, removed.subject))?.id).toBe(other.id);
+      });
+
+      test('with a password, the last link may go; another user cannot remove it', async () => {
+        const user = await users.create(newUser());
+        const only = identity();
+        await users.addLink(user.id, only);
+        const stranger = await users.create(newUser());
+        expect(await users.removeLink(stranger.id, only)).toBe('not_found');
+        expect(await users.removeLink(user.id, only, { keepOneWayIn: true })).toBe('removed');
+        expect(await users.linksOf(user.id)).toEqual([]);
+      });
+
+      test('deleting a user frees its identities', async () => {
+        const user = await users.create(newUser());
+        const linked = identity();
+        await users.addLink(user.id, linked);
+        await users.delete(user.id);
+        expect(await users.findByLink(linked.issuer, linked.subject)).toBeUndefined();
+        const next = await users.create(newUser());
+        await users.addLink(next.id, linked);
+        expect((await users.findByLink(linked.issuer, linked.subject))?.id).toBe(next.id);
+      });
+    });
   });
 }

@@ -144,6 +144,35 @@ describe('users tool', () => {
     expect(JSON.parse((await users(['show', 'marie', '--json'])).stdout)).toMatchObject({ name: '' });
   });
 
+  test('shows and removes linked sign-ins (upstream identity providers), even the last one', async () => {
+    await users(['create', '--username', 'linked.one', '--email', 'linked@example.com']);
+    const user = await app.server.users.userService.findByLogin('linked.one');
+    if (!user) throw new Error('not created');
+    await app.server.stores.users.addLink(user.id, {
+      issuer: 'https://github.com',
+      subject: '583231',
+      upstream: 'github',
+      label: 'octocat',
+    });
+
+    const shown = await users(['show', 'linked.one']);
+    expect(shown.stdout).toMatch(
+      /\nUPSTREAM\s+ISSUER\s+SUBJECT\s+LABEL\s+LINKEDAT\ngithub\s+https:\/\/github\.com\s+583231\s+octocat\s+\S+\n/,
+    );
+    const listed = JSON.parse((await users(['links', 'linked.one', '--json'])).stdout) as { links: unknown[] };
+    expect(listed.links).toEqual([
+      { upstream: 'github', issuer: 'https://github.com', subject: '583231', label: 'octocat', linkedAt: expect.any(String) },
+    ]);
+
+    const none = await users(['unlink', 'linked.one', '--upstream', 'google']);
+    expect(none).toMatchObject({ code: 1, stderr: 'users: linked.one has no link to "google"\n' });
+    expect((await users(['unlink', 'linked.one'])).code).toBe(2);
+    const removed = await users(['unlink', 'linked.one', '--upstream', 'https://github.com']);
+    expect(removed).toMatchObject({ code: 0, stdout: 'Removed the github sign-in (583231) of linked.one\n' });
+    expect(await app.server.stores.users.linksOf(user.id)).toEqual([]);
+    expect((await users(['links', 'linked.one'])).stdout).toBe('No linked sign-ins.\n');
+  });
+
   test('groups and extra claims: --group and --claim on create, add-group, remove-group, set-claim, remove-claim', async () => {
     const created = await users([
       'create',

@@ -28,6 +28,12 @@ export interface TestAppOptions {
    * relying party id must be a domain, never an IP address (and http is allowed for localhost only).
    */
   hostname?: 'localhost';
+  /**
+   * The loopback address to listen on and name in the issuer (default 127.0.0.1). Browsers keep
+   * cookies per host, not per port: a second server that plays another site (an upstream identity
+   * provider) needs another host, such as 127.0.0.2, or the two would overwrite each other's cookies.
+   */
+  host?: string;
   /** Receives every log line (JSON) the app writes, for tests about logging. */
   logLines?: string[];
   /** The embedded mode's demo client, user and token debugger (in-process stores only). */
@@ -58,7 +64,8 @@ export function testBlocklist(minLength = 15): Promise<PasswordBlocklist> {
 export async function startTestApp(options: TestAppOptions = {}): Promise<RunningApp> {
   const keys = options.keys ?? (await sharedKeySet());
   // Reserve the port first: the issuer must name it before the provider is built.
-  const probe = await listenOn(undefined, options.port ?? 0);
+  const host = options.host ?? '127.0.0.1';
+  const probe = await listenOn(undefined, options.port ?? 0, host);
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
 
@@ -71,7 +78,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     : {};
   const config = testConfig({
     PORT: String(port),
-    ISSUER: `${options.https ? 'https' : 'http'}://${options.hostname ?? '127.0.0.1'}:${port}`,
+    ISSUER: `${options.https ? 'https' : 'http'}://${options.hostname ?? host}:${port}`,
     // As in production: the key that seals client secrets and protects second factors.
     IDP_CLIENT_SECRET_KEYS: keys.clientSecretKeys.join(','),
     ...backends,
@@ -88,7 +95,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
     blocklist: await testBlocklist(config.password.minLength),
     demo: options.demo,
   });
-  const server = await listenOn(assembled.app.callback(), port);
+  const server = await listenOn(assembled.app.callback(), port, host);
   return {
     ...assembled,
     url: config.issuer,
@@ -101,12 +108,16 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<Runnin
   };
 }
 
-async function listenOn(handler: Parameters<typeof import('node:http').createServer>[1] | undefined, port: number): Promise<Server> {
+async function listenOn(
+  handler: Parameters<typeof import('node:http').createServer>[1] | undefined,
+  port: number,
+  host: string,
+): Promise<Server> {
   const { createServer } = await import('node:http');
   const server = handler ? createServer(handler) : createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return server;
 }

@@ -11,8 +11,10 @@ export const ACR_VALUES = [ACR_PASSWORD, ACR_MFA];
 
 /** Scope → claims. `sub` is always returned. */
 export const CLAIMS = {
-  // amr tells the app how the person signed in (pwd, otp, hwk, swk, user, mfa); auth_time and sid are added by oidc-provider.
-  openid: ['sub', 'acr', 'amr'],
+  // amr tells the app how the person signed in (pwd, otp, hwk, swk, user, mfa; fed through an upstream
+  // identity provider, RFC 8176), idp which upstream (its IDP_UPSTREAMS id) for a federated sign-in;
+  // auth_time and sid are added by oidc-provider.
+  openid: ['sub', 'acr', 'amr', 'idp'],
   // name only when the person has one (set with `npm run users -- set-name`); oidc-provider omits
   // claims findAccount does not return.
   profile: ['name', 'preferred_username', 'updated_at'],

@@ -11,10 +11,8 @@ import { languageOf } from '../../http/locale.ts';
 import { noStore } from '../../http/no-store.ts';
 import { describeScope } from '../../i18n/scopes.ts';
 import { translateFields } from '../../i18n/translate.ts';
-import { noteRequest } from '../../logging/request-scope.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/configuration/account-client.ts';
-import { levelOf } from '../../oidc/configuration/authentication-level.ts';
-import { type CredentialChanges, signInCounts } from '../../users/credentials-changed.ts';
+import type { CredentialChanges } from '../../users/credentials-changed.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
 import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
@@ -23,8 +21,10 @@ import type { Profiles } from '../../users/profile.ts';
 import type { UserSessions } from '../../users/sessions.ts';
 import type { UserService } from '../../users/user-service.ts';
 import { recentActivity } from './activity.ts';
+import type { LinkedSignInsSection } from './linked-sign-ins.ts';
 import { type ConfirmTarget, confirmTargetPath, isConfirmTarget, strongestLevel } from './recent-sign-in.ts';
-import { addSecondFactorRoutes, type SignedIn, secondFactorSections } from './second-factors.ts';
+import { addSecondFactorRoutes, secondFactorSections } from './second-factors.ts';
+import { accountCsrfBinding, createSignedIn, type SignedIn } from './signed-in.ts';
 
 export interface AccountRouterDeps {
   provider: Provider;
@@ -42,9 +42,9 @@ export interface AccountRouterDeps {
   /** Which scope releases which extra claim, to name them among an app's permissions. */
   claimScopes?: Record<string, string[]>;
   events: SecurityEvents;
+  /** The linked sign-ins section (upstream identity providers), when the server has any. */
+  linkedSignIns?: LinkedSignInsSection | undefined;
 }
-
-type Signedin = SignedIn;
 
 const STATE_COOKIE = 'account_state';
 
@@ -55,29 +55,14 @@ const STATE_COOKIE = 'account_state';
  * pages and comes back here.
  */
 export function createAccountRouter(deps: AccountRouterDeps): Router {
-  const { provider, userService, profiles, verification, sessions, csrf, issuer, logger, events } = deps;
+  const { provider, userService, profiles, verification, sessions, csrf, issuer, logger, events, linkedSignIns } = deps;
   const router = new Router({ prefix: '/account' });
   router.use(noStore);
   const log = logger.child({ module: 'account' });
 
-  /**
-   * The person signed in to this browser, from oidc-provider's session, unless their sign-in no longer
-   * counts: a credential of the account changed since (see src/users/credentials-changed.ts), as the
-   * login prompt's own check says for the apps. Such a session is sent to sign in again.
-   */
-  const signedIn = async (ctx: Context): Promise<Signedin | undefined> => {
-    const sessionId = ctx.cookies.get(provider.cookieName('session'), { signed: true });
-    if (!sessionId) return undefined;
-    const session = await provider.Session.find(sessionId);
-    const user = session?.accountId ? await userService.findById(session.accountId) : undefined;
-    if (!session || !user?.active) return undefined;
-    const signIn = { uid: session.uid, loginTs: session.loginTs ?? 0, level: Math.max(1, levelOf(session.acr)) };
-    if (!signInCounts(user, { loginTs: signIn.loginTs, sessionUid: signIn.uid })) return undefined;
-    noteRequest({ accountId: user.id });
-    return { sessionId, user, signIn };
-  };
+  const signedIn = createSignedIn(provider, userService);
 
-  const render = async (ctx: Context, who: Signedin, extra: Record<string, unknown> = {}) => {
+  const render = async (ctx: Context, who: SignedIn, extra: Record<string, unknown> = {}) => {
     const { t, locale } = languageOf(ctx);
     const [connected, activity] = await Promise.all([
       connectedApps(who.user.id),
@@ -87,10 +72,12 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     await ctx.render('account', {
       title: t('account.title'),
       user: who.user,
+      hasPassword: who.user.passwordHash !== undefined,
+      linked: linkedSignIns ? await linkedSignIns.view(who.user, locale) : undefined,
       apps,
       activity,
       activityDays: events.retentionDays,
-      csrfToken: csrf.issue(`account:${who.sessionId}`),
+      csrfToken: csrf.issue(accountCsrfBinding(who.sessionId)),
       profileErrors: {},
       passwordErrors: {},
       ...(await secondFactorSections(deps, who.user, t, locale)),
@@ -117,13 +104,13 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   };
 
   /** Every account route needs a signed-in person; POSTs also a CSRF token bound to their session. */
-  const guard = async (ctx: Context, post: boolean): Promise<Signedin | undefined> => {
+  const guard = async (ctx: Context, post: boolean): Promise<SignedIn | undefined> => {
     const who = await signedIn(ctx);
     if (!who) {
       ctx.redirect('/account/sign-in');
       return undefined;
     }
-    if (post && (await refuseForgedForm(ctx, csrf, `account:${who.sessionId}`, 'form.expiredAccount'))) return undefined;
+    if (post && (await refuseForgedForm(ctx, csrf, accountCsrfBinding(who.sessionId), 'form.expiredAccount'))) return undefined;
     return who;
   };
 
@@ -287,7 +274,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     passkeys: deps.passkeys,
     factorChanges: deps.factorChanges,
     guard,
-    csrfToken: (who) => csrf.issue(`account:${who.sessionId}`),
+    csrfToken: (who) => csrf.issue(accountCsrfBinding(who.sessionId)),
   });
 
   router.post('/sign-out-everywhere', parseForm, async function signOutEverywhere(ctx) {

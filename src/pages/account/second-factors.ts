@@ -10,14 +10,10 @@ import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
 import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import { groupSecret } from '../interaction/mfa-setup.ts';
-import { askForRecentSignIn, type ConfirmTarget, isRecentAt, type SessionSignIn, strongestLevel } from './recent-sign-in.ts';
+import { askForRecentSignIn, type ConfirmTarget, isRecentAt, strongestLevel } from './recent-sign-in.ts';
+import type { SignedIn } from './signed-in.ts';
 
-export interface SignedIn {
-  sessionId: string;
-  user: UserRecord;
-  /** The sign-in behind the session: changes to sign-in methods need a recent one (recent-sign-in.ts). */
-  signIn: SessionSignIn;
-}
+export type { SignedIn } from './signed-in.ts';
 
 export interface AccountSecondFactorDeps {
   secondFactors: SecondFactors;

@@ -2,7 +2,15 @@ import { languageOf } from '../../http/locale.ts';
 import { type Message, message } from '../../i18n/translate.ts';
 import type { UserRecord } from '../../storage/ports.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
-import { hasSecondFactor, maySetUpFactor, pendingSecondStep, type SignInDeps, secondFactorLogin, secondStepUser } from './second-step.ts';
+import {
+  completeSignIn,
+  hasSecondFactor,
+  maySetUpFactor,
+  pendingSecondStep,
+  type SignInDeps,
+  secondFactorLogin,
+  secondStepUser,
+} from './second-step.ts';
 
 /** Base32 in groups of four, as people copy it into an app by hand. */
 export function groupSecret(secret: string): string {
@@ -72,11 +80,8 @@ export function submitSetup(deps: SignInDeps): InteractionMiddleware {
       since: new Date(login.ts * 1000),
       duringSignIn: true,
     });
-    await deps.events.record('login.succeeded', {
-      accountId: login.accountId,
-      details: { acr: login.acr, amr: login.amr.join(' '), remember: login.remember },
-    });
-    await deps.provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    const saved = await completeSignIn(ctx, deps, login);
+    await deps.provider.interactionResult(ctx.req, ctx.res, { login: saved }, { mergeWithLastSubmission: false });
     await ctx.render('recovery-codes', {
       title: languageOf(ctx).t('recovery.title'),
       codes: result.recoveryCodes,

@@ -6,6 +6,7 @@ import { renderLogin } from './login.ts';
 import { renderSetup } from './mfa-setup.ts';
 import { formField, type InteractionContext, type InteractionMiddleware } from './middleware.ts';
 import {
+  completeSignIn,
   finishSignIn,
   hasSecondFactor,
   maySetUpFactor,
@@ -119,11 +120,8 @@ export function submitSecondStep(deps: SignInDeps): InteractionMiddleware {
       return;
     }
     await deps.events.record('mfa.recovery_code_used', { accountId: user.id, details: { remaining: result.remaining } });
-    await deps.events.record('login.succeeded', {
-      accountId: login.accountId,
-      details: { acr: login.acr, amr: login.amr.join(' '), remember: login.remember },
-    });
-    await deps.provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    const saved = await completeSignIn(ctx, deps, login);
+    await deps.provider.interactionResult(ctx.req, ctx.res, { login: saved }, { mergeWithLastSubmission: false });
     const { t } = languageOf(ctx);
     await ctx.render('continue', {
       title: t('mfa.recoveryUsedTitle'),

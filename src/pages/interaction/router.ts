@@ -27,7 +27,7 @@ import {
 } from './middleware.ts';
 import { continueSignIn, passkeyOptions, passkeyRegisterOptions, submitPasskey, submitPasskeyRegister } from './passkey.ts';
 import { showRegister, submitRegister } from './register.ts';
-import { finishedLogin, pendingSecondStep, type SignInDeps } from './second-step.ts';
+import { type FederationHook, finishedLogin, pendingSecondStep, type SignInDeps } from './second-step.ts';
 
 export interface InteractionRouterDeps {
   provider: Provider;
@@ -47,6 +47,8 @@ export interface InteractionRouterDeps {
   claimScopes?: Config['claimScopes'];
   logger: Logger;
   events: SecurityEvents;
+  /** Sign-ins through upstream identity providers: told when one finishes (after a second step too). */
+  federation?: FederationHook | undefined;
 }
 
 /**
@@ -70,6 +72,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router<Int
     logger: log,
     events,
     factorChanges: deps.factorChanges,
+    federation: deps.federation,
   };
   const withAccountRules = { ...signIn, verification, requireVerifiedEmail };
 

@@ -9,10 +9,11 @@ import type { UserRecord } from '../../storage/ports.ts';
 import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
 import type { SecondFactors } from '../../users/mfa/second-factors.ts';
+import { hasSecondFactor } from '../../users/mfa/second-factors.ts';
 import type { UserService } from '../../users/user-service.ts';
 import type { Interaction, InteractionContext } from './middleware.ts';
 
-export { hasSecondFactor } from '../../users/mfa/second-factors.ts';
+export { hasSecondFactor };
 
 /** Everything the steps after the first factor need. */
 export interface SignInDeps {
@@ -26,6 +27,21 @@ export interface SignInDeps {
   events: SecurityEvents;
   /** A factor set up during a sign-in (a required set-up, the passkey offer) is recorded, emailed and voids older sign-ins. */
   factorChanges: FactorChanges;
+  /** Told of each finished sign-in whose first factor came through an upstream provider (the idp claim, a pending link). */
+  federation?: FederationHook | undefined;
+}
+
+/** What a first factor given through an upstream identity provider carries to the end of the sign-in. */
+export interface FederatedFirstFactor {
+  /** The upstream's IDP_UPSTREAMS id: the `idp` claim. */
+  upstream: string;
+  /** A link to make once the sign-in is finished (the person proved the account: password, then second factor). */
+  linkHandle?: string;
+}
+
+export interface FederationHook {
+  /** Runs as the sign-in finishes, before the login is saved; `ts` is its time (the tokens' auth_time). */
+  signedIn(ctx: InteractionContext, login: { accountId: string; ts: number }, federated: FederatedFirstFactor): Promise<void>;
 }
 
 /**
@@ -46,6 +62,8 @@ export interface PendingSecondStep {
   passkeyCapable: boolean;
   /** Asked of a session that is already signed in, for a higher level than it has (step-up): its id. */
   stepUpSession?: string;
+  /** The first factor came through an upstream provider. */
+  federated?: FederatedFirstFactor;
 }
 
 /** The second step must follow the first within this time; then the person starts over. */
@@ -69,6 +87,8 @@ export type LoginResult = {
   remember: boolean;
   /** Epoch seconds: when the first factor of this sign-in was given (a step-up keeps the session's). */
   ts: number;
+  /** Kept only until the sign-in finishes; never part of what oidc-provider saves. */
+  federated?: FederatedFirstFactor;
 };
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -153,14 +173,36 @@ export async function afterPassword(
   user: UserRecord,
   { remember, passkeyCapable }: { remember: boolean; passkeyCapable: boolean },
 ): Promise<void> {
+  await afterFirstFactor(ctx, deps, user, { amr: ['pwd'], remember, passkeyCapable });
+}
+
+/**
+ * A first factor was given: a password (`pwd`), or a sign-in through an upstream provider (`fed`,
+ * RFC 8176), or both when an upstream is being linked to an account by its password. It counts as
+ * one factor (acr 1) whatever it was; an account's second factor is owed after it as after a
+ * password. `anyFactor`: any second factor the account has is owed (linking proves the account, so
+ * a passkey or recovery code must be used if that is all it has).
+ */
+export async function afterFirstFactor(
+  ctx: InteractionContext,
+  deps: SignInDeps,
+  user: UserRecord,
+  {
+    amr,
+    remember,
+    passkeyCapable,
+    federated,
+    anyFactor = false,
+  }: { amr: string[]; remember: boolean; passkeyCapable: boolean; federated?: FederatedFirstFactor; anyFactor?: boolean },
+): Promise<void> {
   const status = await deps.secondFactors.status(user);
-  const owed = status.totp || levelNeeded(ctx, deps.mfaPolicy) >= 2;
+  const owed = status.totp || (anyFactor && hasSecondFactor(status)) || levelNeeded(ctx, deps.mfaPolicy) >= 2;
   if (!owed) {
-    const login = { accountId: user.id, acr: ACR_PASSWORD, amr: ['pwd'], remember, ts: now() };
+    const login = { accountId: user.id, acr: ACR_PASSWORD, amr, remember, ts: now(), ...(federated ? { federated } : {}) };
     await finishSignIn(ctx, deps, login, { offerPasskey: passkeyCapable && status.passkeys === 0 });
     return;
   }
-  const pending: PendingSecondStep = { accountId: user.id, amr: ['pwd'], remember, at: now(), passkeyCapable };
+  const pending: PendingSecondStep = { accountId: user.id, amr, remember, at: now(), passkeyCapable, ...(federated ? { federated } : {}) };
   await deps.provider.interactionResult(ctx.req, ctx.res, { [PENDING]: pending }, { mergeWithLastSubmission: false });
   // Post/redirect/get: the second step is the interaction's page now; reloading it sends nothing again.
   ctx.status = 303;
@@ -182,10 +224,35 @@ export async function secondFactorLogin(deps: SignInDeps, pending: PendingSecond
     remember = session ? !session.transient : false;
     ts = session?.loginTs ?? ts;
   }
-  return { accountId: pending.accountId, acr: ACR_MFA, amr: methods(pending.amr, used, ['mfa']), remember, ts };
+  return {
+    accountId: pending.accountId,
+    acr: ACR_MFA,
+    amr: methods(pending.amr, used, ['mfa']),
+    remember,
+    ts,
+    ...(pending.federated ? { federated: pending.federated } : {}),
+  };
 }
 
 const OFFER_COOKIE = 'passkey_offered';
+
+/**
+ * What every finished sign-in goes through before its login is saved, whichever page finishes it
+ * (the last step, a recovery code's page, a set-up): the federation hook for a first factor given
+ * through an upstream (the idp claim, a pending link) and the security event. Returns the login as
+ * oidc-provider saves it, without `federated`. Its `ts` (when the first factor was given; a step-up
+ * keeps the session's) becomes the tokens' auth_time, under which the hook keeps what it must find
+ * again.
+ */
+export async function completeSignIn(ctx: InteractionContext, deps: SignInDeps, login: LoginResult): Promise<LoginResult> {
+  const { federated, ...saved } = login;
+  if (federated) await deps.federation?.signedIn(ctx, { accountId: saved.accountId, ts: saved.ts }, federated);
+  await deps.events.record('login.succeeded', {
+    accountId: saved.accountId,
+    details: { acr: saved.acr, amr: saved.amr.join(' '), remember: saved.remember, ...(federated ? { upstream: federated.upstream } : {}) },
+  });
+  return saved;
+}
 
 /**
  * Finishes the sign-in. Someone who signed in without a passkey, on a browser that can make one, is
@@ -199,10 +266,7 @@ export async function finishSignIn(
   login: LoginResult,
   { offerPasskey }: { offerPasskey: boolean },
 ): Promise<void> {
-  await deps.events.record('login.succeeded', {
-    accountId: login.accountId,
-    details: { acr: login.acr, amr: login.amr.join(' '), remember: login.remember },
-  });
+  login = await completeSignIn(ctx, deps, login);
   if (!offerPasskey || !deps.passkeys.available || ctx.cookies.get(OFFER_COOKIE)) {
     await deps.provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     return;

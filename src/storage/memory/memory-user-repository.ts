@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import { AppError } from '../../errors.ts';
 import {
+  DuplicateLinkError,
   DuplicateUserError,
   type PasskeyRecord,
   type UniqueUserField,
+  type UpstreamLink,
   type UserFactorRepository,
   type UserRecord,
   type UserRepository,
 } from '../ports.ts';
 
+const linkKey = ({ issuer, subject }: Pick<UpstreamLink, 'issuer' | 'subject'>) => `${issuer}#${subject}`;
+
 /** Users in process memory, for the embedded mode and tests. Same uniqueness rules as MongoDB. */
 export function createMemoryUserRepository(): UserRepository {
   const byId = new Map<string, UserRecord>();
   const passkeys = new Map<string, PasskeyRecord>();
+  /** Upstream identity (issuer#subject) -> its link and the user it belongs to: one user per identity. */
+  const links = new Map<string, { userId: string; link: UpstreamLink }>();
   // Callers get copies, as from a database, so they cannot change the stored record.
   const copy = (user: UserRecord): UserRecord => ({
     ...user,
@@ -84,7 +91,34 @@ export function createMemoryUserRepository(): UserRepository {
     },
     async delete(id) {
       for (const passkey of [...passkeys.values()]) if (passkey.userId === id) passkeys.delete(passkey.id);
+      for (const [key, entry] of links) if (entry.userId === id) links.delete(key);
       return byId.delete(id);
+    },
+    async findByLink(issuer, subject) {
+      const entry = links.get(linkKey({ issuer, subject }));
+      return entry ? find((user) => user.id === entry.userId) : undefined;
+    },
+    async linksOf(id) {
+      return [...links.values()]
+        .filter((entry) => entry.userId === id)
+        .map((entry) => ({ ...entry.link, linkedAt: new Date(entry.link.linkedAt) }))
+        .sort((a, b) => a.linkedAt.getTime() - b.linkedAt.getTime());
+    },
+    async addLink(id, link) {
+      if (!byId.has(id)) throw new AppError('not_found', `user ${id} not found`, { status: 404 });
+      const key = linkKey(link);
+      if (links.has(key)) throw new DuplicateLinkError();
+      const stored: UpstreamLink = { ...link, linkedAt: new Date() };
+      links.set(key, { userId: id, link: stored });
+      return { ...stored, linkedAt: new Date(stored.linkedAt) };
+    },
+    async removeLink(id, link, { keepOneWayIn = false } = {}) {
+      const key = linkKey(link);
+      if (links.get(key)?.userId !== id) return 'not_found';
+      const others = [...links.values()].filter((entry) => entry.userId === id).length - 1;
+      if (keepOneWayIn && others === 0 && !byId.get(id)?.passwordHash) return 'last_way_in';
+      links.delete(key);
+      return 'removed';
     },
     async setActive(id, active) {
       const user = byId.get(id);

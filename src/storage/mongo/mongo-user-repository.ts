@@ -1,10 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { type ClaimValue, DuplicateUserError, type NewUser, type UniqueUserField, type UserRecord, type UserRepository } from '../ports.ts';
+import { AppError } from '../../errors.ts';
+import {
+  type ClaimValue,
+  DuplicateLinkError,
+  DuplicateUserError,
+  type NewUser,
+  type UniqueUserField,
+  type UpstreamLink,
+  type UserRecord,
+  type UserRepository,
+} from '../ports.ts';
 import { decodeClaimKey, encodeClaimKey } from './claim-keys.ts';
 import { mongoUserFactors } from './mongo-user-factors.ts';
 import { passkeyModel } from './passkey-model.ts';
-import { type UserDocument, userModel } from './user-model.ts';
+import { type LinkClaimDocument, linkClaimModel, linksLockModel, type StoredLink, type UserDocument, userModel } from './user-model.ts';
+
+/** A claim this old whose user never got the link was left by a write cut short, and may be taken over. */
+const ORPHAN_CLAIM_MS = 60_000;
+/** A links lock this old was left by a process that died (the work under it takes milliseconds). */
+const LOCK_STALE_MS = 30_000;
+/** How often a writer tries for a held lock (10 to 30 ms apart) before answering "try again". */
+const LOCK_ATTEMPTS = 100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const linkKey = ({ issuer, subject }: Pick<UpstreamLink, 'issuer' | 'subject'>) => `${issuer}#${subject}`;
 
 /**
  * The lookup by id serves token refresh and userinfo (behind the per-instance user cache). It reads
@@ -23,6 +44,8 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
 } {
   const Users = userModel(connection);
   const Passkeys = passkeyModel(connection);
+  const Claims = linkClaimModel(connection);
+  const Locks = linksLockModel(connection);
 
   const findOne = async (filter: Partial<UserDocument>, readPreference?: 'primaryPreferred') => {
     const query = Users.findOne(filter);
@@ -33,7 +56,7 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
 
   return {
     async ensureIndexes() {
-      await Promise.all([Users.createIndexes(), Passkeys.createIndexes()]);
+      await Promise.all([Users.createIndexes(), Passkeys.createIndexes(), Claims.createIndexes(), Locks.createIndexes()]);
     },
     async create({ claims, ...user }: NewUser) {
       try {
@@ -82,7 +105,44 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     },
     async delete(id) {
       await Passkeys.deleteMany({ userId: id }).exec();
-      return (await Users.deleteOne({ _id: id }).exec()).deletedCount === 1;
+      const deleted = (await Users.deleteOne({ _id: id }).exec()).deletedCount === 1;
+      await Claims.deleteMany({ userId: id }).exec();
+      return deleted;
+    },
+    async findByLink(issuer, subject) {
+      const key = linkKey({ issuer, subject });
+      const claim = await Claims.findById(key).lean<LinkClaimDocument>().exec();
+      // The claim says whose it is; the user's own list confirms it (a write cut short links no one).
+      return claim ? findOne({ _id: claim.userId, 'links.key': key } as Partial<UserDocument>) : undefined;
+    },
+    async linksOf(id) {
+      const doc = await Users.findById(id, { links: 1 }).lean<Pick<UserDocument, 'links'>>().exec();
+      return (doc?.links ?? []).map(toLink).sort((a, b) => a.linkedAt.getTime() - b.linkedAt.getTime());
+    },
+    async addLink(id, link) {
+      const key = linkKey(link);
+      return withLinksLocked(id, async () => {
+        if (!(await Users.exists({ _id: id }).exec())) throw new AppError('not_found', `user ${id} not found`, { status: 404 });
+        await claim(key, id);
+        const stored: StoredLink = { key, ...link, linkedAt: new Date() };
+        await Users.updateOne({ _id: id }, { $push: { links: stored } }).exec();
+        return toLink(stored);
+      });
+    },
+    async removeLink(id, link, { keepOneWayIn = false } = {}) {
+      const key = linkKey(link);
+      // Under the user's lock, the check (a password or another link is left) and the removal are one
+      // step: two removals at once cannot take the last two ways in.
+      return withLinksLocked(id, async () => {
+        const doc = await Users.findById(id, { links: 1, passwordHash: 1 }).lean<UserDocument>().exec();
+        const links = doc?.links ?? [];
+        if (!doc || !links.some((stored) => stored.key === key)) return 'not_found';
+        const rest = links.filter((stored) => stored.key !== key);
+        if (keepOneWayIn && rest.length === 0 && !doc.passwordHash) return 'last_way_in';
+        await Users.updateOne({ _id: id }, { $set: { links: rest } }).exec();
+        await Claims.deleteOne({ _id: key, userId: id }).exec();
+        return 'removed';
+      });
     },
     async setActive(id, active) {
       await Users.updateOne({ _id: id }, { $set: { active } }).exec();
@@ -110,6 +170,55 @@ export function createMongoUserRepository(connection: Connection): UserRepositor
     },
     ...mongoUserFactors(Users, Passkeys),
   };
+
+  /**
+   * Takes the upstream identity for `userId`: the unique _id of its claim decides between concurrent
+   * links. A claim whose user never got the link (the write was cut short) is taken over once it is
+   * old enough not to be a link still being written.
+   * @throws DuplicateLinkError
+   */
+  async function claim(key: string, userId: string): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        await Claims.create({ _id: key, userId, claimedAt: new Date() });
+        return;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+      }
+      const existing = await Claims.findById(key).lean<LinkClaimDocument>().exec();
+      if (!existing || existing.claimedAt.getTime() > Date.now() - ORPHAN_CLAIM_MS) break;
+      if (await Users.exists({ _id: existing.userId, 'links.key': key }).exec()) break;
+      // An orphan: remove it, and let the unique insert decide again between whoever tries.
+      await Claims.deleteOne({ _id: key, userId: existing.userId, claimedAt: existing.claimedAt }).exec();
+    }
+    throw new DuplicateLinkError();
+  }
+
+  /**
+   * Runs `work` while holding the user's links lock: a document whose unique _id is the user id, so
+   * of concurrent writers exactly one inserts it (per-document conditional updates would do on
+   * MongoDB, but not every MongoDB-wire server applies them atomically; unique inserts all do). A lock
+   * left by a process that died is broken after LOCK_STALE_MS.
+   */
+  async function withLinksLocked<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const token = randomUUID();
+    for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt += 1) {
+      try {
+        await Locks.create({ _id: userId, token, lockedAt: new Date() });
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        await Locks.deleteOne({ _id: userId, lockedAt: { $lt: new Date(Date.now() - LOCK_STALE_MS) } }).exec();
+        await sleep(10 + Math.floor(Math.random() * 20));
+        continue;
+      }
+      try {
+        return await work();
+      } finally {
+        await Locks.deleteOne({ _id: userId, token }).exec();
+      }
+    }
+    throw new AppError('conflict', `the links of user ${userId} are being changed; try again`, { status: 409 });
+  }
 
   /** Which unique field collided, for the message; the index already refused the write. */
   async function collidingFields(user: NewUser): Promise<UniqueUserField[]> {
@@ -142,7 +251,7 @@ function toRecord(doc: UserDocument): UserRecord {
     usernameKey: doc.usernameKey,
     email: doc.email,
     emailVerified: doc.emailVerified,
-    passwordHash: doc.passwordHash,
+    ...(doc.passwordHash ? { passwordHash: doc.passwordHash } : {}),
     active: doc.active,
     ...(doc.name ? { name: doc.name } : {}),
     groups: doc.groups ?? [],
@@ -155,6 +264,16 @@ function toRecord(doc: UserDocument): UserRecord {
     ...(doc.credentialsChangedIn ? { credentialsChangedIn: doc.credentialsChangedIn } : {}),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
+  };
+}
+
+function toLink(stored: StoredLink): UpstreamLink {
+  return {
+    issuer: stored.issuer,
+    subject: stored.subject,
+    upstream: stored.upstream,
+    ...(stored.label ? { label: stored.label } : {}),
+    linkedAt: new Date(stored.linkedAt),
   };
 }
 

@@ -10,7 +10,7 @@ describe('README configuration table', () => {
     const row = rows.find((line) => line.startsWith(`| \`${entry.name}\``));
     expect(row).toBeDefined();
     expect(row).toContain(`| ${entry.path.join('.')} |`);
-    if (entry.secret) expect(row).toContain(`\`${entry.name}_FILE\``);
+    if (entry.secret || entry.file) expect(row).toContain(`\`${entry.name}_FILE\``);
   });
 
   test('documents no variable the server does not read', () => {
