@@ -12,7 +12,7 @@ import {
   registerAndConsent,
   rpClient,
 } from '../support/relying-party.ts';
-import { isSecondStepPage, setUpTotp, submitTotp } from '../support/second-factors.ts';
+import { isSecondStepPage, setUpTotp, submitRecoveryCode, submitTotp } from '../support/second-factors.ts';
 import { continueWith, startUpstreamIdp, throughUpstream, type UpstreamIdp, type UpstreamPerson } from '../support/upstream-idp.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
@@ -250,6 +250,27 @@ describe('sign-in through an upstream identity provider', () => {
     });
     const activity = (await app.server.users.events.ofAccount(account?.id ?? '')).map((event) => event.type);
     expect(activity).toEqual(expect.arrayContaining(['account.upstream_linked', 'login.succeeded']));
+  });
+
+  test('linking finished with a recovery code, whose page comes between the sign-in and the app, makes the link and keeps the idp', async () => {
+    const local = newAccount('recovery-link');
+    const owner = new UserAgent();
+    await registerAndConsent(owner, await app.rp.authorize(), local);
+    const { recoveryCodes } = await setUpTotp(owner, expectPage(await owner.get(`${app.server.url}/account/two-step`)));
+    const account = await app.server.users.userService.findByLogin(local.email);
+    const person = await upstream.createPerson('recovery-link', { email: local.email });
+
+    const agent = new UserAgent();
+    const { authorization, page: linkPage } = await signInThroughUpstream(agent, person);
+    const secondStep = expectPage(
+      await agent.submit(linkPage, 'form[action$="/upstream/link"]', { login: local.email, password: local.password }),
+    );
+    const used = expectPage(await submitRecoveryCode(agent, secondStep, recoveryCodes[0] ?? ''));
+    expect(used.$('h1').text()).toBe('Recovery code accepted');
+    const consent = expectPage(await agent.submit(used, 'form[action$="/continue"]', {}, RP_REDIRECT_URI));
+    const { claims } = await tokensAfterConsent(agent, authorization, consent);
+    expect(claims).toMatchObject({ sub: account?.id, acr: '2', amr: ['fed', 'pwd', 'otp', 'mfa'], idp: upstream.id });
+    expect((await app.server.stores.users.findByLink(upstream.issuer, person.id))?.id).toBe(account?.id);
   });
 
   test('the last way in of an account without a password cannot be removed; it may get a password by email', async () => {
