@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import { sleep } from './eventually.ts';
 import { type NewAccount, type RelyingParty, RP_REDIRECT_URI } from './relying-party.ts';
 import { type FollowResult, type Page, UserAgent } from './user-agent.ts';
@@ -9,7 +11,31 @@ import { type FollowResult, type Page, UserAgent } from './user-agent.ts';
  * refreshing. Nothing retries a request: a failed step ends its flow, is counted by what it
  * answered, and the worker starts a new flow after a short pause (a client's retry with backoff).
  * Every answer is checked: a successful flow must end with tokens of the account that signed in.
+ *
+ * Each step sends its own X-Request-Id (the server keeps a well-formed one, so every line it logs
+ * for that request carries it), and a failed step is reported with it, so a test can print what the
+ * server said about each failure. No request waits longer than REQUEST_TIMEOUT_MS: a server that
+ * never answers is a failure ("timeout <step>"), not a test that hangs.
  */
+
+/** How long one request of the load may take before it counts as failed. */
+export const REQUEST_TIMEOUT_MS = 20_000;
+
+/** The request id of the step running in this async context. */
+const currentStep = new AsyncLocalStorage<string>();
+
+/**
+ * The load's fetch, for its browsers and for the relying party it drives (`RelyingParty.discover(url,
+ * client, { fetch: loadFetch })`): sends the running step's request id, and gives up after
+ * REQUEST_TIMEOUT_MS.
+ */
+export function loadFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const requestId = currentStep.getStore();
+  if (requestId) headers.set('X-Request-Id', requestId);
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  return fetch(url, { ...init, headers, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+}
 
 /** An account that exists on the server, with the id its tokens must carry as `sub`. */
 export interface LoadAccount extends NewAccount {
@@ -26,13 +52,20 @@ export interface CompletedSignIn {
   finishedAt: number;
 }
 
+/** One failed step: what it answered, when, and the request id the server logged it under. */
+export interface FailedRequest {
+  kind: string;
+  at: number;
+  requestId: string | undefined;
+}
+
 export interface LoadReport {
   signIns: { completed: number; failed: number };
   tokenRequests: { completed: number; failed: number };
-  /** Failed requests by answer and step, e.g. `503 login`, `connection refused token`. */
+  /** Failed requests by answer and step, e.g. `503 login`, `ECONNREFUSED token`, `timeout consent`. */
   failures: Record<string, number>;
-  /** When each failure happened (epoch ms). */
-  failedAt: number[];
+  /** Each failed request, in order. */
+  failed: FailedRequest[];
   /** Answers that were wrong rather than failed: tokens of someone else, a 200 that is not what was asked. Must stay empty. */
   wrong: string[];
   completed: CompletedSignIn[];
@@ -55,8 +88,16 @@ export interface LoadOptions {
 export interface RunningLoad {
   /** Sign-ins that started after `since` (epoch ms) and went through. */
   completedSince(since: number): number;
+  /**
+   * Resolves as soon as `count` sign-ins that started after `since` went through, or after
+   * `withinMs` at the latest, with how many did.
+   */
+  whenCompleted(since: number, count: number, withinMs: number): Promise<number>;
   report(): LoadReport;
-  /** Stops starting new flows, waits for the running ones, and reports. */
+  /**
+   * Stops between two steps: each running flow ends after the request it is making
+   * (REQUEST_TIMEOUT_MS at most), and the load reports.
+   */
   stop(): Promise<LoadReport>;
 }
 
@@ -65,6 +106,7 @@ class StepFailure extends Error {
   readonly kind: string;
   /** The server answered, but not what a working server answers: a defect, not an outage. */
   readonly wrong: boolean;
+  requestId: string | undefined;
 
   constructor(step: string, answer: string, wrong = false) {
     super(`${answer} ${step}`);
@@ -73,23 +115,18 @@ class StepFailure extends Error {
   }
 }
 
-/** What a failed request answered: its status, or how the connection failed. */
+/** The load was stopped between two steps of a flow: not a failure. */
+class Stopped extends Error {}
+
+/** What a failed request answered: its status, or how the connection failed (`timeout`: no answer in time). */
 function answerOf(error: unknown): string {
   const status = (error as { status?: unknown }).status;
   if (typeof status === 'number') return String(status);
-  const cause = (error as { cause?: { code?: unknown; status?: unknown } }).cause;
+  const cause = (error as { cause?: { code?: unknown; status?: unknown; name?: unknown } }).cause;
+  if ((error as { name?: unknown }).name === 'TimeoutError' || cause?.name === 'TimeoutError') return 'timeout';
   if (typeof cause?.status === 'number') return String(cause.status);
   if (typeof cause?.code === 'string') return cause.code;
   return error instanceof Error ? error.message.slice(0, 60) : 'error';
-}
-
-async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof StepFailure) throw error;
-    throw new StepFailure(name, answerOf(error));
-  }
 }
 
 /** The page the browser stopped at, which must be the one `isExpected` recognizes. */
@@ -119,47 +156,68 @@ export function startSignInLoad(options: LoadOptions): RunningLoad {
     signIns: { completed: 0, failed: 0 },
     tokenRequests: { completed: 0, failed: 0 },
     failures: {},
-    failedAt: [],
+    failed: [],
     wrong: [],
     completed: [],
   };
   let running = true;
   let next = 0;
+  const runId = randomBytes(3).toString('hex');
+  let requestCount = 0;
   const fail = (failure: unknown) => {
     const known = failure instanceof StepFailure ? failure : new StepFailure('flow', answerOf(failure));
     report.failures[known.kind] = (report.failures[known.kind] ?? 0) + 1;
-    report.failedAt.push(Date.now());
+    report.failed.push({ kind: known.kind, at: Date.now(), requestId: known.requestId });
     if (known.wrong) report.wrong.push(known.kind);
+  };
+  const waiters = new Set<() => void>();
+  const completedSince = (since: number) => report.completed.filter((signIn) => signIn.startedAt > since).length;
+
+  /** Runs one step (a request and the check of its answer) under a request id of its own. */
+  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    if (!running) throw new Stopped();
+    requestCount += 1;
+    const requestId = `load-${runId}-${requestCount}`;
+    try {
+      return await currentStep.run(requestId, run);
+    } catch (error) {
+      const failure = error instanceof StepFailure ? error : new StepFailure(name, answerOf(error));
+      failure.requestId ??= requestId;
+      throw failure;
+    }
   };
 
   const signIn = async (account: LoadAccount): Promise<void> => {
     const startedAt = Date.now();
-    const agent = new UserAgent();
+    const agent = new UserAgent({ fetch: loadFetch });
     const authorization = await rp.authorize();
-    const loginPage = expectStep(
-      'authorize',
-      await step('authorize', () => agent.get(authorization.url, RP_REDIRECT_URI)),
-      (page) => page.$('form[action$="/login"]').length > 0,
+    const loginPage = await step('authorize', async () =>
+      expectStep('authorize', await agent.get(authorization.url, RP_REDIRECT_URI), (page) => page.$('form[action$="/login"]').length > 0),
     );
-    const consentPage = expectStep(
-      'login',
-      await step('login', () =>
-        agent.submit(loginPage, 'form[action$="/login"]', { login: account.username, password: account.password }, RP_REDIRECT_URI),
+    const consentPage = await step('login', async () =>
+      expectStep(
+        'login',
+        await agent.submit(loginPage, 'form[action$="/login"]', { login: account.username, password: account.password }, RP_REDIRECT_URI),
+        (page) => page.$('form[action$="/confirm"]').length > 0,
       ),
-      (page) => page.$('form[action$="/confirm"]').length > 0,
     );
-    const callback = expectCode(
-      'consent',
-      await step('consent', () => agent.submit(consentPage, 'form[action$="/confirm"]', {}, RP_REDIRECT_URI)),
+    const callback = await step('consent', async () =>
+      expectCode('consent', await agent.submit(consentPage, 'form[action$="/confirm"]', {}, RP_REDIRECT_URI)),
     );
-    const tokens = await step('code exchange', () => rp.exchange(authorization, callback));
-    if (tokens.claims()?.sub !== account.id)
-      throw new StepFailure('code exchange', `tokens of ${tokens.claims()?.sub} for ${account.id}`, true);
-    const refreshToken = tokens.refresh_token;
-    if (!refreshToken) throw new StepFailure('code exchange', 'no refresh token', true);
-    const refreshed = await step('refresh', () => rp.refresh(refreshToken));
-    if (refreshed.claims()?.sub !== account.id) throw new StepFailure('refresh', `tokens of ${refreshed.claims()?.sub}`, true);
+    const refreshToken = await step('code exchange', async () => {
+      const tokens = await rp.exchange(authorization, callback);
+      if (tokens.claims()?.sub !== account.id)
+        throw new StepFailure('code exchange', `tokens of ${tokens.claims()?.sub} for ${account.id}`, true);
+      if (!tokens.refresh_token) throw new StepFailure('code exchange', 'no refresh token', true);
+      return tokens.refresh_token;
+    });
+    const refreshed = await step('refresh', async () => {
+      const tokens = await rp.refresh(refreshToken);
+      if (tokens.claims()?.sub !== account.id) throw new StepFailure('refresh', `tokens of ${tokens.claims()?.sub}`, true);
+      return tokens;
+    });
     report.completed.push({ account, agent, refreshToken: refreshed.refresh_token ?? refreshToken, startedAt, finishedAt: Date.now() });
+    for (const waiter of waiters) waiter();
   };
 
   const signInWorker = async () => {
@@ -171,6 +229,7 @@ export function startSignInLoad(options: LoadOptions): RunningLoad {
         await signIn(account);
         report.signIns.completed += 1;
       } catch (failure) {
+        if (failure instanceof Stopped) return;
         report.signIns.failed += 1;
         fail(failure);
         await sleep(backoffMs);
@@ -183,10 +242,13 @@ export function startSignInLoad(options: LoadOptions): RunningLoad {
     if (!refreshToken || !tokenAccount) return;
     while (running) {
       try {
-        const refreshed = await step('token', () => rp.refresh(refreshToken));
-        if (refreshed.claims()?.sub !== tokenAccount.id) throw new StepFailure('token', `tokens of ${refreshed.claims()?.sub}`, true);
+        await step('token', async () => {
+          const refreshed = await rp.refresh(refreshToken);
+          if (refreshed.claims()?.sub !== tokenAccount.id) throw new StepFailure('token', `tokens of ${refreshed.claims()?.sub}`, true);
+        });
         report.tokenRequests.completed += 1;
       } catch (failure) {
+        if (failure instanceof Stopped) return;
         report.tokenRequests.failed += 1;
         fail(failure);
         await sleep(backoffMs);
@@ -199,7 +261,22 @@ export function startSignInLoad(options: LoadOptions): RunningLoad {
     ...Array.from({ length: options.tokenWorkers }, () => tokenWorker()),
   ];
   return {
-    completedSince: (since) => report.completed.filter((signIn) => signIn.startedAt > since).length,
+    completedSince,
+    whenCompleted(since, count, withinMs) {
+      return new Promise((resolve) => {
+        const finish = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(completedSince(since));
+        };
+        const check = () => {
+          if (completedSince(since) >= count) finish();
+        };
+        const timer = setTimeout(finish, withinMs);
+        waiters.add(check);
+        check();
+      });
+    },
     report: () => report,
     async stop() {
       running = false;

@@ -33,15 +33,24 @@ export class UserAgent {
   readonly forwardedFor: string | undefined;
   /** Sent with every request, as a browser sends its User-Agent and Accept-Language. */
   readonly headers: Record<string, string>;
+  /** Sends each request: the global fetch, or one that tags or bounds requests (the load of the failover tests). */
+  readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
 
   constructor({
     behindTlsProxy = false,
     forwardedFor,
     headers = {},
-  }: { behindTlsProxy?: boolean; forwardedFor?: string; headers?: Record<string, string> } = {}) {
+    fetch: send = (url, init) => fetch(url, init),
+  }: {
+    behindTlsProxy?: boolean;
+    forwardedFor?: string;
+    headers?: Record<string, string>;
+    fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  } = {}) {
     this.behindTlsProxy = behindTlsProxy;
     this.forwardedFor = forwardedFor;
     this.headers = headers;
+    this.fetch = send;
   }
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
@@ -55,7 +64,7 @@ export class UserAgent {
       wire = `http:${target.slice('https:'.length)}`;
       headers.set('X-Forwarded-Proto', 'https');
     }
-    const response = await fetch(wire, { ...init, headers, redirect: 'manual' });
+    const response = await this.fetch(wire, { ...init, headers, redirect: 'manual' });
     for (const setCookie of response.headers.getSetCookie()) await this.jar.setCookie(setCookie, target);
     return response;
   }
