@@ -43,28 +43,64 @@ function auth(topology: RedisTopology): Pick<RedisOptions, 'username' | 'passwor
   };
 }
 
+/**
+ * A command was written to a connection that closed before its reply came: it may or may not have
+ * run. Redis is unavailable for the request (a clean 503), and the command is not sent again.
+ */
+export class ConnectionLostError extends Error {
+  constructor() {
+    super('Connection lost before the reply came');
+    this.name = 'ConnectionLostError';
+  }
+}
+
+/**
+ * Ends every command still waiting for its reply when the connection closes, with a
+ * ConnectionLostError. Without this, ioredis 5 (with autoResendUnfulfilledCommands off) drops
+ * those commands at the reconnect and leaves their promises pending for ever, so the request hangs;
+ * a Cluster node instead fails them as "Connection is closed", which the Cluster client sends again
+ * elsewhere though they may have run. The listener goes before ioredis's own on each new socket, so
+ * the queue it finds is empty; commands not yet written stay in the offline queue and are sent after
+ * the reconnect, as before.
+ */
+function withInFlightFailed(connection: Redis): Redis {
+  connection.on('connect', () => {
+    const { stream, commandQueue } = connection;
+    stream.prependOnceListener('close', () => {
+      if (connection.commandQueue !== commandQueue) return;
+      const lost = new ConnectionLostError();
+      for (let item = commandQueue.shift(); item; item = commandQueue.shift()) item.command.reject(lost);
+    });
+  });
+  return connection;
+}
+
 /** A new, not yet connected client for the topology (ioredis's own Sentinel and Cluster support). */
 function createClient(topology: RedisTopology, timeoutMs: number): RedisClient {
   const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
   switch (topology.kind) {
     case 'single':
-      return new Redis(topology.url, { ...SHARED, ...auth(topology), lazyConnect: true, connectTimeout: timeoutMs, retryStrategy });
+      return withInFlightFailed(
+        new Redis(topology.url, { ...SHARED, ...auth(topology), lazyConnect: true, connectTimeout: timeoutMs, retryStrategy }),
+      );
     case 'sentinel':
-      return new Redis({
-        ...SHARED,
-        ...auth(topology),
-        lazyConnect: true,
-        connectTimeout: timeoutMs,
-        retryStrategy,
-        sentinels: topology.sentinels,
-        name: topology.name,
-        role: 'master',
-        db: topology.db,
-        ...(topology.sentinelPassword ? { sentinelPassword: topology.sentinelPassword } : {}),
-        ...(topology.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
-        sentinelRetryStrategy: retryStrategy,
-        reconnectOnError: reconnectOnReadOnly,
-      });
+      return withInFlightFailed(
+        new Redis({
+          ...SHARED,
+          ...auth(topology),
+          lazyConnect: true,
+          connectTimeout: timeoutMs,
+          retryStrategy,
+          sentinels: topology.sentinels,
+          name: topology.name,
+          role: 'master',
+          db: topology.db,
+          ...(topology.sentinelPassword ? { sentinelPassword: topology.sentinelPassword } : {}),
+          ...(topology.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+          sentinelRetryStrategy: retryStrategy,
+          reconnectOnError: reconnectOnReadOnly,
+        }),
+      );
     case 'cluster': {
       const options: ClusterOptions = {
         lazyConnect: true,
@@ -75,7 +111,9 @@ function createClient(topology: RedisTopology, timeoutMs: number): RedisClient {
         slotsRefreshTimeout: Math.min(timeoutMs, 2000),
         redisOptions: { ...SHARED, ...auth(topology), connectTimeout: timeoutMs, ...(topology.tls ? { tls: {} } : {}) },
       };
-      return new Cluster(topology.nodes, options);
+      const cluster = new Cluster(topology.nodes, options);
+      cluster.on('+node', (node: Redis) => withInFlightFailed(node));
+      return cluster;
     }
   }
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.ts';
+import { ConnectionLostError } from './connect-redis.ts';
 import { ReplicationTimeoutError } from './slot-writes.ts';
 
 /**
@@ -40,7 +41,9 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 /** Whether `error` says Redis is unavailable for now, rather than that the command or data is wrong. */
 export function isRedisUnavailable(error: unknown): error is Error {
   if (!(error instanceof Error)) return false;
-  if (error instanceof ReplicationTimeoutError || error.name === 'MaxRetriesPerRequestError') return true;
+  // Lost with the connection, our own words or ioredis's for a transaction cut off half way.
+  if (error instanceof ReplicationTimeoutError || error instanceof ConnectionLostError) return true;
+  if (error.name === 'MaxRetriesPerRequestError' || error.name === 'AbortError') return true;
   if (error.name === 'ReplyError' && error.message.startsWith('EXECABORT')) {
     // A MULTI refused as a whole because a command in it was refused while queueing (ioredis lists
     // those): unavailable when that was, e.g. a Cluster slot moving or down during a failover.
