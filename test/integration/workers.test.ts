@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,11 +46,13 @@ describe('worker processes', () => {
   let url: string;
   let metricsUrl: string;
   let env: Record<string, string>;
+  let dir: string;
 
   beforeAll(async () => {
     const keys = await generateKeySet();
     const [port, metricsPort] = [await freePort(), await freePort()];
-    const clientsFile = join(tmpdir(), `idp-workers-clients-${port}.json`);
+    dir = mkdtempSync(join(tmpdir(), 'idp-workers-'));
+    const clientsFile = join(dir, 'clients.json');
     writeFileSync(clientsFile, JSON.stringify([client]));
     url = `http://127.0.0.1:${port}`;
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
@@ -81,6 +83,7 @@ describe('worker processes', () => {
   afterAll(async () => {
     await server?.stop();
     await dropIsolation(scope);
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('both workers serve, a sign-in works across them, and /metrics on the supervisor sums them', async () => {
