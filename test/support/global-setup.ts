@@ -1,8 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startMongo, startRedis, type TestService } from '../../scripts/lib/local-services.ts';
 import { startRedisCluster, startRedisSentinel } from '../../scripts/lib/redis-topologies.ts';
 
 declare global {
   var idpTestServices: Array<Pick<TestService, 'stop'>> | undefined;
+  var idpTestTmpdir: { dir: string; previous: string | undefined } | undefined;
 }
 
 /**
@@ -36,4 +40,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_REDIS_CLUSTER_NODES = value(cluster)?.env.REDIS_CLUSTER_NODES;
   process.env.TEST_REDIS_SENTINELS = value(sentinel)?.env.REDIS_SENTINELS;
   process.env.TEST_REDIS_SENTINEL_NAME = value(sentinel)?.env.REDIS_SENTINEL_NAME;
+  // Every temporary file of the run (test files' folders, the servers and tools they spawn) goes in
+  // one folder that global-teardown removes: os.tmpdir() reads TMPDIR, which the test workers and
+  // the processes they spawn inherit.
+  const dir = mkdtempSync(join(tmpdir(), 'idp-test-run-'));
+  globalThis.idpTestTmpdir = { dir, previous: process.env.TMPDIR };
+  process.env.TMPDIR = dir;
 }
