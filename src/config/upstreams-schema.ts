@@ -33,6 +33,13 @@ const fieldPath = z
   .string()
   .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be a field name such as "login" or a path such as "user.id"');
 
+/**
+ * Fields a person can change, or an upstream can give to someone else later (a renamed GitHub login
+ * is free for the next one to take): a link keyed by one would let that next person in.
+ * OpenID Connect Core §5.7: only `sub` (with the issuer) identifies the person.
+ */
+const CHANGEABLE_FIELDS = new Set(['login', 'username', 'preferred_username', 'email', 'mail', 'name', 'display_name', 'nickname', 'upn']);
+
 const common = {
   id: upstreamId,
   /** What the button says after "Continue with". */
@@ -113,6 +120,13 @@ export const upstreamsSchema = z
       const method = entry.tokenEndpointAuthMethod;
       if (method && method !== 'none' && !entry.clientSecretEnv) {
         ctx.addIssue({ code: 'custom', path: [index, 'clientSecretEnv'], message: `${method} needs a secret: name its variable here` });
+      }
+      if (entry.type === 'oauth2' && CHANGEABLE_FIELDS.has(entry.claims.sub.split('.').at(-1)?.toLowerCase() ?? '')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'claims', 'sub'],
+          message: `"${entry.claims.sub}" can change or pass to someone else at the upstream; map a stable id that never does (GitHub: "id")`,
+        });
       }
       if (method === 'none' && entry.clientSecretEnv) {
         ctx.addIssue({

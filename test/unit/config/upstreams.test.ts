@@ -99,6 +99,14 @@ describe('IDP_UPSTREAMS', () => {
     ]);
   });
 
+  test('a plain OAuth 2.0 subject must not be a field that can change or pass to someone else', () => {
+    const errors = errorsOf([{ ...GITHUB, claims: { ...GITHUB.claims, sub: 'login' } }], { GITHUB_CLIENT_SECRET: 's' });
+    expect(errors).toEqual([
+      'upstreams.0.claims.sub (IDP_UPSTREAMS): "login" can change or pass to someone else at the upstream; map a stable id that never does (GitHub: "id")',
+    ]);
+    expect(errorsOf([{ ...GITHUB, claims: { sub: 'user.email' } }], { GITHUB_CLIENT_SECRET: 's' })).toHaveLength(1);
+  });
+
   test('a secret variable that is not set is named', () => {
     expect(errorsOf([GOOGLE])).toEqual([
       'upstreams.0.clientSecretEnv (IDP_UPSTREAMS): GOOGLE_CLIENT_SECRET is not set; it must hold the client secret of "google"',
