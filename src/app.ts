@@ -125,7 +125,7 @@ export function createApp({
   app.use(mount('/assets', serve(ASSETS_DIR, { maxage: 3600_000, index: false })));
   app.use(createHealthRouter(ping, stopping).routes());
   app.use(createHomeRouter(config.issuer).routes());
-  app.use(createVerifyEmailRouter(users.verification, csrf).routes());
+  app.use(createVerifyEmailRouter(users.verification, csrf, { provider, userService: users.userService }).routes());
   app.use(createResetPasswordRouter(users.passwordReset, csrf, config.password.minLength).routes());
   app.use(
     createAccountRouter({
@@ -147,7 +147,7 @@ export function createApp({
     }).routes(),
   );
   // A sign-in through an upstream may finish on the second step's pages too: they tell this hook.
-  const federation = upstreams.clients.size > 0 ? createFederationHook(upstreams, users.userService) : undefined;
+  const federation = upstreams.clients.size > 0 ? createFederationHook(upstreams, users.userService, users.factorChanges) : undefined;
   if (upstreams.clients.size > 0) {
     app.use(
       createLinkedSignInsRouter({
@@ -155,11 +155,22 @@ export function createApp({
         upstreams,
         userService: users.userService,
         passwordReset: users.passwordReset,
+        secondFactors: users.secondFactors,
+        factorChanges: users.factorChanges,
         csrf,
         logger,
       }).routes(),
     );
-    app.use(createUpstreamCallbackRouter({ provider, upstreams, userService: users.userService, issuer: config.issuer }).routes());
+    app.use(
+      createUpstreamCallbackRouter({
+        provider,
+        upstreams,
+        userService: users.userService,
+        secondFactors: users.secondFactors,
+        factorChanges: users.factorChanges,
+        issuer: config.issuer,
+      }).routes(),
+    );
     app.use(
       createUpstreamInteractionRouter({
         provider,

@@ -26,6 +26,11 @@ export const SECURITY_EVENT_TYPES = {
   'account.profile_updated': { en: 'Profile changed', de: 'Profil geändert' },
   'account.password_changed': { en: 'Password changed', de: 'Passwort geändert' },
   'account.email_verified': { en: 'Email address verified', de: 'E-Mail-Adresse bestätigt' },
+  'account.email_verification_refused': {
+    en: 'Address confirmation refused: the browser was not signed in to the account',
+    de: 'Bestätigung der Adresse abgelehnt: Der Browser war nicht beim Konto angemeldet',
+    warn: true,
+  },
   'password_reset.requested': { en: 'Password reset requested', de: 'Zurücksetzen des Passworts angefordert' },
   'password_reset.throttled': { en: 'Password reset refused: too many requests', de: 'Zurücksetzen abgelehnt: zu viele Anfragen', warn: true },
   'password_reset.completed': { en: 'Password reset with an emailed link', de: 'Passwort per E-Mail-Link zurückgesetzt' },
@@ -34,6 +39,11 @@ export const SECURITY_EVENT_TYPES = {
   'account.app_revoked': { en: 'App access removed', de: 'Zugriff einer Anwendung entfernt' },
   'account.upstream_linked': { en: 'Sign-in with another provider linked', de: 'Anmeldung über einen anderen Anbieter verknüpft' },
   'account.upstream_unlinked': { en: 'Sign-in with another provider removed', de: 'Anmeldung über einen anderen Anbieter entfernt', warn: true },
+  'account.unproven_factors_removed': {
+    en: 'Passkeys and two-step verification set up before the address was proven removed by a password reset',
+    de: 'Vor dem Nachweis der Adresse eingerichtete Passkeys und Bestätigung in zwei Schritten durch Zurücksetzen des Passworts entfernt',
+    warn: true,
+  },
   'account.upstream_links_removed': { en: 'Linked sign-ins removed by a password reset', de: 'Verknüpfte Anmeldungen durch Zurücksetzen des Passworts entfernt', warn: true },
   'admin.account_created': { en: 'Account created by an administrator', de: 'Konto von einem Administrator erstellt' },
   'admin.account_disabled': { en: 'Account disabled by an administrator', de: 'Konto von einem Administrator gesperrt', warn: true },

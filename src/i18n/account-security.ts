@@ -20,6 +20,8 @@ export const ACCOUNT_SECURITY_EN = {
   'email.factor.recovery_codes_regenerated': 'New recovery codes were made for your account; the previous ones no longer work.',
   'email.factor.passkey_added': 'A passkey, “{name}”, was added to your account.',
   'email.factor.passkey_removed': 'A passkey, “{name}”, was removed from your account.',
+  'email.factor.upstream_linked': 'Signing in with {name} was linked to your account: that {name} account now signs in to yours.',
+  'email.factor.upstream_unlinked': 'Signing in with {name} was removed from your account.',
   'email.codes.subject': 'Wrong codes were entered for your account',
   'email.codes.body': 'Someone gave your password, then entered {count} wrong two-step verification codes in a row.',
   'email.codes.advice': 'If this was not you, someone else knows your password: change it now on your account page.',
@@ -60,6 +62,9 @@ export const ACCOUNT_SECURITY_DE: Record<keyof typeof ACCOUNT_SECURITY_EN, strin
     'Für Ihr Konto wurden neue Wiederherstellungscodes erzeugt; die bisherigen funktionieren nicht mehr.',
   'email.factor.passkey_added': 'Ihrem Konto wurde ein Passkey hinzugefügt: „{name}“.',
   'email.factor.passkey_removed': 'Aus Ihrem Konto wurde ein Passkey entfernt: „{name}“.',
+  'email.factor.upstream_linked':
+    'Die Anmeldung über {name} wurde mit Ihrem Konto verknüpft: Dieses {name}-Konto meldet sich nun bei Ihrem an.',
+  'email.factor.upstream_unlinked': 'Die Anmeldung über {name} wurde aus Ihrem Konto entfernt.',
   'email.codes.subject': 'Für Ihr Konto wurden falsche Codes eingegeben',
   'email.codes.body': 'Jemand hat Ihr Passwort eingegeben und danach {count} falsche Codes für den zweiten Schritt in Folge.',
   'email.codes.advice': 'Wenn Sie das nicht waren, kennt jemand anderes Ihr Passwort: Ändern Sie es jetzt auf Ihrer Kontoseite.',

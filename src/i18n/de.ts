@@ -109,6 +109,10 @@ export const de: Catalogue = {
   'verify.doneTitle': 'E-Mail-Adresse bestätigt',
   'verify.done': 'Danke: Ihre E-Mail-Adresse ist bestätigt.',
   'verify.invalidTitle': 'Link ungültig',
+  'verify.signInFirstTitle': 'Melden Sie sich an, um diese Adresse zu bestätigen',
+  'verify.signInFirst':
+    'Dieses Konto wurde über einen anderen Anbieter angelegt. Um seine Adresse zu bestätigen, melden Sie sich in diesem Browser bei ihm an und öffnen Sie den Link erneut. Wenn Sie hier kein Konto angelegt haben, ignorieren Sie die E-Mail; um die Adresse zu übernehmen, nutzen Sie „Passwort vergessen“ auf der Anmeldeseite.',
+  'verify.signIn': 'Anmelden',
   'verify.invalid':
     'Dieser Bestätigungslink ist ungültig, wurde schon benutzt oder ist abgelaufen. Ihre Kontoseite kann einen neuen senden.',
 

@@ -107,6 +107,10 @@ export const en = {
   'verify.doneTitle': 'Email verified',
   'verify.done': 'Thank you: your email address is verified.',
   'verify.invalidTitle': 'Link not valid',
+  'verify.signInFirstTitle': 'Sign in to confirm this address',
+  'verify.signInFirst':
+    'This account was made through another provider. To confirm its address, sign in to it in this browser, then open the link again. If you did not make an account here, ignore the email; to take the address over, use “Forgot password” on the sign-in page.',
+  'verify.signIn': 'Sign in',
   'verify.invalid': 'This verification link is invalid, was already used or has expired. Your account page can send a new one.',
 
   'logout.title': 'Sign out',

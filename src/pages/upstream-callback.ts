@@ -8,7 +8,10 @@ import type { UpstreamServices } from '../upstreams/create-upstream-services.ts'
 import type { UpstreamIdentity } from '../upstreams/identity.ts';
 import type { Attempt } from '../upstreams/sign-in-attempts.ts';
 import { UpstreamError } from '../upstreams/upstream-error.ts';
+import type { FactorChanges } from '../users/mfa/factor-changes.ts';
+import type { SecondFactors } from '../users/mfa/second-factors.ts';
 import type { UserService } from '../users/user-service.ts';
+import { askForRecentSignIn, isRecentAt, strongestLevel } from './account/recent-sign-in.ts';
 import { createSignedIn } from './account/signed-in.ts';
 import { type Back, renderUpstreamProblem, sameSecret, setPendingCookie, takeStateCookie } from './upstream-pages.ts';
 
@@ -16,6 +19,9 @@ export interface UpstreamCallbackDeps {
   provider: Provider;
   upstreams: UpstreamServices;
   userService: Pick<UserService, 'findById'>;
+  secondFactors: Pick<SecondFactors, 'status'>;
+  /** A link made from the account page is a new way in: recorded, emailed to the owner, older sign-ins void. */
+  factorChanges: FactorChanges;
   issuer: string;
 }
 
@@ -36,7 +42,14 @@ function errorCode(value: unknown): string {
  *
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.4 (mix-up), #section-4.7 (CSRF)
  */
-export function createUpstreamCallbackRouter({ provider, upstreams, userService, issuer }: UpstreamCallbackDeps): Router {
+export function createUpstreamCallbackRouter({
+  provider,
+  upstreams,
+  userService,
+  secondFactors,
+  factorChanges,
+  issuer,
+}: UpstreamCallbackDeps): Router {
   const router = new Router({ prefix: '/upstream' });
   const log = upstreams.logger;
   const signedIn = createSignedIn(provider, userService);
@@ -104,13 +117,20 @@ export function createUpstreamCallbackRouter({ provider, upstreams, userService,
   /** From the account page: link to the account still signed in in this browser, the one that asked. */
   async function linkToSignedInAccount(ctx: Context, attempt: Attempt & { mode: 'link' }, identity: UpstreamIdentity, name: string) {
     const who = await signedIn(ctx);
-    const { t } = languageOf(ctx);
+    const { t, locale } = languageOf(ctx);
     if (!who || who.sessionId !== attempt.sessionId || who.user.id !== attempt.userId) {
       log.warn({ event: 'upstream.callback_refused', reason: 'session_changed', upstream: identity.upstream }, 'link refused');
       await renderUpstreamProblem(ctx, { problem: 'mismatch', status: 400, name, back: { to: 'account' } });
       return;
     }
+    // Asked again here: the trip to the upstream may have outlasted the recent sign-in the account page checked.
+    if (!isRecentAt(who.signIn, strongestLevel(await secondFactors.status(who.user)))) {
+      log.warn({ event: 'upstream.callback_refused', reason: 'sign_in_not_recent', upstream: identity.upstream }, 'link refused');
+      askForRecentSignIn(ctx, 'links');
+      return;
+    }
     const linked = await upstreams.accounts.link(who.user, identity);
+    if (linked.ok) await factorChanges.changed(who.user, 'upstream_linked', { locale, name, keepSession: who.signIn.uid });
     setFlash(
       ctx,
       linked.ok

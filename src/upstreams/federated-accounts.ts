@@ -126,8 +126,8 @@ export function createFederatedAccounts({ users, registrations, events, logger }
 
     async link(user, identity) {
       try {
+        // The caller records the change and tells the owner (factorChanges): a new way in.
         const link = await users.addLink(user.id, linkOf(identity));
-        await events.record('account.upstream_linked', { accountId: user.id, details: { upstream: identity.upstream } });
         return { ok: true, link };
       } catch (error) {
         if (!(error instanceof DuplicateLinkError)) throw error;
@@ -138,8 +138,8 @@ export function createFederatedAccounts({ users, registrations, events, logger }
 
     async unlink(userId, link) {
       const result = await users.removeLink(userId, link, { keepOneWayIn: true });
-      if (result === 'removed') await events.record('account.upstream_unlinked', { accountId: userId, details: { issuer: link.issuer } });
-      else logger.warn({ event: 'account.upstream_unlink_refused', userId, issuer: link.issuer, result }, 'upstream sign-in not unlinked');
+      if (result !== 'removed')
+        logger.warn({ event: 'account.upstream_unlink_refused', userId, issuer: link.issuer, result }, 'upstream sign-in not unlinked');
       return result;
     },
 

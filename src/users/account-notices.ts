@@ -6,7 +6,14 @@ import type { Mailer } from '../mail/mailer.ts';
 import type { UserRecord } from '../storage/ports.ts';
 
 /** A change to the ways into an account that its owner is told about. */
-export type FactorChange = 'totp_enabled' | 'totp_disabled' | 'recovery_codes_regenerated' | 'passkey_added' | 'passkey_removed';
+export type FactorChange =
+  | 'totp_enabled'
+  | 'totp_disabled'
+  | 'recovery_codes_regenerated'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'upstream_linked'
+  | 'upstream_unlinked';
 
 const FACTOR_LINES: Record<FactorChange, MessageKey> = {
   totp_enabled: 'email.factor.totp_enabled',
@@ -14,6 +21,8 @@ const FACTOR_LINES: Record<FactorChange, MessageKey> = {
   recovery_codes_regenerated: 'email.factor.recovery_codes_regenerated',
   passkey_added: 'email.factor.passkey_added',
   passkey_removed: 'email.factor.passkey_removed',
+  upstream_linked: 'email.factor.upstream_linked',
+  upstream_unlinked: 'email.factor.upstream_unlinked',
 };
 
 export interface AccountNotices {

@@ -29,8 +29,11 @@ export interface PasswordReset {
    * either way, and the email is sent in the background so the time taken is the same too.
    */
   request(email: string, ip: string, options?: { returnTo?: string; locale?: Locale }): Promise<RequestResetResult>;
-  /** Issues a reset link for the user (also used by the users tool, for another channel). */
-  linkFor(user: UserRecord, returnTo?: string): Promise<string>;
+  /**
+   * Issues a reset link for the user (also used by the users tool, for another channel). Only a
+   * link `emailed` to the account's address proves the address when used (the email is verified).
+   */
+  linkFor(user: UserRecord, options?: { returnTo?: string | undefined; emailed?: boolean }): Promise<string>;
   /** The account a link belongs to, without using the link up (to show the form). */
   check(token: string): Promise<UserRecord | undefined>;
   /** Sets the new password (policy applies), uses up the link, ends every session and revokes every app. */
@@ -72,10 +75,11 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
     return user?.active ? { user, payload } : undefined;
   };
 
-  const linkFor = async (user: UserRecord, returnTo?: string) => {
+  const linkFor = async (user: UserRecord, { returnTo, emailed = false }: { returnTo?: string | undefined; emailed?: boolean } = {}) => {
     const { token, hash } = newOneTimeToken();
     const payload: Record<string, string> = { userId: user.id };
     if (returnTo && RETURN_TO.test(returnTo)) payload.returnTo = returnTo;
+    if (emailed) payload.email = user.email;
     await tokens.save(PURPOSE, hash, payload, settings.ttlSeconds);
     const link = new URL('/reset-password', issuer);
     link.searchParams.set('token', token);
@@ -83,15 +87,21 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
   };
 
   /**
-   * An account whose email was never verified may have been made through an upstream by someone who
-   * only claimed the address (account pre-hijacking). Whoever resets its password holds the mailbox,
-   * so the upstream sign-ins linked to it go: they could be someone else's way in.
+   * An account whose email was never verified may have been made by someone who only claimed the
+   * address (account pre-hijacking: through an upstream, or the registration form while verification
+   * is not required), who then set up ways in before the owner came. Whoever resets its password
+   * holds the mailbox (or, with a link an administrator printed, was checked by them), so every way
+   * in set up before goes: linked sign-ins, passkeys, the authenticator app and its recovery codes.
+   * @see https://www.usenix.org/conference/usenixsecurity22/presentation/sudhodanan
    */
-  const removeUnprovenLinks = async (user: UserRecord) => {
+  const removeUnprovenWaysIn = async (user: UserRecord) => {
     const links = await users.linksOf(user.id);
     for (const link of links) await users.removeLink(user.id, link);
     if (links.length > 0) await events.record('account.upstream_links_removed', { accountId: user.id, details: { count: links.length } });
-    return links.length;
+    const factors = await users.resetFactors(user.id);
+    if (factors.totp || factors.passkeys > 0 || factors.recoveryCodes > 0)
+      await events.record('account.unproven_factors_removed', { accountId: user.id, details: factors });
+    return { linksRemoved: links.length, factorsRemoved: factors };
   };
 
   return {
@@ -114,7 +124,7 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       void events.record('password_reset.requested', { accountId: user?.id, details: { known: Boolean(user?.active) } });
       if (!user?.active) return { ok: true };
 
-      const link = await linkFor(user, returnTo);
+      const link = await linkFor(user, { returnTo, emailed: true });
       void mailer
         .send({
           to: user.email,
@@ -142,8 +152,14 @@ export function createPasswordReset(deps: PasswordResetDeps): PasswordReset {
       await users.updatePasswordHash(user.id, await hasher.hash(checked.password));
       await deps.credentials.mark(user.id);
       const cut = await deps.sessions.cutOff(user.id);
-      const linksRemoved = user.emailVerified ? 0 : await removeUnprovenLinks(user);
-      await events.record('password_reset.completed', { accountId: user.id, details: { ...cut, linksRemoved } });
+      const removed = user.emailVerified ? undefined : await removeUnprovenWaysIn(user);
+      // A link that went to the address proves it, as a verification link would (the address it went to only).
+      if (!user.emailVerified && payload?.email && (await users.markEmailVerified(user.id, payload.email)))
+        await events.record('account.email_verified', { accountId: user.id, details: { by: 'password_reset' } });
+      await events.record('password_reset.completed', {
+        accountId: user.id,
+        details: { ...cut, linksRemoved: removed?.linksRemoved ?? 0 },
+      });
       return { ok: true, returnTo: payload?.returnTo, ...cut };
     },
   };

@@ -206,7 +206,7 @@ export function createUserAdmin(deps: UserAdminDeps) {
       await users.updatePasswordHash(user.id, await hasher.hash(randomBytes(32).toString('base64url')));
       await Promise.all([credentials.mark(user.id), deps.codeFailures.clear(user.id)]);
       const cut = await sessions.cutOff(user.id);
-      const link = await passwordReset.linkFor(user);
+      const link = await passwordReset.linkFor(user, { emailed: !printLink });
       await changed('admin.mfa_reset', user.id, {
         ...cut,
         passkeys: removed.passkeys,

@@ -18,6 +18,7 @@ import {
 } from '../support/relying-party.ts';
 import {
   ceremonyResult,
+  dateBackSignIn,
   isSecondStepPage,
   isSetupPage,
   runPasskeyForm,
@@ -442,13 +443,8 @@ describe('second factors', () => {
 
   test('a sign-in more than 10 minutes old is asked again before a factor is added, even for an account that has none', async () => {
     const { account, browser } = await person('stale');
-    // Ten minutes and more pass: the session's sign-in is dated back (as oidc-provider stores it).
-    const name = app.server.provider.cookieName('session');
-    const sessionId = (await browser.jar.getCookies(app.server.url)).find((cookie) => cookie.key === name)?.value ?? '';
-    const session = await app.server.provider.Session.find(sessionId);
-    if (!session?.loginTs) throw new Error('no session to date back');
-    session.loginTs -= 11 * 60;
-    await session.persist();
+    // Ten minutes and more pass.
+    await dateBackSignIn(app.server, browser);
 
     const asked = expectPage(await browser.get(`${app.server.url}/account/two-step`));
     expect(isLoginPage(asked)).toBe(true);

@@ -11,8 +11,16 @@ import {
   RP_REDIRECT_URI,
   registerAndConsent,
   rpClient,
+  signInFrom,
 } from '../support/relying-party.ts';
-import { isSecondStepPage, setUpTotp, submitRecoveryCode, submitTotp } from '../support/second-factors.ts';
+import {
+  dateBackSignIn,
+  isSecondStepPage,
+  isSetupPage,
+  setUpTotp,
+  submitRecoveryCode,
+  submitTotp,
+} from '../support/second-factors.ts';
 import { continueWith, startUpstreamIdp, throughUpstream, type UpstreamIdp, type UpstreamPerson } from '../support/upstream-idp.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
@@ -216,6 +224,50 @@ describe('sign-in through an upstream identity provider', () => {
     expect(taken.$('.flash--error').text()).toBe('That Upstream ID account is already linked to another account here.');
   });
 
+  test('linking and unlinking on the account page need a recent sign-in; the owner is emailed about each', async () => {
+    const local = newAccount('stale-link');
+    const agent = new UserAgent();
+    await registerAndConsent(agent, await app.rp.authorize(), local);
+    const owner = await app.server.users.userService.findByLogin(local.email);
+    const person = await upstream.createPerson('stale-link');
+    // Ten minutes and more pass.
+    await dateBackSignIn(app.server, agent);
+
+    // A session alone (a stolen cookie, an unattended browser) is sent to sign in again, not to the upstream.
+    const asked = expectPage(
+      await agent.submit(expectPage(await agent.get(`${app.server.url}/account`)), 'form[action="/account/links/add"]', {
+        upstream: upstream.id,
+      }),
+    );
+    expect(asked.$('form[action$="/login"]')).toHaveLength(1);
+    expect(await app.server.stores.users.linksOf(owner?.id ?? '')).toEqual([]);
+    const back = expectPage(await signInFrom(agent, asked, local.username, local.password));
+    expect(back.url).toBe(`${app.server.url}/account#linked-heading`);
+
+    const left = await agent.submit(back, 'form[action="/account/links/add"]', { upstream: upstream.id });
+    const linked = expectPage(await throughUpstream(agent, left, upstream, { login: person.username, password: person.password }));
+    expect(linked.$('.flash--success').text()).toBe('Upstream ID is now linked: you can sign in with it.');
+    const mailTo = (line: string) => events('mail.outbox').some((entry) => entry.to === local.email && String(entry.body).includes(line));
+    expect(mailTo('Signing in with Upstream ID was linked to your account')).toBe(true);
+
+    // Removing it later asks again too.
+    await dateBackSignIn(app.server, agent);
+    const askedAgain = expectPage(
+      await agent.submit(expectPage(await agent.get(`${app.server.url}/account`)), 'form[action="/account/links/remove"]'),
+    );
+    expect(askedAgain.$('form[action$="/login"]')).toHaveLength(1);
+    expect(await app.server.stores.users.linksOf(owner?.id ?? '')).toHaveLength(1);
+    const removed = expectPage(
+      await agent.submit(
+        expectPage(await signInFrom(agent, askedAgain, local.username, local.password)),
+        'form[action="/account/links/remove"]',
+      ),
+    );
+    expect(removed.$('.flash').text()).toBe('The Upstream ID sign-in was removed.');
+    expect(await app.server.stores.users.linksOf(owner?.id ?? '')).toEqual([]);
+    expect(mailTo('Signing in with Upstream ID was removed from your account')).toBe(true);
+  });
+
   test("an account's second factor follows an upstream sign-in, and linking to it needs that factor too", async () => {
     const local = newAccount('two-step');
     const owner = new UserAgent();
@@ -250,6 +302,22 @@ describe('sign-in through an upstream identity provider', () => {
     });
     const activity = (await app.server.users.events.ofAccount(account?.id ?? '')).map((event) => event.type);
     expect(activity).toEqual(expect.arrayContaining(['account.upstream_linked', 'login.succeeded']));
+  });
+
+  test('an account made through an upstream, asked for a second factor it does not have, sets one up right after the upstream', async () => {
+    const person = await upstream.createPerson('fed-setup');
+    const agent = new UserAgent();
+    const authorization = await app.rp.authorize({ acr_values: '2' });
+    const left = await continueWith(agent, await openAuthorization(agent, authorization), upstream.id, RP_REDIRECT_URI);
+    const back = expectPage(
+      await throughUpstream(agent, left, upstream, { login: person.username, password: person.password }, RP_REDIRECT_URI),
+    );
+    // Before: the page asked for a password this account never had.
+    expect(isSetupPage(back)).toBe(true);
+    const { page: codes } = await setUpTotp(agent, back);
+    const consent = expectPage(await agent.submit(codes, 'form[action$="/continue"]', {}, RP_REDIRECT_URI));
+    const { claims } = await tokensAfterConsent(agent, authorization, consent);
+    expect(claims).toMatchObject({ acr: '2', amr: ['fed', 'otp', 'mfa'], idp: upstream.id });
   });
 
   test('linking finished with a recovery code, whose page comes between the sign-in and the app, makes the link and keeps the idp', async () => {
@@ -449,12 +517,29 @@ describe('sign-in through an upstream identity provider', () => {
       expect(user).toMatchObject({ username: chosen, emailVerified: false });
       if (!user) throw new Error('no account');
 
+      // Whoever made the account on a mere claim of the address turns on an authenticator app of their own...
+      await setUpTotp(agent, expectPage(await agent.get(`${app.server.url}/account/two-step`)));
+      expect((await app.server.stores.users.findById(claims.sub))?.factors.totp).toBeDefined();
+      // ...and the mailbox's owner, who follows the verification link in another browser, does not
+      // make that account one of a verified address: only a browser signed in to it may.
+      const mail = events('mail.outbox').find((entry) => entry.to === user.email && String(entry.body).includes('/verify-email?token='));
+      const verifyLink = /https?:\/\/\S+\/verify-email\?token=[\w-]+/.exec(String(mail?.body))?.[0] ?? '';
+      const owner = new UserAgent();
+      const refused = expectPage(await owner.submit(expectPage(await owner.get(verifyLink)), 'form[action="/verify-email"]'));
+      expect(refused.status).toBe(403);
+      expect(refused.$('h1').text()).toBe('Sign in to confirm this address');
+      expect((await app.server.stores.users.findById(claims.sub))?.emailVerified).toBe(false);
+
       // Whoever resets the password of an account with an unproven address holds the mailbox: the
-      // upstream sign-in made on a mere claim of that address goes (account pre-hijacking).
-      const token = new URL(await app.server.users.passwordReset.linkFor(user)).searchParams.get('token') ?? '';
+      // upstream sign-in and the app set up on a mere claim of that address go (account
+      // pre-hijacking), and the address is proven.
+      const token = new URL(await app.server.users.passwordReset.linkFor(user, { emailed: true })).searchParams.get('token') ?? '';
       const reset = await app.server.users.passwordReset.reset(token, 'a fresh long passphrase 42', 'a fresh long passphrase 42');
       expect(reset.ok).toBe(true);
       expect(await app.server.stores.users.linksOf(claims.sub)).toEqual([]);
+      expect(await app.server.stores.users.findById(claims.sub)).toMatchObject({ emailVerified: true, factors: { recoveryCodes: [] } });
+      expect((await app.server.stores.users.findById(claims.sub))?.factors.totp).toBeUndefined();
+      expect(events('account.unproven_factors_removed')).toEqual([expect.objectContaining({ accountId: claims.sub })]);
       const removedEvents = events('account.upstream_links_removed');
       expect(removedEvents).toEqual([expect.objectContaining({ accountId: claims.sub })]);
       expect(JSON.stringify(removedEvents)).toContain('"count":1');

@@ -2,6 +2,7 @@ import { TOTP } from 'otpauth';
 import { sleep } from './eventually.ts';
 import { RP_REDIRECT_URI } from './relying-party.ts';
 import type { SoftwareAuthenticator } from './software-authenticator.ts';
+import type { RunningApp } from './test-app.ts';
 import { expectPage, type FollowResult, type Page, type UserAgent } from './user-agent.ts';
 
 /** The code a person's authenticator app shows for `secret` (base32), `steps` periods from now. */
@@ -129,4 +130,17 @@ export async function runPasskeyForm(
 export function ceremonyResult(result: FollowResult | OptionsRefused): FollowResult {
   if ('refused' in result) throw new Error(`passkey options refused: ${result.refused} ${JSON.stringify(result.body)}`);
   return result;
+}
+
+/**
+ * As if `seconds` had passed since the browser's session signed in (past the account page's recent
+ * sign-in): its sign-in time is dated back where oidc-provider stores it.
+ */
+export async function dateBackSignIn(server: Pick<RunningApp, 'provider' | 'url'>, agent: UserAgent, seconds = 11 * 60): Promise<void> {
+  const name = server.provider.cookieName('session');
+  const sessionId = (await agent.jar.getCookies(server.url)).find((cookie) => cookie.key === name)?.value ?? '';
+  const session = await server.provider.Session.find(sessionId);
+  if (!session?.loginTs) throw new Error('no session to date back');
+  session.loginTs -= seconds;
+  await session.persist();
 }

@@ -11,9 +11,12 @@ import type { Locale } from '../../i18n/translate.ts';
 import type { UserRecord } from '../../storage/ports.ts';
 import type { UpstreamServices } from '../../upstreams/create-upstream-services.ts';
 import { UpstreamError } from '../../upstreams/upstream-error.ts';
+import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
+import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
 import type { UserService } from '../../users/user-service.ts';
 import { refuseTooManyStarts, renderUpstreamProblem, setStateCookie } from '../upstream-pages.ts';
+import { askForRecentSignIn, isRecentAt, strongestLevel } from './recent-sign-in.ts';
 import { accountCsrfBinding, createSignedIn, type SignedIn } from './signed-in.ts';
 
 /** What the account page shows about linked sign-ins. */
@@ -52,6 +55,9 @@ export interface LinkedSignInsDeps {
   upstreams: UpstreamServices;
   userService: Pick<UserService, 'findById'>;
   passwordReset: Pick<PasswordReset, 'request'>;
+  secondFactors: Pick<SecondFactors, 'status'>;
+  /** Every link added or removed: recorded, emailed to the owner, and older sign-ins stop counting. */
+  factorChanges: FactorChanges;
   csrf: Csrf;
   logger: Logger;
 }
@@ -60,8 +66,21 @@ export interface LinkedSignInsDeps {
  * The account page's linked sign-ins: link another upstream (a trip to it, coming back through the
  * upstream callback to this account), remove a link (never the last way in of an account without a
  * password), and, for such an account, a link by email to set a password (the password reset flow).
+ * A linked sign-in is a way in like a passkey: adding or removing one needs a recent sign-in at the
+ * account's strongest level (recent-sign-in.ts), so a session alone (a stolen cookie, an unattended
+ * browser) cannot add the attacker's own account elsewhere as a lasting way in, and the owner is
+ * emailed about every change.
  */
-export function createLinkedSignInsRouter({ provider, upstreams, userService, passwordReset, csrf, logger }: LinkedSignInsDeps): Router {
+export function createLinkedSignInsRouter({
+  provider,
+  upstreams,
+  userService,
+  passwordReset,
+  secondFactors,
+  factorChanges,
+  csrf,
+  logger,
+}: LinkedSignInsDeps): Router {
   const router = new Router({ prefix: '/account' });
   const signedIn = createSignedIn(provider, userService);
   const log = logger.child({ module: 'account' });
@@ -75,10 +94,16 @@ export function createLinkedSignInsRouter({ provider, upstreams, userService, pa
     }
     return (await refuseForgedForm(ctx, csrf, accountCsrfBinding(who.sessionId), 'form.expiredAccount')) ? undefined : who;
   };
+  /** True when the session signed in recently enough at the account's strongest level; else the person is sent to. */
+  const recentEnough = async (ctx: Context, who: SignedIn): Promise<boolean> => {
+    if (isRecentAt(who.signIn, strongestLevel(await secondFactors.status(who.user)))) return true;
+    askForRecentSignIn(ctx, 'links');
+    return false;
+  };
 
   router.post('/links/add', parseForm, async function linkUpstream(ctx) {
     const who = await guard(ctx);
-    if (!who) return;
+    if (!who || !(await recentEnough(ctx, who))) return;
     const id = formFields(ctx).upstream ?? '';
     const client = upstreams.clients.get(id);
     if (!client) {
@@ -108,12 +133,13 @@ export function createLinkedSignInsRouter({ provider, upstreams, userService, pa
 
   router.post('/links/remove', parseForm, async function unlinkUpstream(ctx) {
     const who = await guard(ctx);
-    if (!who) return;
+    if (!who || !(await recentEnough(ctx, who))) return;
     const { issuer = '', subject = '' } = formFields(ctx);
     const { t, locale } = languageOf(ctx);
     const link = (await upstreams.accounts.linksOf(who.user.id)).find((entry) => entry.issuer === issuer && entry.subject === subject);
     const result = link ? await upstreams.accounts.unlink(who.user.id, link) : 'not_found';
     const name = link ? upstreams.nameOf(link.upstream, locale) : '';
+    if (result === 'removed') await factorChanges.changed(who.user, 'upstream_unlinked', { locale, name, keepSession: who.signIn.uid });
     if (result === 'removed') setFlash(ctx, { category: 'success', message: t('account.unlinked', { name }) });
     else setFlash(ctx, { category: 'error', message: t(result === 'last_way_in' ? 'account.unlinkLast' : 'account.unlinkGone') });
     ctx.redirect('/account');

@@ -23,6 +23,7 @@ const CONFIRM_TARGETS = {
   'two-step': '/account/two-step',
   factors: '/account#two-step-heading',
   passkeys: '/account#passkeys-heading',
+  links: '/account#linked-heading',
 } as const;
 
 export type ConfirmTarget = keyof typeof CONFIRM_TARGETS;

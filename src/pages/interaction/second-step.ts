@@ -135,13 +135,14 @@ export function pendingSecondStep(interaction: Interaction): PendingSecondStep |
 }
 
 /**
- * Whether a factor may be set up in this pending step: only when the password was given in this very
+ * Whether a factor may be set up in this pending step: only when the first factor (the password, or
+ * a sign-in through an upstream, the only way into an account made there) was given in this very
  * interaction (and the account has none yet, which the callers check). A step-up holds nothing but a
  * session cookie, and a cookie alone must never bind a new factor (NIST SP 800-63B-4 §4.1.2): an
- * account without a factor is asked for its password first.
+ * account without a factor is asked for its first factor again.
  */
 export function maySetUpFactor(pending: PendingSecondStep): boolean {
-  return pending.stepUpSession === undefined && pending.amr.includes('pwd');
+  return pending.stepUpSession === undefined && (pending.amr.includes('pwd') || pending.amr.includes('fed'));
 }
 
 /** The sign-in this interaction already finished (its result holds a login): only "continue" is left. */

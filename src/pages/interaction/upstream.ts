@@ -8,6 +8,7 @@ import type { NewAccountField } from '../../upstreams/federated-accounts.ts';
 import type { PendingSignIn } from '../../upstreams/sign-in-attempts.ts';
 import { UpstreamError } from '../../upstreams/upstream-error.ts';
 import type { EmailVerification } from '../../users/email-verification.ts';
+import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { FieldErrors } from '../../users/registration-form.ts';
 import { TAKEN_MESSAGES, type UserService } from '../../users/user-service.ts';
 import { clearPendingCookie, readPendingCookie, refuseTooManyStarts, renderUpstreamProblem, setStateCookie } from '../upstream-pages.ts';
@@ -27,7 +28,11 @@ export interface UpstreamPagesDeps extends SignInDeps {
  * sign-in's time, and a link the person asked for (by signing in to the account, then its second
  * factor) is made now, when the account is proved, and not before.
  */
-export function createFederationHook(upstreams: UpstreamServices, userService: Pick<UserService, 'findById'>): FederationHook {
+export function createFederationHook(
+  upstreams: UpstreamServices,
+  userService: Pick<UserService, 'findById'>,
+  factorChanges: FactorChanges,
+): FederationHook {
   return {
     async signedIn(ctx, { accountId, ts }, federated) {
       await upstreams.logins.record(accountId, ts, federated.upstream);
@@ -40,6 +45,8 @@ export function createFederationHook(upstreams: UpstreamServices, userService: P
       const linked = await upstreams.accounts.link(user, pending.identity);
       const { t, locale } = languageOf(ctx);
       const name = upstreams.nameOf(pending.identity.upstream, locale);
+      // Made in this sign-in, once the account was proved: sign-ins before this one stop counting.
+      if (linked.ok) await factorChanges.changed(user, 'upstream_linked', { locale, name, since: new Date(ts * 1000), duringSignIn: true });
       setFlash(
         ctx,
         linked.ok

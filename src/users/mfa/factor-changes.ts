@@ -11,11 +11,13 @@ const EVENTS: Record<FactorChange, SecurityEventType> = {
   recovery_codes_regenerated: 'mfa.recovery_codes_regenerated',
   passkey_added: 'passkey.added',
   passkey_removed: 'passkey.removed',
+  upstream_linked: 'account.upstream_linked',
+  upstream_unlinked: 'account.upstream_unlinked',
 };
 
 export interface FactorChangeOptions {
   locale?: Locale | undefined;
-  /** A passkey's name, for the event and the email. */
+  /** A passkey's name or a linked provider's, for the event and the email. */
   name?: string | undefined;
   /** Sign-ins given before this no longer count (default now); in a sign-in, the moment its password was given. */
   since?: Date | undefined;
