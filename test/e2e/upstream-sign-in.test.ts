@@ -13,14 +13,7 @@ import {
   rpClient,
   signInFrom,
 } from '../support/relying-party.ts';
-import {
-  dateBackSignIn,
-  isSecondStepPage,
-  isSetupPage,
-  setUpTotp,
-  submitRecoveryCode,
-  submitTotp,
-} from '../support/second-factors.ts';
+import { dateBackSignIn, isSecondStepPage, isSetupPage, setUpTotp, submitRecoveryCode, submitTotp } from '../support/second-factors.ts';
 import { continueWith, startUpstreamIdp, throughUpstream, type UpstreamIdp, type UpstreamPerson } from '../support/upstream-idp.ts';
 import { expectPage, expectRedirect, type Page, UserAgent } from '../support/user-agent.ts';
 
