@@ -173,7 +173,7 @@ describe('every page passes axe-core, light and dark', () => {
   }, 90_000);
 
   test('email verification, the account page, sign-out', async () => {
-    const link = linkIn(await app.smtp.waitFor(account.email), `${app.server.url}/verify-email`);
+    const link = linkIn(await app.smtp.waitFor(account.email, 5000, 'Verify your email address'), `${app.server.url}/verify-email`);
     await page.goto(link.toString());
     await heading('Verify your email address');
     expect(await check('verify-email')).toEqual([]);
@@ -271,7 +271,7 @@ describe('every page passes axe-core, light and dark', () => {
     await heading('Check your email');
     expect(await check('forgot-sent')).toEqual([]);
 
-    const link = linkIn(await app.smtp.waitFor(account.email), `${app.server.url}/reset-password`);
+    const link = linkIn(await app.smtp.waitFor(account.email, 5000, 'Reset your password'), `${app.server.url}/reset-password`);
     await page.goto(link.toString());
     await heading('Choose a new password');
     expect(await check('reset-password')).toEqual([]);
