@@ -314,7 +314,10 @@ export async function assembleServer(options: ServerOptions): Promise<AssembledS
     }
     if (seed?.demoClientSecret && !demo)
       logger.warn({ event: 'seed.demo_client_ignored' }, 'the seed file sets demo_client, which only the embedded mode has: ignored');
-    if (seed) await applySeed(seed, clientAdmin(config, stores, provider, keys, events), users.seedUsers, logger);
+    if (seed)
+      await applySeed(seed, clientAdmin(config, stores, provider, keys, events), users.seedUsers, logger, {
+        production: config.env === 'production',
+      });
     return { app, provider, users, upstreams, stores, demo, metrics, close: () => stores.close() };
   } catch (error) {
     await stores.close();

@@ -15,8 +15,23 @@ export interface SeedReport {
  * so the file can be applied at every start (and by several instances at once) and a change made
  * since with the tools survives. Everything is checked before anything is written: a bad entry
  * stops the start with one line per problem, naming its path in the file. Reported in one log line.
+ *
+ * In production, secrets written in the file as they are get a warning naming each: the file then
+ * has to be kept like a secret itself, where a variable's name (`secret_env`) and an argon2
+ * `password_hash` let it live in the repository. Development test stacks are what plain values are for.
  */
-export async function applySeed(seed: Seed, clients: ClientAdmin, seedUsers: SeedUsers, logger: Logger): Promise<SeedReport> {
+export async function applySeed(
+  seed: Seed,
+  clients: ClientAdmin,
+  seedUsers: SeedUsers,
+  logger: Logger,
+  { production = false }: { production?: boolean } = {},
+): Promise<SeedReport> {
+  if (production && seed.plainSecrets.length > 0)
+    logger.warn(
+      { event: 'seed.plain_secrets', file: seed.path, paths: seed.plainSecrets },
+      `seed file ${seed.path} holds secrets as they are (${seed.plainSecrets.join(', ')}): in production give client secrets by a variable's name (secret_env) and users a password_hash`,
+    );
   const problems = seedUsers.problems(seed.users);
   const planned: PlannedStep[] = [];
   for (const [index, entry] of seed.clients.entries()) {

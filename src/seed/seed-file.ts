@@ -103,6 +103,8 @@ export interface Seed {
   demoClientSecret: string | undefined;
   clients: ApplyEntry[];
   users: SeedUser[];
+  /** Where the file holds a secret as it is (`clients[0].client_secret`, `users[1].password`), not a variable's name or a hash. */
+  plainSecrets: string[];
 }
 
 export type SeedResult = { ok: true; seed: Seed } | { ok: false; problems: string[] };
@@ -126,6 +128,11 @@ export async function loadSeedFile(path: string, env: Readonly<Record<string, st
   }
   if (problems.length > 0) return { ok: false, problems };
   const { claim_scopes: claimScopes, demo_client: demoClient, users } = parsed.data;
+  const plainSecrets = [
+    ...(demoClient ? ['demo_client.client_secret'] : []),
+    ...parsed.data.clients.flatMap((client, index) => (client.client_secret !== undefined ? [`clients[${index}].client_secret`] : [])),
+    ...users.flatMap((user, index) => (user.password !== undefined ? [`users[${index}].password`] : [])),
+  ];
   return {
     ok: true,
     seed: {
@@ -141,6 +148,7 @@ export async function loadSeedFile(path: string, env: Readonly<Record<string, st
         groups: user.groups,
         claims: user.claims,
       })),
+      plainSecrets,
     },
   };
 }

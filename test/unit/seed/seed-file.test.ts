@@ -45,6 +45,27 @@ describe('seed file', () => {
     });
   });
 
+  test('it says where the file holds secrets as they are: not for a variable name or a password hash', async () => {
+    const path = write('plain.json', {
+      demo_client: { client_secret: 'd'.repeat(32) },
+      clients: [
+        { client_id: 'by-env', grant_types: ['client_credentials'], secret_env: 'API_SECRET' },
+        { client_id: 'plain', grant_types: ['client_credentials'], client_secret: 'c'.repeat(40) },
+      ],
+      users: [
+        {
+          username: 'hashed',
+          email: 'hashed@example.com',
+          password_hash: `$argon2id$v=19$m=19456,t=2,p=1$${'a'.repeat(22)}$${'b'.repeat(43)}`,
+        },
+        { username: 'plain', email: 'plain@example.com', password: 'p'.repeat(20) },
+      ],
+    });
+    const result = await loadSeedFile(path, { API_SECRET: 's'.repeat(40) });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    expect(result.seed.plainSecrets).toEqual(['demo_client.client_secret', 'clients[1].client_secret', 'users[1].password']);
+  });
+
   test('duplicates, a missing secret variable and a file that is not YAML are each named', async () => {
     const duplicates = await loadSeedFile(
       write('dup.yaml', {
