@@ -96,7 +96,8 @@ for (const kind of REDIS_KINDS) {
       const key = `${scope.redisKeyPrefix}empty-list`;
       const command = isCluster(client) ? 'blpop' : 'wait';
       const targets = await connectionsOf(client, admin);
-      const inFlight = outcomeOf(isCluster(client) ? client.blpop(key, 5) : client.wait(5, 5000));
+      // Timeouts far longer than the test, so the command is still blocked when its connection is cut.
+      const inFlight = outcomeOf(isCluster(client) ? client.blpop(key, 60) : client.wait(5, 60_000));
       await killWhenBlocked(targets, command);
       const outcome = await inFlight;
 
@@ -110,7 +111,7 @@ for (const kind of REDIS_KINDS) {
 
     test('a durable write whose WAIT is cut off answers 503 (StoreUnavailableError), not an unknown error', async () => {
       // A grant saved as on consent: MULTI ... EXEC, then WAIT for the replicas (more than exist, so it blocks).
-      const store = createRedisOidcStore(client, { prefix: scope.redisKeyPrefix, durability: { replicas: 5, timeoutMs: 5000 } });
+      const store = createRedisOidcStore(client, { prefix: scope.redisKeyPrefix, durability: { replicas: 5, timeoutMs: 60_000 } });
       const grants = mapUnavailable(store.adapter('Grant'));
       const targets = await connectionsOf(client, admin);
       const saving = outcomeOf(grants.upsert('cut-grant', { accountId: 'cut-account', clientId: 'rp-app' }, 600));

@@ -61,15 +61,17 @@ export class ConnectionLostError extends Error {
  * a Cluster node instead fails them as "Connection is closed", which the Cluster client sends again
  * elsewhere though they may have run. The listener goes before ioredis's own on each new socket, so
  * the queue it finds is empty; commands not yet written stay in the offline queue and are sent after
- * the reconnect, as before.
+ * the reconnect, as before. Only a ready connection is touched: before that its queue holds nothing
+ * but ioredis's own set-up (AUTH, the ready check), which ioredis deals with itself, and failing it
+ * would fail the offline queue too. Each command gets an error of its own: ioredis and slot-writes.ts
+ * attach a transaction's earlier errors to the error they receive.
  */
 function withInFlightFailed(connection: Redis): Redis {
   connection.on('connect', () => {
     const { stream, commandQueue } = connection;
     stream.prependOnceListener('close', () => {
-      if (connection.commandQueue !== commandQueue) return;
-      const lost = new ConnectionLostError();
-      for (let item = commandQueue.shift(); item; item = commandQueue.shift()) item.command.reject(lost);
+      if (connection.commandQueue !== commandQueue || connection.status !== 'ready') return;
+      for (let item = commandQueue.shift(); item; item = commandQueue.shift()) item.command.reject(new ConnectionLostError());
     });
   });
   return connection;
