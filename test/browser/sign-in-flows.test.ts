@@ -13,6 +13,7 @@ import {
   startRelyingPartySite,
   watchProblems,
 } from '../support/browser.ts';
+import { eventually } from '../support/eventually.ts';
 import { type NewAccount, newAccount, type RelyingParty, rpClient } from '../support/relying-party.ts';
 
 /**
@@ -152,8 +153,10 @@ describe('sign-in pages in a real browser', () => {
     expect(await email.inputValue()).toBe('not-an-email'); // kept, except passwords
     expect(await page.locator('#password').inputValue()).toBe('');
 
-    // The summary takes focus (read out first); its links move focus to the field to fix.
-    expect(await page.evaluate("document.activeElement.classList.contains('error-summary')")).toBe(true);
+    // The summary takes focus (read out first: the page's script moves it there once the document is
+    // parsed, which a busy machine may finish after the summary is already shown); its links move
+    // focus to the field to fix.
+    await page.waitForFunction("document.activeElement?.classList.contains('error-summary')", undefined, { timeout: 10_000 });
     expect(await page.evaluate("[...document.querySelectorAll('.error-summary a')].map((a) => a.getAttribute('href'))")).toEqual([
       '#email',
       '#password',
@@ -270,7 +273,14 @@ describe('sign-in pages in a real browser', () => {
     const account = await registered();
     const page = await newPage();
     const authorization = await startAt(page);
-    expect(await focused(page)).toBe('#login'); // autofocus on the first field
+    // Autofocus on the first field (the browser applies it as it renders, after the page has loaded).
+    expect(
+      await eventually(
+        () => focused(page),
+        (field) => field === '#login',
+        10_000,
+      ),
+    ).toBe('#login');
 
     // The order Tab walks through: forwards from the first field, and backwards to the top.
     const walk = async (key: string, steps: number) => {
