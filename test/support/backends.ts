@@ -103,12 +103,26 @@ export async function dropIsolation(scope: Isolation): Promise<void> {
   }
 }
 
-/** Drops every pub/sub connection on the scope's Redis (every node of a Cluster), as a network fault would. */
-export async function killSubscribers(scope: Pick<Isolation, 'redis' | 'redisUrl'>): Promise<void> {
+/**
+ * Drops the scope's pub/sub connections on its Redis (every node of a Cluster), as a network fault
+ * would: those named after its key prefix (the change feeds name theirs after their channel), so
+ * the subscribers of test files running beside it on the shared servers are left alone.
+ */
+export async function killSubscribers(scope: Pick<Isolation, 'redis' | 'redisUrl' | 'redisKeyPrefix'>): Promise<void> {
   const redis = await connectRedis(topologyOf(scope));
   try {
     const nodes = isCluster(redis) ? redis.nodes('all') : [redis];
-    await Promise.all(nodes.map((node) => node.client('KILL', 'TYPE', 'pubsub')));
+    await Promise.all(
+      nodes.map(async (node) => {
+        const list = String(await node.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+        const ids = list
+          .split('\n')
+          .filter((line) => line.includes(` name=${scope.redisKeyPrefix}`))
+          .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1])
+          .filter((id): id is string => id !== undefined);
+        await Promise.all(ids.map((id) => node.client('KILL', 'ID', id)));
+      }),
+    );
   } finally {
     await closeRedis(redis);
   }

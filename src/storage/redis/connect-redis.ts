@@ -171,9 +171,16 @@ function describe(error: unknown): string {
  * of the nodes, a different one each time when several answer: Redis Cluster carries every PUBLISH
  * to every node, so any node hears every message.
  * https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#pubsub
+ * `name` is the connection's name in Redis (CLIENT SETNAME), so `CLIENT LIST` tells whose it is.
  */
-export function openSubscriber(client: RedisClient): Redis {
-  const own = { lazyConnect: true, autoResubscribe: false, retryStrategy: () => null, maxRetriesPerRequest: 1 };
+export function openSubscriber(client: RedisClient, name?: string): Redis {
+  const own = {
+    lazyConnect: true,
+    autoResubscribe: false,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 1,
+    ...(name ? { connectionName: name } : {}),
+  };
   if (!isCluster(client)) return client.duplicate(own);
   const nodes = client.nodes('all');
   const node = nodes[Math.floor(Math.random() * nodes.length)];

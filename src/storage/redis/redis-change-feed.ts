@@ -27,7 +27,7 @@ export function createRedisChangeFeed(redis: RedisClient, prefix: string, topic:
   /** Opens a subscriber connection and subscribes; rejects when either fails. */
   const connect = async (): Promise<void> => {
     if (closed) return;
-    const connection = openSubscriber(redis);
+    const connection = openSubscriber(redis, channel.replace(/\s/g, '_'));
     subscriber = connection;
     connection.on('error', () => {
       // Reported by 'end' below, which opens a new connection.
