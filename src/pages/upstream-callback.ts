@@ -11,7 +11,7 @@ import { UpstreamError } from '../upstreams/upstream-error.ts';
 import type { FactorChanges } from '../users/mfa/factor-changes.ts';
 import type { SecondFactors } from '../users/mfa/second-factors.ts';
 import type { UserService } from '../users/user-service.ts';
-import { askForRecentSignIn, isRecentAt, strongestLevel } from './account/recent-sign-in.ts';
+import { requireRecentSignIn } from './account/recent-sign-in.ts';
 import { createSignedIn } from './account/signed-in.ts';
 import { type Back, renderUpstreamProblem, sameSecret, setPendingCookie, takeStateCookie } from './upstream-pages.ts';
 
@@ -124,9 +124,8 @@ export function createUpstreamCallbackRouter({
       return;
     }
     // Asked again here: the trip to the upstream may have outlasted the recent sign-in the account page checked.
-    if (!isRecentAt(who.signIn, strongestLevel(await secondFactors.status(who.user)))) {
+    if (!(await requireRecentSignIn(ctx, secondFactors, who, 'links'))) {
       log.warn({ event: 'upstream.callback_refused', reason: 'sign_in_not_recent', upstream: identity.upstream }, 'link refused');
-      askForRecentSignIn(ctx, 'links');
       return;
     }
     const linked = await upstreams.accounts.link(who.user, identity);

@@ -16,7 +16,7 @@ import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import type { PasswordReset } from '../../users/password-reset.ts';
 import type { UserService } from '../../users/user-service.ts';
 import { refuseTooManyStarts, renderUpstreamProblem, setStateCookie } from '../upstream-pages.ts';
-import { askForRecentSignIn, isRecentAt, strongestLevel } from './recent-sign-in.ts';
+import { requireRecentSignIn } from './recent-sign-in.ts';
 import { accountCsrfBinding, createSignedIn, type SignedIn } from './signed-in.ts';
 
 /** What the account page shows about linked sign-ins. */
@@ -94,16 +94,10 @@ export function createLinkedSignInsRouter({
     }
     return (await refuseForgedForm(ctx, csrf, accountCsrfBinding(who.sessionId), 'form.expiredAccount')) ? undefined : who;
   };
-  /** True when the session signed in recently enough at the account's strongest level; else the person is sent to. */
-  const recentEnough = async (ctx: Context, who: SignedIn): Promise<boolean> => {
-    if (isRecentAt(who.signIn, strongestLevel(await secondFactors.status(who.user)))) return true;
-    askForRecentSignIn(ctx, 'links');
-    return false;
-  };
 
   router.post('/links/add', parseForm, async function linkUpstream(ctx) {
     const who = await guard(ctx);
-    if (!who || !(await recentEnough(ctx, who))) return;
+    if (!who || !(await requireRecentSignIn(ctx, secondFactors, who, 'links'))) return;
     const id = formFields(ctx).upstream ?? '';
     const client = upstreams.clients.get(id);
     if (!client) {
@@ -133,7 +127,7 @@ export function createLinkedSignInsRouter({
 
   router.post('/links/remove', parseForm, async function unlinkUpstream(ctx) {
     const who = await guard(ctx);
-    if (!who || !(await recentEnough(ctx, who))) return;
+    if (!who || !(await requireRecentSignIn(ctx, secondFactors, who, 'links'))) return;
     const { issuer = '', subject = '' } = formFields(ctx);
     const { t, locale } = languageOf(ctx);
     const link = (await upstreams.accounts.linksOf(who.user.id)).find((entry) => entry.issuer === issuer && entry.subject === subject);

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
-import { type FactorStatus, hasSecondFactor } from '../../users/mfa/second-factors.ts';
+import type { UserRecord } from '../../storage/ports.ts';
+import { type FactorStatus, hasSecondFactor, type SecondFactors } from '../../users/mfa/second-factors.ts';
 
 /**
  * How recent the account page's sign-in must be to add, remove or change a way to sign in (GitHub's
@@ -64,4 +65,20 @@ export function askForRecentSignIn(ctx: Context, target: ConfirmTarget, { json =
   }
   ctx.status = 303;
   ctx.redirect(location);
+}
+
+/**
+ * True when the session signed in recently enough at the account's own strongest level; otherwise
+ * the person is sent through a fresh sign-in that brings them back to `target` (askForRecentSignIn).
+ */
+export async function requireRecentSignIn(
+  ctx: Context,
+  secondFactors: Pick<SecondFactors, 'status'>,
+  who: { signIn: SessionSignIn; user: UserRecord },
+  target: ConfirmTarget,
+  { json = false }: { json?: boolean } = {},
+): Promise<boolean> {
+  if (isRecentAt(who.signIn, strongestLevel(await secondFactors.status(who.user)))) return true;
+  askForRecentSignIn(ctx, target, { json });
+  return false;
 }

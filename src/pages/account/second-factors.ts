@@ -10,7 +10,7 @@ import type { FactorChanges } from '../../users/mfa/factor-changes.ts';
 import type { Passkeys } from '../../users/mfa/passkeys.ts';
 import type { SecondFactors } from '../../users/mfa/second-factors.ts';
 import { groupSecret } from '../interaction/mfa-setup.ts';
-import { askForRecentSignIn, type ConfirmTarget, isRecentAt, strongestLevel } from './recent-sign-in.ts';
+import { type ConfirmTarget, requireRecentSignIn } from './recent-sign-in.ts';
 import type { SignedIn } from './signed-in.ts';
 
 export type { SignedIn } from './signed-in.ts';
@@ -79,12 +79,8 @@ export function addSecondFactorRoutes(router: Router, deps: AccountSecondFactorD
   const setupCeremony = (who: SignedIn) => `account:${who.signIn.uid}`;
   const ceremony = (who: SignedIn) => `account:${who.sessionId}`;
 
-  /** True when the session signed in recently enough at the account's strongest level; else the person is sent to. */
-  const recentEnough = async (ctx: Context, who: SignedIn, target: ConfirmTarget, json = false): Promise<boolean> => {
-    if (isRecentAt(who.signIn, strongestLevel(await secondFactors.status(who.user)))) return true;
-    askForRecentSignIn(ctx, target, { json });
-    return false;
-  };
+  const recentEnough = (ctx: Context, who: SignedIn, target: ConfirmTarget, json = false) =>
+    requireRecentSignIn(ctx, secondFactors, who, target, { json });
   const changed = (ctx: Context, who: SignedIn, change: FactorChange, name?: string) =>
     factorChanges.changed(who.user, change, { locale: languageOf(ctx).locale, name, keepSession: who.signIn.uid });
 
