@@ -245,16 +245,31 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
     ctx.redirect(url.href);
   };
 
-  /** Back from the upstream: a linked account signs in; otherwise the person chooses how to go on. */
-  const resume: InteractionMiddleware = async function continueUpstreamSignIn(ctx) {
-    if (!atLoginStep(ctx)) return;
+  /**
+   * The upstream sign-in this interaction is finishing, when it still needs a new account: one the
+   * upstream is linked to signs in, and one that has its email is offered to link (never linked on the
+   * email alone: the person signs in to that account first). Otherwise the page has answered.
+   */
+  const needingAccount = async (ctx: InteractionContext) => {
+    if (!atLoginStep(ctx)) return undefined;
     const found = await pendingOf(ctx);
-    if (!found) return expired(ctx);
+    if (!found) {
+      await expired(ctx);
+      return undefined;
+    }
     const { handle, pending } = found;
     const resolution = await upstreams.accounts.resolve(pending.identity);
-    if (resolution.kind === 'linked') return finish(ctx, handle, pending.identity, resolution.user, { amr: ['fed'] });
-    // Never linked on the email alone: the person signs in to that account first.
-    if (resolution.kind === 'email_taken') return renderLink(ctx, pending);
+    if (resolution.kind === 'linked') await finish(ctx, handle, pending.identity, resolution.user, { amr: ['fed'] });
+    else if (resolution.kind === 'email_taken') await renderLink(ctx, pending);
+    else return found;
+    return undefined;
+  };
+
+  /** Back from the upstream: a linked account signs in; otherwise the person chooses how to go on. */
+  const resume: InteractionMiddleware = async function continueUpstreamSignIn(ctx) {
+    const found = await needingAccount(ctx);
+    if (!found) return;
+    const { handle, pending } = found;
     const proposal = await upstreams.accounts.proposal(pending.identity);
     if (proposal.free && pending.identity.email) return createAndFinish(ctx, handle, pending, { username: proposal.username });
     const errors = proposal.username && !proposal.free ? { username: TAKEN_MESSAGES.username } : {};
@@ -263,13 +278,9 @@ export function createUpstreamPages(deps: UpstreamPagesDeps) {
 
   /** The username (and, when the upstream gave none, the email) of a new account. */
   const create: InteractionMiddleware = async function createUpstreamAccount(ctx) {
-    if (!atLoginStep(ctx)) return;
-    const found = await pendingOf(ctx);
-    if (!found) return expired(ctx);
+    const found = await needingAccount(ctx);
+    if (!found) return;
     const { handle, pending } = found;
-    const resolution = await upstreams.accounts.resolve(pending.identity);
-    if (resolution.kind === 'linked') return finish(ctx, handle, pending.identity, resolution.user, { amr: ['fed'] });
-    if (resolution.kind === 'email_taken') return renderLink(ctx, pending);
     const email = pending.identity.email ? undefined : formField(ctx, 'email');
     await createAndFinish(ctx, handle, pending, { username: formField(ctx, 'username'), ...(email === undefined ? {} : { email }) });
   };
