@@ -4,7 +4,7 @@ import { RESOURCE_SCOPES, type ResourceScopes, resourceScopesProblem } from '../
 import { REQUIRE_MFA } from '../oidc/configuration/authentication-level.ts';
 import { SCOPES } from '../oidc/configuration/claims.ts';
 import { FIRST_PARTY } from '../oidc/configuration/first-party.ts';
-import { redirectUriProblem } from './redirect-uri.ts';
+import { redirectUriProblem, webUrlProblem } from './redirect-uri.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
@@ -71,20 +71,6 @@ export class ClientSpecError extends AppError {
   }
 }
 
-/** An https URL, or http on the loopback interface (an app on the developer's machine). */
-function endpointProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `"${value}" is not an absolute URL`;
-  }
-  if (value.includes('#')) return `"${value}" must not contain a fragment (#)`;
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)))
-    return undefined;
-  return `"${value}" must use https (plain http is only allowed for localhost)`;
-}
-
 /** oidc-provider client metadata for a spec, after our own rules (RFC 9700 §2.1, §2.6). */
 export function toMetadata(given: ClientSpec, apis: Config['resources'] = [], supported: string[] = SCOPES): Record<string, unknown> {
   // An empty URL removes an optional one (`--logo-uri ""` on update).
@@ -134,7 +120,7 @@ export function toMetadata(given: ClientSpec, apis: Config['resources'] = [], su
   if (apiProblem) fail(RESOURCE_SCOPES, apiProblem);
   checkKeys(spec, method, fail);
   if (spec.backchannelLogoutUri !== undefined) {
-    const problem = endpointProblem(spec.backchannelLogoutUri);
+    const problem = webUrlProblem(spec.backchannelLogoutUri);
     if (problem) fail('backchannel_logout_uri', `--backchannel-logout-uri ${problem}`);
   }
   if (spec.backchannelLogoutSessionRequired && spec.backchannelLogoutUri === undefined)
@@ -179,7 +165,7 @@ function checkKeys(spec: ClientSpec, method: AuthMethod, fail: (field: string, m
   if ((spec.jwks === undefined) === (spec.jwksUri === undefined))
     fail('jwks', 'a private_key_jwt client needs its public keys: either --jwks (a JSON key set) or --jwks-uri, not both');
   if (spec.jwksUri !== undefined) {
-    const problem = endpointProblem(spec.jwksUri);
+    const problem = webUrlProblem(spec.jwksUri);
     if (problem) fail('jwks_uri', `--jwks-uri ${problem}`);
   }
   if (spec.jwks !== undefined) {
